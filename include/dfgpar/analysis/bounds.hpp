@@ -1,0 +1,51 @@
+#pragma once
+/// \file bounds.hpp
+/// Total work W, critical path CP, and the makespan lower bound max(CP, W/P).
+
+#include <dfgpar/analysis/levels.hpp>
+
+#include <algorithm>
+#include <cstddef>
+
+namespace dfgpar {
+
+/// Work/span figures of a graph for P workers.
+struct bounds {
+  double work = 0;           ///< W: sum of vertex costs
+  double critical_path = 0;  ///< CP without communication costs (any schedule is at least this long)
+  std::size_t workers = 1;   ///< P
+  double lower_bound = 0;    ///< max(CP, W/P)
+  /// Inter-operator parallelism W/CP (1 for a chain).
+  double parallelism() const { return critical_path > 0 ? work / critical_path : 1.0; }
+};
+
+namespace detail {
+
+inline bounds compute_bounds(const flat_dag& d, std::size_t workers) {
+  bounds b;
+  b.workers = std::max<std::size_t>(workers, 1);
+  b.work = d.total_work();
+  // Communication can always be avoided by running a path on one worker, so
+  // the bound uses CP without edge costs.
+  std::vector<double> bl(d.n, 0.0);
+  for (auto it = d.topo.rbegin(); it != d.topo.rend(); ++it) {
+    double m = 0;
+    for (const arc& a : d.succs(*it)) m = std::max(m, bl[a.v]);
+    bl[*it] = d.w[*it] + m;
+    b.critical_path = std::max(b.critical_path, bl[*it]);
+  }
+  b.lower_bound = std::max(b.critical_path, b.work / static_cast<double>(b.workers));
+  return b;
+}
+
+}  // namespace detail
+
+/// W, CP and the lower bound max(CP, W/P) on the makespan of any schedule.
+template <class Graph, class CostMap>
+bounds compute_bounds(const Graph& g, const CostMap& cost, std::size_t workers) {
+  detail::check_graph<Graph>();
+  detail::check_vertex_cost<CostMap, Graph>();
+  return detail::compute_bounds(detail::make_flat_dag(g, cost, no_edge_cost{}), workers);
+}
+
+}  // namespace dfgpar

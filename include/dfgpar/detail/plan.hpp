@@ -1,0 +1,165 @@
+#pragma once
+// A schedule resolved against its graph: one step per scheduled vertex copy,
+// per worker in run order, each with the steps it reads from. Shared by the
+// makespan simulation, validation, cross-edge computation and the executor.
+
+#include <dfgpar/cluster/schedule.hpp>
+#include <dfgpar/detail/flat_dag.hpp>
+#include <dfgpar/error.hpp>
+
+#include <algorithm>
+#include <cstdint>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+namespace dfgpar::detail {
+
+struct plan_dep {
+  std::uint32_t step;  // producing step
+  double cost;         // communication cost paid when remote
+  bool remote;         // producer runs on another worker
+};
+
+struct plan_step {
+  std::uint32_t vertex;
+  std::uint32_t cluster;
+  std::uint32_t worker;
+  std::uint32_t dep_begin, dep_end;  // range in plan::deps
+};
+
+struct plan {
+  std::vector<std::vector<std::uint32_t>> worker_steps;  // step ids per worker, run order
+  std::vector<plan_step> steps;
+  std::vector<plan_dep> deps;
+};
+
+inline std::string vname(std::size_t v) { return "vertex " + std::to_string(v); }
+
+/// Resolves which copy each consumer reads; throws graph_error when the
+/// schedule does not fit the graph (missing vertex, bad worker, a consumer
+/// placed before its local producer...).
+inline plan make_plan(const flat_dag& d, const schedule& s) {
+  if (s.num_vertices != d.n)
+    throw graph_error("schedule is for " + std::to_string(s.num_vertices) + " vertices, the graph has " + std::to_string(d.n));
+  if (s.workers == 0) throw graph_error("schedule has 0 workers");
+  if (s.home.size() != d.n) throw graph_error("schedule.home has the wrong size");
+  plan p;
+  p.worker_steps.resize(s.workers);
+  // step id of the copy of v in cluster c; the common case (one copy) is kept
+  // in a flat array, clones in a map.
+  constexpr std::uint32_t none = UINT32_MAX;
+  std::vector<std::uint32_t> home_step(d.n, none);
+  std::unordered_map<std::uint64_t, std::uint32_t> copy_in_cluster;  // (v<<32|cluster) -> step
+  std::vector<std::uint32_t> copies(d.n, 0);
+  for (std::size_t c = 0; c < s.clusters.size(); ++c) {
+    const auto& cl = s.clusters[c];
+    if (cl.worker >= s.workers)
+      throw graph_error("cluster " + std::to_string(c) + " is on worker " + std::to_string(cl.worker) + " of " + std::to_string(s.workers));
+    for (std::size_t v : cl.vertices) {
+      if (v >= d.n) throw graph_error("cluster " + std::to_string(c) + " names vertex " + std::to_string(v) + ", which does not exist");
+      const auto id = static_cast<std::uint32_t>(p.steps.size());
+      if (!copy_in_cluster.emplace((std::uint64_t{v} << 32) | c, id).second)
+        throw graph_error(vname(v) + " appears twice in cluster " + std::to_string(c));
+      ++copies[v];
+      if (s.home[v] == c) home_step[v] = id;
+      p.steps.push_back({static_cast<std::uint32_t>(v), static_cast<std::uint32_t>(c), static_cast<std::uint32_t>(cl.worker), 0, 0});
+    }
+  }
+  // Clusters of one worker run in index order; their steps concatenate.
+  for (std::uint32_t id = 0; id < p.steps.size(); ++id) p.worker_steps[p.steps[id].worker].push_back(id);
+  for (std::size_t v = 0; v < d.n; ++v) {
+    if (copies[v] == 0) throw graph_error(vname(v) + " is not scheduled");
+    if (home_step[v] == none) throw graph_error(vname(v) + ": its home cluster does not contain it");
+  }
+  const bool any_clone = copy_in_cluster.size() != d.n;
+  // position of each step within its worker's sequence, to tell "earlier"
+  std::vector<std::uint32_t> pos(p.steps.size());
+  for (const auto& ws : p.worker_steps)
+    for (std::uint32_t i = 0; i < ws.size(); ++i) pos[ws[i]] = i;
+  // copies per (vertex, worker) for clone resolution
+  std::unordered_multimap<std::uint64_t, std::uint32_t> copy_on_worker;
+  if (any_clone)
+    for (std::uint32_t id = 0; id < p.steps.size(); ++id)
+      copy_on_worker.emplace((std::uint64_t{p.steps[id].vertex} << 32) | p.steps[id].worker, id);
+  p.deps.reserve(d.pred.size());
+  for (std::uint32_t id = 0; id < p.steps.size(); ++id) {
+    auto& st = p.steps[id];
+    st.dep_begin = static_cast<std::uint32_t>(p.deps.size());
+    for (const arc& a : d.preds(st.vertex)) {
+      std::uint32_t src = home_step[a.v];
+      if (any_clone && copies[a.v] > 1) {
+        // the latest copy on this worker that runs before this step, if any
+        std::uint32_t best = none;
+        auto [lo, hi] = copy_on_worker.equal_range((std::uint64_t{a.v} << 32) | st.worker);
+        for (auto it = lo; it != hi; ++it)
+          if (pos[it->second] < pos[id] && (best == none || pos[it->second] > pos[best])) best = it->second;
+        if (best != none) src = best;
+      }
+      const bool remote = p.steps[src].worker != st.worker;
+      if (!remote && pos[src] > pos[id])
+        throw graph_error(vname(st.vertex) + " runs before its input " + vname(a.v) + " on worker " + std::to_string(st.worker));
+      p.deps.push_back({src, a.cost, remote});
+    }
+    st.dep_end = static_cast<std::uint32_t>(p.deps.size());
+  }
+  return p;
+}
+
+/// Start/finish time of every step; throws graph_error on a deadlock (two
+/// workers waiting on each other).
+struct timing {
+  std::vector<double> start, finish;  // per step
+  double makespan = 0;
+};
+
+inline timing simulate(const flat_dag& d, const plan& p) {
+  const std::size_t m = p.steps.size();
+  timing t;
+  t.start.assign(m, 0.0);
+  t.finish.assign(m, 0.0);
+  // Kahn over steps: a step waits for its producers and its worker predecessor.
+  std::vector<std::uint32_t> missing(m, 0);
+  std::vector<std::vector<std::uint32_t>> readers(m);
+  for (std::uint32_t id = 0; id < m; ++id)
+    for (std::uint32_t k = p.steps[id].dep_begin; k < p.steps[id].dep_end; ++k) {
+      ++missing[id];
+      readers[p.deps[k].step].push_back(id);
+    }
+  std::vector<std::uint32_t> next_on_worker(m, UINT32_MAX);
+  for (const auto& ws : p.worker_steps)
+    for (std::size_t i = 0; i < ws.size(); ++i) {
+      if (i > 0) ++missing[ws[i]];
+      if (i + 1 < ws.size()) next_on_worker[ws[i]] = ws[i + 1];
+    }
+  std::vector<std::uint32_t> ready;
+  for (std::uint32_t id = 0; id < m; ++id)
+    if (missing[id] == 0) ready.push_back(id);
+  std::size_t done = 0;
+  while (!ready.empty()) {
+    const std::uint32_t id = ready.back();
+    ready.pop_back();
+    ++done;
+    const auto& st = p.steps[id];
+    double s = t.start[id];  // holds max over already-finished constraints
+    for (std::uint32_t k = st.dep_begin; k < st.dep_end; ++k) {
+      const auto& dep = p.deps[k];
+      s = std::max(s, t.finish[dep.step] + (dep.remote ? dep.cost : 0.0));
+    }
+    t.start[id] = s;
+    t.finish[id] = s + d.w[st.vertex];
+    t.makespan = std::max(t.makespan, t.finish[id]);
+    auto release = [&](std::uint32_t r) {
+      if (--missing[r] == 0) ready.push_back(r);
+    };
+    if (next_on_worker[id] != UINT32_MAX) {
+      t.start[next_on_worker[id]] = std::max(t.start[next_on_worker[id]], t.finish[id]);
+      release(next_on_worker[id]);
+    }
+    for (std::uint32_t r : readers[id]) release(r);
+  }
+  if (done != m) throw graph_error("the schedule deadlocks: workers wait on each other in a cycle");
+  return t;
+}
+
+}  // namespace dfgpar::detail
