@@ -5,6 +5,7 @@
 #include <dfgpar/analysis/levels.hpp>
 
 #include <algorithm>
+#include <cmath>
 #include <cstddef>
 
 namespace dfgpar {
@@ -14,7 +15,7 @@ struct bounds {
   double work = 0;           ///< W: sum of vertex costs
   double critical_path = 0;  ///< CP without communication costs (any schedule is at least this long)
   std::size_t workers = 1;   ///< P
-  double lower_bound = 0;    ///< max(CP, W/P)
+  double lower_bound = 0;    ///< max(CP, W/P); W/P rounded up when every cost is an integer
   /// Inter-operator parallelism W/CP (1 for a chain).
   double parallelism() const { return critical_path > 0 ? work / critical_path : 1.0; }
 };
@@ -34,7 +35,12 @@ inline bounds compute_bounds(const flat_dag& d, std::size_t workers) {
     bl[*it] = d.w[*it] + m;
     b.critical_path = std::max(b.critical_path, bl[*it]);
   }
-  b.lower_bound = std::max(b.critical_path, b.work / static_cast<double>(b.workers));
+  double share = b.work / static_cast<double>(b.workers);
+  // with integer costs (as in STG) some worker gets at least ceil(W/P)
+  bool integral = true;
+  for (double x : d.w) integral = integral && x == std::floor(x) && x < 9e15;
+  if (integral) share = std::ceil(share);
+  b.lower_bound = std::max(b.critical_path, share);
   return b;
 }
 

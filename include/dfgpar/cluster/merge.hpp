@@ -1,0 +1,192 @@
+#pragma once
+/// \file merge.hpp
+/// Merging clusters onto P workers: the schedule with the smallest simulated
+/// makespan among several list-scheduling heuristics, improved by
+/// forward-backward passes.
+///
+/// Heuristics tried (all O((V+E) log V) per pass):
+///  1. linear clusters kept whole, list-scheduled by bottom level onto the
+///     worker where they start earliest (Das & Rauchwerger's merge step);
+///  2. HLFET/ETF: vertices by bottom level onto their earliest-start worker;
+///  3. CP/MISF (Kasahara & Narita): bottom level, ties by successor count;
+///  4. Graham's time-driven list scheduling with both priorities (no
+///     edge costs);
+///  5. forward-backward improvement (Li & Willis 1992, "justification"):
+///     the best schedule is re-run backwards on the reversed graph with
+///     finish times as priorities, then forwards with the backward start
+///     times, as long as it improves;
+///  6. with effort > 0, randomly perturbed bottom levels, each followed by 5.
+/// The search stops as soon as a schedule reaches the lower bound
+/// max(CP, W/P), which proves it optimal.
+
+#include <dfgpar/analysis/bounds.hpp>
+#include <dfgpar/analysis/levels.hpp>
+#include <dfgpar/cluster/finalize.hpp>
+#include <dfgpar/cluster/linear_clustering.hpp>
+#include <dfgpar/cluster/list_scheduling.hpp>
+#include <dfgpar/cluster/schedule.hpp>
+#include <dfgpar/detail/plan.hpp>
+
+#include <chrono>
+#include <cmath>
+#include <numeric>
+#include <random>
+#include <string>
+
+namespace dfgpar {
+
+/// How hard `merge_clusters` / `parallelize` search.
+struct merge_options {
+  std::size_t workers = 2;        ///< P
+  double effort = 1.0;            ///< 0: constructive heuristics only; 1: default search; more: longer search
+  std::uint64_t seed = 1;         ///< for the randomised restarts (results are deterministic per seed)
+  double time_limit_ms = 1000;    ///< wall-clock cap on the improvement search
+};
+
+/// What the merge step found.
+struct merge_report {
+  std::string heuristic;     ///< name of the heuristic whose schedule won
+  double makespan = 0;       ///< simulated makespan of the result
+  double lower_bound = 0;    ///< max(CP, W/P)
+  std::size_t passes = 0;    ///< list-scheduling passes run
+};
+
+namespace detail {
+
+/// One cluster per worker, vertices in start order.
+inline schedule to_schedule(const flat_dag& d, std::size_t workers, const list_result& lr) {
+  schedule s;
+  s.workers = workers;
+  s.num_vertices = d.n;
+  std::vector<std::uint32_t> order(d.n);
+  std::iota(order.begin(), order.end(), 0u);
+  std::sort(order.begin(), order.end(), [&](std::uint32_t a, std::uint32_t b) {
+    return lr.start[a] != lr.start[b] ? lr.start[a] < lr.start[b] : d.topo_pos[a] < d.topo_pos[b];
+  });
+  std::vector<std::size_t> cluster_of_worker(workers, schedule::npos);
+  for (std::uint32_t v : order) {
+    auto& c = cluster_of_worker[lr.worker[v]];
+    if (c == schedule::npos) {
+      c = s.clusters.size();
+      s.clusters.push_back({lr.worker[v], {}});
+    }
+    s.clusters[c].vertices.push_back(v);
+  }
+  // clusters ordered by worker (a worker runs its clusters in index order; one each here)
+  std::sort(s.clusters.begin(), s.clusters.end(), [](const cluster& a, const cluster& b) { return a.worker < b.worker; });
+  s.home.assign(d.n, schedule::npos);
+  finalize(d, s);
+  return s;
+}
+
+struct merge_search {
+  const flat_dag& d;
+  std::size_t P;
+  const merge_options& opt;
+  merge_report report;
+  list_result best;
+  flat_dag rev;
+  bool have_rev = false;
+  std::chrono::steady_clock::time_point t0 = std::chrono::steady_clock::now();
+
+  bool optimal() const { return best.makespan <= report.lower_bound * (1 + 1e-12); }
+  bool out_of_time() const {
+    return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count() > opt.time_limit_ms;
+  }
+  bool offer(list_result&& r, const char* name) {
+    ++report.passes;
+    if (best.worker.empty() || r.makespan < best.makespan) {
+      best = std::move(r);
+      report.heuristic = name;
+      return true;
+    }
+    return false;
+  }
+  list_result pass(const flat_dag& g, const priority& p, bool time_driven) const {
+    return time_driven ? list_schedule_time(g, P, p) : list_schedule_tasks(g, P, p);
+  }
+  // Forward-backward improvement from `r` until no gain.
+  list_result improve(list_result r, bool time_driven) {
+    if (!have_rev) rev = reversed(d), have_rev = true;
+    std::vector<double> key(d.n);
+    for (int round = 0; round < 50; ++round) {
+      for (std::size_t v = 0; v < d.n; ++v) key[v] = r.start[v] + d.w[v];  // finish: latest first in reverse
+      list_result b = pass(rev, priority{key, {}}, time_driven);
+      ++report.passes;
+      for (std::size_t v = 0; v < d.n; ++v) key[v] = b.start[v] + d.w[v];  // reverse finish = forward start mirror
+      list_result f = pass(d, priority{key, {}}, time_driven);
+      ++report.passes;
+      if (!(f.makespan < r.makespan)) break;
+      r = std::move(f);
+      if (r.makespan <= report.lower_bound * (1 + 1e-12)) break;
+    }
+    return r;
+  }
+};
+
+inline std::pair<schedule, merge_report> merge(const flat_dag& d, const clustering& cl, const merge_options& opt) {
+  const std::size_t P = std::max<std::size_t>(opt.workers, 1);
+  merge_search ms{d, P, opt, {}, {}, {}};
+  ms.report.lower_bound = compute_bounds(d, P).lower_bound;
+  if (d.n == 0) {
+    schedule s;
+    s.workers = P;
+    return {s, ms.report};
+  }
+  const levels lv = compute_levels(d);
+  std::vector<double> succ_count(d.n);
+  for (std::size_t v = 0; v < d.n; ++v) succ_count[v] = static_cast<double>(d.succ_begin[v + 1] - d.succ_begin[v]);
+  std::vector<std::uint32_t> aff(d.n);
+  for (std::size_t v = 0; v < d.n; ++v) aff[v] = static_cast<std::uint32_t>(cl.cluster_of[v]);
+  const priority bl{lv.bottom, {}}, misf{lv.bottom, succ_count};
+
+  ms.offer(list_schedule_tasks(d, P, bl, aff), "linear clusters by bottom level");
+  if (!ms.optimal()) ms.offer(list_schedule_tasks(d, P, bl), "HLFET/ETF");
+  if (!ms.optimal()) ms.offer(list_schedule_tasks(d, P, misf), "CP/MISF");
+  if (!d.has_comm) {
+    if (!ms.optimal()) ms.offer(list_schedule_time(d, P, bl), "Graham list by bottom level");
+    if (!ms.optimal()) ms.offer(list_schedule_time(d, P, misf), "Graham list CP/MISF");
+  }
+  if (opt.effort > 0 && !ms.optimal()) {
+    const bool time_driven = !d.has_comm;
+    if (ms.offer(ms.improve(ms.best, time_driven), "forward-backward improvement")) {}
+    if (!d.has_comm && !ms.optimal()) ms.offer(ms.improve(ms.best, false), "forward-backward improvement");
+    // randomised restarts, bounded by effort, size and time
+    const double size = static_cast<double>(d.n + d.succ.size());
+    const auto restarts = static_cast<std::size_t>(std::min(200.0, opt.effort * 2e6 / std::max(size, 1.0)));
+    std::mt19937_64 rng(opt.seed);
+    std::vector<double> key(d.n);
+    for (std::size_t k = 0; k < restarts && !ms.optimal() && !ms.out_of_time(); ++k) {
+      const double amp = 0.02 + 0.3 * static_cast<double>(k % 8) / 8;
+      std::uniform_real_distribution<double> noise(1 - amp, 1 + amp);
+      for (std::size_t v = 0; v < d.n; ++v) key[v] = lv.bottom[v] * noise(rng);
+      const bool td = !d.has_comm && (k % 2 == 0);
+      list_result r = ms.pass(d, priority{key, {}}, td);
+      ++ms.report.passes;
+      ms.offer(ms.improve(std::move(r), td), "perturbed bottom level + forward-backward");
+    }
+  }
+  schedule s = to_schedule(d, P, ms.best);
+  ms.report.makespan = simulate(d, make_plan(d, s)).makespan;
+  return {std::move(s), ms.report};
+}
+
+}  // namespace detail
+
+/// Merges linear clusters onto `opt.workers` workers (see the file comment
+/// for the heuristics). Returns the schedule; `report` (optional) says which
+/// heuristic won and how close it is to the lower bound.
+template <class Graph, class CostMap, class CommMap = no_edge_cost>
+schedule merge_clusters(const Graph& g, const clustering& cl, const CostMap& cost, const CommMap& comm = {},
+                        const merge_options& opt = {}, merge_report* report = nullptr) {
+  detail::check_graph<Graph>();
+  detail::check_vertex_cost<CostMap, Graph>();
+  detail::check_edge_cost<CommMap, Graph>();
+  const auto d = detail::make_flat_dag(g, cost, comm);
+  if (cl.cluster_of.size() != d.n) throw graph_error("the clustering does not match the graph");
+  auto [s, r] = detail::merge(d, cl, opt);
+  if (report) *report = r;
+  return s;
+}
+
+}  // namespace dfgpar
