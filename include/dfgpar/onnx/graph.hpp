@@ -1,0 +1,94 @@
+#pragma once
+/// \file graph.hpp
+/// The ONNX adapter's data types: a loaded model, its dataflow graph and the
+/// per-tensor facts (type, shape, bytes) the cost model and passes use.
+///
+/// The ONNX library lives in namespace `::onnx` (built with
+/// ONNX_NAMESPACE=onnx); dfgpar's adapter is `dfgpar::onnx`, so the library is
+/// always spelled `::onnx::` here.
+///
+/// Invariant: right after `load_model`/`build_model`, vertex i of `model::g`
+/// is node i of `model::proto.graph().node()` (`g[i].node == i`). A pass that
+/// edits the proto rebuilds the whole model with `build_model` rather than
+/// patching the graph.
+
+#include <onnx/onnx_pb.h>
+
+#include <boost/graph/adjacency_list.hpp>
+
+#include <cstdint>
+#include <filesystem>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+namespace dfgpar::onnx {
+
+/// What is known about one value (graph input, initializer or node output).
+struct tensor_info {
+  std::string name;
+  std::int32_t elem_type = 0;        ///< ::onnx::TensorProto_DataType (0: unknown)
+  std::vector<std::int64_t> shape;   ///< -1 = unknown dimension
+  bool shape_known = false;          ///< rank and every dimension known
+  std::uint64_t bytes = 0;           ///< product(shape) * element size; 0 when not known
+  bool constant = false;             ///< an initializer or a Constant node's output
+};
+
+/// One ONNX node = one vertex.
+struct node_info {
+  std::size_t node = 0;       ///< index in model.proto.graph().node()
+  std::string name, op_type, domain;
+  double flops = 0, bytes = 0;  ///< analytic estimate (floating point operations, bytes read + written)
+  double cost = 0;              ///< µs, from the cost model (or a measured profile)
+  bool known_op = true;         ///< false: the cost model does not know the operator; a default cost is used
+};
+
+/// One (producer node, consumer node, tensor) triple = one edge.
+struct edge_info {
+  std::string tensor;
+  std::uint64_t bytes = 0;
+  double comm = 0;  ///< µs to hand the tensor to another worker
+};
+
+/// The dataflow graph of an ONNX model; cost map `get(&node_info::cost, g)`,
+/// communication map `get(&edge_info::comm, g)`.
+using graph = boost::adjacency_list<boost::vecS, boost::vecS, boost::bidirectionalS, node_info, edge_info>;
+
+/// The two roofline constants plus fixed overheads: a node takes
+/// max(flops / peak, bytes / bandwidth) + overhead. Defaults: see cost_model.hpp.
+struct roofline {
+  double peak_gflops = 0;         ///< sustained GFLOP/s of one core (0: use the calibrated default)
+  double bandwidth_gbs = 0;       ///< sustained GB/s of one core's memory traffic (0: default)
+  double overhead_us = -1;        ///< fixed cost per node (negative: default)
+  double comm_latency_us = -1;    ///< fixed cost of a cross-worker hand-off (negative: default)
+  double comm_bandwidth_gbs = 0;  ///< bandwidth of a cross-worker hand-off (0: default)
+  double unknown_op_us = -1;      ///< cost of an operator the model does not know (negative: default)
+};
+
+/// How to load a model.
+struct load_options {
+  bool check = true;                     ///< run ::onnx::checker::check_model
+  bool infer_shapes = true;              ///< run ::onnx::shape_inference::InferShapes
+  bool load_external_data = true;        ///< read external tensors into raw_data
+  std::uint64_t max_file_bytes = 2ull << 30;  ///< refuse larger .onnx files (protobuf's own limit is 2 GiB)
+  std::uint64_t max_external_bytes = 16ull << 30;  ///< refuse more external data than this in total
+  roofline costs{};                      ///< cost model constants
+  std::filesystem::path profile;         ///< if set: measured per-node times (dfgpar or ONNX Runtime JSON)
+};
+
+/// A loaded ONNX model and its dataflow graph.
+struct model {
+  ::onnx::ModelProto proto;                               ///< after checker + shape inference, external data inlined
+  std::filesystem::path path;                             ///< where it came from (external data is relative to its folder)
+  graph g;                                                ///< one vertex per node, one edge per (producer, consumer, tensor)
+  std::unordered_map<std::string, tensor_info> tensors;   ///< every value name (inputs, initializers, node outputs)
+  std::unordered_map<std::string, std::size_t> producer;  ///< tensor name -> vertex (node outputs only)
+  std::vector<std::string> warnings;                      ///< e.g. unknown operator, default cost used
+};
+
+// Defined in <dfgpar/onnx/model.hpp> (include <dfgpar/onnx/onnx.hpp> for everything):
+//   model load_model(const std::filesystem::path&, const load_options& = {});
+//   model build_model(::onnx::ModelProto, std::filesystem::path base_dir, const load_options& = {});
+// Both throw dfgpar::graph_error with a one-line message.
+
+}  // namespace dfgpar::onnx
