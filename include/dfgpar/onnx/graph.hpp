@@ -14,11 +14,14 @@
 
 #include <onnx/onnx_pb.h>
 
+#include <dfgpar/error.hpp>
+
 #include <boost/graph/adjacency_list.hpp>
 
 #include <cstdint>
 #include <filesystem>
 #include <string>
+#include <string_view>
 #include <unordered_map>
 #include <vector>
 
@@ -85,6 +88,70 @@ struct model {
   std::unordered_map<std::string, std::size_t> producer;  ///< tensor name -> vertex (node outputs only)
   std::vector<std::string> warnings;                      ///< e.g. unknown operator, default cost used
 };
+
+/// Bytes per element of an ONNX data type (0 for strings and unknown types).
+inline std::uint64_t element_size(std::int32_t elem_type) noexcept {
+  switch (elem_type) {
+    case ::onnx::TensorProto::FLOAT: case ::onnx::TensorProto::INT32: case ::onnx::TensorProto::UINT32: return 4;
+    case ::onnx::TensorProto::UINT8: case ::onnx::TensorProto::INT8: case ::onnx::TensorProto::BOOL: return 1;
+    case ::onnx::TensorProto::UINT16: case ::onnx::TensorProto::INT16: case ::onnx::TensorProto::FLOAT16:
+    case ::onnx::TensorProto::BFLOAT16: return 2;
+    case ::onnx::TensorProto::INT64: case ::onnx::TensorProto::UINT64: case ::onnx::TensorProto::DOUBLE:
+    case ::onnx::TensorProto::COMPLEX64: return 8;
+    case ::onnx::TensorProto::COMPLEX128: return 16;
+    default: return 0;
+  }
+}
+
+namespace detail {
+
+/// Text from a model file made safe for a one-line message: control bytes
+/// escaped, long text cut.
+inline std::string quote_raw(std::string_view s, std::size_t max = 80) {
+  static constexpr char hex[] = "0123456789abcdef";
+  std::string out;
+  for (std::size_t i = 0; i < s.size(); ++i) {
+    if (out.size() >= max) {
+      out += "...";
+      break;
+    }
+    const auto c = static_cast<unsigned char>(s[i]);
+    if (c < 0x20 || c == 0x7f) {
+      out += "\\x";
+      out += hex[c >> 4];
+      out += hex[c & 15];
+    } else {
+      out += static_cast<char>(c);
+    }
+  }
+  return out;
+}
+inline std::string quote(std::string_view s) { return "'" + quote_raw(s) + "'"; }
+
+/// Joins a multi-line message into one line (runs of whitespace become one space).
+inline std::string one_line(std::string_view s, std::size_t max = 400) {
+  std::string out;
+  bool space = false;
+  for (char c : s) {
+    const auto u = static_cast<unsigned char>(c);
+    if (u <= 0x20 || u == 0x7f) {
+      space = !out.empty();
+      continue;
+    }
+    if (space) out += ' ';
+    space = false;
+    out += c;
+    if (out.size() >= max) {
+      out += "...";
+      break;
+    }
+  }
+  return out;
+}
+
+[[noreturn]] inline void fail(const std::string& msg) { throw graph_error(one_line(msg, 600)); }
+
+}  // namespace detail
 
 // Defined in <dfgpar/onnx/model.hpp> (include <dfgpar/onnx/onnx.hpp> for everything):
 //   model load_model(const std::filesystem::path&, const load_options& = {});

@@ -1,0 +1,413 @@
+#pragma once
+/// \file cost_model.hpp
+/// Analytic per-node cost of an ONNX model: FLOPs and bytes moved from the
+/// inferred shapes, turned into microseconds by a roofline
+///   time = max(flops / peak, bytes / bandwidth) + overhead,
+/// and edge (hand-off) cost latency + bytes / bandwidth.
+///
+/// Default constants (`roofline_defaults`) were calibrated once on the
+/// development machine (2-core AMD EPYC, Debian torch 1.13, 1 intra-op
+/// thread) with bench/calibrate_roofline.py; rerun it on another machine and
+/// pass the printed values in `load_options::costs`.
+
+#include <dfgpar/onnx/graph.hpp>
+
+#include <onnx/defs/schema.h>
+
+#include <algorithm>
+#include <cmath>
+#include <functional>
+#include <map>
+#include <string>
+#include <unordered_map>
+#include <unordered_set>
+
+namespace dfgpar::onnx {
+
+/// The calibrated constants (see bench/calibrate_roofline.py).
+inline constexpr roofline roofline_defaults{
+    .peak_gflops = 50.0,        // torch.mm 512x512 fp32, 1 thread
+    .bandwidth_gbs = 10.0,           // torch elementwise add on 64 MiB tensors, 1 thread (read 2 + write 1)
+    .overhead_us = 3.0,        // torch add on 1-element tensors, 1 thread (dispatch cost of one op)
+    .comm_latency_us = 1.0,    // bench/calibrate_comm.cpp: atomic flag hand-off between two cores
+    .comm_bandwidth_gbs = 10.0, // bench/calibrate_comm.cpp: reading 1 MiB written by the other core
+    .unknown_op_us = 20.0,       // an unknown operator costs as much as a mid-sized element-wise op
+};
+
+/// `r` with every unset field taken from `roofline_defaults`.
+inline roofline resolve(roofline r) {
+  const roofline& d = roofline_defaults;
+  if (!(r.peak_gflops > 0)) r.peak_gflops = d.peak_gflops;
+  if (!(r.bandwidth_gbs > 0)) r.bandwidth_gbs = d.bandwidth_gbs;
+  if (!(r.overhead_us >= 0)) r.overhead_us = d.overhead_us;
+  if (!(r.comm_latency_us >= 0)) r.comm_latency_us = d.comm_latency_us;
+  if (!(r.comm_bandwidth_gbs > 0)) r.comm_bandwidth_gbs = d.comm_bandwidth_gbs;
+  if (!(r.unknown_op_us >= 0)) r.unknown_op_us = d.unknown_op_us;
+  return r;
+}
+
+/// Roofline time in µs of a node doing `flops` and moving `bytes`.
+inline double roofline_us(double flops, double bytes, const roofline& r) {
+  return std::max(flops / (r.peak_gflops * 1e3), bytes / (r.bandwidth_gbs * 1e3)) + r.overhead_us;
+}
+
+/// Time in µs to hand a tensor of `bytes` to another worker.
+inline double comm_us(double bytes, const roofline& r) { return r.comm_latency_us + bytes / (r.comm_bandwidth_gbs * 1e3); }
+
+/// Analytic estimate of one node.
+struct node_estimate {
+  double flops = 0;
+  double bytes = 0;
+  double us = 0;           ///< roofline time
+  bool known = true;       ///< false: operator unknown, `us` is the default cost
+  bool shapes_known = true;  ///< false: some input or output had no inferred shape (estimate too low)
+};
+
+/// Finds what is known about a tensor by name (nullptr: nothing).
+using tensor_lookup = std::function<const tensor_info*(const std::string&)>;
+
+namespace detail {
+
+inline bool is_default_domain(const std::string& d) { return d.empty() || d == "ai.onnx"; }
+
+inline tensor_info info_from_value(const ::onnx::ValueInfoProto& v) {
+  tensor_info t;
+  t.name = v.name();
+  if (!v.has_type() || !v.type().has_tensor_type()) return t;
+  const auto& tt = v.type().tensor_type();
+  t.elem_type = tt.elem_type();
+  if (!tt.has_shape()) return t;
+  t.shape_known = true;
+  for (const auto& d : tt.shape().dim()) {
+    if (d.has_dim_value()) {
+      if (d.dim_value() < 0)
+        fail("tensor " + quote(v.name()) + " has a negative dimension (" + std::to_string(d.dim_value()) + ")");
+      t.shape.push_back(d.dim_value());
+    } else {
+      t.shape.push_back(-1);
+      t.shape_known = false;
+    }
+  }
+  return t;
+}
+
+inline tensor_info info_from_tensor(const ::onnx::TensorProto& x) {
+  tensor_info t;
+  t.name = x.name();
+  t.elem_type = x.data_type();
+  t.shape.assign(x.dims().begin(), x.dims().end());
+  t.shape_known = true;
+  t.constant = true;
+  return t;
+}
+
+/// Fills `bytes` (0 when unknown); refuses shapes whose size overflows.
+inline void set_bytes(tensor_info& t) {
+  t.bytes = 0;
+  for (auto d : t.shape)
+    if (d < 0 && t.shape_known) fail("tensor " + quote(t.name) + " has a negative dimension");
+  if (!t.shape_known) return;
+  const std::uint64_t es = element_size(t.elem_type);
+  std::uint64_t n = 1;
+  for (auto d : t.shape)
+    if (__builtin_mul_overflow(n, static_cast<std::uint64_t>(d), &n))
+      fail("tensor " + quote(t.name) + ": dimensions overflow");
+  if (__builtin_mul_overflow(n, es, &t.bytes)) fail("tensor " + quote(t.name) + ": byte size overflows");
+}
+
+inline void collect_tensors(const ::onnx::GraphProto& g, std::unordered_map<std::string, tensor_info>& out) {
+  auto put = [&](tensor_info t) {
+    set_bytes(t);
+    auto [it, fresh] = out.emplace(t.name, t);
+    if (!fresh) {  // keep the better-known description (an initializer beats its input's value_info)
+      if ((t.constant && !it->second.constant) || (!it->second.shape_known && t.shape_known)) it->second = std::move(t);
+    }
+  };
+  for (const auto& v : g.input()) put(info_from_value(v));
+  for (const auto& v : g.value_info()) put(info_from_value(v));
+  for (const auto& v : g.output()) put(info_from_value(v));
+  for (const auto& t : g.initializer()) put(info_from_tensor(t));
+  for (const auto& s : g.sparse_initializer()) {
+    tensor_info t;
+    t.name = s.values().name();
+    t.elem_type = s.values().data_type();
+    t.shape.assign(s.dims().begin(), s.dims().end());
+    t.shape_known = true;
+    t.constant = true;
+    put(std::move(t));
+  }
+  for (const auto& n : g.node()) {
+    for (const auto& o : n.output())
+      if (!o.empty() && !out.count(o)) { tensor_info t; t.name = o; put(std::move(t)); }
+    if (n.op_type() == "Constant" && is_default_domain(n.domain()) && n.output_size() == 1) {
+      auto& t = out[n.output(0)];
+      t.constant = true;
+      for (const auto& a : n.attribute())
+        if (a.name() == "value" && a.has_t()) {
+          tensor_info c = info_from_tensor(a.t());
+          c.name = n.output(0);
+          set_bytes(c);
+          t = std::move(c);
+        }
+    }
+  }
+}
+
+
+/// Elements of a tensor with unknown dimensions taken as 1 (batch 1); 0 when
+/// nothing is known.
+inline double numel_est(const tensor_info* t) {
+  if (!t || (t->shape.empty() && !t->shape_known)) return 0;
+  double n = 1;
+  for (auto d : t->shape) n *= d < 0 ? 1.0 : static_cast<double>(d);
+  return n;
+}
+inline double bytes_est(const tensor_info* t) {
+  if (!t) return 0;
+  const auto es = element_size(t->elem_type);
+  return numel_est(t) * static_cast<double>(es ? es : 4);
+}
+inline bool known_shape(const tensor_info* t) { return t && (t->shape_known || !t->shape.empty()); }
+/// Product of dims [from, end) (unknown dims as 1).
+inline double prod_from(const tensor_info* t, std::size_t from) {
+  double n = 1;
+  if (!t) return 0;
+  for (std::size_t i = from; i < t->shape.size(); ++i) n *= t->shape[i] < 0 ? 1.0 : static_cast<double>(t->shape[i]);
+  return n;
+}
+inline double dim_at(const tensor_info* t, std::ptrdiff_t i) {
+  if (!t || t->shape.empty()) return 1;
+  const auto r = static_cast<std::ptrdiff_t>(t->shape.size());
+  if (i < 0) i += r;
+  if (i < 0 || i >= r) return 1;
+  return t->shape[static_cast<std::size_t>(i)] < 0 ? 1.0 : static_cast<double>(t->shape[static_cast<std::size_t>(i)]);
+}
+
+inline const ::onnx::AttributeProto* attr(const ::onnx::NodeProto& n, const char* name) {
+  for (const auto& a : n.attribute())
+    if (a.name() == name) return &a;
+  return nullptr;
+}
+inline std::int64_t attr_int(const ::onnx::NodeProto& n, const char* name, std::int64_t def) {
+  const auto* a = attr(n, name);
+  return a && a->has_i() ? a->i() : def;
+}
+inline double attr_ints_prod(const ::onnx::NodeProto& n, const char* name) {
+  const auto* a = attr(n, name);
+  double p = 1;
+  if (a)
+    for (auto v : a->ints()) p *= v > 0 ? static_cast<double>(v) : 1.0;
+  return p;
+}
+
+// Per-element FLOPs of element-wise operators (transcendental ones cost more).
+inline const std::unordered_map<std::string, double>& elementwise_ops() {
+  static const std::unordered_map<std::string, double> m = [] {
+    std::unordered_map<std::string, double> t;
+    for (const char* op : {"Add", "Sub", "Mul", "Div", "Relu", "LeakyRelu", "PRelu", "Clip", "Max", "Min", "Sum",
+                           "Mean", "Abs", "Neg", "Floor", "Ceil", "Round", "Sign", "Not", "And", "Or", "Xor",
+                           "Equal", "Less", "Greater", "LessOrEqual", "GreaterOrEqual", "Where", "Cast", "CastLike",
+                           "BitShift", "Mod", "Reciprocal", "HardSigmoid", "HardSwish", "ThresholdedRelu", "Selu",
+                           "Elu", "Celu", "IsNaN", "IsInf", "QuantizeLinear", "DequantizeLinear", "Shrink",
+                           "BitwiseAnd", "BitwiseOr", "BitwiseXor", "BitwiseNot", "Sqrt"})
+      t.emplace(op, 1.0);
+    for (const char* op : {"Exp", "Log", "Tanh", "Sigmoid", "Erf", "Sin", "Cos", "Tan", "Asin", "Acos", "Atan",
+                           "Sinh", "Cosh", "Asinh", "Acosh", "Atanh", "Softplus", "Softsign", "Gelu", "Mish", "Pow",
+                           "DynamicQuantizeLinear"})
+      t.emplace(op, 8.0);
+    return t;
+  }();
+  return m;
+}
+// Operators that only reinterpret metadata (no data is copied).
+inline const std::unordered_set<std::string>& view_ops() {
+  static const std::unordered_set<std::string> s{"Reshape", "Flatten", "Squeeze", "Unsqueeze", "Identity", "Dropout",
+                                                  "Shape", "Size", "Constant", "Optional", "OptionalHasElement",
+                                                  "OptionalGetElement"};
+  return s;
+}
+// Operators that copy data without arithmetic.
+inline const std::unordered_set<std::string>& copy_ops() {
+  static const std::unordered_set<std::string> s{
+      "Concat", "Split", "Transpose", "Slice", "Gather", "GatherElements", "GatherND", "Scatter", "ScatterElements",
+      "ScatterND", "Pad", "Tile", "Expand", "DepthToSpace", "SpaceToDepth", "Compress", "OneHot", "Trilu",
+      "ReverseSequence", "ConstantOfShape", "EyeLike", "Range", "NonZero", "Unique", "SplitToSequence",
+      "ConcatFromSequence", "SequenceAt", "SequenceConstruct", "SequenceInsert", "SequenceErase", "SequenceEmpty",
+      "SequenceLength", "Col2Im", "CenterCropPad"};
+  return s;
+}
+
+inline node_estimate estimate_node(const ::onnx::NodeProto& n, const tensor_lookup& find, const roofline& r, int depth);
+
+/// Sum of the estimates of a subgraph's nodes, seen from an outer scope.
+inline node_estimate estimate_subgraph(const ::onnx::GraphProto& g, const tensor_lookup& outer, const roofline& r,
+                                       int depth) {
+  std::unordered_map<std::string, tensor_info> local;
+  collect_tensors(g, local);
+  tensor_lookup find = [&](const std::string& name) -> const tensor_info* {
+    auto it = local.find(name);
+    return it != local.end() ? &it->second : outer(name);
+  };
+  node_estimate s;
+  for (const auto& n : g.node()) {
+    const auto e = estimate_node(n, find, r, depth + 1);
+    s.flops += e.flops;
+    s.bytes += e.bytes;
+    s.us += e.us;
+    s.known = s.known && e.known;
+    s.shapes_known = s.shapes_known && e.shapes_known;
+  }
+  return s;
+}
+
+inline node_estimate estimate_node(const ::onnx::NodeProto& n, const tensor_lookup& find, const roofline& r,
+                                   int depth) {
+  node_estimate e;
+  const std::string& op = n.op_type();
+  auto in = [&](int i) -> const tensor_info* {
+    return i < n.input_size() && !n.input(i).empty() ? find(n.input(i)) : nullptr;
+  };
+  auto out = [&](int i) -> const tensor_info* {
+    return i < n.output_size() && !n.output(i).empty() ? find(n.output(i)) : nullptr;
+  };
+  double in_bytes = 0, out_bytes = 0, out_numel = 0;
+  for (int i = 0; i < n.input_size(); ++i) {
+    const auto* t = in(i);
+    in_bytes += bytes_est(t);
+    if (!n.input(i).empty() && !known_shape(t)) e.shapes_known = false;
+  }
+  for (int i = 0; i < n.output_size(); ++i) {
+    const auto* t = out(i);
+    out_bytes += bytes_est(t);
+    out_numel += numel_est(t);
+    if (!n.output(i).empty() && !known_shape(t)) e.shapes_known = false;
+  }
+  e.bytes = in_bytes + out_bytes;
+  const bool std_domain = is_default_domain(n.domain()) || n.domain() == "ai.onnx.ml";
+
+  if (std_domain && depth < 64 && (op == "If" || op == "Loop" || op == "Scan")) {
+    node_estimate body;
+    for (const auto& a : n.attribute()) {
+      if (!a.has_g()) continue;
+      const auto b = estimate_subgraph(a.g(), find, r, depth);
+      if (op == "If") {
+        if (b.us > body.us) body = b;
+      } else {
+        body = b;
+      }
+    }
+    double trips = 1;
+    if (op == "Scan") {
+      const auto states = n.input_size() - attr_int(n, "num_scan_inputs", 0);
+      trips = dim_at(in(static_cast<int>(std::max<std::int64_t>(states, 0))), 0);
+    }
+    e.flops = body.flops * trips;
+    e.bytes += body.bytes * trips;
+    e.us = body.us * trips + r.overhead_us;
+    e.known = body.known;
+    e.shapes_known = e.shapes_known && body.shapes_known && op != "Loop";  // Loop: one iteration assumed
+    return e;
+  }
+
+  if (std_domain) {
+    if (op == "Conv" || op == "ConvInteger" || op == "QLinearConv" || op == "DeformConv") {
+      const auto* w = in(op == "QLinearConv" ? 3 : 1);
+      e.flops = 2 * out_numel * prod_from(w, 1);
+    } else if (op == "ConvTranspose") {
+      e.flops = 2 * numel_est(in(0)) * prod_from(in(1), 1);
+    } else if (op == "Gemm") {
+      const auto* a = in(0);
+      const double k = attr_int(n, "transA", 0) ? dim_at(a, 0) : dim_at(a, 1);
+      e.flops = 2 * out_numel * k + (in(2) ? out_numel : 0);
+    } else if (op == "MatMul" || op == "MatMulInteger" || op == "QLinearMatMul") {
+      e.flops = 2 * out_numel * dim_at(in(0), -1);
+    } else if (op == "Einsum") {
+      e.flops = 2 * std::max(out_numel, numel_est(in(0)) * (n.input_size() > 1 ? dim_at(in(1), -1) : 1.0));
+    } else if (op == "MaxPool" || op == "AveragePool" || op == "LpPool" || op == "MaxRoiPool" ||
+               op == "RoiAlign") {
+      e.flops = numel_est(out(0)) * attr_ints_prod(n, op == "MaxRoiPool" || op == "RoiAlign" ? "pooled_shape" : "kernel_shape");
+    } else if (op == "GlobalAveragePool" || op == "GlobalMaxPool" || op == "GlobalLpPool" || op == "MaxUnpool") {
+      e.flops = numel_est(in(0));
+    } else if (op == "BatchNormalization") {
+      e.flops = 2 * numel_est(in(0));
+    } else if (op == "InstanceNormalization" || op == "LayerNormalization" || op == "GroupNormalization" ||
+               op == "MeanVarianceNormalization" || op == "LpNormalization") {
+      e.flops = 5 * numel_est(in(0));
+    } else if (op == "LRN") {
+      e.flops = (2 + static_cast<double>(std::max<std::int64_t>(attr_int(n, "size", 1), 1))) * numel_est(in(0));
+    } else if (op == "Softmax" || op == "LogSoftmax" || op == "Hardmax") {
+      e.flops = 5 * numel_est(in(0));
+    } else if (op.rfind("Reduce", 0) == 0 || op == "ArgMax" || op == "ArgMin" || op == "CumSum") {
+      e.flops = numel_est(in(0)) * (op == "ReduceLogSumExp" ? 8.0 : 1.0);
+    } else if (op == "TopK") {
+      e.flops = numel_est(in(0)) * 4;
+    } else if (op == "Resize" || op == "Upsample" || op == "GridSample" || op == "AffineGrid") {
+      e.flops = 4 * out_numel;
+      e.bytes = out_bytes + bytes_est(in(0));
+    } else if (op == "RNN" || op == "GRU" || op == "LSTM") {
+      const double seq = dim_at(in(0), 0), batch = dim_at(in(0), 1);
+      e.flops = 2 * seq * batch * (numel_est(in(1)) + numel_est(in(2))) + 10 * out_numel;
+    } else if (op == "NonMaxSuppression") {
+      e.flops = numel_est(in(1)) * dim_at(in(0), 1);
+    } else if (view_ops().count(op)) {
+      e.bytes = 0;
+    } else if (copy_ops().count(op)) {
+      e.flops = 0;
+      // data-dependent reads (Gather, Slice) touch about as much as they write
+      e.bytes = 2 * out_bytes;
+    } else if (auto it = elementwise_ops().find(op); it != elementwise_ops().end()) {
+      e.flops = it->second * out_numel;
+    } else if (::onnx::OpSchemaRegistry::Schema(op, n.domain() == "ai.onnx" ? std::string() : n.domain()) !=
+               nullptr) {
+      e.flops = out_numel;  // a standard op the table does not list: treated as memory-bound
+    } else {
+      e.known = false;
+    }
+  } else {
+    e.known = false;
+  }
+  e.us = e.known ? roofline_us(e.flops, e.bytes, r) : r.unknown_op_us;
+  return e;
+}
+
+}  // namespace detail
+
+/// Analytic estimate of one node of a model (FLOPs, bytes moved, roofline µs).
+inline node_estimate estimate_node(const ::onnx::NodeProto& n, const tensor_lookup& find, const roofline& r = {}) {
+  return detail::estimate_node(n, find, resolve(r), 0);
+}
+
+/// Fills every vertex's flops/bytes/cost/known_op and every edge's comm from
+/// the model's inferred shapes; adds a warning when shapes were missing.
+inline void apply_costs(model& m, const roofline& rc = {}) {
+  const roofline r = resolve(rc);
+  tensor_lookup find = [&](const std::string& name) -> const tensor_info* {
+    auto it = m.tensors.find(name);
+    return it != m.tensors.end() ? &it->second : nullptr;
+  };
+  const auto& nodes = m.proto.graph().node();
+  std::size_t unknown_shapes = 0;
+  for (auto [it, end] = vertices(m.g); it != end; ++it) {
+    auto& v = m.g[*it];
+    if (v.node >= static_cast<std::size_t>(nodes.size())) continue;
+    const auto e = detail::estimate_node(nodes.Get(static_cast<int>(v.node)), find, r, 0);
+    v.flops = e.flops;
+    v.bytes = e.bytes;
+    v.cost = e.us;
+    v.known_op = e.known;
+    unknown_shapes += e.known && !e.shapes_known ? 1 : 0;
+  }
+  for (auto [it, end] = edges(m.g); it != end; ++it) {
+    auto& e = m.g[*it];
+    double b = static_cast<double>(e.bytes);
+    if (b == 0)
+      if (auto t = m.tensors.find(e.tensor); t != m.tensors.end()) b = detail::bytes_est(&t->second);
+    e.comm = comm_us(b, r);
+  }
+  if (unknown_shapes > 0)
+    m.warnings.push_back(std::to_string(unknown_shapes) +
+                         " node(s) have tensors of unknown shape: their cost counts only what is known "
+                         "(unknown dimensions are taken as 1)");
+}
+
+}  // namespace dfgpar::onnx
