@@ -19,4 +19,9 @@
 #include <dfgpar/cluster/schedule.hpp>
 #include <dfgpar/cluster/validate.hpp>
 
+// I/O
+#include <dfgpar/io/dot.hpp>
+#include <dfgpar/io/json_report.hpp>
+#include <dfgpar/io/stg.hpp>
+
 #include <dfgpar/generate/random_dag.hpp>
