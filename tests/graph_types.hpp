@@ -8,7 +8,6 @@
 #include <boost/graph/compressed_sparse_row_graph.hpp>
 
 #include <algorithm>
-#include <numeric>
 #include <vector>
 
 namespace dfgpar_test {
@@ -28,17 +27,10 @@ using csr_graph = boost::compressed_sparse_row_graph<boost::bidirectionalS, vpro
 template <class G>
 G build(const dfgpar::dag_data& d) {
   if constexpr (std::is_same_v<G, csr_graph>) {
-    // CSR wants edges sorted by source (or the unsorted tag); keep comm aligned.
-    std::vector<std::size_t> order(d.edges.size());
-    std::iota(order.begin(), order.end(), 0);
-    std::stable_sort(order.begin(), order.end(), [&](auto a, auto b) { return d.edges[a].first < d.edges[b].first; });
-    std::vector<std::pair<std::size_t, std::size_t>> edges;
+    // the bidirectional CSR graph is built from an unsorted, multi-pass edge list
     std::vector<eprop> props;
-    for (auto i : order) {
-      edges.push_back(d.edges[i]);
-      props.push_back({i < d.comm.size() ? d.comm[i] : 0.0});
-    }
-    G g(boost::edges_are_sorted, edges.begin(), edges.end(), props.begin(), d.cost.size());
+    for (std::size_t i = 0; i < d.edges.size(); ++i) props.push_back({i < d.comm.size() ? d.comm[i] : 0.0});
+    G g(boost::edges_are_unsorted_multi_pass, d.edges.begin(), d.edges.end(), props.begin(), d.cost.size());
     for (std::size_t v = 0; v < d.cost.size(); ++v) g[v].cost = d.cost[v];
     return g;
   } else {
