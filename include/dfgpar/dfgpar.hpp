@@ -19,6 +19,12 @@
 #include <dfgpar/cluster/schedule.hpp>
 #include <dfgpar/cluster/validate.hpp>
 
+// passes
+#include <dfgpar/passes/cloning.hpp>
+#include <dfgpar/passes/constant_folding.hpp>
+#include <dfgpar/passes/dead_code.hpp>
+#include <dfgpar/passes/prune.hpp>
+
 // I/O
 #include <dfgpar/io/dot.hpp>
 #include <dfgpar/io/json_report.hpp>

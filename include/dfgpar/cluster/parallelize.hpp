@@ -7,6 +7,12 @@
 #include <dfgpar/cluster/merge.hpp>
 #include <dfgpar/cluster/schedule.hpp>
 #include <dfgpar/concepts.hpp>
+#include <dfgpar/passes/cloning.hpp>
+
+#include <string>
+#include <type_traits>
+#include <utility>
+#include <vector>
 
 namespace dfgpar {
 
@@ -15,6 +21,7 @@ namespace dfgpar {
 struct options {
   std::size_t workers = 2;              ///< P: workers to schedule onto
   bool clone = false;                   ///< clone cheap vertices into consumer workers when it shortens the makespan
+                                        ///< (without a policy: cost below default_clone_cost_fraction x the mean cost)
   double effort = 1.0;                  ///< search effort of the merge step (0: constructive only)
   std::uint64_t seed = 1;               ///< seed of the randomised search (deterministic per seed)
   double time_limit_ms = 1000;          ///< cap on the merge step's improvement search
@@ -25,9 +32,19 @@ namespace detail {
 inline merge_options to_merge_options(const options& o) {
   return merge_options{.workers = o.workers, .effort = o.effort, .seed = o.seed, .time_limit_ms = o.time_limit_ms};
 }
-inline schedule parallelize(const flat_dag& d, const options& o) {
+/// `may_clone` (by vertex index) turns cloning on with that policy; without
+/// it `o.clone` turns it on with the default policy.
+inline schedule parallelize(const flat_dag& d, const options& o, const std::vector<char>* may_clone = nullptr) {
   const clustering cl = linear_clustering(d);
   auto [s, r] = merge(d, cl, to_merge_options(o));
+  if (may_clone != nullptr || o.clone) {
+    const std::size_t copies = may_clone != nullptr ? clone_vertices(d, s, *may_clone, clone_options{.time_limit_ms = o.time_limit_ms})
+                                                    : clone_vertices(d, s, default_clone_mask(d), clone_options{.time_limit_ms = o.time_limit_ms});
+    if (copies > 0) {
+      r.makespan = simulate(d, make_plan(d, s)).makespan;
+      r.heuristic += " + cloning (" + std::to_string(copies) + (copies == 1 ? " copy)" : " copies)");
+    }
+  }
   if (o.report) *o.report = r;
   return s;
 }
@@ -45,11 +62,35 @@ schedule parallelize(const Graph& g, const CostMap& cost, const CommMap& comm, c
   return detail::parallelize(detail::make_flat_dag(g, cost, comm), o);
 }
 
+/// Same, cloning the vertices `policy` allows (see passes/cloning.hpp)
+/// wherever that shortens the makespan; giving a policy turns cloning on
+/// whatever `o.clone` says (pass `clone_none{}` to turn it off).
+/// \code auto s = dfgpar::parallelize(g, cost, comm, dfgpar::options{.workers = 4}, dfgpar::clone_all{}); \endcode
+template <class Graph, class CostMap, class CommMap, class Policy>
+  requires(!std::is_same_v<std::remove_cvref_t<CommMap>, options>)
+schedule parallelize(const Graph& g, const CostMap& cost, const CommMap& comm, const options& o, Policy&& policy) {
+  detail::check_graph<Graph>();
+  detail::check_vertex_cost<CostMap, Graph>();
+  detail::check_edge_cost<CommMap, Graph>();
+  detail::check_clone_policy<std::remove_reference_t<Policy>, Graph>();
+  const auto d = detail::make_flat_dag(g, cost, comm);
+  std::vector<char> may(d.n, 0);
+  for (auto [it, end] = vertices(g); it != end; ++it) may[detail::index_of(g, *it)] = policy.may_clone(*it) ? 1 : 0;
+  return detail::parallelize(d, o, &may);
+}
+
 /// Same without communication costs.
 /// \code auto s = dfgpar::parallelize(g, cost, dfgpar::options{.workers = 4}); \endcode
 template <class Graph, class CostMap>
 schedule parallelize(const Graph& g, const CostMap& cost, const options& o = {}) {
   return parallelize(g, cost, no_edge_cost{}, o);
+}
+
+/// Same with a clone policy and without communication costs (cloning then
+/// only helps where a worker would otherwise idle waiting for a value).
+template <class Graph, class CostMap, class Policy>
+schedule parallelize(const Graph& g, const CostMap& cost, const options& o, Policy&& policy) {
+  return parallelize(g, cost, no_edge_cost{}, o, std::forward<Policy>(policy));
 }
 
 }  // namespace dfgpar
