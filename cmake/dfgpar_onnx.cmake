@@ -1,0 +1,82 @@
+# The ONNX adapter (include/dfgpar/onnx/), an optional component.
+# Included by the top-level CMakeLists.txt after the dfgpar target exists:
+#   include(cmake/dfgpar_onnx.cmake)
+#
+# When the ONNX library (CMake package ONNX, targets onnx + onnx_proto; Debian:
+# libonnx-dev) and protobuf are found, this defines
+#   dfgpar_onnx / dfgpar::onnx   INTERFACE: dfgpar + onnx + onnx_proto + protobuf,
+#                                ONNX_ML=1 ONNX_NAMESPACE=onnx
+#   dfgpar_onnx_tests            tests/onnx/*.cpp (own doctest runner), registered with CTest
+#   fuzz_loader, fuzz_json       libFuzzer harnesses (fuzz/), only with Clang or DFGPAR_FUZZ=ON
+# Without ONNX nothing is defined and the rest of dfgpar builds as before.
+#
+# The fuzz harnesses are normally built and run outside CMake by fuzz/run.sh,
+# which calls clang++ directly (that is what .ci/run uses):
+#   fuzz/run.sh replay          # every seed once under ASan + UBSan (about 30 s after the build)
+#   fuzz/run.sh fuzz 600        # fuzz the loader for 10 minutes
+
+option(DFGPAR_ONNX "Build the ONNX adapter's tests when the ONNX library is found" ON)
+option(DFGPAR_FUZZ "Build the libFuzzer harnesses of the ONNX adapter (needs Clang with libFuzzer)" OFF)
+
+if(NOT DFGPAR_ONNX)
+  return()
+endif()
+
+find_package(ONNX CONFIG QUIET)
+find_package(Protobuf QUIET)
+if(NOT TARGET onnx OR NOT TARGET onnx_proto OR NOT Protobuf_FOUND)
+  message(STATUS "dfgpar: ONNX adapter disabled (ONNX or protobuf not found; Debian: libonnx-dev libprotobuf-dev)")
+  return()
+endif()
+message(STATUS "dfgpar: ONNX adapter enabled (ONNX ${ONNX_VERSION}, protobuf ${Protobuf_VERSION})")
+
+add_library(dfgpar_onnx INTERFACE)
+add_library(dfgpar::onnx ALIAS dfgpar_onnx)
+if(TARGET protobuf::libprotobuf)
+  set(dfgpar_protobuf_lib protobuf::libprotobuf)
+else()
+  set(dfgpar_protobuf_lib ${Protobuf_LIBRARIES})
+endif()
+target_link_libraries(dfgpar_onnx INTERFACE dfgpar::dfgpar onnx onnx_proto ${dfgpar_protobuf_lib})
+target_compile_definitions(dfgpar_onnx INTERFACE ONNX_ML=1 ONNX_NAMESPACE=onnx)
+
+if(DFGPAR_BUILD_TESTS)
+  if(NOT TARGET doctest::doctest)
+    find_path(DFGPAR_DOCTEST_INCLUDE_DIR doctest/doctest.h REQUIRED)
+    add_library(doctest::doctest INTERFACE IMPORTED)
+    target_include_directories(doctest::doctest INTERFACE ${DFGPAR_DOCTEST_INCLUDE_DIR})
+  endif()
+  file(GLOB dfgpar_onnx_test_sources CONFIGURE_DEPENDS ${PROJECT_SOURCE_DIR}/tests/onnx/*.cpp)
+  list(SORT dfgpar_onnx_test_sources)
+  add_executable(dfgpar_onnx_tests ${dfgpar_onnx_test_sources})
+  target_include_directories(dfgpar_onnx_tests PRIVATE ${PROJECT_SOURCE_DIR}/tests)
+  target_link_libraries(dfgpar_onnx_tests PRIVATE dfgpar::onnx doctest::doctest)
+  if(TARGET dfgpar_warnings)
+    target_link_libraries(dfgpar_onnx_tests PRIVATE dfgpar_warnings)
+  endif()
+  add_test(NAME dfgpar_onnx_tests COMMAND dfgpar_onnx_tests)
+  set_tests_properties(dfgpar_onnx_tests PROPERTIES TIMEOUT 600)
+endif()
+
+if(DFGPAR_FUZZ OR CMAKE_CXX_COMPILER_ID MATCHES "Clang")
+  include(CheckCXXSourceCompiles)
+  set(CMAKE_REQUIRED_FLAGS "-fsanitize=fuzzer")
+  set(CMAKE_REQUIRED_LINK_OPTIONS "-fsanitize=fuzzer")
+  check_cxx_source_compiles(
+    "#include <cstdint>\n#include <cstddef>\nextern \"C\" int LLVMFuzzerTestOneInput(const std::uint8_t*, std::size_t) { return 0; }"
+    DFGPAR_HAVE_LIBFUZZER)
+  unset(CMAKE_REQUIRED_FLAGS)
+  unset(CMAKE_REQUIRED_LINK_OPTIONS)
+  if(DFGPAR_HAVE_LIBFUZZER)
+    foreach(h loader json)
+      add_executable(fuzz_${h} ${PROJECT_SOURCE_DIR}/fuzz/fuzz_${h}.cpp)
+      target_link_libraries(fuzz_${h} PRIVATE dfgpar::onnx)
+      target_compile_options(fuzz_${h} PRIVATE -O1 -g -fno-omit-frame-pointer
+        -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined -fno-sanitize=vptr)
+      target_link_options(fuzz_${h} PRIVATE -fsanitize=fuzzer,address,undefined)
+    endforeach()
+  elseif(DFGPAR_FUZZ)
+    message(FATAL_ERROR "dfgpar: DFGPAR_FUZZ=ON but ${CMAKE_CXX_COMPILER} cannot link -fsanitize=fuzzer "
+                        "(use clang++ with libclang-rt-<ver>-dev, or fuzz/run.sh)")
+  endif()
+endif()
