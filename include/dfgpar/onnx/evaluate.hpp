@@ -1,0 +1,685 @@
+#pragma once
+/// \file evaluate.hpp
+/// Evaluates one ONNX node on known input values: the arithmetic behind
+/// constant folding. Covers the shape arithmetic PyTorch exports are full of
+/// and a few cheap element-wise ops:
+///
+///   Constant Identity Dropout(inference) Shape Size Gather Unsqueeze Squeeze
+///   Concat Slice Reshape Flatten Expand Transpose Cast CastLike
+///   ConstantOfShape Range Add Sub Mul Div Neg Equal Where
+///
+/// for every numeric element type (16-bit floats: data movement and Cast
+/// only), following the operator versions of opsets 1 to 17 (e.g. Squeeze and
+/// Unsqueeze axes as an attribute before opset 13 and as an input since,
+/// Slice attributes before opset 10).
+/// \code
+///   std::vector<const tensor*> in{&a, &b};
+///   if (auto out = dfgpar::onnx::evaluate(node, in, 13)) use((*out)[0]);
+/// \endcode
+
+#include <dfgpar/error.hpp>
+#include <dfgpar/onnx/tensor.hpp>
+
+#include <onnx/onnx_pb.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
+#include <limits>
+#include <numeric>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <type_traits>
+#include <vector>
+
+namespace dfgpar::onnx {
+
+/// Limits of `evaluate`.
+struct eval_options {
+  /// Outputs with more elements than this are not computed (evaluate returns
+  /// nullopt): constant folding should not turn activations or copies of
+  /// weights into constants. 1M elements = 4 MiB of float.
+  std::size_t max_elements = std::size_t{1} << 20;
+};
+
+/// Whether `evaluate` implements this operator (standard domain only).
+inline bool can_evaluate(std::string_view op_type, std::string_view domain = "") {
+  if (!domain.empty() && domain != "ai.onnx") return false;
+  static constexpr std::string_view ops[] = {
+      "Constant", "Identity", "Dropout",   "Shape", "Size",  "Gather",          "Unsqueeze", "Squeeze",
+      "Concat",   "Slice",    "Reshape",   "Flatten", "Expand", "Transpose",     "Cast",      "CastLike",
+      "ConstantOfShape",      "Range",     "Add",   "Sub",   "Mul",             "Div",       "Neg",
+      "Equal",    "Where"};
+  return std::find(std::begin(ops), std::end(ops), op_type) != std::end(ops);
+}
+
+namespace detail {
+
+using tp = ::onnx::TensorProto;
+
+inline const ::onnx::AttributeProto* find_attr(const ::onnx::NodeProto& n, std::string_view name) {
+  for (const auto& a : n.attribute())
+    if (a.name() == name) return &a;
+  return nullptr;
+}
+inline std::int64_t attr_int(const ::onnx::NodeProto& n, std::string_view name, std::int64_t def) {
+  const auto* a = find_attr(n, name);
+  return a ? a->i() : def;
+}
+inline std::optional<std::vector<std::int64_t>> attr_ints(const ::onnx::NodeProto& n, std::string_view name) {
+  const auto* a = find_attr(n, name);
+  if (!a) return std::nullopt;
+  return std::vector<std::int64_t>(a->ints().begin(), a->ints().end());
+}
+
+[[noreturn]] inline void bad_node(const ::onnx::NodeProto& n, const std::string& why) {
+  throw graph_error("dfgpar: cannot evaluate " + n.op_type() + " node '" + n.name() + "': " + why);
+}
+
+/// Axis in [-rank, rank) -> [0, rank).
+inline std::size_t norm_axis(const ::onnx::NodeProto& n, std::int64_t axis, std::size_t rank) {
+  const auto r = static_cast<std::int64_t>(rank);
+  if (axis < -r || axis >= r) bad_node(n, "axis " + std::to_string(axis) + " out of range for rank " + std::to_string(rank));
+  return static_cast<std::size_t>(axis < 0 ? axis + r : axis);
+}
+
+inline std::vector<std::size_t> strides_of(const std::vector<std::int64_t>& dims) {
+  std::vector<std::size_t> s(dims.size(), 1);
+  for (std::size_t i = dims.size(); i-- > 1;) s[i - 1] = s[i] * static_cast<std::size_t>(dims[i]);
+  return s;
+}
+
+/// Output shape of numpy-style (multidirectional) broadcasting.
+inline std::vector<std::int64_t> broadcast_shape(const ::onnx::NodeProto& n,
+                                                 std::span<const std::vector<std::int64_t>* const> shapes) {
+  std::size_t rank = 0;
+  for (auto* s : shapes) rank = std::max(rank, s->size());
+  std::vector<std::int64_t> out(rank, 1);
+  for (auto* s : shapes)
+    for (std::size_t i = 0; i < s->size(); ++i) {
+      const std::int64_t d = (*s)[i];
+      std::int64_t& o = out[rank - s->size() + i];
+      if (d == o || d == 1) continue;
+      if (o == 1) { o = d; continue; }
+      bad_node(n, "shapes do not broadcast");
+    }
+  return out;
+}
+
+/// For each element of the output shape `out`, the offset into an input of
+/// shape `in` broadcast to it.
+inline std::vector<std::size_t> broadcast_offsets(const std::vector<std::int64_t>& in,
+                                                  const std::vector<std::int64_t>& out) {
+  const std::size_t n = element_count(out), rank = out.size();
+  std::vector<std::size_t> offs(n);
+  if (n == 0) return offs;
+  // stride of each output axis in the input (0 where broadcast)
+  std::vector<std::size_t> st(rank, 0);
+  const auto ins = strides_of(in);
+  for (std::size_t i = 0; i < in.size(); ++i)
+    if (in[i] != 1) st[rank - in.size() + i] = ins[i];
+  std::vector<std::int64_t> idx(rank, 0);
+  std::size_t off = 0;
+  for (std::size_t k = 0; k < n; ++k) {
+    offs[k] = off;
+    for (std::size_t a = rank; a-- > 0;) {  // increment the multi-index
+      off += st[a];
+      if (++idx[a] < out[a]) break;
+      off -= st[a] * static_cast<std::size_t>(out[a]);
+      idx[a] = 0;
+    }
+  }
+  return offs;
+}
+
+template <class T>
+using vec = std::vector<T>;
+
+/// out[k] = in[map[k]], keeping the element type.
+inline tensor gather_elements_by(const tensor& in, std::vector<std::int64_t> dims, const std::vector<std::size_t>& map) {
+  tensor out;
+  out.elem_type = in.elem_type;
+  out.dims = std::move(dims);
+  out.data = std::visit(
+      [&](const auto& v) -> tensor_storage {
+        std::decay_t<decltype(v)> o(map.size());
+        for (std::size_t k = 0; k < map.size(); ++k) o[k] = v[map[k]];
+        return o;
+      },
+      in.data);
+  return out;
+}
+
+inline tensor reshaped(const tensor& in, std::vector<std::int64_t> dims) {
+  tensor out = in;
+  out.dims = std::move(dims);
+  return out;
+}
+
+inline tensor scalar_int64(std::int64_t v, std::vector<std::int64_t> dims = {}) {
+  return make_tensor<std::int64_t>(tp::INT64, std::move(dims), {v});
+}
+
+/// Casts every element of `in` to `to`. nullopt for strings or a float that
+/// does not fit the integer type (ONNX leaves that undefined).
+inline std::optional<tensor> cast_to(const tensor& in, std::int32_t to) {
+  if (!is_supported_elem_type(to)) return std::nullopt;
+  tensor out = make_tensor(to, in.dims);
+  const std::size_t n = in.size();
+  const bool from_float = in.is_floating();
+  bool ok = true;
+  std::visit(
+      [&](auto& o) {
+        using T = typename std::decay_t<decltype(o)>::value_type;
+        for (std::size_t i = 0; i < n && ok; ++i) {
+          if (to == tp::FLOAT16 || to == tp::BFLOAT16) {
+            float f;
+            if (in.elem_type == tp::FLOAT16 && to == tp::FLOAT16) { o[i] = in.values<std::uint16_t>()[i]; continue; }
+            if (in.elem_type == tp::BFLOAT16 && to == tp::BFLOAT16) { o[i] = in.values<std::uint16_t>()[i]; continue; }
+            if (in.elem_type == tp::DOUBLE && to == tp::FLOAT16) {
+              // numpy rounds double -> half directly; going through float can round twice
+              const double d = in.values<double>()[i];
+              f = static_cast<float>(d);
+              const double back = static_cast<double>(f);
+              if (back != d && std::isfinite(d)) {
+                // nudge f toward d's side so the second rounding breaks ties correctly
+                const std::uint32_t b = std::bit_cast<std::uint32_t>(f);
+                if ((b & 0x1fffu) == 0x1000u) f = std::nextafter(f, d > back ? INFINITY : -INFINITY);
+              }
+            } else {
+              f = static_cast<float>(in.as_double(i));
+            }
+            o[i] = to == tp::FLOAT16 ? float_to_half(f) : float_to_bfloat16(f);
+          } else if (to == tp::BOOL) {
+            o[i] = in.as_double(i) != 0 ? 1 : 0;
+          } else if constexpr (std::is_floating_point_v<T>) {
+            o[i] = static_cast<T>(in.as_double(i));
+          } else if (from_float) {
+            const double d = std::trunc(in.as_double(i));
+            if (!(d >= static_cast<double>(std::numeric_limits<T>::lowest()) &&
+                  d <= static_cast<double>(std::numeric_limits<T>::max())))
+              ok = false;
+            else
+              o[i] = static_cast<T>(d);
+          } else {  // integer -> integer: two's complement wrap, as numpy
+            std::visit([&](const auto& v) { o[i] = static_cast<T>(v[i]); }, in.data);
+          }
+        }
+      },
+      out.data);
+  if (!ok) return std::nullopt;
+  return out;
+}
+
+// ----------------------------------------------------------------- element-wise
+
+enum class binop { add, sub, mul, div };
+
+template <class T>
+std::optional<T> apply(binop op, T a, T b) {
+  if constexpr (std::is_integral_v<T>) {
+    using U = std::make_unsigned_t<T>;  // wrap around instead of overflowing
+    switch (op) {
+      case binop::add: return static_cast<T>(static_cast<U>(a) + static_cast<U>(b));
+      case binop::sub: return static_cast<T>(static_cast<U>(a) - static_cast<U>(b));
+      case binop::mul: return static_cast<T>(static_cast<U>(a) * static_cast<U>(b));
+      case binop::div:
+        if (b == 0) return std::nullopt;
+        if constexpr (std::is_signed_v<T>)
+          if (a == std::numeric_limits<T>::min() && b == -1) return std::nullopt;
+        return static_cast<T>(a / b);
+    }
+  } else {
+    switch (op) {
+      case binop::add: return a + b;
+      case binop::sub: return a - b;
+      case binop::mul: return a * b;
+      case binop::div: return a / b;
+    }
+  }
+  return std::nullopt;
+}
+
+inline std::optional<tensor> binary(const ::onnx::NodeProto& n, binop op, const tensor& a, const tensor& b,
+                                    std::size_t max_elements) {
+  if (a.elem_type != b.elem_type) bad_node(n, "input types differ");
+  if (a.elem_type == tp::FLOAT16 || a.elem_type == tp::BFLOAT16 || a.elem_type == tp::BOOL) return std::nullopt;
+  const std::vector<std::int64_t>* shapes[] = {&a.dims, &b.dims};
+  auto dims = broadcast_shape(n, shapes);
+  if (element_count(dims) > max_elements) return std::nullopt;
+  const auto oa = broadcast_offsets(a.dims, dims), ob = broadcast_offsets(b.dims, dims);
+  tensor out = make_tensor(a.elem_type, dims);
+  bool ok = true;
+  std::visit(
+      [&](auto& o) {
+        using T = typename std::decay_t<decltype(o)>::value_type;
+        const auto& va = a.values<T>();
+        const auto& vb = b.values<T>();
+        for (std::size_t k = 0; k < o.size() && ok; ++k) {
+          auto r = apply<T>(op, va[oa[k]], vb[ob[k]]);
+          if (r) o[k] = *r; else ok = false;
+        }
+      },
+      out.data);
+  if (!ok) return std::nullopt;
+  return out;
+}
+
+// ----------------------------------------------------------------- ops
+
+inline std::vector<std::int64_t> shape_slice(const ::onnx::NodeProto& n, const std::vector<std::int64_t>& dims,
+                                             std::int64_t opset) {
+  const auto r = static_cast<std::int64_t>(dims.size());
+  std::int64_t start = 0, end = r;
+  if (opset >= 15) {
+    start = attr_int(n, "start", 0);
+    end = attr_int(n, "end", r);
+    if (start < 0) start += r;
+    if (end < 0) end += r;
+    start = std::clamp<std::int64_t>(start, 0, r);
+    end = std::clamp<std::int64_t>(end, 0, r);
+  }
+  if (end < start) end = start;
+  return std::vector<std::int64_t>(dims.begin() + start, dims.begin() + end);
+}
+
+inline tensor eval_gather(const ::onnx::NodeProto& n, const tensor& data, const tensor& ind) {
+  if (data.rank() == 0) bad_node(n, "data must have rank >= 1");
+  const std::size_t axis = norm_axis(n, attr_int(n, "axis", 0), data.rank());
+  const auto idx = ind.to_int64();
+  const std::int64_t dim = data.dims[axis];
+  std::vector<std::int64_t> dims(data.dims.begin(), data.dims.begin() + static_cast<std::ptrdiff_t>(axis));
+  dims.insert(dims.end(), ind.dims.begin(), ind.dims.end());
+  dims.insert(dims.end(), data.dims.begin() + static_cast<std::ptrdiff_t>(axis) + 1, data.dims.end());
+  std::size_t outer = 1, inner = 1;
+  for (std::size_t i = 0; i < axis; ++i) outer *= static_cast<std::size_t>(data.dims[i]);
+  for (std::size_t i = axis + 1; i < data.rank(); ++i) inner *= static_cast<std::size_t>(data.dims[i]);
+  std::vector<std::size_t> map;
+  map.reserve(outer * idx.size() * inner);
+  for (std::size_t o = 0; o < outer; ++o)
+    for (std::int64_t j : idx) {
+      if (j < -dim || j >= dim) bad_node(n, "index " + std::to_string(j) + " out of range");
+      const auto jj = static_cast<std::size_t>(j < 0 ? j + dim : j);
+      for (std::size_t i = 0; i < inner; ++i) map.push_back((o * static_cast<std::size_t>(dim) + jj) * inner + i);
+    }
+  return gather_elements_by(data, std::move(dims), map);
+}
+
+inline tensor eval_concat(const ::onnx::NodeProto& n, std::span<const tensor* const> in) {
+  if (in.empty() || !in[0]) bad_node(n, "no inputs");
+  const tensor& first = *in[0];
+  if (!find_attr(n, "axis")) bad_node(n, "missing attribute axis");
+  const std::size_t axis = norm_axis(n, attr_int(n, "axis", 0), first.rank());
+  std::vector<std::int64_t> dims = first.dims;
+  dims[axis] = 0;
+  for (const tensor* t : in) {
+    if (!t || t->rank() != first.rank() || t->elem_type != first.elem_type) bad_node(n, "inputs do not match");
+    for (std::size_t i = 0; i < dims.size(); ++i)
+      if (i != axis && t->dims[i] != first.dims[i]) bad_node(n, "input shapes do not match");
+    dims[axis] += t->dims[axis];
+  }
+  std::size_t outer = 1;
+  for (std::size_t i = 0; i < axis; ++i) outer *= static_cast<std::size_t>(dims[i]);
+  tensor out = make_tensor(first.elem_type, dims);
+  std::visit(
+      [&](auto& o) {
+        using V = std::decay_t<decltype(o)>;
+        std::size_t k = 0;
+        for (std::size_t b = 0; b < outer; ++b)
+          for (const tensor* t : in) {
+            const auto& v = std::get<V>(t->data);
+            const std::size_t chunk = outer ? v.size() / outer : 0;
+            std::copy_n(v.begin() + static_cast<std::ptrdiff_t>(b * chunk), chunk, o.begin() + static_cast<std::ptrdiff_t>(k));
+            k += chunk;
+          }
+      },
+      out.data);
+  return out;
+}
+
+inline tensor eval_slice(const ::onnx::NodeProto& n, std::span<const tensor* const> in,
+                                        std::int64_t opset) {
+  const tensor& data = *in[0];
+  std::vector<std::int64_t> starts, ends, axes, steps;
+  if (opset < 10) {
+    auto s = attr_ints(n, "starts"), e = attr_ints(n, "ends");
+    if (!s || !e) bad_node(n, "missing starts/ends");
+    starts = *s, ends = *e;
+    if (auto a = attr_ints(n, "axes")) axes = *a;
+  } else {
+    if (in.size() < 3 || !in[1] || !in[2]) bad_node(n, "missing starts/ends");
+    starts = in[1]->to_int64(), ends = in[2]->to_int64();
+    if (in.size() > 3 && in[3]) axes = in[3]->to_int64();
+    if (in.size() > 4 && in[4]) steps = in[4]->to_int64();
+  }
+  if (axes.empty())
+    for (std::size_t i = 0; i < starts.size(); ++i) axes.push_back(static_cast<std::int64_t>(i));
+  if (steps.empty()) steps.assign(starts.size(), 1);
+  if (ends.size() != starts.size() || axes.size() != starts.size() || steps.size() != starts.size())
+    bad_node(n, "starts, ends, axes and steps differ in length");
+  const std::size_t r = data.rank();
+  std::vector<std::int64_t> st(r, 0), sp(r, 1), cnt = data.dims;
+  std::vector<char> seen(r, 0);
+  for (std::size_t i = 0; i < starts.size(); ++i) {
+    const std::size_t a = norm_axis(n, axes[i], r);
+    if (seen[a]++) bad_node(n, "repeated axis");
+    const std::int64_t d = data.dims[a], step = steps[i];
+    if (step == 0) bad_node(n, "step 0");
+    std::int64_t s = starts[i], e = ends[i];
+    if (s < 0) s += d;
+    if (e < 0) e += d;  // INT64_MIN + d cannot overflow: d >= 0
+    if (step > 0) {
+      s = std::clamp<std::int64_t>(s, 0, d);
+      e = std::clamp<std::int64_t>(e, 0, d);
+      cnt[a] = e > s ? (e - s + step - 1) / step : 0;
+    } else {
+      s = std::clamp<std::int64_t>(s, 0, d - 1);
+      e = std::clamp<std::int64_t>(e, -1, d - 1);
+      cnt[a] = s > e ? (s - e + (-step) - 1) / (-step) : 0;
+    }
+    st[a] = s, sp[a] = step;
+  }
+  const std::size_t total = element_count(cnt);
+  const auto strides = strides_of(data.dims);
+  std::vector<std::size_t> map;
+  map.reserve(total);
+  std::vector<std::int64_t> idx(r, 0);
+  for (std::size_t k = 0; k < total; ++k) {
+    std::size_t off = 0;
+    for (std::size_t a = 0; a < r; ++a) off += static_cast<std::size_t>(st[a] + idx[a] * sp[a]) * strides[a];
+    map.push_back(off);
+    for (std::size_t a = r; a-- > 0;) {
+      if (++idx[a] < cnt[a]) break;
+      idx[a] = 0;
+    }
+  }
+  return gather_elements_by(data, cnt, map);
+}
+
+inline tensor eval_reshape(const ::onnx::NodeProto& n, const tensor& data, const tensor& shape_t) {
+  auto shape = shape_t.to_int64();
+  const bool allowzero = attr_int(n, "allowzero", 0) != 0;
+  std::int64_t known = 1;
+  std::ptrdiff_t infer = -1;
+  for (std::size_t i = 0; i < shape.size(); ++i) {
+    if (shape[i] == 0 && !allowzero) {
+      if (i >= data.rank()) bad_node(n, "0 in shape beyond the input's rank");
+      shape[i] = data.dims[i];
+    }
+    if (shape[i] == -1) {
+      if (infer >= 0) bad_node(n, "more than one -1 in shape");
+      infer = static_cast<std::ptrdiff_t>(i);
+    } else if (shape[i] < 0) {
+      bad_node(n, "negative dimension in shape");
+    } else {
+      known *= shape[i];
+    }
+  }
+  const auto total = static_cast<std::int64_t>(data.size());
+  if (infer >= 0) {
+    if (known == 0 || total % known) bad_node(n, "cannot infer the -1 dimension");
+    shape[static_cast<std::size_t>(infer)] = total / known;
+  } else if (known != total) {
+    bad_node(n, "element count changes");
+  }
+  return reshaped(data, std::move(shape));
+}
+
+inline std::optional<tensor> eval_range(const ::onnx::NodeProto& n, const tensor& s, const tensor& l, const tensor& d,
+                                        std::size_t max_elements) {
+  if (s.size() != 1 || l.size() != 1 || d.size() != 1) bad_node(n, "inputs must be scalars");
+  if (s.elem_type != l.elem_type || s.elem_type != d.elem_type) bad_node(n, "input types differ");
+  const std::int32_t t = s.elem_type;
+  if (t != tp::FLOAT && t != tp::DOUBLE && t != tp::INT16 && t != tp::INT32 && t != tp::INT64) return std::nullopt;
+  const double start = s.as_double(0), limit = l.as_double(0), delta = d.as_double(0);
+  if (delta == 0) bad_node(n, "delta 0");
+  const double count = std::max(std::ceil((limit - start) / delta), 0.0);
+  if (!(count <= static_cast<double>(max_elements))) return std::nullopt;
+  const auto len = static_cast<std::int64_t>(count);
+  tensor out = make_tensor(t, {len});
+  std::visit(
+      [&](auto& o) {
+        using T = typename std::decay_t<decltype(o)>::value_type;
+        const T st = s.values<T>()[0], de = d.values<T>()[0];
+        T v = st;
+        for (std::size_t i = 0; i < o.size(); ++i, v = static_cast<T>(v + de)) o[i] = v;  // as the reference
+      },
+      out.data);
+  return out;
+}
+
+inline tensor eval_transpose(const ::onnx::NodeProto& n, const tensor& data) {
+  const std::size_t r = data.rank();
+  std::vector<std::int64_t> perm;
+  if (auto p = attr_ints(n, "perm")) perm = *p;
+  else for (std::size_t i = r; i-- > 0;) perm.push_back(static_cast<std::int64_t>(i));
+  if (perm.size() != r) bad_node(n, "perm has the wrong length");
+  std::vector<std::int64_t> dims(r);
+  std::vector<char> seen(r, 0);
+  for (std::size_t i = 0; i < r; ++i) {
+    const std::size_t a = norm_axis(n, perm[i], r);
+    if (seen[a]++) bad_node(n, "perm repeats an axis");
+    perm[i] = static_cast<std::int64_t>(a);
+    dims[i] = data.dims[a];
+  }
+  const auto in_strides = strides_of(data.dims);
+  const std::size_t total = data.size();
+  std::vector<std::size_t> map(total);
+  std::vector<std::int64_t> idx(r, 0);
+  for (std::size_t k = 0; k < total; ++k) {
+    std::size_t off = 0;
+    for (std::size_t i = 0; i < r; ++i) off += static_cast<std::size_t>(idx[i]) * in_strides[static_cast<std::size_t>(perm[i])];
+    map[k] = off;
+    for (std::size_t a = r; a-- > 0;) {
+      if (++idx[a] < dims[a]) break;
+      idx[a] = 0;
+    }
+  }
+  return gather_elements_by(data, std::move(dims), map);
+}
+
+inline std::optional<tensor> eval_constant(const ::onnx::NodeProto& n) {
+  if (const auto* a = find_attr(n, "value")) {
+    if (!is_supported_elem_type(a->t().data_type())) return std::nullopt;
+    return from_proto(a->t());
+  }
+  if (const auto* a = find_attr(n, "value_float")) return make_tensor<float>(tp::FLOAT, {}, {a->f()});
+  if (const auto* a = find_attr(n, "value_int")) return scalar_int64(a->i());
+  if (const auto* a = find_attr(n, "value_floats"))
+    return make_tensor<float>(tp::FLOAT, {a->floats_size()}, {a->floats().begin(), a->floats().end()});
+  if (const auto* a = find_attr(n, "value_ints"))
+    return make_tensor<std::int64_t>(tp::INT64, {a->ints_size()}, {a->ints().begin(), a->ints().end()});
+  return std::nullopt;  // sparse_value, strings
+}
+
+}  // namespace detail
+
+/// The value of `Shape` (with opset-15 start/end) for an input of shape
+/// `dims`; lets a policy fold Shape of a tensor whose value is unknown but
+/// whose shape is known statically.
+inline tensor shape_value(const ::onnx::NodeProto& node, const std::vector<std::int64_t>& dims, std::int64_t opset) {
+  auto s = detail::shape_slice(node, dims, opset);
+  const auto len = static_cast<std::int64_t>(s.size());
+  return make_tensor<std::int64_t>(::onnx::TensorProto::INT64, {len}, std::move(s));
+}
+
+/// Evaluates `node` (standard domain, operator set `opset`) on `inputs`, one
+/// pointer per node input, nullptr for an omitted optional input. Returns one
+/// tensor per node output (optional outputs such as Dropout's mask are not
+/// produced: the vector is shorter), or nullopt when the node is not
+/// supported (op, element type or attribute combination) or an output would
+/// exceed `opts.max_elements`. Throws graph_error when the node is invalid
+/// (axis out of range, shapes that do not fit).
+inline std::optional<std::vector<tensor>> evaluate(const ::onnx::NodeProto& node, std::span<const tensor* const> inputs,
+                                                   std::int64_t opset, const eval_options& opts = {}) {
+  using namespace detail;
+  using out_t = std::optional<std::vector<tensor>>;
+  const std::string& op = node.op_type();
+  if (!can_evaluate(op, node.domain())) return std::nullopt;
+  const std::size_t max_el = opts.max_elements;
+  auto one = [&](std::optional<tensor> t) -> out_t {
+    if (!t || t->size() > max_el) return std::nullopt;
+    std::vector<tensor> v;
+    v.push_back(std::move(*t));
+    return v;
+  };
+  auto in = [&](std::size_t i) -> const tensor* { return i < inputs.size() ? inputs[i] : nullptr; };
+  auto need = [&](std::size_t i) -> const tensor& {
+    if (!in(i)) bad_node(node, "input " + std::to_string(i) + " is missing");
+    return *in(i);
+  };
+
+  if (op == "Constant") return one(eval_constant(node));
+  if (op == "Identity") return one(need(0));
+  if (op == "Dropout") {
+    // inference: output = input. Training mode (opset >= 12: third input;
+    // before opset 7: is_test = 0) or a requested mask: not folded.
+    if (node.output_size() > 1 && !node.output(1).empty()) return std::nullopt;
+    if (opset < 7 && attr_int(node, "is_test", 0) == 0) return std::nullopt;
+    if (in(2) && (in(2)->size() != 1 || in(2)->as_double(0) != 0)) return std::nullopt;
+    return one(need(0));
+  }
+  if (op == "Shape") return one(shape_value(node, need(0).dims, opset));
+  if (op == "Size") return one(scalar_int64(static_cast<std::int64_t>(need(0).size())));
+  if (op == "Gather") {
+    const auto& d = need(0);
+    std::size_t out = need(1).size();
+    for (std::size_t i = 0; i < d.rank(); ++i)
+      if (i != norm_axis(node, attr_int(node, "axis", 0), d.rank())) out *= static_cast<std::size_t>(d.dims[i]);
+    if (out > max_el) return std::nullopt;
+    return one(eval_gather(node, d, need(1)));
+  }
+  if (op == "Unsqueeze" || op == "Squeeze") {
+    const tensor& data = need(0);
+    std::optional<std::vector<std::int64_t>> axes;
+    if (opset >= 13) {
+      if (in(1)) axes = in(1)->to_int64();
+    } else {
+      axes = attr_ints(node, "axes");
+    }
+    if (op == "Unsqueeze") {
+      if (!axes) bad_node(node, "missing axes");
+      const std::size_t r = data.rank() + axes->size();
+      std::vector<char> is_new(r, 0);
+      for (std::int64_t a : *axes) {
+        const std::size_t k = norm_axis(node, a, r);
+        if (is_new[k]++) bad_node(node, "repeated axis");
+      }
+      std::vector<std::int64_t> dims;
+      std::size_t j = 0;
+      for (std::size_t k = 0; k < r; ++k) dims.push_back(is_new[k] ? 1 : data.dims[j++]);
+      return one(reshaped(data, std::move(dims)));
+    }
+    std::vector<char> drop(data.rank(), 0);
+    if (axes) {
+      for (std::int64_t a : *axes) {
+        const std::size_t k = norm_axis(node, a, data.rank());
+        if (data.dims[k] != 1) bad_node(node, "squeezed dimension is not 1");
+        drop[k] = 1;
+      }
+    } else {
+      for (std::size_t k = 0; k < data.rank(); ++k) drop[k] = data.dims[k] == 1;
+    }
+    std::vector<std::int64_t> dims;
+    for (std::size_t k = 0; k < data.rank(); ++k)
+      if (!drop[k]) dims.push_back(data.dims[k]);
+    return one(reshaped(data, std::move(dims)));
+  }
+  if (op == "Concat") return one(eval_concat(node, inputs));
+  if (op == "Slice") return one(eval_slice(node, inputs, opset));
+  if (op == "Reshape") {
+    if (opset < 5) return std::nullopt;  // shape as an attribute: PyTorch never emits it
+    return one(eval_reshape(node, need(0), need(1)));
+  }
+  if (op == "Flatten") {
+    const tensor& d = need(0);
+    const std::int64_t r = static_cast<std::int64_t>(d.rank());
+    std::int64_t axis = attr_int(node, "axis", 1);
+    if (axis < -r || axis > r) bad_node(node, "axis out of range");
+    if (axis < 0) axis += r;
+    std::int64_t a = 1, b = 1;
+    for (std::int64_t i = 0; i < r; ++i) (i < axis ? a : b) *= d.dims[static_cast<std::size_t>(i)];
+    return one(reshaped(d, {a, b}));
+  }
+  if (op == "Expand") {
+    const tensor& d = need(0);
+    const auto shape = need(1).to_int64();
+    const std::vector<std::int64_t>* shapes[] = {&d.dims, &shape};
+    auto dims = broadcast_shape(node, shapes);
+    if (element_count(dims) > max_el) return std::nullopt;
+    return one(gather_elements_by(d, dims, broadcast_offsets(d.dims, dims)));
+  }
+  if (op == "Transpose") return one(eval_transpose(node, need(0)));
+  if (op == "Cast") {
+    if (!find_attr(node, "to")) bad_node(node, "missing attribute to");
+    return one(cast_to(need(0), static_cast<std::int32_t>(attr_int(node, "to", 0))));
+  }
+  if (op == "CastLike") return one(cast_to(need(0), need(1).elem_type));
+  if (op == "ConstantOfShape") {
+    const auto shape = need(0).to_int64();
+    for (std::int64_t d : shape)
+      if (d < 0) bad_node(node, "negative dimension");
+    if (element_count(shape) > max_el) return std::nullopt;
+    tensor fill = make_tensor<float>(tp::FLOAT, {1}, {0.0f});
+    if (const auto* a = find_attr(node, "value")) {
+      if (!is_supported_elem_type(a->t().data_type())) return std::nullopt;
+      fill = from_proto(a->t());
+      if (fill.size() != 1) bad_node(node, "value must have one element");
+    }
+    return one(gather_elements_by(fill, shape, std::vector<std::size_t>(element_count(shape), 0)));
+  }
+  if (op == "Range") return one(eval_range(node, need(0), need(1), need(2), max_el));
+  if (op == "Add" || op == "Sub" || op == "Mul" || op == "Div") {
+    if (opset < 7 && find_attr(node, "broadcast")) return std::nullopt;  // legacy limited broadcasting
+    const binop b = op == "Add" ? binop::add : op == "Sub" ? binop::sub : op == "Mul" ? binop::mul : binop::div;
+    return one(binary(node, b, need(0), need(1), max_el));
+  }
+  if (op == "Neg") {
+    const tensor& x = need(0);
+    if (x.elem_type == tp::FLOAT16 || x.elem_type == tp::BFLOAT16 || x.elem_type == tp::BOOL) return std::nullopt;
+    const tensor z = make_tensor(x.elem_type, {});  // scalar 0
+    return one(binary(node, binop::sub, z, x, max_el));
+  }
+  if (op == "Equal") {
+    const tensor &a = need(0), &b = need(1);
+    if (a.elem_type != b.elem_type) bad_node(node, "input types differ");
+    const std::vector<std::int64_t>* shapes[] = {&a.dims, &b.dims};
+    auto dims = broadcast_shape(node, shapes);
+    if (element_count(dims) > max_el) return std::nullopt;
+    const auto oa = broadcast_offsets(a.dims, dims), ob = broadcast_offsets(b.dims, dims);
+    tensor out = make_tensor(tp::BOOL, dims);
+    auto& o = out.values<std::uint8_t>();
+    std::visit(
+        [&](const auto& va) {
+          using V = std::decay_t<decltype(va)>;
+          const auto& vb = std::get<V>(b.data);
+          for (std::size_t k = 0; k < o.size(); ++k) o[k] = va[oa[k]] == vb[ob[k]];
+        },
+        a.data);
+    return one(std::move(out));
+  }
+  if (op == "Where") {
+    const tensor &c = need(0), &x = need(1), &y = need(2);
+    if (c.elem_type != tp::BOOL || x.elem_type != y.elem_type) bad_node(node, "input types do not fit");
+    const std::vector<std::int64_t>* shapes[] = {&c.dims, &x.dims, &y.dims};
+    auto dims = broadcast_shape(node, shapes);
+    if (element_count(dims) > max_el) return std::nullopt;
+    const auto oc = broadcast_offsets(c.dims, dims), ox = broadcast_offsets(x.dims, dims),
+               oy = broadcast_offsets(y.dims, dims);
+    tensor out = make_tensor(x.elem_type, dims);
+    const auto& vc = c.values<std::uint8_t>();
+    std::visit(
+        [&](auto& o) {
+          using V = std::decay_t<decltype(o)>;
+          const auto &vx = std::get<V>(x.data), &vy = std::get<V>(y.data);
+          for (std::size_t k = 0; k < o.size(); ++k) o[k] = vc[oc[k]] ? vx[ox[k]] : vy[oy[k]];
+        },
+        out.data);
+    return one(std::move(out));
+  }
+  return std::nullopt;
+}
+
+}  // namespace dfgpar::onnx

@@ -1,0 +1,265 @@
+#pragma once
+/// \file optimize.hpp
+/// Graph clean-up for ONNX models before clustering: constant folding,
+/// removal of Identity and inference-mode Dropout, dead-code elimination.
+/// The result is a new, checked `model` built from the rewritten proto, so
+/// vertex i is again node i.
+/// \code
+///   auto m   = dfgpar::onnx::load_model("resnet50.onnx");
+///   dfgpar::onnx::optimize_report r;
+///   auto opt = dfgpar::onnx::optimize(m, {}, &r);
+///   dfgpar::onnx::save_model(opt, "resnet50.opt.onnx");   // save.hpp
+/// \endcode
+///
+/// Folded values that a remaining node reads become initializers (named after
+/// the tensor they replace); a folded graph output becomes a Constant node.
+/// Graph inputs and outputs keep their names: an Identity that writes a graph
+/// output is removed by renaming its input's producer to write the output
+/// directly, and kept when that is impossible (its input is a graph input,
+/// an initializer or another graph output).
+
+#include <dfgpar/error.hpp>
+#include <dfgpar/onnx/graph.hpp>
+#include <dfgpar/onnx/model.hpp>
+#include <dfgpar/onnx/semantics.hpp>
+#include <dfgpar/onnx/tensor.hpp>
+#include <dfgpar/passes/constant_folding.hpp>
+#include <dfgpar/passes/dead_code.hpp>
+
+#include <onnx/onnx_pb.h>
+
+#include <cstddef>
+#include <filesystem>
+#include <string>
+#include <unordered_map>
+#include <unordered_set>
+#include <vector>
+
+namespace dfgpar::onnx {
+
+/// What `optimize` does.
+struct optimize_options {
+  bool fold = true;             ///< constant folding (incl. Shape of statically known shapes)
+  bool remove_identity = true;  ///< drop Identity and inference-mode Dropout, rewiring their readers
+  bool dead_code = true;        ///< drop nodes that reach no graph output
+  bool prune_initializers = true;  ///< drop initializers nobody reads any more
+  semantics_options semantics{};   ///< fold size cap, clone thresholds
+  load_options load{};             ///< how the rewritten model is rebuilt (checker, shape inference, costs)
+};
+
+/// What `optimize` did.
+struct optimize_report {
+  std::size_t nodes_before = 0, nodes_after = 0;
+  std::size_t folded = 0;              ///< nodes whose value became known (incl. Constant nodes)
+  std::size_t identities_removed = 0;  ///< Identity / Dropout nodes removed by rewiring
+  std::size_t dead_removed = 0;        ///< non-constant nodes removed as dead
+  std::size_t initializers_before = 0, initializers_after = 0;
+  std::vector<std::string> warnings;   ///< e.g. folds declined because a node is invalid
+};
+
+namespace detail {
+
+/// Dropout that is the identity: no mask read, not in training mode.
+inline bool is_inference_dropout(const ::onnx::NodeProto& n, std::int64_t opset,
+                                 const std::unordered_set<std::string>& needed, semantics& sem) {
+  if (n.op_type() != "Dropout" || !semantics::is_standard(n.domain()) || n.input_size() < 1) return false;
+  if (n.output_size() > 1 && !n.output(1).empty() && needed.count(n.output(1))) return false;
+  if (opset < 7) {
+    for (const auto& a : n.attribute())
+      if (a.name() == "is_test") return a.i() != 0;
+    return false;  // is_test defaults to 0: training
+  }
+  if (n.input_size() > 2 && !n.input(2).empty()) {
+    auto t = sem.value(n.input(2));
+    return t && t->size() == 1 && t->as_double(0) == 0;
+  }
+  return true;
+}
+
+}  // namespace detail
+
+/// Rewrites `m`'s proto: folds constants, removes Identity/Dropout and dead
+/// nodes, and drops unused initializers. Returns the proto; `optimize` also
+/// rebuilds the model from it.
+inline ::onnx::ModelProto optimize_proto(const model& m, const optimize_options& o = {},
+                                         optimize_report* report = nullptr) {
+  optimize_report r;
+  const auto& g0 = m.proto.graph();
+  const std::size_t n = static_cast<std::size_t>(g0.node_size());
+  r.nodes_before = n;
+  r.initializers_before = static_cast<std::size_t>(g0.initializer_size());
+  if (num_vertices(m.g) != n) throw graph_error("dfgpar: optimize: the model's graph does not match its proto");
+
+  semantics sem(m, o.semantics);
+  std::vector<char> constant(n, 0), live(n, 1);
+  if (o.fold) constant = fold_constants(m.g, sem);
+  if (o.dead_code) live = live_vertices(m.g, sem, constant);
+
+  std::unordered_set<std::string> graph_outputs, graph_inputs;
+  for (const auto& out : g0.output()) graph_outputs.insert(out.name());
+  for (const auto& in : g0.input()) graph_inputs.insert(in.name());
+
+  // nodes that stay, and the tensors they (and the graph outputs) read
+  std::vector<char> keep(n, 0);
+  for (std::size_t i = 0; i < n; ++i) {
+    keep[i] = live[i] && !constant[i];
+    r.folded += constant[i] ? 1 : 0;
+    r.dead_removed += !live[i] && !constant[i] ? 1 : 0;
+  }
+  auto reads_of = [&] {
+    std::unordered_set<std::string> s(graph_outputs.begin(), graph_outputs.end());
+    for (std::size_t i = 0; i < n; ++i)
+      if (keep[i])
+        for (const auto& in : g0.node(static_cast<int>(i)).input()) s.insert(in);
+    return s;
+  };
+  auto needed = reads_of();
+
+  // a constant vertex whose needed output has no value (cannot happen with
+  // this policy, but the pass does not promise it) stays a node
+  for (std::size_t i = 0; i < n; ++i)
+    if (constant[i] && live[i])
+      for (const auto& out : g0.node(static_cast<int>(i)).output())
+        if (!out.empty() && needed.count(out) && !sem.value(out)) keep[i] = 1;
+
+  // Identity / Dropout removal: readers of y read x instead (alias), or, for
+  // a graph output y, x's producer writes y (rename)
+  std::unordered_map<std::string, std::string> alias, rename;
+  std::unordered_map<std::string, std::size_t> producer;  // tensor -> kept node
+  for (std::size_t i = 0; i < n; ++i)
+    if (keep[i])
+      for (const auto& out : g0.node(static_cast<int>(i)).output()) producer.emplace(out, i);
+  auto resolve = [&](std::string s) {
+    for (auto it = alias.find(s); it != alias.end(); it = alias.find(s)) s = it->second;
+    return s;
+  };
+  std::unordered_set<std::string> renamed_from;
+  if (o.remove_identity) {
+    for (std::size_t i = 0; i < n; ++i) {
+      // a folded Identity is an alias too: readers take its input's value
+      // rather than a copy (PyTorch exports share deduplicated weights this way)
+      const bool folded = constant[i] && live[i] && !keep[i];
+      if (!keep[i] && !folded) continue;
+      const auto& nd = g0.node(static_cast<int>(i));
+      const bool identity = nd.op_type() == "Identity" && semantics::is_standard(nd.domain()) && nd.input_size() == 1;
+      if (!identity && !detail::is_inference_dropout(nd, sem.opset(), needed, sem)) continue;
+      const std::string x = resolve(nd.input(0)), y = nd.output(0);
+      if (x.empty() || y.empty()) continue;
+      if (folded) {
+        if (!graph_outputs.count(y)) alias[y] = x;
+        continue;
+      }
+      if (!graph_outputs.count(y)) {
+        alias[y] = x;
+      } else {
+        // y must keep its name: let x's producer write y, if x is an ordinary node output
+        auto p = producer.find(x);
+        if (p == producer.end() || graph_outputs.count(x) || graph_inputs.count(x) || renamed_from.count(x)) continue;
+        rename[x] = y;
+        renamed_from.insert(x);
+      }
+      keep[i] = 0;
+      ++r.identities_removed;
+    }
+  }
+  auto final_name = [&](const std::string& s) {
+    if (s.empty()) return s;
+    std::string t = resolve(s);
+    if (auto it = rename.find(t); it != rename.end()) return it->second;
+    return t;
+  };
+  needed.clear();
+  for (const auto& out : graph_outputs) needed.insert(out);
+  for (std::size_t i = 0; i < n; ++i)
+    if (keep[i])
+      for (const auto& in : g0.node(static_cast<int>(i)).input()) needed.insert(final_name(in));
+
+  // the new proto: everything but nodes, initializers and value_info
+  ::onnx::ModelProto out = m.proto;
+  auto& g = *out.mutable_graph();
+  g.clear_node();
+  g.clear_initializer();
+  g.clear_value_info();
+
+  // kept nodes, renamed
+  std::unordered_set<std::string> defined;
+  std::vector<::onnx::NodeProto> kept;
+  for (std::size_t i = 0; i < n; ++i) {
+    if (!keep[i]) continue;
+    kept.push_back(g0.node(static_cast<int>(i)));
+    auto& nd = kept.back();
+    for (auto& in : *nd.mutable_input()) in = final_name(in);
+    for (auto& o2 : *nd.mutable_output()) {
+      o2 = final_name(o2);
+      defined.insert(o2);
+    }
+  }
+  // folded graph outputs: Constant nodes, first (the order stays topological)
+  for (const auto& o_ : g0.output()) {
+    const std::string& name = o_.name();
+    if (defined.count(name) || graph_inputs.count(name) || !m.producer.count(name)) continue;
+    auto v = sem.value(name);
+    if (!v) throw graph_error("dfgpar: optimize: graph output '" + name + "' lost its producer");
+    auto* c = g.add_node();
+    c->set_op_type("Constant");
+    c->set_name(name + "_folded");
+    c->add_output(name);
+    auto* a = c->add_attribute();
+    a->set_name("value");
+    a->set_type(::onnx::AttributeProto::TENSOR);
+    *a->mutable_t() = to_proto(*v, "");
+    defined.insert(name);
+  }
+  for (auto& nd : kept) *g.add_node() = std::move(nd);
+  // initializers: the original ones still read, then folded values
+  std::unordered_set<std::string> init_names;
+  for (const auto& t : g0.initializer())
+    if (!o.prune_initializers || needed.count(t.name())) {
+      *g.add_initializer() = t;
+      init_names.insert(t.name());
+    }
+  for (const auto& name : needed) {
+    if (name.empty() || init_names.count(name) || defined.count(name) || graph_inputs.count(name)) continue;
+    auto v = sem.value(name);
+    if (!v) throw graph_error("dfgpar: optimize: tensor '" + name + "' is read but neither produced nor known");
+    *g.add_initializer() = to_proto(*v, name);
+    init_names.insert(name);
+  }
+  // graph inputs that were only defaults of initializers we dropped go too
+  if (o.prune_initializers) {
+    std::unordered_set<std::string> old_inits;
+    for (const auto& t : g0.initializer()) old_inits.insert(t.name());
+    auto* inputs = g.mutable_input();
+    for (int k = inputs->size() - 1; k >= 0; --k) {
+      const std::string& name = inputs->Get(k).name();
+      if (old_inits.count(name) && !init_names.count(name)) inputs->DeleteSubrange(k, 1);
+    }
+  }
+  // value_info of tensors that still exist (shape inference refills the rest)
+  for (const auto& vi : g0.value_info()) {
+    const std::string name = final_name(vi.name());
+    if (name != vi.name() || !defined.count(name) || graph_outputs.count(name)) continue;
+    *g.add_value_info() = vi;
+  }
+  r.nodes_after = static_cast<std::size_t>(g.node_size());
+  r.initializers_after = static_cast<std::size_t>(g.initializer_size());
+  r.warnings = sem.warnings();
+  if (report) *report = std::move(r);
+  return out;
+}
+
+/// Folds constants, removes Identity/Dropout and dead code, and rebuilds the
+/// model (ONNX checker and shape inference run again, per `o.load`).
+/// \throws dfgpar::graph_error
+inline model optimize(const model& m, const optimize_options& o = {}, optimize_report* report = nullptr) {
+  auto proto = optimize_proto(m, o, report);
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  fs::path base = m.path;
+  if (!base.empty() && !fs::is_directory(base, ec)) base = base.parent_path();
+  model out = build_model(std::move(proto), base, o.load);
+  if (report) out.warnings.insert(out.warnings.end(), report->warnings.begin(), report->warnings.end());
+  return out;
+}
+
+}  // namespace dfgpar::onnx
