@@ -1,41 +1,15 @@
 #pragma once
-// Exact solver for P|prec|Cmax (identical workers, no communication costs):
-// the reference that schedule_quality.cpp and tests/test_quality.cpp measure
-// dfgpar against.
-//
-// Depth-first branch and bound over time-driven schedules (in the spirit of
-// Kasahara & Narita's DF/IHS, made complete): at each event time T the search
-// either starts one more available task on an idle worker or advances T to the
-// next completion, leaving the remaining workers idle. Tasks started at the
-// same T are started in increasing priority rank (bottom level), so every
-// semi-active schedule, and with it an optimal one, is generated exactly once.
-// Children are tried best-priority first, so the first dive is the Graham
-// (HLFET) list schedule.
-//
-// Pruning:
-//  * root bound: max(CP, ceil(W/P)), the Fernandez-Bussell window bound and
-//    energetic reasoning (dfgpar/cluster/lower_bounds.hpp);
-//  * node bounds: earliest starts propagated from the partial schedule plus
-//    bottom levels; and a tail/capacity bound: the unstarted tasks with tail
-//    >= b need their work done before C - b on workers that free up at their
-//    current times (water-filling over the P worker free times);
-//  * dominance: a transposition table on (started set, running tasks and
-//    their remaining times) at each event time: a state seen before at an
-//    earlier or equal time is skipped (128-bit fingerprints).
-// A node limit bounds the work; the result says whether optimality was proven.
+// The exact reference of schedule_quality.cpp and tests/test_quality.cpp:
+// dfgpar's branch and bound for P|prec|Cmax
+// (include/dfgpar/cluster/branch_and_bound.hpp: search, bounds and dominance
+// rules are described there) run with a large node limit, plus an
+// independent checker of the schedules it returns. The tests also check it
+// against brute force on tiny graphs.
 
-#include <dfgpar/cluster/list_scheduling.hpp>
-#include <dfgpar/cluster/lower_bounds.hpp>
-#include <dfgpar/detail/flat_dag.hpp>
+#include <dfgpar/cluster/branch_and_bound.hpp>
 
 #include <algorithm>
-#include <array>
-#include <bit>
-#include <cmath>
 #include <cstdint>
-#include <limits>
-#include <numeric>
-#include <unordered_map>
 #include <vector>
 
 namespace dfgpar_bench {
@@ -46,35 +20,9 @@ using dfgpar::detail::flat_dag;
 struct exact_options {
   std::size_t workers = 2;
   std::uint64_t node_limit = 2'000'000;  ///< search nodes before giving up (the best schedule so far is returned)
-  std::size_t max_tasks = 256;           ///< larger graphs: bounds and incumbent only, no search
 };
 
-struct exact_result {
-  double makespan = 0;      ///< best schedule found
-  double lower_bound = 0;   ///< proven lower bound (== makespan when optimal)
-  bool optimal = false;
-  std::vector<double> start;
-  std::vector<std::uint32_t> worker;
-  std::uint64_t nodes = 0;
-};
-
-/// Workers from start times: interval colouring in start order.
-inline std::vector<std::uint32_t> assign_workers(const flat_dag& d, std::size_t P, const std::vector<double>& start) {
-  std::vector<std::uint32_t> order(d.n), worker(d.n, 0);
-  std::iota(order.begin(), order.end(), 0u);
-  std::sort(order.begin(), order.end(), [&](auto a, auto b) {
-    return start[a] != start[b] ? start[a] < start[b] : d.topo_pos[a] < d.topo_pos[b];
-  });
-  std::vector<double> free_at(P, 0.0);
-  for (auto v : order) {
-    std::size_t best = 0;
-    for (std::size_t p = 1; p < P; ++p)
-      if (free_at[p] < free_at[best]) best = p;
-    worker[v] = static_cast<std::uint32_t>(best);
-    free_at[best] = start[v] + d.w[v];
-  }
-  return worker;
-}
+using exact_result = dfgpar::detail::bnb_result;
 
 /// Checks precedence and worker capacity of a schedule given as start times; returns its makespan or -1.
 inline double check_schedule(const flat_dag& d, std::size_t P, const std::vector<double>& start,
@@ -96,266 +44,10 @@ inline double check_schedule(const flat_dag& d, std::size_t P, const std::vector
   return cmax;
 }
 
-class exact_solver {
- public:
-  static constexpr std::size_t max_n = 256;
-  static constexpr std::size_t max_workers = 32;
-  using bits = std::array<std::uint64_t, max_n / 64>;
-
-  exact_solver(const flat_dag& d, const exact_options& o) : d_(d), P_(std::max<std::size_t>(o.workers, 1)), opt_(o) {}
-
-  /// `incumbent_start`: start times of a known schedule (may be empty).
-  exact_result solve(const std::vector<double>& incumbent_start) {
-    exact_result res;
-    const std::size_t n = d_.n;
-    integral_ = dfgpar::detail::all_integral(d_);
-    res.lower_bound = root_lb_ = dfgpar::detail::strong_lower_bound(d_, P_, 160);
-    // incumbent: the given schedule or HLFET
-    {
-      const auto lv = dfgpar::detail::compute_heads_tails(d_);
-      std::vector<double> bl(n);
-      for (std::size_t v = 0; v < n; ++v) bl[v] = lv.tail[v] + d_.w[v];
-      auto r = dfgpar::detail::list_schedule_time(d_, P_, dfgpar::detail::priority{bl, {}});
-      best_start_ = r.start;
-      ub_ = r.makespan;
-      if (!incumbent_start.empty()) {
-        double m = 0;
-        for (std::size_t v = 0; v < n; ++v) m = std::max(m, incumbent_start[v] + d_.w[v]);
-        if (m < ub_) ub_ = m, best_start_ = incumbent_start;
-      }
-    }
-    if (n > 0 && n <= std::min(max_n, opt_.max_tasks) && !done()) search_all();
-    res.makespan = ub_;
-    res.nodes = nodes_;
-    res.optimal = done() || complete_;
-    if (res.optimal) res.lower_bound = ub_;
-    res.start = best_start_;
-    res.worker = assign_workers(d_, P_, res.start);
-    return res;
-  }
-
- private:
-  struct running_task {
-    double finish;
-    std::uint32_t v;
-  };
-  struct node {
-    double T = 0, cmax = 0;
-    int last_rank = -1;
-    std::uint32_t nstarted = 0, nrun = 0;
-    bits started{}, avail{};  // in rank space
-    std::array<running_task, max_workers> run{};
-    std::array<std::uint16_t, max_n> missing{};
-  };
-
-  const flat_dag& d_;
-  std::size_t P_;
-  exact_options opt_;
-  bool integral_ = true, aborted_ = false, complete_ = false;
-  double ub_ = 0;
-  std::vector<double> best_start_, cur_start_;
-  std::uint64_t nodes_ = 0;
-  double root_lb_ = 0;
-  // static data
-  std::vector<std::uint32_t> rank_, by_rank_, by_tail_;
-  std::vector<double> bl_, tail_, head_;  // bounds: worker-aware bottom level, tail, head
-  std::vector<std::uint64_t> zob1_, zob2_;
-  std::unordered_map<std::uint64_t, std::pair<std::uint64_t, double>> seen_;
-  // scratch
-  std::vector<double> est_;
-
-  bool done() const { return ub_ <= root_lb_ + eps(); }
-  double eps() const { return integral_ ? 0.5 : 1e-9; }
-  static bool test(const bits& b, std::size_t i) { return (b[i >> 6] >> (i & 63)) & 1; }
-  static void set(bits& b, std::size_t i) { b[i >> 6] |= std::uint64_t{1} << (i & 63); }
-  static void clear(bits& b, std::size_t i) { b[i >> 6] &= ~(std::uint64_t{1} << (i & 63)); }
-
-  void search_all() {
-    const std::size_t n = d_.n;
-    if (P_ > max_workers) return;
-    const auto h0 = dfgpar::detail::compute_heads_tails(d_);  // plain bottom levels: the priority
-    const auto h = dfgpar::detail::compute_worker_heads_tails(d_, P_, integral_);  // the bounds
-    tail_ = h.tail;
-    head_ = h.head;
-    bl_.resize(n);
-    for (std::size_t v = 0; v < n; ++v) bl_[v] = tail_[v] + d_.w[v];
-    by_rank_.resize(n);
-    std::iota(by_rank_.begin(), by_rank_.end(), 0u);
-    std::sort(by_rank_.begin(), by_rank_.end(), [&](auto a, auto b) {
-      if (h0.tail[a] + d_.w[a] != h0.tail[b] + d_.w[b]) return h0.tail[a] + d_.w[a] > h0.tail[b] + d_.w[b];
-      const auto sa = d_.succ_begin[a + 1] - d_.succ_begin[a], sb = d_.succ_begin[b + 1] - d_.succ_begin[b];
-      return sa != sb ? sa > sb : d_.topo_pos[a] < d_.topo_pos[b];
-    });
-    rank_.resize(n);
-    for (std::size_t i = 0; i < n; ++i) rank_[by_rank_[i]] = static_cast<std::uint32_t>(i);
-    by_tail_.resize(n);
-    std::iota(by_tail_.begin(), by_tail_.end(), 0u);
-    std::sort(by_tail_.begin(), by_tail_.end(), [&](auto a, auto b) { return tail_[a] > tail_[b]; });
-    std::uint64_t s = 0x9e3779b97f4a7c15ull;
-    auto mix = [&s] {
-      s += 0x9e3779b97f4a7c15ull;
-      std::uint64_t z = s;
-      z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-      z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-      return z ^ (z >> 31);
-    };
-    zob1_.resize(n);
-    zob2_.resize(n);
-    for (std::size_t i = 0; i < n; ++i) zob1_[i] = mix(), zob2_[i] = mix();
-    est_.assign(n, 0);
-    cur_start_.assign(n, 0);
-    node root;
-    for (std::uint32_t v = 0; v < n; ++v) {
-      root.missing[v] = static_cast<std::uint16_t>(d_.pred_begin[v + 1] - d_.pred_begin[v]);
-      if (root.missing[v] == 0) set(root.avail, rank_[v]);
-    }
-    dfs(root);
-    complete_ = !aborted_;
-  }
-
-  // Lower bound on any completion of `x`.
-  double bound(const node& x) {
-    const double T = x.T;
-    double next_event = std::numeric_limits<double>::infinity();
-    for (std::uint32_t i = 0; i < x.nrun; ++i) next_event = std::min(next_event, x.run[i].finish);
-    const std::size_t idle = P_ - x.nrun;
-    double lb = x.cmax;
-    // earliest starts of unstarted tasks, in topological order
-    for (std::uint32_t v : d_.topo) {
-      const std::uint32_t rv = rank_[v];
-      if (test(x.started, rv)) continue;
-      double e = std::max(T, head_[v]);
-      if (test(x.avail, rv)) {
-        if (idle == 0 || static_cast<int>(rv) < x.last_rank) e = std::max(e, next_event);
-      } else {
-        for (const arc& a : d_.preds(v)) {
-          const double f = test(x.started, rank_[a.v]) ? cur_start_[a.v] + d_.w[a.v] : est_[a.v] + d_.w[a.v];
-          e = std::max(e, f);
-        }
-      }
-      est_[v] = e;
-      lb = std::max(lb, e + bl_[v]);
-    }
-    if (lb >= ub_ - eps()) return lb;
-    // tail/capacity bound
-    std::array<double, max_workers> f{};
-    for (std::size_t p = 0; p < P_; ++p) f[p] = p < x.nrun ? x.run[p].finish : T;
-    std::sort(f.begin(), f.begin() + static_cast<std::ptrdiff_t>(P_));
-    double work = 0, emin = std::numeric_limits<double>::infinity();
-    const std::size_t n = d_.n;
-    for (std::size_t j = 0; j < n; ++j) {
-      const std::uint32_t v = by_tail_[j];
-      if (test(x.started, rank_[v])) continue;
-      work += d_.w[v];
-      emin = std::min(emin, est_[v]);
-      if (j + 1 < n && tail_[by_tail_[j + 1]] == tail_[v]) continue;
-      // smallest X with sum_p max(0, X - max(f_p, emin)) >= work
-      double sum = 0, X = 0;
-      for (std::size_t k = 0; k < P_; ++k) {
-        const double g = std::max(f[k], emin);
-        sum += g;
-        X = (work + sum) / static_cast<double>(k + 1);
-        const double next = k + 1 < P_ ? std::max(f[k + 1], emin) : std::numeric_limits<double>::infinity();
-        if (X <= next) break;
-      }
-      double c = X + tail_[v];
-      if (integral_) c = std::ceil(c - 1e-9);
-      lb = std::max(lb, c);
-      if (lb >= ub_ - eps()) return lb;
-    }
-    return lb;
-  }
-
-  bool transposed(const node& x) {
-    std::uint64_t h1 = 0, h2 = 0;
-    for (std::size_t i = 0; i < x.started.size(); ++i) {
-      std::uint64_t w = x.started[i];
-      while (w) {
-        const std::size_t r = i * 64 + static_cast<std::size_t>(std::countr_zero(w));
-        w &= w - 1;
-        h1 ^= zob1_[r];
-        h2 ^= zob2_[r];
-      }
-    }
-    for (std::uint32_t i = 0; i < x.nrun; ++i) {
-      const double rem = x.run[i].finish - x.T;
-      const auto q = static_cast<std::uint64_t>(std::llround(rem * 1024.0));
-      h1 += (zob2_[x.run[i].v] * (q + 1)) ^ (q << 17);
-      h2 += (zob1_[x.run[i].v] ^ (q * 0x9e3779b97f4a7c15ull)) * 0xff51afd7ed558ccdull;
-    }
-    if (seen_.size() > 3'000'000) return false;
-    auto [it, fresh] = seen_.try_emplace(h1, h2, x.T);
-    if (fresh) return false;
-    if (it->second.first == h2 && it->second.second <= x.T) return true;
-    if (it->second.first == h2) it->second.second = x.T;
-    return false;
-  }
-
-  void dfs(const node& x) {
-    if (aborted_ || done()) return;
-    if (++nodes_ > opt_.node_limit) {
-      aborted_ = true;
-      return;
-    }
-    if (x.nstarted == d_.n) {
-      if (x.cmax < ub_ - (integral_ ? 0.25 : 0.0)) {
-        ub_ = x.cmax;
-        best_start_ = cur_start_;
-      }
-      return;
-    }
-    if (bound(x) >= ub_ - eps()) return;
-    if (x.last_rank < 0 && transposed(x)) return;
-    if (x.nrun < P_) {
-      // start one more available task, best rank first
-      const std::size_t from = static_cast<std::size_t>(x.last_rank + 1);
-      for (std::size_t wi = from >> 6; wi < x.avail.size(); ++wi) {
-        std::uint64_t w = x.avail[wi];
-        if (wi == (from >> 6)) w &= ~std::uint64_t{0} << (from & 63);
-        while (w) {
-          const std::size_t r = wi * 64 + static_cast<std::size_t>(std::countr_zero(w));
-          w &= w - 1;
-          const std::uint32_t v = by_rank_[r];
-          node c = x;
-          clear(c.avail, r);
-          set(c.started, r);
-          ++c.nstarted;
-          c.run[c.nrun++] = {x.T + d_.w[v], v};
-          c.cmax = std::max(c.cmax, x.T + d_.w[v]);
-          c.last_rank = static_cast<int>(r);
-          cur_start_[v] = x.T;
-          dfs(c);
-          if (aborted_ || done()) return;
-        }
-      }
-    }
-    if (x.nrun > 0) {
-      // advance to the next completion
-      node c = x;
-      double t = std::numeric_limits<double>::infinity();
-      for (std::uint32_t i = 0; i < c.nrun; ++i) t = std::min(t, c.run[i].finish);
-      c.T = t;
-      c.last_rank = -1;
-      std::uint32_t k = 0;
-      for (std::uint32_t i = 0; i < c.nrun; ++i) {
-        if (c.run[i].finish <= t) {
-          for (const arc& a : d_.succs(c.run[i].v))
-            if (--c.missing[a.v] == 0) set(c.avail, rank_[a.v]);
-        } else {
-          c.run[k++] = c.run[i];
-        }
-      }
-      c.nrun = k;
-      dfs(c);
-    }
-  }
-};
-
 /// Solves P|prec|Cmax on `d` (edge costs ignored). `incumbent_start`
 /// (optional): start times of a known schedule to beat.
 inline exact_result solve_exact(const flat_dag& d, const exact_options& o, const std::vector<double>& incumbent_start = {}) {
-  exact_solver s(d, o);
-  return s.solve(incumbent_start);
+  return dfgpar::detail::branch_and_bound(d, {.workers = o.workers, .node_limit = o.node_limit}, incumbent_start);
 }
 
 }  // namespace dfgpar_bench
