@@ -15,12 +15,18 @@
 ///     the best schedule is re-run backwards on the reversed graph with
 ///     finish times as priorities, then forwards with the backward start
 ///     times, as long as it improves;
-///  6. with effort > 0, randomly perturbed bottom levels, each followed by 5.
+///  6. without edge costs, on graphs of at most 64 vertices, with effort > 0:
+///     exact branch and bound (cluster/branch_and_bound.hpp) from the best
+///     schedule, with 20000 x effort search nodes: it proves optimality with
+///     the stronger bounds of cluster/lower_bounds.hpp or finds a better schedule
+///     (list schedules miss e.g. {3,3} | {2,2,2} for five independent tasks);
+///  7. with effort > 0, randomly perturbed bottom levels, each followed by 5.
 /// The search stops as soon as a schedule reaches the lower bound
-/// max(CP, W/P), which proves it optimal.
+/// max(CP, W/P) or step 6 proves it optimal.
 
 #include <dfgpar/analysis/bounds.hpp>
 #include <dfgpar/analysis/levels.hpp>
+#include <dfgpar/cluster/branch_and_bound.hpp>
 #include <dfgpar/cluster/finalize.hpp>
 #include <dfgpar/cluster/linear_clustering.hpp>
 #include <dfgpar/cluster/list_scheduling.hpp>
@@ -89,7 +95,9 @@ struct merge_search {
   bool have_rev = false;
   std::chrono::steady_clock::time_point t0 = std::chrono::steady_clock::now();
 
-  bool optimal() const { return best.makespan <= report.lower_bound * (1 + 1e-12); }
+  bool proven = false;  // branch and bound proved `best` optimal
+
+  bool optimal() const { return proven || best.makespan <= report.lower_bound * (1 + 1e-12); }
   bool out_of_time() const {
     return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count() > opt.time_limit_ms;
   }
@@ -151,6 +159,13 @@ inline std::pair<schedule, merge_report> merge(const flat_dag& d, const clusteri
     const bool time_driven = !d.has_comm;
     if (ms.offer(ms.improve(ms.best, time_driven), "forward-backward improvement")) {}
     if (!d.has_comm && !ms.optimal()) ms.offer(ms.improve(ms.best, false), "forward-backward improvement");
+    // small graphs without edge costs: exact search with a node budget
+    if (!d.has_comm && d.n <= 64 && !ms.optimal()) {
+      const auto nodes = static_cast<std::uint64_t>(20000 * opt.effort);
+      bnb_result r = branch_and_bound(d, {.workers = P, .node_limit = nodes, .energetic_max_n = 64}, ms.best.start);
+      if (r.makespan < ms.best.makespan) ms.offer(list_result{std::move(r.worker), std::move(r.start), r.makespan}, "branch and bound");
+      ms.proven = r.optimal;
+    }
     // randomised restarts, bounded by effort, size and time
     const double size = static_cast<double>(d.n + d.succ.size());
     const auto restarts = static_cast<std::size_t>(std::min(200.0, opt.effort * 2e6 / std::max(size, 1.0)));
