@@ -25,6 +25,9 @@
 #include <dfgpar/passes/dead_code.hpp>
 #include <dfgpar/passes/prune.hpp>
 
+// execution
+#include <dfgpar/exec/cluster_executor.hpp>
+
 // I/O
 #include <dfgpar/io/dot.hpp>
 #include <dfgpar/io/json_report.hpp>
