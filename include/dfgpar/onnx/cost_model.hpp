@@ -5,10 +5,13 @@
 ///   time = max(flops / peak, bytes / bandwidth) + overhead,
 /// and edge (hand-off) cost latency + bytes / bandwidth.
 ///
-/// Default constants (`roofline_defaults`) were calibrated once on the
-/// development machine (2-core AMD EPYC, Debian torch 1.13, 1 intra-op
-/// thread) with bench/calibrate_roofline.py; rerun it on another machine and
-/// pass the printed values in `load_options::costs`.
+/// Default constants (`roofline_defaults`) were calibrated on the development
+/// machine (2-core AMD EPYC, Debian 12, Debian torch 1.13 with oneDNN, one
+/// intra-op thread) with bench/calibrate_roofline.py and bench/calibrate_comm.cpp,
+/// taking the best of four runs. The box was shared (load average 10-12 on 2
+/// cores) during calibration, so the figures are pessimistic; rerun both
+/// programs on an idle machine and pass the printed values in
+/// `load_options::costs`.
 
 #include <dfgpar/onnx/graph.hpp>
 
@@ -26,12 +29,12 @@ namespace dfgpar::onnx {
 
 /// The calibrated constants (see bench/calibrate_roofline.py).
 inline constexpr roofline roofline_defaults{
-    .peak_gflops = 50.0,        // torch.mm 512x512 fp32, 1 thread
-    .bandwidth_gbs = 10.0,           // torch elementwise add on 64 MiB tensors, 1 thread (read 2 + write 1)
-    .overhead_us = 3.0,        // torch add on 1-element tensors, 1 thread (dispatch cost of one op)
-    .comm_latency_us = 1.0,    // bench/calibrate_comm.cpp: atomic flag hand-off between two cores
-    .comm_bandwidth_gbs = 10.0, // bench/calibrate_comm.cpp: reading 1 MiB written by the other core
-    .unknown_op_us = 20.0,       // an unknown operator costs as much as a mid-sized element-wise op
+    .peak_gflops = 15.0,        // Conv2d 64->64 3x3 on 56x56 (oneDNN), best of 4 runs: 8.8-14.9 GFLOP/s
+    .bandwidth_gbs = 4.7,       // torch.add on 3 x 64 MiB fp32: 3.5-4.7 GB/s
+    .overhead_us = 6.8,         // torch.add on 1-element tensors (dispatch of one eager op): 6.8-7.9 µs
+    .comm_latency_us = 2.0,     // one-way atomic hand-off between two threads (spin, then wait): 2.1-33 µs under load
+    .comm_bandwidth_gbs = 12.0, // reading 4 MiB the other thread has just written: 7.6-13.4 GB/s
+    .unknown_op_us = 20.0,      // an unknown operator: about a mid-sized element-wise op (not measured)
 };
 
 /// `r` with every unset field taken from `roofline_defaults`.

@@ -400,6 +400,81 @@ inline void check_value_infos(const ::onnx::GraphProto& g, int depth = 0) {
     }
 }
 
+/// ONNX 1.12's shape-inference functions index dimensions without checking
+/// the rank (Gemm reads dim(1) of a rank-1 B and crashes). Shapes a file
+/// declares are checked here against the ranks those operators need, so a
+/// malformed file is refused instead. (Shapes ONNX infers itself are
+/// consistent when the declared ones are.) Found by fuzz/run.sh; extend the
+/// table when the fuzzer finds another.
+inline void check_ranks(const ::onnx::GraphProto& g, std::unordered_map<std::string, int> ranks, int depth = 0) {
+  if (depth > 64) fail("subgraphs nested more than 64 deep");
+  auto note = [&](const ::onnx::ValueInfoProto& v) {
+    if (v.has_type() && v.type().has_tensor_type() && v.type().tensor_type().has_shape())
+      ranks[v.name()] = v.type().tensor_type().shape().dim_size();
+  };
+  for (const auto& v : g.input()) note(v);
+  for (const auto& v : g.value_info()) note(v);
+  for (const auto& v : g.output()) note(v);
+  for (const auto& t : g.initializer()) ranks[t.name()] = t.dims_size();
+  for (const auto& n : g.node())
+    if (n.op_type() == "Constant" && n.output_size() == 1)
+      for (const auto& a : n.attribute())
+        if (a.name() == "value" && a.has_t()) ranks[n.output(0)] = a.t().dims_size();
+  for (int i = 0; i < g.node_size(); ++i) {
+    const auto& n = g.node(i);
+    auto rank = [&](int k) {
+      if (k >= n.input_size() || n.input(k).empty()) return -1;
+      auto it = ranks.find(n.input(k));
+      return it == ranks.end() ? -1 : it->second;
+    };
+    auto bad = [&](const std::string& what) { fail(node_label(n, static_cast<std::size_t>(i)) + ": " + what); };
+    auto need = [&](int k, int lo, int hi, const char* what) {
+      const int r = rank(k);
+      if (r >= 0 && (r < lo || r > hi))
+        bad(std::string(what) + " " + quote(n.input(k)) + " has rank " + std::to_string(r) + ", expected " +
+            (lo == hi ? std::to_string(lo) : std::to_string(lo) + ".." + std::to_string(hi)));
+    };
+    auto attr_len = [&](const char* name, int want) {
+      if (want < 0) return;
+      for (const auto& a : n.attribute())
+        if (a.name() == name && a.ints_size() != want)
+          bad(std::string("attribute ") + name + " has " + std::to_string(a.ints_size()) + " values, expected " +
+              std::to_string(want) + " for the input's rank");
+    };
+    const std::string& op = n.op_type();
+    if (!(n.domain().empty() || n.domain() == "ai.onnx")) {
+    } else if (op == "Gemm") {
+      need(0, 2, 2, "input A");
+      need(1, 2, 2, "input B");
+      need(2, 0, 2, "input C");
+    } else if (op == "Conv" || op == "ConvInteger" || op == "ConvTranspose" || op == "QLinearConv" ||
+               op == "DeformConv" || op == "MaxPool" || op == "AveragePool" || op == "LpPool") {
+      need(0, 3, 64, "input X");
+      const int r = rank(0);
+      const int sp = r >= 3 ? r - 2 : -1;
+      const bool pool = op == "MaxPool" || op == "AveragePool" || op == "LpPool";
+      if (!pool) {
+        const int w = op == "QLinearConv" ? 3 : 1;
+        if (r >= 0) need(w, r, r, "weight W");
+        else need(w, 3, 64, "weight W");
+      }
+      attr_len("kernel_shape", sp);
+      attr_len("strides", sp);
+      attr_len("dilations", sp);
+      attr_len("pads", sp < 0 ? -1 : 2 * sp);
+      attr_len("output_padding", sp);
+      attr_len("output_shape", sp);
+    } else if (op == "GlobalAveragePool" || op == "GlobalMaxPool" || op == "GlobalLpPool" ||
+               op == "InstanceNormalization" || op == "BatchNormalization" || op == "LRN") {
+      need(0, op == "BatchNormalization" ? 1 : 2, 64, "input X");
+    }
+    for (const auto& a : n.attribute()) {
+      if (a.has_g()) check_ranks(a.g(), ranks, depth + 1);
+      for (const auto& sg : a.graphs()) check_ranks(sg, ranks, depth + 1);
+    }
+  }
+}
+
 inline std::string first_lines(std::string_view what) {
   // ONNX messages are "<problem>\n\n==> Context: <where>": keep both, on one line.
   return one_line(what, 360);
@@ -451,9 +526,9 @@ inline void restore_unknown_ops(::onnx::ModelProto& proto, const std::vector<std
     if (n.domain() == unknown_domain && k < saved.size()) n.set_domain(saved[k++]);
   };
   if (proto.has_graph()) for_each_node(*proto.mutable_graph(), visit);
+  // hide_unknown_ops appended exactly one import; neither pass reorders them
   auto* ops = proto.mutable_opset_import();
-  for (int i = ops->size() - 1; i >= 0; --i)
-    if (ops->Get(i).domain() == unknown_domain) ops->DeleteSubrange(i, 1);
+  if (!ops->empty() && ops->Get(ops->size() - 1).domain() == unknown_domain) ops->RemoveLast();
 }
 
 inline model build(::onnx::ModelProto proto, std::filesystem::path base_dir, const load_options& o) {
@@ -468,6 +543,7 @@ inline model build(::onnx::ModelProto proto, std::filesystem::path base_dir, con
     m.warnings.push_back("nodes were not in topological order; reordered");
   check_value_infos(proto.graph());
 
+  check_ranks(proto.graph(), {});
   const auto saved = hide_unknown_ops(proto, m.warnings);
   if (o.check) {
     try {
