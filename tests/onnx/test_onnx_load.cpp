@@ -404,6 +404,22 @@ TEST_CASE("[dfgpar][onnx] bad input gets a one-line error naming the problem") {
     cases.push_back({"wrong_size_initializer.onnx", serialize(p), "holds 3 values but its shape needs 2"});
   }
   {
+    // ONNX 1.12's Gemm shape inference reads dim(1) of B unchecked (a crash the fuzzer found)
+    auto p = empty_model();
+    auto& g = *p.mutable_graph();
+    *g.add_input() = value("a", {2, 3});
+    *g.add_input() = value("b", {4});
+    add_node(g, "Gemm", {"a", "b"}, {"y"}, "gemm");
+    *g.add_output() = value("y", {2, 4});
+    cases.push_back({"gemm_rank.onnx", serialize(p), "input B 'b' has rank 1, expected 2"});
+  }
+  {
+    auto p = branchy_model();
+    auto* k = p.mutable_graph()->mutable_node(0)->mutable_attribute(1);  // kernel_shape of a 2-d conv
+    k->add_ints(3);
+    cases.push_back({"conv_attr.onnx", serialize(p), "attribute kernel_shape has 3 values"});
+  }
+  {
     auto p = branchy_model();
     auto* a = p.mutable_graph()->mutable_node(1)->add_attribute();  // Relu has no attribute 'bogus'
     a->set_name("bogus");
