@@ -6,7 +6,8 @@
 //
 // Environment:
 //   DFGPAR_ONNX_TESTDATA   ONNX backend test data (default /usr/share/libonnx-testdata/data/node)
-//   DFGPAR_MODELS_DIR      exported torchvision models; skipped with a message if unset/missing
+//   DFGPAR_MODELS_DIR      every NAME.onnx there (the exported torchvision models); skipped with a
+//                          message if unset/missing
 //   DFGPAR_OPTIMIZED_DIR   if set, the optimised models are saved there as NAME.opt.onnx
 //                          (tests/onnx/compare_ort.sh runs them in ONNX Runtime)
 
@@ -432,6 +433,41 @@ TEST_CASE("[dfgpar][onnx] optimize: Shape of an input with an unknown dimension 
   CHECK(count_op(opt, "Shape") == 1);
 }
 
+TEST_CASE("[dfgpar][onnx] optimize: with a dynamic batch, Gather of known dimensions out of Shape folds") {
+  // y = x.reshape(x.size(0), x.size(1) * x.size(2)), batch dimension symbolic
+  model_builder b;
+  b.input("x", tp::FLOAT, {1, 3, 4});
+  b.g().mutable_input(0)->mutable_type()->mutable_tensor_type()->mutable_shape()->mutable_dim(0)->set_dim_param("N");
+  b.node(node_builder("Shape", {"x"}, {"s"}))
+      .node(node_builder("Constant", {}, {"i0"}).t("value", i64({}, {0})))
+      .node(node_builder("Constant", {}, {"i12"}).t("value", i64({2}, {1, -1})))
+      .node(node_builder("Gather", {"s", "i0"}, {"n"}))     // unknown: stays
+      .node(node_builder("Gather", {"s", "i12"}, {"hw"}))   // [3, 4]: folds
+      .node(node_builder("Constant", {}, {"a0"}).t("value", i64({1}, {0})))
+      .node(node_builder("Unsqueeze", {"n", "a0"}, {"n1"}))
+      .node(node_builder("Constant", {}, {"zero"}).t("value", i64({}, {0})))
+      .node(node_builder("Constant", {}, {"one"}).t("value", i64({}, {1})))
+      .node(node_builder("Gather", {"hw", "zero"}, {"h"}))
+      .node(node_builder("Gather", {"hw", "one"}, {"w"}))
+      .node(node_builder("Mul", {"h", "w"}, {"hw1"}))
+      .node(node_builder("Unsqueeze", {"hw1", "a0"}, {"hw2"}))
+      .node(node_builder("Concat", {"n1", "hw2"}, {"shape"}).i("axis", 0))
+      .node(node_builder("Reshape", {"x", "shape"}, {"y"}))
+      .output("y", tp::FLOAT, {1, 12});
+  b.g().mutable_output(0)->mutable_type()->mutable_tensor_type()->mutable_shape()->mutable_dim(0)->set_dim_param("N");
+  const auto m = b.build();
+  ox::semantics sem(m);
+  dfgpar::fold_constants(m.g, sem);
+  CHECK_FALSE(sem.value("n"));
+  REQUIRE(sem.value("hw2"));
+  CHECK(*sem.value("hw2") == i64({1}, {12}));
+  const auto opt = ox::optimize(m);
+  // Shape, Gather(0), Unsqueeze, Concat, Reshape remain
+  CHECK(opt.proto.graph().node_size() == 5);
+  CHECK(count_op(opt, "Mul") == 0);
+  CHECK(count_op(opt, "Gather") == 1);
+}
+
 TEST_CASE("[dfgpar][onnx] optimize: Identity and inference Dropout are removed, graph output names kept") {
   model_builder b(13);
   b.input("x", tp::FLOAT, {2, 2})
@@ -645,12 +681,14 @@ TEST_CASE("[dfgpar][onnx] optimize the exported torchvision models (DFGPAR_MODEL
     return;
   }
   const char* save_env = std::getenv("DFGPAR_OPTIMIZED_DIR");
-  for (const std::string name : {"squeezenet1_1", "googlenet", "inception_v3", "resnet50", "densenet121", "mobilenet_v2"}) {
-    const fs::path file = fs::path(env) / (std::string(name) + ".onnx");
-    if (!fs::exists(file)) {
-      MESSAGE(name << ": not exported, skipped");
-      continue;
-    }
+  // every NAME.onnx there (export_models.py writes the six torchvision models)
+  std::vector<std::string> names;
+  for (const auto& e : fs::directory_iterator(env))
+    if (e.path().extension() == ".onnx" && e.is_regular_file()) names.push_back(e.path().stem().string());
+  std::sort(names.begin(), names.end());
+  if (names.empty()) MESSAGE("no .onnx models in " << env);
+  for (const std::string& name : names) {
+    const fs::path file = fs::path(env) / (name + ".onnx");
     CAPTURE(name);
     const auto t0 = std::chrono::steady_clock::now();
     const auto m = ox::load_model(file);

@@ -74,8 +74,10 @@ class semantics {
   const model& source() const noexcept { return *m_; }
   const semantics_options& options() const noexcept { return o_; }
 
-  /// Source constants: Constant nodes with a supported value, and Shape/Size
-  /// of a tensor whose shape is known statically (from shape inference). The
+  /// Source constants: Constant nodes with a supported value, Shape/Size of a
+  /// tensor whose shape is known statically (from shape inference), and
+  /// Gather of known dimensions out of a Shape whose other dimensions are not
+  /// known (the `x.size(1)` of a model exported with a dynamic batch). The
   /// latter depend on a vertex that is not constant, but only on its shape:
   /// `fold_constants` only folds a vertex whose inputs are all constant, so
   /// they are reported as sources; `live_vertices` then does not keep their
@@ -99,6 +101,7 @@ class semantics {
         return out;
       });
     }
+    if (n.op_type() == "Gather" && n.input_size() == 2 && n.output_size() == 1) return gather_of_shape(n);
     return false;
   }
 
@@ -192,6 +195,47 @@ class semantics {
   const tensor_info* info(const std::string& name) const {
     auto it = m_->tensors.find(name);
     return it == m_->tensors.end() ? nullptr : &it->second;
+  }
+
+  // Gather(Shape(x), k) with constant k picking only dimensions of x that are known.
+  bool gather_of_shape(const ::onnx::NodeProto& n) {
+    auto p = m_->producer.find(n.input(0));
+    if (p == m_->producer.end()) return false;
+    const auto& shape_node = m_->proto.graph().node(static_cast<int>(p->second));
+    if (shape_node.op_type() != "Shape" || !is_standard(shape_node.domain()) || shape_node.input_size() != 1)
+      return false;
+    const auto* t = info(shape_node.input(0));
+    if (!t || (t->shape.empty() && !t->shape_known)) return false;  // rank unknown
+    const auto& attrs = n.attribute();
+    for (const auto& a : attrs)
+      if (a.name() == "axis" && a.i() != 0 && a.i() != -1) return false;
+    const auto indices = static_value(n.input(1));
+    if (!indices || !indices->is_integer()) return false;
+    const auto dims = detail::shape_slice(shape_node, t->shape, opset_);  // -1: unknown
+    const auto r = static_cast<std::int64_t>(dims.size());
+    std::vector<std::int64_t> picked;
+    for (std::int64_t k : indices->to_int64()) {
+      if (k < -r || k >= r) return false;
+      const std::int64_t d = dims[static_cast<std::size_t>(k < 0 ? k + r : k)];
+      if (d < 0) return false;
+      picked.push_back(d);
+    }
+    return store_outputs(n, [&]() -> std::optional<std::vector<tensor>> {
+      std::vector<tensor> out;
+      out.push_back(make_tensor<std::int64_t>(::onnx::TensorProto::INT64, indices->dims, std::move(picked)));
+      return out;
+    });
+  }
+
+  // The value of an initializer or of a Constant node's output, without folding anything else.
+  std::shared_ptr<const tensor> static_value(const std::string& name) {
+    if (auto v = value(name)) return v;
+    auto p = m_->producer.find(name);
+    if (p == m_->producer.end()) return nullptr;
+    const auto& c = m_->proto.graph().node(static_cast<int>(p->second));
+    if (c.op_type() != "Constant" || !is_standard(c.domain())) return nullptr;
+    if (!store_outputs(c, [&] { return evaluate_node(c); })) return nullptr;
+    return value(name);
   }
 
   std::optional<std::vector<tensor>> evaluate_node(const ::onnx::NodeProto& n) {
