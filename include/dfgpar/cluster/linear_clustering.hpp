@@ -53,6 +53,10 @@ inline clustering linear_clustering(const flat_dag& d) {
   std::priority_queue<std::uint32_t, std::vector<std::uint32_t>, std::greater<>> down;  // tl: earliest first
   std::vector<char> queued_up(d.n, 0), queued_down(d.n, 0);
   std::vector<std::uint32_t> path;
+  // Incremental updates are exact but can touch most of a dense random DAG
+  // per cluster; past a budget of a few passes over the graph the levels are
+  // frozen (they stay upper bounds) so the whole run stays O((V+E) log V).
+  std::size_t update_budget = 4 * (d.n + d.succ.size()) + 1024;
 
   while (!best.empty()) {
     auto [key, v] = best.top();
@@ -66,12 +70,10 @@ inline clustering linear_clustering(const flat_dag& d) {
     path.clear();
     std::uint32_t u = v;
     for (;;) {
-      std::uint32_t next = UINT32_MAX;
+      std::uint32_t next = UINT32_MAX;  // the alive predecessor on the longest way in (tight when levels are exact)
+      double best_in = -1;
       for (const arc& a : d.preds(u))
-        if (alive[a.v] && tl[a.v] + d.w[a.v] + a.cost >= tl[u]) {
-          next = a.v;
-          break;
-        }
+        if (alive[a.v] && tl[a.v] + d.w[a.v] + a.cost > best_in) best_in = tl[a.v] + d.w[a.v] + a.cost, next = a.v;
       if (next == UINT32_MAX) break;
       path.push_back(next);
       u = next;
@@ -81,12 +83,9 @@ inline clustering linear_clustering(const flat_dag& d) {
     u = v;
     for (;;) {
       std::uint32_t next = UINT32_MAX;
-      const double rest = bl[u] - d.w[u];
+      double best_out = -1;
       for (const arc& a : d.succs(u))
-        if (alive[a.v] && a.cost + bl[a.v] >= rest) {
-          next = a.v;
-          break;
-        }
+        if (alive[a.v] && a.cost + bl[a.v] > best_out) best_out = a.cost + bl[a.v], next = a.v;
       if (next == UINT32_MAX) break;
       path.push_back(next);
       u = next;
@@ -99,17 +98,19 @@ inline clustering linear_clustering(const flat_dag& d) {
       out.clusters.back().push_back(x);
     }
     // Incremental level update of the remaining subgraph.
+    if (update_budget == 0) continue;
     for (std::uint32_t x : path) {
       for (const arc& a : d.preds(x))
         if (alive[a.v] && !queued_up[a.v]) queued_up[a.v] = 1, up.push(d.topo_pos[a.v]);
       for (const arc& a : d.succs(x))
         if (alive[a.v] && !queued_down[a.v]) queued_down[a.v] = 1, down.push(d.topo_pos[a.v]);
     }
-    while (!up.empty()) {
+    while (!up.empty() && update_budget > 0) {
       const std::uint32_t x = d.topo[up.top()];
       up.pop();
       queued_up[x] = 0;
       double b = 0;
+      update_budget -= std::min(update_budget, d.succs(x).size() + 1);
       for (const arc& a : d.succs(x))
         if (alive[a.v]) b = std::max(b, a.cost + bl[a.v]);
       if (d.w[x] + b == bl[x]) continue;
@@ -117,17 +118,22 @@ inline clustering linear_clustering(const flat_dag& d) {
       for (const arc& a : d.preds(x))
         if (alive[a.v] && !queued_up[a.v]) queued_up[a.v] = 1, up.push(d.topo_pos[a.v]);
     }
-    while (!down.empty()) {
+    while (!down.empty() && update_budget > 0) {
       const std::uint32_t x = d.topo[down.top()];
       down.pop();
       queued_down[x] = 0;
       double t = 0;
+      update_budget -= std::min(update_budget, d.preds(x).size() + 1);
       for (const arc& a : d.preds(x))
         if (alive[a.v]) t = std::max(t, tl[a.v] + d.w[a.v] + a.cost);
       if (t == tl[x]) continue;
       tl[x] = t;
       for (const arc& a : d.succs(x))
         if (alive[a.v] && !queued_down[a.v]) queued_down[a.v] = 1, down.push(d.topo_pos[a.v]);
+    }
+    if (update_budget == 0) {  // frozen from now on
+      up = {};
+      down = {};
     }
   }
   return out;

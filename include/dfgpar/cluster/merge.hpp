@@ -46,7 +46,7 @@ struct merge_options {
   std::size_t workers = 2;        ///< P
   double effort = 1.0;            ///< 0: constructive heuristics only; 1: default search; more: longer search
   std::uint64_t seed = 1;         ///< for the randomised restarts (results are deterministic per seed)
-  double time_limit_ms = 1000;    ///< wall-clock cap on the improvement search
+  double time_limit_ms = 1000;    ///< wall-clock safety cap on the improvement search
 };
 
 /// What the merge step found.
@@ -98,8 +98,10 @@ struct merge_search {
   bool proven = false;  // branch and bound proved `best` optimal
 
   bool optimal() const { return proven || best.makespan <= report.lower_bound * (1 + 1e-12); }
-  bool out_of_time() const {
-    return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count() > opt.time_limit_ms;
+  std::size_t budget = 0;  // list-scheduling passes the improvement search may still run
+  bool can_search() const {
+    return report.passes < budget &&
+           std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count() < opt.time_limit_ms;
   }
   bool offer(list_result&& r, const char* name) {
     ++report.passes;
@@ -117,7 +119,7 @@ struct merge_search {
   list_result improve(list_result r, bool time_driven) {
     if (!have_rev) rev = reversed(d), have_rev = true;
     std::vector<double> key(d.n);
-    for (int round = 0; round < 50; ++round) {
+    for (int round = 0; round < 50 && can_search(); ++round) {
       for (std::size_t v = 0; v < d.n; ++v) key[v] = r.start[v] + d.w[v];  // finish: latest first in reverse
       list_result b = pass(rev, priority{key, {}}, time_driven);
       ++report.passes;
@@ -148,7 +150,16 @@ inline std::pair<schedule, merge_report> merge(const flat_dag& d, const clusteri
   for (std::size_t v = 0; v < d.n; ++v) aff[v] = static_cast<std::uint32_t>(cl.cluster_of[v]);
   const priority bl{lv.bottom, {}}, misf{lv.bottom, succ_count};
 
-  ms.offer(list_schedule_tasks(d, P, bl, aff), "linear clusters by bottom level");
+  {  // everything on one worker: never worse than W, whatever the edge costs
+    list_result serial;
+    serial.worker.assign(d.n, 0);
+    serial.start.assign(d.n, 0.0);
+    double t = 0;
+    for (std::uint32_t v : d.topo) serial.start[v] = t, t += d.w[v];
+    serial.makespan = t;
+    ms.offer(std::move(serial), "serial");
+  }
+  if (!ms.optimal()) ms.offer(list_schedule_tasks(d, P, bl, aff), "linear clusters by bottom level");
   if (!ms.optimal()) ms.offer(list_schedule_tasks(d, P, bl), "HLFET/ETF");
   if (!ms.optimal()) ms.offer(list_schedule_tasks(d, P, misf), "CP/MISF");
   if (!d.has_comm) {
@@ -156,22 +167,17 @@ inline std::pair<schedule, merge_report> merge(const flat_dag& d, const clusteri
     if (!ms.optimal()) ms.offer(list_schedule_time(d, P, misf), "Graham list CP/MISF");
   }
   if (opt.effort > 0 && !ms.optimal()) {
-    const bool time_driven = !d.has_comm;
-    if (ms.offer(ms.improve(ms.best, time_driven), "forward-backward improvement")) {}
-    if (!d.has_comm && !ms.optimal()) ms.offer(ms.improve(ms.best, false), "forward-backward improvement");
-    // small graphs without edge costs: exact search with a node budget
-    if (!d.has_comm && d.n <= 64 && !ms.optimal()) {
-      const auto nodes = static_cast<std::uint64_t>(20000 * opt.effort);
-      bnb_result r = branch_and_bound(d, {.workers = P, .node_limit = nodes, .energetic_max_n = 64}, ms.best.start);
-      if (r.makespan < ms.best.makespan) ms.offer(list_result{std::move(r.worker), std::move(r.start), r.makespan}, "branch and bound");
-      ms.proven = r.optimal;
-    }
-    // randomised restarts, bounded by effort, size and time
+    // The search is bounded by a deterministic budget of list-scheduling
+    // passes (~2e6 * effort vertex+edge visits in all), so results do not
+    // depend on the machine; the time limit is only a safety net.
     const double size = static_cast<double>(d.n + d.succ.size());
-    const auto restarts = static_cast<std::size_t>(std::min(200.0, opt.effort * 2e6 / std::max(size, 1.0)));
+    ms.budget = static_cast<std::size_t>(opt.effort * 2e6 / std::max(size, 1.0));
+    const bool time_driven = !d.has_comm;
+    ms.offer(ms.improve(ms.best, time_driven), "forward-backward improvement");
+    if (!d.has_comm && !ms.optimal() && ms.can_search()) ms.offer(ms.improve(ms.best, false), "forward-backward improvement");
     std::mt19937_64 rng(opt.seed);
     std::vector<double> key(d.n);
-    for (std::size_t k = 0; k < restarts && !ms.optimal() && !ms.out_of_time(); ++k) {
+    for (std::size_t k = 0; !ms.optimal() && ms.can_search(); ++k) {
       const double amp = 0.02 + 0.3 * static_cast<double>(k % 8) / 8;
       std::uniform_real_distribution<double> noise(1 - amp, 1 + amp);
       for (std::size_t v = 0; v < d.n; ++v) key[v] = lv.bottom[v] * noise(rng);
