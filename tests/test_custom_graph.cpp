@@ -18,7 +18,7 @@
 #include <utility>
 #include <vector>
 
-namespace custom {
+namespace custom_graph_test {
 
 struct task_graph {
   std::vector<double> cost;
@@ -61,11 +61,11 @@ struct unregistered_graph : task_graph {
   using task_graph::task_graph;
 };
 
-}  // namespace custom
+}  // namespace custom_graph_test
 
 namespace boost {
 template <>
-struct graph_traits<custom::task_graph> {
+struct graph_traits<custom_graph_test::task_graph> {
   using vertex_descriptor = int;
   using edge_descriptor = int;
   using directed_category = bidirectional_tag;
@@ -80,20 +80,20 @@ struct graph_traits<custom::task_graph> {
   static vertex_descriptor null_vertex() { return -1; }
 };
 template <>
-struct graph_traits<custom::unregistered_graph> : graph_traits<custom::task_graph> {};
+struct graph_traits<custom_graph_test::unregistered_graph> : graph_traits<custom_graph_test::task_graph> {};
 }  // namespace boost
 
 template <>
-inline constexpr bool dfgpar::enable_graph<custom::task_graph> = true;
+inline constexpr bool dfgpar::enable_graph<custom_graph_test::task_graph> = true;
 
-static_assert(dfgpar::dataflow_graph<custom::task_graph>);
-static_assert(!dfgpar::dataflow_graph<custom::unregistered_graph>, "graph_traits alone is not an opt-in");
+static_assert(dfgpar::dataflow_graph<custom_graph_test::task_graph>);
+static_assert(!dfgpar::dataflow_graph<custom_graph_test::unregistered_graph>, "graph_traits alone is not an opt-in");
 static_assert(!dfgpar::dataflow_graph<int>);
 static_assert(!dfgpar::dataflow_graph<std::vector<int>>);
 static_assert(!dfgpar::dataflow_graph<std::pair<int, int>>);
-static_assert(dfgpar::vertex_cost_map<decltype(custom::cost_map(std::declval<const custom::task_graph&>())), custom::task_graph>);
-static_assert(dfgpar::edge_cost_map<decltype(custom::transfer_map(std::declval<const custom::task_graph&>())), custom::task_graph>);
-static_assert(dfgpar::clone_policy<dfgpar::clone_all, custom::task_graph>);
+static_assert(dfgpar::vertex_cost_map<decltype(custom_graph_test::cost_map(std::declval<const custom_graph_test::task_graph&>())), custom_graph_test::task_graph>);
+static_assert(dfgpar::edge_cost_map<decltype(custom_graph_test::transfer_map(std::declval<const custom_graph_test::task_graph&>())), custom_graph_test::task_graph>);
+static_assert(dfgpar::clone_policy<dfgpar::clone_all, custom_graph_test::task_graph>);
 
 namespace {
 
@@ -101,10 +101,10 @@ using dfgpar_test::vec_graph;
 
 // Every analysis and scheduling result on the custom graph equals the one on vec_graph.
 void same_results(const dfgpar::dag_data& d, std::size_t workers) {
-  const custom::task_graph t(d);
+  const custom_graph_test::task_graph t(d);
   const vec_graph g = dfgpar_test::build<vec_graph>(d);
-  const auto tc = custom::cost_map(t);
-  const auto tx = custom::transfer_map(t);
+  const auto tc = custom_graph_test::cost_map(t);
+  const auto tx = custom_graph_test::transfer_map(t);
   const auto gc = dfgpar_test::cost_map(g);
   const auto gx = dfgpar_test::comm_map(g);
 
@@ -163,10 +163,10 @@ TEST_CASE("[dfgpar] custom graph: known DAG gives the same results as adjacency_
                                        {1, 1, 1, 2, 2, 1, 1, 1});
   same_results(d, 2);
   same_results(d, 3);
-  const custom::task_graph t(d);
-  const auto lv = dfgpar::compute_levels(t, custom::cost_map(t), custom::transfer_map(t));
+  const custom_graph_test::task_graph t(d);
+  const auto lv = dfgpar::compute_levels(t, custom_graph_test::cost_map(t), custom_graph_test::transfer_map(t));
   CHECK(lv.critical_path == 2 + 1 + 4 + 2 + 5 + 1 + 1);  // 0 -> 2 -> 4 -> 6 with its edge costs
-  CHECK(dfgpar::critical_path(t, custom::cost_map(t), custom::transfer_map(t)).vertices == std::vector<int>{0, 2, 4, 6});
+  CHECK(dfgpar::critical_path(t, custom_graph_test::cost_map(t), custom_graph_test::transfer_map(t)).vertices == std::vector<int>{0, 2, 4, 6});
 }
 
 TEST_CASE("[dfgpar] custom graph: random DAGs give the same results as adjacency_list") {
@@ -178,7 +178,7 @@ TEST_CASE("[dfgpar] custom graph: random DAGs give the same results as adjacency
 
 TEST_CASE("[dfgpar] custom graph: the passes work on it too") {
   // 0 -> 1 -> 2 (output), 3 -> 4 dead; prune builds an adjacency_list without bundles
-  const custom::task_graph t(dfgpar_test::make_dag({1, 1, 1, 1, 1}, {{0, 1}, {1, 2}, {3, 4}}));
+  const custom_graph_test::task_graph t(dfgpar_test::make_dag({1, 1, 1, 1, 1}, {{0, 1}, {1, 2}, {3, 4}}));
   struct semantics {
     bool is_output(int v) const { return v == 2; }
     bool has_side_effects(int) const { return false; }
@@ -186,7 +186,7 @@ TEST_CASE("[dfgpar] custom graph: the passes work on it too") {
   const auto live = dfgpar::live_vertices(t, semantics{});
   CHECK(live == std::vector<char>{1, 1, 1, 0, 0});
   const auto p = dfgpar::prune(t, live);
-  static_assert(std::is_same_v<decltype(p.graph), dfgpar::pruned_graph_t<custom::task_graph>>);
+  static_assert(std::is_same_v<decltype(p.graph), dfgpar::pruned_graph_t<custom_graph_test::task_graph>>);
   CHECK(num_vertices(p.graph) == 3);
   CHECK(num_edges(p.graph) == 2);
   CHECK(p.old_index == std::vector<std::size_t>{0, 1, 2});
