@@ -30,6 +30,7 @@
 
 // I/O
 #include <dfgpar/io/dot.hpp>
+#include <dfgpar/io/gantt_svg.hpp>
 #include <dfgpar/io/json_report.hpp>
 #include <dfgpar/io/stg.hpp>
 
