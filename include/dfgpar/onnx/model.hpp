@@ -404,8 +404,9 @@ inline void check_value_infos(const ::onnx::GraphProto& g, int depth = 0) {
 /// the rank (Gemm reads dim(1) of a rank-1 B and crashes). Shapes a file
 /// declares are checked here against the ranks those operators need, so a
 /// malformed file is refused instead. (Shapes ONNX infers itself are
-/// consistent when the declared ones are.) Found by fuzz/run.sh; extend the
-/// table when the fuzzer finds another.
+/// consistent when the declared ones are.) Found by fuzz/run.sh (Gemm,
+/// MaxUnpool); other operators' inference functions may have the same kind
+/// of bug: put a new crash input in fuzz/regressions/loader/ and its rule here.
 inline void check_ranks(const ::onnx::GraphProto& g, std::unordered_map<std::string, int> ranks, int depth = 0) {
   if (depth > 64) fail("subgraphs nested more than 64 deep");
   auto note = [&](const ::onnx::ValueInfoProto& v) {
@@ -464,6 +465,16 @@ inline void check_ranks(const ::onnx::GraphProto& g, std::unordered_map<std::str
       attr_len("pads", sp < 0 ? -1 : 2 * sp);
       attr_len("output_padding", sp);
       attr_len("output_shape", sp);
+    } else if (op == "MaxUnpool") {
+      need(0, 3, 64, "input X");
+      const int r = rank(0);
+      if (r >= 0) need(1, r, r, "input I");
+      else need(1, 3, 64, "input I");
+      need(2, 1, 1, "input output_shape");
+      const int sp = r >= 3 ? r - 2 : -1;
+      attr_len("kernel_shape", sp);
+      attr_len("strides", sp);
+      attr_len("pads", sp < 0 ? -1 : 2 * sp);
     } else if (op == "GlobalAveragePool" || op == "GlobalMaxPool" || op == "GlobalLpPool" ||
                op == "InstanceNormalization" || op == "BatchNormalization" || op == "LRN") {
       need(0, op == "BatchNormalization" ? 1 : 2, 64, "input X");
