@@ -239,6 +239,13 @@ TEST_CASE_TEMPLATE("[dfgpar] gantt: boxes sit at the simulated times", G, DFGPAR
   CHECK(boxes[2].first == doctest::Approx(580));
   CHECK(boxes[2].second == doctest::Approx(500));
   CHECK(svg.find("makespan 10") != std::string::npos);
+  // shown in another unit: same boxes, times divided by time_scale
+  std::ostringstream scaled;
+  dfgpar::write_gantt_svg(scaled, g, s, dfgpar_test::cost_map(g),
+                          dfgpar::gantt_options{.width = 1104, .time_unit = "ks", .time_scale = 1000});
+  CHECK(scaled.str().find("makespan 0.01 ks") != std::string::npos);
+  CHECK(scaled.str().find("start 0.002, finish 0.005, duration 0.003 ks") != std::string::npos);
+  CHECK(check_xml(scaled.str()).empty());
 }
 
 TEST_CASE_TEMPLATE("[dfgpar] gantt: clones, overloads and nasty labels", G, DFGPAR_GRAPH_TYPES) {

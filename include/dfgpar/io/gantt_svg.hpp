@@ -36,7 +36,8 @@ struct gantt_options {
   double width = 1200;          ///< px, whole picture (at least 300)
   double row_height = 26;       ///< px per worker row (at least 10)
   std::string title{};          ///< empty: "<n> vertices, <c> clusters on <P> workers, makespan <m>"
-  std::string time_unit{};      ///< shown after the axis and in tooltips, e.g. "µs"
+  std::string time_unit{};      ///< shown after the axis and in tooltips, e.g. "ms"
+  double time_scale = 1;        ///< times are shown divided by this (costs in µs, `time_unit` "ms": 1000)
   bool show_lower_bound = true; ///< dashed line at max(CP, W/P)
 };
 
@@ -163,12 +164,14 @@ inline void write_gantt_svg(std::ostream& os, const flat_dag& d, const schedule&
   const double span = std::max(t.makespan, o.show_lower_bound ? b.lower_bound : 0.0);
   const double scale = span > 0 ? plot_w / span : 0;
   const std::string unit = o.time_unit.empty() ? std::string() : " " + o.time_unit;
+  const double shown = std::isfinite(o.time_scale) && o.time_scale > 0 ? o.time_scale : 1.0;
+  auto time_of = [&](double time) { return time_text(time / shown); };
   auto x_of = [&](double time) { return left + time * scale; };
 
   std::string title = o.title;
   if (title.empty())
     title = std::to_string(d.n) + " vertices, " + std::to_string(s.clusters.size()) + " clusters on " +
-            std::to_string(s.workers) + " workers, makespan " + time_text(t.makespan) + unit;
+            std::to_string(s.workers) + " workers, makespan " + time_of(t.makespan) + unit;
 
   os << "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
      << "<svg xmlns=\"http://www.w3.org/2000/svg\" version=\"1.1\" width=\"" << svg_number(width) << "\" height=\""
@@ -191,7 +194,7 @@ inline void write_gantt_svg(std::ostream& os, const flat_dag& d, const schedule&
   os << "</g>\n";
 
   // axis: baseline, ticks, labels, grid lines through the rows
-  const double step = tick_step(span);
+  const double step = tick_step(span / shown) * shown;
   os << "<g class=\"axis\" stroke=\"#888888\">\n"
      << "<line x1=\"" << svg_number(left) << "\" y1=\"" << svg_number(axis_y) << "\" x2=\"" << svg_number(left + plot_w)
      << "\" y2=\"" << svg_number(axis_y) << "\"/>\n";
@@ -204,7 +207,7 @@ inline void write_gantt_svg(std::ostream& os, const flat_dag& d, const schedule&
        << "<line x1=\"" << x << "\" y1=\"" << svg_number(axis_y) << "\" x2=\"" << x << "\" y2=\""
        << svg_number(axis_y + 5) << "\"/>\n"
        << "<text x=\"" << x << "\" y=\"" << svg_number(axis_y + 18) << "\" text-anchor=\"middle\" stroke=\"none\">"
-       << time_text(time) << "</text>\n";
+       << time_of(time) << "</text>\n";
   }
   os << "<text x=\"" << svg_number(left + plot_w / 2) << "\" y=\"" << svg_number(axis_y + 38)
      << "\" text-anchor=\"middle\" stroke=\"none\">time" << xml_escape(unit) << "</text>\n"
@@ -224,8 +227,8 @@ inline void write_gantt_svg(std::ostream& os, const flat_dag& d, const schedule&
        << '"';
     if (clone) os << " stroke=\"#333333\" stroke-dasharray=\"3,2\" stroke-width=\"1\"";
     os << "><title>" << xml_escape(name) << "&#10;vertex " << st.vertex << (clone ? " (cloned copy)" : "")
-       << ", cluster " << st.cluster << ", worker " << st.worker << "&#10;start " << time_text(t.start[id])
-       << ", finish " << time_text(t.finish[id]) << ", duration " << time_text(t.finish[id] - t.start[id])
+       << ", cluster " << st.cluster << ", worker " << st.worker << "&#10;start " << time_of(t.start[id])
+       << ", finish " << time_of(t.finish[id]) << ", duration " << time_of(t.finish[id] - t.start[id])
        << xml_escape(unit) << "</title></rect>\n";
     // a label, cut with "…" when at least three characters fit
     const double room = w - 6;
@@ -242,10 +245,10 @@ inline void write_gantt_svg(std::ostream& os, const flat_dag& d, const schedule&
     const std::string x = svg_number(x_of(b.lower_bound));
     os << "<g class=\"lower-bound\">\n<line x1=\"" << x << "\" y1=\"" << svg_number(top - 6) << "\" x2=\"" << x
        << "\" y2=\"" << svg_number(axis_y) << "\" stroke=\"#c00000\" stroke-dasharray=\"4,3\"><title>lower bound max(CP, W/P) = "
-       << time_text(b.lower_bound) << xml_escape(unit) << "</title></line>\n"
+       << time_of(b.lower_bound) << xml_escape(unit) << "</title></line>\n"
        << "<text x=\"" << x << "\" y=\"" << svg_number(top - 8) << "\" text-anchor=\""
        << (x_of(b.lower_bound) - left > 140 ? "end" : "start") << "\" fill=\"#c00000\">lower bound "
-       << time_text(b.lower_bound) << "</text>\n</g>\n";
+       << time_of(b.lower_bound) << "</text>\n</g>\n";
   }
   os << "</svg>\n";
 }
