@@ -128,7 +128,7 @@ int main() {
 
   const auto lv = dfgpar::compute_levels(g, cost, transfer);
   const auto cp = dfgpar::critical_path(g, cost, transfer);
-  std::printf("%zu tasks, %zu dependencies; critical path %g s:", num_vertices(g), num_edges(g), cp.length);
+  std::printf("%zu tasks, %zu dependencies; critical path (with transfers) %g s:", num_vertices(g), num_edges(g), cp.length);
   for (int v : cp.vertices) std::printf(" %s", g.name[v].c_str());
   std::printf("\nbottom levels:");
   for (int v = 0; v < static_cast<int>(num_vertices(g)); ++v) std::printf(" %s=%g", g.name[v].c_str(), lv.bottom[v]);
