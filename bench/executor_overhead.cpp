@@ -48,41 +48,51 @@ struct empty_task {
   void operator()(std::size_t v) const noexcept { asm volatile("" : : "r"(v) : "memory"); }
 };
 
+struct sample {
+  double median, min;
+};
+
 template <class F>
-double median_ns(F&& f, std::size_t inner, int samples = 15) {
+sample time_ns(F&& f, std::size_t inner, int samples = 21) {
   std::vector<double> t;
+  t.reserve(samples);
   f();  // warm up
   for (int s = 0; s < samples; ++s) {
     const auto a = clock_type::now();
     for (std::size_t i = 0; i < inner; ++i) f();
     t.push_back(std::chrono::duration<double, std::nano>(clock_type::now() - a).count() / static_cast<double>(inner));
   }
-  std::nth_element(t.begin(), t.begin() + samples / 2, t.end());
-  return t[samples / 2];
+  std::sort(t.begin(), t.end());
+  return {t[t.size() / 2], t.front()};
 }
 
-void report(const char* name, const dfgpar::dag_data& d, const dfgpar::schedule& s, const dfgpar::executor_options& o) {
+double fixed_ns[8] = {};  // median run() time of the empty graph, per P
+
+// Prints one line; returns the median run() time.
+double report(const char* name, const dfgpar::dag_data& d, const dfgpar::schedule& s, const dfgpar::executor_options& o) {
   const graph g = dfgpar_test::build<graph>(d);
   const std::size_t copies = s.num_copies();
   const std::size_t cross = s.num_cross_worker_edges();
   // aim at ~20 ms per sample
-  const std::size_t inner = std::max<std::size_t>(10, 2'000'000 / (copies + 20 * cross + 100));
+  const std::size_t inner = std::max<std::size_t>(10, 1'000'000 / (copies + 20 * cross + 200));
   empty_task task;
   std::vector<std::size_t> order(d.cost.size());
   for (std::size_t v = 0; v < order.size(); ++v) order[v] = v;
-  const double serial = median_ns([&] { for (auto v : order) task(v); }, inner);
+  const sample serial = time_ns([&] { for (auto v : order) task(v); }, inner);
 
   dfgpar::cluster_executor ex(g, s, task, o);
   ex.run();
-  const double par = median_ns([&] { ex.run(); }, inner);
+  const sample par = time_ns([&] { ex.run(); }, inner);
   const long before = allocations.load();
   for (int i = 0; i < 100; ++i) ex.run();
   const long allocs = allocations.load() - before;
-  std::printf("%-34s P=%zu copies=%6zu xw-edges=%6zu waits=%6zu | run %10.0f ns | %7.1f ns/task (serial %5.1f) | %s | allocs in 100 runs: %ld\n",
-              name, s.workers, copies, cross, ex.waits(), par, par / static_cast<double>(std::max<std::size_t>(copies, 1)),
-              serial / static_cast<double>(std::max<std::size_t>(d.cost.size(), 1)),
-              cross ? (std::to_string(static_cast<int>(par / static_cast<double>(cross))) + " ns/xw-dep").c_str() : "   -          ",
-              allocs);
+  const double net = par.median - fixed_ns[s.workers];
+  char per_task[32] = "      -", per_dep[32] = "      -";
+  if (copies) std::snprintf(per_task, sizeof per_task, "%7.1f", net / static_cast<double>(copies));
+  if (cross) std::snprintf(per_dep, sizeof per_dep, "%7.1f", net / static_cast<double>(cross));
+  std::printf("%-26s %2zu %6zu %6zu %6zu | %10.0f %10.0f %9.0f | %s %s | %ld\n", name, s.workers, copies, cross, ex.waits(),
+              par.median, par.min, serial.median, per_task, per_dep, allocs);
+  return par.median;
 }
 
 dfgpar::schedule finalized(const dfgpar::dag_data& d, dfgpar::schedule s) {
@@ -147,14 +157,18 @@ void random(std::size_t n, std::size_t P, const dfgpar::executor_options& o) {
 int main(int argc, char** argv) {
   dfgpar::executor_options o;
   if (argc > 1) o.spin = static_cast<std::uint32_t>(std::strtoul(argv[1], nullptr, 10));
-  std::printf("executor_options.spin = %u, hardware threads = %u\n", o.spin, std::thread::hardware_concurrency());
+  std::printf("executor_options.spin = %u, hardware threads = %u; empty tasks; times in ns\n", o.spin,
+              std::thread::hardware_concurrency());
+  std::printf("net = run median - run median of the empty graph with the same P (fixed overhead)\n");
+  std::printf("%-26s %2s %6s %6s %6s | %10s %10s %9s | %7s %7s | %s\n", "graph", "P", "copies", "xw-e", "waits", "run med",
+              "run min", "serial", "net/tsk", "net/xwd", "allocs/100 runs");
 
-  // fixed overhead of run(): nothing to run, P idle workers / one vertex
-  for (std::size_t P : {1, 2}) {
+  // fixed overhead of run(): nothing to run on P idle workers; one vertex
+  for (std::size_t P : {1, 2, 3, 4}) {
     dfgpar::dag_data empty;
     dfgpar::schedule s;
     s.workers = P;
-    report("empty graph", empty, finalized(empty, s), o);
+    fixed_ns[P] = report("empty graph", empty, finalized(empty, s), o);
   }
   {
     auto one = dfgpar_test::make_dag({1}, {});
@@ -163,6 +177,7 @@ int main(int argc, char** argv) {
     report("1 vertex", one, finalized(one, s), o);
   }
   for (std::size_t P : {1, 2}) chains(P, 1000, o);
+  chains(1, 10000, o);
   two_chains(1000, true, o);
   two_chains(1000, false, o);
   for (std::size_t n : {1000, 10000})

