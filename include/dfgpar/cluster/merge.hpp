@@ -159,22 +159,38 @@ inline std::pair<schedule, merge_report> merge(const flat_dag& d, const clusteri
     serial.makespan = t;
     ms.offer(std::move(serial), "serial");
   }
-  if (!ms.optimal()) ms.offer(list_schedule_tasks(d, P, bl, aff), "linear clusters by bottom level");
-  if (!ms.optimal()) ms.offer(list_schedule_tasks(d, P, bl), "HLFET/ETF");
-  if (!ms.optimal()) ms.offer(list_schedule_tasks(d, P, misf), "CP/MISF");
-  if (!d.has_comm) {
-    if (!ms.optimal()) ms.offer(list_schedule_time(d, P, bl), "Graham list by bottom level");
-    if (!ms.optimal()) ms.offer(list_schedule_time(d, P, misf), "Graham list CP/MISF");
-  }
+  // Constructive heuristics, in the order they tend to win. Huge graphs
+  // (millions of vertices) run only the first ones: ~2e7 * effort
+  // vertex+edge visits, at least the clustered merge and one list schedule.
+  const double size = static_cast<double>(d.n + d.succ.size());
+  const auto constructive = std::max<std::size_t>(2, static_cast<std::size_t>(std::max(opt.effort, 0.1) * 2e7 / std::max(size, 1.0)));
+  std::size_t built = 0;
+  auto construct = [&](auto&& make, const char* name) {
+    if (ms.optimal() || built >= constructive) return;
+    ++built;
+    ms.offer(make(), name);
+  };
+  construct([&] { return list_schedule_tasks(d, P, bl, aff); }, "linear clusters by bottom level");
+  if (!d.has_comm) construct([&] { return list_schedule_time(d, P, bl); }, "Graham list by bottom level");
+  construct([&] { return list_schedule_tasks(d, P, bl); }, "HLFET/ETF");
+  construct([&] { return list_schedule_tasks(d, P, misf); }, "CP/MISF");
+  if (!d.has_comm) construct([&] { return list_schedule_time(d, P, misf); }, "Graham list CP/MISF");
+
   if (opt.effort > 0 && !ms.optimal()) {
     // The search is bounded by a deterministic budget of list-scheduling
     // passes (~2e6 * effort vertex+edge visits in all), so results do not
     // depend on the machine; the time limit is only a safety net.
-    const double size = static_cast<double>(d.n + d.succ.size());
-    ms.budget = static_cast<std::size_t>(opt.effort * 2e6 / std::max(size, 1.0));
+    ms.budget = ms.report.passes + static_cast<std::size_t>(opt.effort * 2e6 / std::max(size, 1.0));
     const bool time_driven = !d.has_comm;
-    ms.offer(ms.improve(ms.best, time_driven), "forward-backward improvement");
+    if (ms.can_search()) ms.offer(ms.improve(ms.best, time_driven), "forward-backward improvement");
     if (!d.has_comm && !ms.optimal() && ms.can_search()) ms.offer(ms.improve(ms.best, false), "forward-backward improvement");
+    // small graphs without edge costs: exact search with a node budget
+    if (!d.has_comm && d.n <= 64 && !ms.optimal()) {
+      const auto nodes = static_cast<std::uint64_t>(20000 * opt.effort);
+      bnb_result r = branch_and_bound(d, {.workers = P, .node_limit = nodes, .energetic_max_n = 64}, ms.best.start);
+      if (r.makespan < ms.best.makespan) ms.offer(list_result{std::move(r.worker), std::move(r.start), r.makespan}, "branch and bound");
+      ms.proven = r.optimal;
+    }
     std::mt19937_64 rng(opt.seed);
     std::vector<double> key(d.n);
     for (std::size_t k = 0; !ms.optimal() && ms.can_search(); ++k) {

@@ -10,7 +10,7 @@
 #include <algorithm>
 #include <cstdint>
 #include <string>
-#include <unordered_map>
+#include <unordered_map>  // clone resolution
 #include <vector>
 
 namespace dfgpar::detail {
@@ -46,21 +46,22 @@ inline plan make_plan(const flat_dag& d, const schedule& s) {
   if (s.home.size() != d.n) throw graph_error("schedule.home has the wrong size");
   plan p;
   p.worker_steps.resize(s.workers);
-  // step id of the copy of v in cluster c; the common case (one copy) is kept
-  // in a flat array, clones in a map.
   constexpr std::uint32_t none = UINT32_MAX;
   std::vector<std::uint32_t> home_step(d.n, none);
-  std::unordered_map<std::uint64_t, std::uint32_t> copy_in_cluster;  // (v<<32|cluster) -> step
   std::vector<std::uint32_t> copies(d.n, 0);
+  std::vector<std::size_t> last_cluster(d.n, schedule::npos);  // a cluster's entries are visited together
+  std::size_t total = 0;
+  for (const auto& cl : s.clusters) total += cl.vertices.size();
+  p.steps.reserve(total);
   for (std::size_t c = 0; c < s.clusters.size(); ++c) {
     const auto& cl = s.clusters[c];
     if (cl.worker >= s.workers)
       throw graph_error("cluster " + std::to_string(c) + " is on worker " + std::to_string(cl.worker) + " of " + std::to_string(s.workers));
     for (std::size_t v : cl.vertices) {
       if (v >= d.n) throw graph_error("cluster " + std::to_string(c) + " names vertex " + std::to_string(v) + ", which does not exist");
+      if (last_cluster[v] == c) throw graph_error(vname(v) + " appears twice in cluster " + std::to_string(c));
+      last_cluster[v] = c;
       const auto id = static_cast<std::uint32_t>(p.steps.size());
-      if (!copy_in_cluster.emplace((std::uint64_t{v} << 32) | c, id).second)
-        throw graph_error(vname(v) + " appears twice in cluster " + std::to_string(c));
       ++copies[v];
       if (s.home[v] == c) home_step[v] = id;
       p.steps.push_back({static_cast<std::uint32_t>(v), static_cast<std::uint32_t>(c), static_cast<std::uint32_t>(cl.worker), 0, 0});
@@ -72,7 +73,7 @@ inline plan make_plan(const flat_dag& d, const schedule& s) {
     if (copies[v] == 0) throw graph_error(vname(v) + " is not scheduled");
     if (home_step[v] == none) throw graph_error(vname(v) + ": its home cluster does not contain it");
   }
-  const bool any_clone = copy_in_cluster.size() != d.n;
+  const bool any_clone = p.steps.size() != d.n;
   // position of each step within its worker's sequence, to tell "earlier"
   std::vector<std::uint32_t> pos(p.steps.size());
   for (const auto& ws : p.worker_steps)
@@ -120,12 +121,17 @@ inline timing simulate(const flat_dag& d, const plan& p) {
   t.finish.assign(m, 0.0);
   // Kahn over steps: a step waits for its producers and its worker predecessor.
   std::vector<std::uint32_t> missing(m, 0);
-  std::vector<std::vector<std::uint32_t>> readers(m);
-  for (std::uint32_t id = 0; id < m; ++id)
-    for (std::uint32_t k = p.steps[id].dep_begin; k < p.steps[id].dep_end; ++k) {
-      ++missing[id];
-      readers[p.deps[k].step].push_back(id);
-    }
+  std::vector<std::uint32_t> reader_begin(m + 1, 0), readers(p.deps.size());  // CSR: steps reading each step
+  for (const auto& dep : p.deps) ++reader_begin[dep.step + 1];
+  for (std::size_t i = 0; i < m; ++i) reader_begin[i + 1] += reader_begin[i];
+  {
+    std::vector<std::uint32_t> fill(reader_begin.begin(), reader_begin.end() - 1);
+    for (std::uint32_t id = 0; id < m; ++id)
+      for (std::uint32_t k = p.steps[id].dep_begin; k < p.steps[id].dep_end; ++k) {
+        ++missing[id];
+        readers[fill[p.deps[k].step]++] = id;
+      }
+  }
   std::vector<std::uint32_t> next_on_worker(m, UINT32_MAX);
   for (const auto& ws : p.worker_steps)
     for (std::size_t i = 0; i < ws.size(); ++i) {
@@ -156,7 +162,7 @@ inline timing simulate(const flat_dag& d, const plan& p) {
       t.start[next_on_worker[id]] = std::max(t.start[next_on_worker[id]], t.finish[id]);
       release(next_on_worker[id]);
     }
-    for (std::uint32_t r : readers[id]) release(r);
+    for (std::uint32_t k = reader_begin[id]; k < reader_begin[id + 1]; ++k) release(readers[k]);
   }
   if (done != m) throw graph_error("the schedule deadlocks: workers wait on each other in a cycle");
   return t;
