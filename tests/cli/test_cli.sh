@@ -1,0 +1,230 @@
+#!/usr/bin/env bash
+# Checks the dfgpar command-line tool: help texts, usage errors (exit 2), bad
+# input (exit 1, one line on stderr, no output file), successful analyses and
+# their output files.
+#
+# Usage: tests/cli/test_cli.sh DFGPAR_BINARY MODELS_DIR
+#   MODELS_DIR holds googlenet.onnx / inception_v3.onnx from
+#   scripts/export_models.py; cases needing a missing model are skipped.
+#   The bad-input models come from tests/onnx/bad/make_bad.py (needs the
+#   Python onnx package; skipped without it).
+set -u
+
+if [ $# -ne 2 ]; then
+  echo "usage: $0 DFGPAR_BINARY MODELS_DIR" >&2
+  exit 2
+fi
+BIN=$(realpath "$1")
+MODELS=$(realpath "$2")
+HERE=$(cd "$(dirname "$0")" && pwd)
+ROOT=$(cd "$HERE/../.." && pwd)
+PY=${PYTHON:-/usr/bin/python3}
+[ -x "$PY" ] || PY=python3
+TMP=$(mktemp -d "${TMPDIR:-/tmp}/dfgpar_cli.XXXXXX")
+trap 'rm -rf "$TMP"' EXIT
+LIMIT=${DFGPAR_CLI_TIMEOUT:-300}
+
+passed=0
+failed=0
+skipped=0
+pass() { passed=$((passed + 1)); echo "PASS $1"; }
+fail() { failed=$((failed + 1)); echo "FAIL $1: $2"; }
+skip() { skipped=$((skipped + 1)); echo "SKIP $1: $2"; }
+
+# run ARGS...: runs the binary with a time limit; sets rc, out, err
+run() {
+  timeout "$LIMIT" "$BIN" "$@" >"$TMP/out" 2>"$TMP/err"
+  rc=$?
+  out=$(cat "$TMP/out")
+  err=$(cat "$TMP/err")
+}
+
+# expect_rc NAME WANT: checks the exit status (and that it is neither a
+# signal nor a timeout)
+expect_rc() {
+  if [ "$rc" -eq 124 ]; then fail "$1" "timed out (hang?)"; return 1; fi
+  if [ "$rc" -gt 128 ]; then fail "$1" "killed by signal $((rc - 128)) (crash): $err"; return 1; fi
+  if [ "$rc" -ne "$2" ]; then fail "$1" "exit $rc, want $2; stderr: $err"; return 1; fi
+  return 0
+}
+
+# expect_error NAME RC TEXT ARGS...: fails with RC, one stderr line holding TEXT, nothing on stdout
+expect_error() {
+  local name=$1 want=$2 text=$3
+  shift 3
+  run "$@"
+  expect_rc "$name" "$want" || return
+  local lines
+  lines=$(printf '%s' "$err" | grep -c '')
+  if [ "$lines" -ne 1 ]; then fail "$name" "want one line on stderr, got $lines: $err"; return; fi
+  if [[ "$err" != *"$text"* ]]; then fail "$name" "stderr lacks '$text': $err"; return; fi
+  if [ -n "$out" ]; then fail "$name" "printed on stdout: $out"; return; fi
+  pass "$name"
+}
+
+# contains NAME HAYSTACK NEEDLE...
+contains() {
+  local name=$1 hay=$2
+  shift 2
+  for needle in "$@"; do
+    if [[ "$hay" != *"$needle"* ]]; then fail "$name" "output lacks '$needle'"; return 1; fi
+  done
+  return 0
+}
+
+# no_leftovers NAME DIR: no temporary output files left in DIR
+no_leftovers() {
+  if compgen -G "$2/.*dfgpar-tmp*" >/dev/null || compgen -G "$2/*.tmp" >/dev/null; then
+    fail "$1" "temporary files left in $2: $(ls -A "$2")"
+    return 1
+  fi
+  return 0
+}
+
+xml_ok() {
+  if command -v xmllint >/dev/null; then xmllint --noout "$1" 2>/dev/null
+  else "$PY" -c 'import sys, xml.dom.minidom; xml.dom.minidom.parse(sys.argv[1])' "$1" 2>/dev/null; fi
+}
+json_ok() { "$PY" -c 'import json, sys; json.load(open(sys.argv[1]))' "$1" 2>/dev/null; }
+
+# ------------------------------------------------------------------ help
+run --help
+expect_rc "dfgpar --help" 0 && contains "dfgpar --help" "$out" "analyze" "Exit status" && pass "dfgpar --help"
+run help
+expect_rc "dfgpar help" 0 && contains "dfgpar help" "$out" "analyze" && pass "dfgpar help"
+run --version
+expect_rc "dfgpar --version" 0 && contains "dfgpar --version" "$out" "dfgpar " && pass "dfgpar --version"
+for form in "analyze --help" "analyze -h" "help analyze" "analyze x.onnx --help"; do
+  # shellcheck disable=SC2086
+  run $form
+  expect_rc "dfgpar $form" 0 &&
+    contains "dfgpar $form" "$out" --workers --profile --cost-model --effort --clone --json --dot --svg \
+      --save-optimized --time-limit --seed --no-optimize "Unknown operators" &&
+    pass "dfgpar $form"
+done
+
+# ------------------------------------------------------------------ usage errors (exit 2)
+run
+expect_rc "no arguments" 2 && contains "no arguments" "$err" "Usage" && pass "no arguments"
+expect_error "unknown command" 2 "unknown command 'frobnicate'" frobnicate
+expect_error "help on unknown command" 2 "no help on" help frobnicate
+expect_error "analyze without model" 2 "needs a model file" analyze --workers 2
+expect_error "two models" 2 "one model file" analyze a.onnx b.onnx
+expect_error "unknown option" 2 "unknown option '--frobnicate'" analyze a.onnx --frobnicate
+expect_error "missing value" 2 "--workers needs a value" analyze a.onnx --workers
+for bad in 0 -1 abc 2x 1025 ""; do
+  expect_error "--workers '$bad'" 2 "--workers must be an integer" analyze a.onnx --workers "$bad"
+done
+expect_error "--workers=abc" 2 "--workers must be an integer" analyze a.onnx --workers=abc
+expect_error "--effort nan" 2 "--effort must be a number" analyze a.onnx --effort nan
+expect_error "--effort -1" 2 "--effort must be a number" analyze a.onnx --effort -1
+expect_error "--time-limit 0" 2 "--time-limit must be" analyze a.onnx --time-limit 0
+expect_error "--seed x" 2 "--seed must be" analyze a.onnx --seed x
+expect_error "--clone=yes" 2 "--clone takes no value" analyze a.onnx --clone=yes
+expect_error "--cost-model bogus" 2 "--cost-model must be" analyze a.onnx --cost-model bogus
+expect_error "--cost-model profile alone" 2 "needs --profile" analyze a.onnx --cost-model profile
+expect_error "--profile vs analytic" 2 "contradicts" analyze a.onnx --cost-model analytic --profile p.json
+expect_error "output overwrites model" 2 "would overwrite the model" analyze "$TMP/a.onnx" --json "$TMP/a.onnx"
+expect_error "two outputs, one file" 2 "would overwrite --json" analyze a.onnx --json "$TMP/r" --svg "$TMP/r"
+
+# ------------------------------------------------------------------ bad input (exit 1)
+expect_error "missing model" 1 "no such file" analyze "$TMP/nothere.onnx" -p 2
+expect_error "model is a folder" 1 "is a directory" analyze "$TMP" -p 2
+printf 'not a model' >"$TMP/text.onnx"
+expect_error "output folder missing" 1 "does not exist" analyze "$TMP/text.onnx" --json "$TMP/no/such/dir/r.json"
+expect_error "output is a folder" 1 "it is a folder" analyze "$TMP/text.onnx" --svg "$TMP"
+
+BAD="$TMP/bad"
+if "$PY" "$ROOT/tests/onnx/bad/make_bad.py" "$BAD" >/dev/null 2>&1; then
+  mkdir -p "$TMP/outs"
+  while IFS=$'\t' read -r file text; do
+    [ -n "$file" ] || continue
+    if [ "$file" = unknown_op.onnx ]; then continue; fi
+    expect_error "bad model $file" 1 "$text" analyze "$BAD/$file" -p 2 \
+      --json "$TMP/outs/r.json" --svg "$TMP/outs/g.svg" --dot "$TMP/outs/c.dot" --save-optimized "$TMP/outs/m.onnx"
+    if [ -n "$(ls -A "$TMP/outs")" ]; then fail "bad model $file" "left output files: $(ls -A "$TMP/outs")"; fi
+  done <"$BAD/expected.txt"
+
+  # unknown operator: the analysis goes on with a default cost and says so
+  run analyze "$BAD/unknown_op.onnx" -p 2 --json "$TMP/outs/u.json" --svg "$TMP/outs/u.svg"
+  expect_rc "unknown operator" 0 &&
+    contains "unknown operator" "$err" "dfgpar: warning: unknown operator" "FancyRelu" &&
+    contains "unknown operator" "$out" "unknown operators   1 node(s), given the default cost: FancyRelu" "makespan" &&
+    json_ok "$TMP/outs/u.json" && xml_ok "$TMP/outs/u.svg" && pass "unknown operator"
+
+  # a profile that is not JSON, and one that is
+  printf '{"dfgpar_profile": 1, "nodes": [' >"$TMP/bad_profile.json"
+  expect_error "bad profile" 1 "bad_profile.json" analyze "$BAD/unknown_op.onnx" --profile "$TMP/bad_profile.json"
+  expect_error "missing profile" 1 "cannot open the profile" analyze "$BAD/unknown_op.onnx" --profile "$TMP/none.json"
+  printf '{"dfgpar_profile": 1, "nodes": [{"node": 0, "us": 1234}]}\n' >"$TMP/profile.json"
+  run analyze "$BAD/unknown_op.onnx" -p 2 --profile "$TMP/profile.json"
+  expect_rc "profile" 0 && contains "profile" "$out" "cost model          profile" "work W              1.234 ms" &&
+    pass "profile"
+  run analyze "$BAD/unknown_op.onnx" -p 2 --profile "$TMP/profile.json" --no-optimize
+  expect_rc "profile --no-optimize" 0 && contains "profile --no-optimize" "$out" "work W              1.234 ms" &&
+    pass "profile --no-optimize"
+else
+  skip "bad models" "tests/onnx/bad/make_bad.py needs the Python onnx package"
+fi
+
+# ------------------------------------------------------------------ real models
+analyze_model() {  # NAME P EXTRA_ARGS...
+  local name=$1 p=$2
+  shift 2
+  local model="$MODELS/$name.onnx"
+  if [ ! -f "$model" ]; then
+    skip "$name" "$model missing (scripts/export_models.py $MODELS $name)"
+    return
+  fi
+  local dir="$TMP/$name"
+  mkdir -p "$dir"
+  run analyze "$model" --workers "$p" --json "$dir/r.json" --dot "$dir/c.dot" --svg "$dir/g.svg" \
+    --save-optimized "$dir/opt.onnx" "$@"
+  expect_rc "$name P=$p $*" 0 || return
+  contains "$name P=$p $*" "$out" "nodes " "after folding/DCE" "work W" "critical path CP" "W/CP" "clusters" \
+    "cross-worker edges" "lower bound" "max(CP, W/P)" "makespan" "speedup" "phases (ms)" "load" "optimize" \
+    "cost model" "clustering+merge" "output" "worker" "Conv" || return
+  no_leftovers "$name P=$p $*" "$dir" || return
+  json_ok "$dir/r.json" || { fail "$name P=$p $*" "JSON report does not parse"; return; }
+  xml_ok "$dir/g.svg" || { fail "$name P=$p $*" "SVG is not well-formed XML"; return; }
+  local boxes nodes
+  boxes=$(grep -c 'class="box"' "$dir/g.svg")
+  nodes=$("$PY" -c 'import json,sys; r=json.load(open(sys.argv[1])); print(sum(len(c["vertices"]) for c in r["clusters"]))' "$dir/r.json")
+  if [ "$boxes" != "$nodes" ]; then fail "$name P=$p $*" "SVG has $boxes boxes, the report $nodes node copies"; return; fi
+  if [ "$(grep -c '>worker ' "$dir/g.svg")" -ne "$p" ]; then fail "$name P=$p $*" "SVG does not have $p rows"; return; fi
+  if command -v dot >/dev/null && ! dot -Tsvg "$dir/c.dot" -o "$dir/c.svg" 2>"$dir/dot.err"; then
+    fail "$name P=$p $*" "dot rejects the DOT file: $(head -c 300 "$dir/dot.err")"
+    return
+  fi
+  # the saved optimised model loads again, with nothing left to fold
+  local after
+  after=$(printf '%s\n' "$out" | sed -n 's/^nodes *[0-9]* loaded, \([0-9]*\) after.*/\1/p')
+  [ -n "$after" ] || { fail "$name P=$p $*" "no node count in the output"; return; }
+  run analyze "$dir/opt.onnx" --workers "$p" --effort 0
+  expect_rc "$name optimised model reloads" 0 || return
+  contains "$name optimised model reloads" "$out" "nodes               $after loaded, $after after" || return
+  pass "$name P=$p $*"
+}
+
+analyze_model googlenet 2
+analyze_model googlenet 4 --clone --effort 0
+analyze_model googlenet 1 --no-optimize --seed 7 --time-limit 100
+analyze_model inception_v3 2
+analyze_model inception_v3 3 --cost-model analytic --effort 2
+
+# an output that cannot be written aborts without touching the others
+if [ -f "$MODELS/googlenet.onnx" ]; then
+  mkdir -p "$TMP/atomic"
+  echo old >"$TMP/atomic/r.json"
+  chmod 0555 "$TMP/atomic" 2>/dev/null
+  if [ "$(id -u)" -ne 0 ]; then
+    expect_error "unwritable folder" 1 "not writable" analyze "$MODELS/googlenet.onnx" --json "$TMP/atomic/r.json"
+    if [ "$(cat "$TMP/atomic/r.json")" != old ]; then fail "unwritable folder" "the old file changed"; fi
+  else
+    skip "unwritable folder" "running as root, folder permissions do not apply"
+  fi
+  chmod 0755 "$TMP/atomic"
+fi
+
+echo "test_cli.sh: $passed passed, $failed failed, $skipped skipped"
+[ "$failed" -eq 0 ]
