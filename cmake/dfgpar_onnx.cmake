@@ -80,3 +80,29 @@ if(DFGPAR_FUZZ OR CMAKE_CXX_COMPILER_ID MATCHES "Clang")
                         "(use clang++ with libclang-rt-<ver>-dev, or fuzz/run.sh)")
   endif()
 endif()
+
+# ---------------------------------------------------------------- CLI
+# `dfgpar analyze MODEL.onnx --workers P ...` (tools/dfgpar/). The target is
+# dfgpar_cli because `dfgpar` is the header-only library; the program is
+# still called dfgpar. tests/cli/test_cli.sh checks it against the models of
+# scripts/export_models.py in DFGPAR_MODELS_DIR (cases without them are skipped).
+option(DFGPAR_BUILD_CLI "Build the dfgpar command-line tool (needs the ONNX adapter)" ON)
+if(DFGPAR_BUILD_CLI)
+  add_executable(dfgpar_cli ${PROJECT_SOURCE_DIR}/tools/dfgpar/main.cpp)
+  set_target_properties(dfgpar_cli PROPERTIES OUTPUT_NAME dfgpar)
+  target_compile_definitions(dfgpar_cli PRIVATE DFGPAR_CLI_VERSION="${PROJECT_VERSION}")
+  target_link_libraries(dfgpar_cli PRIVATE dfgpar::onnx)
+  if(TARGET dfgpar_warnings)
+    target_link_libraries(dfgpar_cli PRIVATE dfgpar_warnings)
+  endif()
+  if(DFGPAR_INSTALL)
+    install(TARGETS dfgpar_cli RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR})
+  endif()
+  if(DFGPAR_BUILD_TESTS)
+    set(DFGPAR_MODELS_DIR ${PROJECT_BINARY_DIR}/models CACHE PATH
+        "Models exported by scripts/export_models.py, for tests/cli/test_cli.sh")
+    add_test(NAME dfgpar_cli
+             COMMAND bash ${PROJECT_SOURCE_DIR}/tests/cli/test_cli.sh $<TARGET_FILE:dfgpar_cli> ${DFGPAR_MODELS_DIR})
+    set_tests_properties(dfgpar_cli PROPERTIES TIMEOUT 900)
+  endif()
+endif()
