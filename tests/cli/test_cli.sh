@@ -127,6 +127,8 @@ expect_error "--profile vs analytic" 2 "contradicts" analyze a.onnx --cost-model
 expect_error "output overwrites model" 2 "would overwrite the model" analyze "$TMP/a.onnx" --json "$TMP/a.onnx"
 expect_error "two outputs, one file" 2 "would overwrite --json" analyze a.onnx --json "$TMP/r" --svg "$TMP/r"
 
+expect_error "empty file name" 2 "--json needs a file name" analyze a.onnx --json ""
+
 # ------------------------------------------------------------------ bad input (exit 1)
 expect_error "missing model" 1 "no such file" analyze "$TMP/nothere.onnx" -p 2
 expect_error "model is a folder" 1 "is a directory" analyze "$TMP" -p 2
@@ -211,6 +213,20 @@ analyze_model googlenet 4 --clone --effort 0
 analyze_model googlenet 1 --no-optimize --seed 7 --time-limit 100
 analyze_model inception_v3 2
 analyze_model inception_v3 3 --cost-model analytic --effort 2
+
+# devices are written directly (and never replaced); a symbolic link is followed and stays a link
+if [ -f "$MODELS/googlenet.onnx" ]; then
+  run analyze "$MODELS/googlenet.onnx" -p 2 --json /dev/null --svg /dev/null --dot /dev/null
+  expect_rc "outputs to /dev/null" 0 && [ -c /dev/null ] && pass "outputs to /dev/null"
+  expect_error "--save-optimized /dev/null" 1 "not a regular file" analyze "$MODELS/googlenet.onnx" --save-optimized /dev/null
+  mkdir -p "$TMP/link/real"
+  ln -s real/r.json "$TMP/link/r.json"
+  run analyze "$MODELS/googlenet.onnx" -p 2 --json "$TMP/link/r.json"
+  if expect_rc "output through a symbolic link" 0; then
+    if [ -L "$TMP/link/r.json" ] && json_ok "$TMP/link/real/r.json"; then pass "output through a symbolic link"
+    else fail "output through a symbolic link" "the link was replaced or the target not written"; fi
+  fi
+fi
 
 # an output that cannot be written aborts without touching the others
 if [ -f "$MODELS/googlenet.onnx" ]; then

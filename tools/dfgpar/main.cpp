@@ -150,6 +150,11 @@ std::optional<analyze_args> parse_analyze(std::vector<std::string> argv) {
   std::vector<std::string> positional;
   while (!args.done()) {
     const std::string opt = args.next();
+    auto file = [&] {
+      std::string v = args.value();
+      if (v.empty()) throw usage_error(opt + " needs a file name, not ''");
+      return v;
+    };
     if (!args.is_option()) {
       if (!opt.empty()) positional.push_back(opt);
       continue;
@@ -161,11 +166,11 @@ std::optional<analyze_args> parse_analyze(std::vector<std::string> argv) {
     else if (opt == "--seed") a.seed = dfgpar_cli::parse_count(opt, args.value(), 0, SIZE_MAX);
     else if (opt == "--clone") args.no_value(), a.clone = true;
     else if (opt == "--no-optimize") args.no_value(), a.optimize = false;
-    else if (opt == "--profile") a.profile = args.value();
-    else if (opt == "--json") a.json = args.value();
-    else if (opt == "--dot") a.dot = args.value();
-    else if (opt == "--svg") a.svg = args.value();
-    else if (opt == "--save-optimized") a.save_optimized = args.value();
+    else if (opt == "--profile") a.profile = file();
+    else if (opt == "--json") a.json = file();
+    else if (opt == "--dot") a.dot = file();
+    else if (opt == "--svg") a.svg = file();
+    else if (opt == "--save-optimized") a.save_optimized = file();
     else if (opt == "--cost-model") {
       const std::string m = args.value();
       if (m == "analytic") a.costs = analyze_args::cost_model::analytic;
@@ -194,7 +199,7 @@ std::optional<analyze_args> parse_analyze(std::vector<std::string> argv) {
   seen[fs::weakly_canonical(a.model, ec)] = "the model";
   if (!a.profile.empty()) seen[fs::weakly_canonical(a.profile, ec)] = "--profile";
   for (auto [name, path] : outs) {
-    if (path->empty()) continue;
+    if (path->empty() || dfgpar_cli::is_special(dfgpar_cli::resolved(*path))) continue;  // /dev/null twice is fine
     auto [it, fresh] = seen.emplace(fs::weakly_canonical(*path, ec), name);
     if (!fresh) throw usage_error(std::string(name) + " would overwrite " + it->second + " (" + path->string() + ")");
   }
@@ -270,8 +275,9 @@ int run_analyze(const std::vector<std::string>& argv) {
     return 0;
   }
   const analyze_args& a = *parsed;
-  for (const auto* f : {&a.json, &a.dot, &a.svg, &a.save_optimized})
-    if (!f->empty()) dfgpar_cli::check_output_path(*f, "output");
+  for (const auto& [option, file] : {std::pair{"--json", &a.json}, {"--dot", &a.dot}, {"--svg", &a.svg}})
+    if (!file->empty()) dfgpar_cli::check_output_path(*file, option, true);
+  if (!a.save_optimized.empty()) dfgpar_cli::check_output_path(a.save_optimized, "--save-optimized", false);
 
   warning_list warnings;
   phase_clock clock;
