@@ -10,8 +10,8 @@ namespace dfgpar {
 
 namespace detail {
 /// Sets home[v] to the first cluster holding v where unset or out of range, then recomputes
-/// cross_edges from the resolved plan.
-inline void finalize(const flat_dag& d, schedule& s) {
+/// cross_edges from the resolved plan, which it returns.
+inline plan finalize(const flat_dag& d, schedule& s) {
   s.num_vertices = d.n;
   s.home.resize(d.n, schedule::npos);
   for (std::size_t c = 0; c < s.clusters.size(); ++c)
@@ -24,6 +24,7 @@ inline void finalize(const flat_dag& d, schedule& s) {
       const auto& src = p.steps[p.deps[i].step];
       if (src.cluster != st.cluster) s.cross_edges.push_back({src.vertex, st.vertex, src.cluster, st.cluster, src.worker != st.worker});
     }
+  return p;
 }
 }  // namespace detail
 

@@ -15,6 +15,7 @@
 #include <dfgpar/detail/flat_dag.hpp>
 
 #include <cstdint>
+#include <algorithm>
 #include <functional>
 #include <queue>
 #include <utility>
@@ -41,30 +42,51 @@ inline clustering linear_clustering(const flat_dag& d) {
   std::vector<char> alive(d.n, 1);
 
   using entry = std::pair<double, std::uint32_t>;
-  std::priority_queue<entry> best;  // max tl+bl
-  {
-    std::vector<entry> init;
-    init.reserve(d.n);
-    for (std::uint32_t v = 0; v < d.n; ++v) init.emplace_back(tl[v] + bl[v], v);
-    best = std::priority_queue<entry>(std::less<entry>{}, std::move(init));
-  }
+  std::vector<entry> best;  // max-heap of tl+bl
+  best.reserve(d.n);
+  for (std::uint32_t v = 0; v < d.n; ++v) best.emplace_back(tl[v] + bl[v], v);
+  std::make_heap(best.begin(), best.end());
   // worklists keyed by topological position; `queued` avoids duplicates
   std::priority_queue<std::uint32_t> up;                                                 // bl: latest first
   std::priority_queue<std::uint32_t, std::vector<std::uint32_t>, std::greater<>> down;  // tl: earliest first
   std::vector<char> queued_up(d.n, 0), queued_down(d.n, 0);
   std::vector<std::uint32_t> path;
   // Incremental updates are exact but can touch most of a dense random DAG
-  // per cluster; past a budget of a few passes over the graph the levels are
-  // frozen (they stay upper bounds) so the whole run stays O((V+E) log V).
-  std::size_t update_budget = 4 * (d.n + d.succ.size()) + 1024;
+  // per cluster; past a budget (a few passes over the graph, at most ~4M
+  // edge visits) the levels are frozen (they stay upper bounds) so the whole
+  // run stays O((V+E) log V). ML models (thousands of nodes) stay exact.
+  std::size_t update_budget = std::min<std::size_t>(4 * (d.n + d.succ.size()), std::size_t{1} << 22) + 1024;
 
-  while (!best.empty()) {
-    auto [key, v] = best.top();
-    best.pop();
-    if (!alive[v]) continue;
-    if (key != tl[v] + bl[v]) {  // stale
-      best.emplace(tl[v] + bl[v], v);
-      continue;
+  // Once frozen, keys no longer change: the rest is taken from one sorted
+  // array instead of the heap (cheaper on millions of vertices).
+  std::vector<entry> frozen;
+  std::size_t frozen_next = 0;
+  for (;;) {
+    std::uint32_t v = 0;
+    if (update_budget > 0) {
+      if (best.empty()) break;
+      std::pop_heap(best.begin(), best.end());
+      const auto [key, top] = best.back();
+      best.pop_back();
+      if (!alive[top]) continue;
+      if (key != tl[top] + bl[top]) {  // stale
+        best.emplace_back(tl[top] + bl[top], top);
+        std::push_heap(best.begin(), best.end());
+        continue;
+      }
+      v = top;
+    } else {
+      if (frozen_next == 0 && frozen.empty()) {
+        frozen.reserve(best.size());
+        for (const auto& [key, u] : best)
+          if (alive[u]) frozen.emplace_back(tl[u] + bl[u], u);
+        best = {};
+        std::sort(frozen.begin(), frozen.end(), std::greater<>{});
+        frozen.erase(std::unique(frozen.begin(), frozen.end()), frozen.end());
+      }
+      while (frozen_next < frozen.size() && !alive[frozen[frozen_next].second]) ++frozen_next;
+      if (frozen_next == frozen.size()) break;
+      v = frozen[frozen_next++].second;
     }
     // Walk back to an entry, then forward to an exit, along tight edges.
     path.clear();

@@ -59,8 +59,9 @@ struct merge_report {
 
 namespace detail {
 
-/// One cluster per worker, vertices in start order.
-inline schedule to_schedule(const flat_dag& d, std::size_t workers, const list_result& lr) {
+/// One cluster per worker, vertices in start order; `makespan` receives the
+/// simulated makespan.
+inline schedule to_schedule(const flat_dag& d, std::size_t workers, const list_result& lr, double& makespan) {
   schedule s;
   s.workers = workers;
   s.num_vertices = d.n;
@@ -81,7 +82,7 @@ inline schedule to_schedule(const flat_dag& d, std::size_t workers, const list_r
   // clusters ordered by worker (a worker runs its clusters in index order; one each here)
   std::sort(s.clusters.begin(), s.clusters.end(), [](const cluster& a, const cluster& b) { return a.worker < b.worker; });
   s.home.assign(d.n, schedule::npos);
-  finalize(d, s);
+  makespan = simulate(d, finalize(d, s)).makespan;
   return s;
 }
 
@@ -160,10 +161,10 @@ inline std::pair<schedule, merge_report> merge(const flat_dag& d, const clusteri
     ms.offer(std::move(serial), "serial");
   }
   // Constructive heuristics, in the order they tend to win. Huge graphs
-  // (millions of vertices) run only the first ones: ~2e7 * effort
+  // (millions of vertices) run only the first ones: ~1e7 * effort
   // vertex+edge visits, at least the clustered merge and one list schedule.
   const double size = static_cast<double>(d.n + d.succ.size());
-  const auto constructive = std::max<std::size_t>(2, static_cast<std::size_t>(std::max(opt.effort, 0.1) * 2e7 / std::max(size, 1.0)));
+  const auto constructive = std::max<std::size_t>(2, static_cast<std::size_t>(std::max(opt.effort, 0.1) * 1e7 / std::max(size, 1.0)));
   std::size_t built = 0;
   auto construct = [&](auto&& make, const char* name) {
     if (ms.optimal() || built >= constructive) return;
@@ -203,8 +204,7 @@ inline std::pair<schedule, merge_report> merge(const flat_dag& d, const clusteri
       ms.offer(ms.improve(std::move(r), td), "perturbed bottom level + forward-backward");
     }
   }
-  schedule s = to_schedule(d, P, ms.best);
-  ms.report.makespan = simulate(d, make_plan(d, s)).makespan;
+  schedule s = to_schedule(d, P, ms.best, ms.report.makespan);
   return {std::move(s), ms.report};
 }
 
