@@ -19,6 +19,10 @@ inline plan finalize(const flat_dag& d, schedule& s) {
       if (v < d.n && (s.home[v] == schedule::npos || s.home[v] >= s.clusters.size())) s.home[v] = c;
   const auto p = make_plan(d, s);
   s.cross_edges.clear();
+  std::size_t k = 0;
+  for (const auto& st : p.steps)
+    for (auto i = st.dep_begin; i < st.dep_end; ++i) k += p.steps[p.deps[i].step].cluster != st.cluster ? 1 : 0;
+  s.cross_edges.reserve(k);
   for (const auto& st : p.steps)
     for (auto i = st.dep_begin; i < st.dep_end; ++i) {
       const auto& src = p.steps[p.deps[i].step];

@@ -28,6 +28,7 @@ namespace dfgpar::detail {
 struct list_result {
   std::vector<std::uint32_t> worker;  // per vertex
   std::vector<double> start;          // per vertex
+  std::vector<std::uint32_t> order;   // vertices in placement order (each worker's run order); may be empty
   double makespan = 0;
 };
 
@@ -52,15 +53,37 @@ struct priority {
   std::span<const double> secondary;  // tie-break, higher first (may be empty)
 };
 
-struct by_priority {
-  const priority* p;
-  const flat_dag* d;
-  // std::priority_queue pops the largest; tie on both keys -> earlier topological position first
-  bool operator()(std::uint32_t a, std::uint32_t b) const {
-    if (p->primary[a] != p->primary[b]) return p->primary[a] < p->primary[b];
-    if (!p->secondary.empty() && p->secondary[a] != p->secondary[b]) return p->secondary[a] < p->secondary[b];
-    return d->topo_pos[a] > d->topo_pos[b];
+/// The ready vertices, highest priority on top. Keys are copied into the
+/// heap entries so comparisons touch only the heap (it matters on millions
+/// of vertices); ties go to the earlier topological position.
+class ready_queue {
+ public:
+  ready_queue(const priority& p, const flat_dag& d) : p_(p), d_(d) {}
+  bool empty() const { return heap_.empty(); }
+  void push(std::uint32_t v) {
+    heap_.push_back({p_.primary[v], p_.secondary.empty() ? 0.0 : p_.secondary[v], d_.topo_pos[v], v});
+    std::push_heap(heap_.begin(), heap_.end());
   }
+  std::uint32_t pop() {
+    std::pop_heap(heap_.begin(), heap_.end());
+    const std::uint32_t v = heap_.back().v;
+    heap_.pop_back();
+    return v;
+  }
+
+ private:
+  struct entry {
+    double k1, k2;
+    std::uint32_t pos, v;
+    bool operator<(const entry& o) const {
+      if (k1 != o.k1) return k1 < o.k1;
+      if (k2 != o.k2) return k2 < o.k2;
+      return pos > o.pos;
+    }
+  };
+  const priority& p_;
+  const flat_dag& d_;
+  std::vector<entry> heap_;
 };
 
 /// Task-driven list scheduling with edge costs. `affinity` (optional, one id
@@ -80,20 +103,15 @@ inline list_result list_schedule_tasks(const flat_dag& d, std::size_t workers, c
     for (auto a : affinity) m = std::max(m, a);
     bound.assign(static_cast<std::size_t>(m) + 1, UINT32_MAX);
   }
-  by_priority cmp{&prio, &d};
-  std::vector<std::uint32_t> heap;
-  heap.reserve(d.n);
+  ready_queue heap(prio, d);
   for (std::uint32_t v = 0; v < d.n; ++v) {
     missing[v] = static_cast<std::uint32_t>(d.pred_begin[v + 1] - d.pred_begin[v]);
-    if (missing[v] == 0) heap.push_back(v);
+    if (missing[v] == 0) heap.push(v);
   }
-  std::make_heap(heap.begin(), heap.end(), cmp);
   std::vector<double> local(P, 0.0);
   std::vector<std::uint32_t> touched;
   while (!heap.empty()) {
-    std::pop_heap(heap.begin(), heap.end(), cmp);
-    const std::uint32_t v = heap.back();
-    heap.pop_back();
+    const std::uint32_t v = heap.pop();
     // arrival of inputs: on the producer's worker at finish, elsewhere finish + comm
     double ready = 0;  // when every input has arrived on a worker holding none of them
     double best1 = 0, best2 = 0;
@@ -136,14 +154,14 @@ inline list_result list_schedule_tasks(const flat_dag& d, std::size_t workers, c
     const double s = est(chosen);
     for (auto w : touched) local[w] = 0;
     r.worker[v] = static_cast<std::uint32_t>(chosen);
+    r.order.push_back(v);
     r.start[v] = s;
     finish[v] = s + d.w[v];
     free_at[chosen] = finish[v];
     r.makespan = std::max(r.makespan, finish[v]);
     for (const arc& a : d.succs(v))
       if (--missing[a.v] == 0) {
-        heap.push_back(a.v);
-        std::push_heap(heap.begin(), heap.end(), cmp);
+        heap.push(a.v);
       }
   }
   return r;
@@ -156,8 +174,7 @@ inline list_result list_schedule_time(const flat_dag& d, std::size_t workers, co
   r.worker.assign(d.n, 0);
   r.start.assign(d.n, 0.0);
   std::vector<std::uint32_t> missing(d.n);
-  by_priority cmp{&prio, &d};
-  std::priority_queue<std::uint32_t, std::vector<std::uint32_t>, by_priority> avail(cmp);
+  ready_queue avail(prio, d);
   using event = std::pair<double, std::uint32_t>;  // (finish time, vertex)
   std::priority_queue<event, std::vector<event>, std::greater<>> running;
   std::vector<std::uint32_t> idle;
@@ -170,11 +187,11 @@ inline list_result list_schedule_time(const flat_dag& d, std::size_t workers, co
   std::size_t done = 0;
   while (done < d.n) {
     while (!idle.empty() && !avail.empty()) {
-      const std::uint32_t v = avail.top();
-      avail.pop();
+      const std::uint32_t v = avail.pop();
       const std::uint32_t w = idle.back();
       idle.pop_back();
       r.worker[v] = w;
+      r.order.push_back(v);
       r.start[v] = t;
       running.emplace(t + d.w[v], v);
     }

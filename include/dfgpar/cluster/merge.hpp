@@ -65,11 +65,17 @@ inline schedule to_schedule(const flat_dag& d, std::size_t workers, const list_r
   schedule s;
   s.workers = workers;
   s.num_vertices = d.n;
-  std::vector<std::uint32_t> order(d.n);
-  std::iota(order.begin(), order.end(), 0u);
-  std::sort(order.begin(), order.end(), [&](std::uint32_t a, std::uint32_t b) {
-    return lr.start[a] != lr.start[b] ? lr.start[a] < lr.start[b] : d.topo_pos[a] < d.topo_pos[b];
-  });
+  // List schedulers place each worker's vertices in start order already;
+  // other results (branch and bound) are sorted by start time.
+  std::vector<std::uint32_t> sorted;
+  if (lr.order.size() != d.n) {
+    sorted.resize(d.n);
+    std::iota(sorted.begin(), sorted.end(), 0u);
+    std::sort(sorted.begin(), sorted.end(), [&](std::uint32_t a, std::uint32_t b) {
+      return lr.start[a] != lr.start[b] ? lr.start[a] < lr.start[b] : d.topo_pos[a] < d.topo_pos[b];
+    });
+  }
+  const std::vector<std::uint32_t>& order = lr.order.size() == d.n ? lr.order : sorted;
   std::vector<std::size_t> cluster_of_worker(workers, schedule::npos);
   for (std::uint32_t v : order) {
     auto& c = cluster_of_worker[lr.worker[v]];
@@ -158,6 +164,7 @@ inline std::pair<schedule, merge_report> merge(const flat_dag& d, const clusteri
     double t = 0;
     for (std::uint32_t v : d.topo) serial.start[v] = t, t += d.w[v];
     serial.makespan = t;
+    serial.order = d.topo;
     ms.offer(std::move(serial), "serial");
   }
   // Constructive heuristics, in the order they tend to win. Huge graphs
@@ -189,7 +196,7 @@ inline std::pair<schedule, merge_report> merge(const flat_dag& d, const clusteri
     if (!d.has_comm && d.n <= 64 && !ms.optimal()) {
       const auto nodes = static_cast<std::uint64_t>(20000 * opt.effort);
       bnb_result r = branch_and_bound(d, {.workers = P, .node_limit = nodes, .energetic_max_n = 64}, ms.best.start);
-      if (r.makespan < ms.best.makespan) ms.offer(list_result{std::move(r.worker), std::move(r.start), r.makespan}, "branch and bound");
+      if (r.makespan < ms.best.makespan) ms.offer(list_result{std::move(r.worker), std::move(r.start), {}, r.makespan}, "branch and bound");
       ms.proven = r.optimal;
     }
     std::mt19937_64 rng(opt.seed);

@@ -83,11 +83,22 @@ inline plan make_plan(const flat_dag& d, const schedule& s) {
   if (any_clone)
     for (std::uint32_t id = 0; id < p.steps.size(); ++id)
       copy_on_worker.emplace((std::uint64_t{p.steps[id].vertex} << 32) | p.steps[id].worker, id);
+  // worker and position of each vertex's home copy, indexed by vertex: the
+  // predecessors of a vertex tend to have nearby indices, steps do not
+  std::vector<std::uint32_t> home_worker(d.n), home_pos(d.n);
+  for (std::size_t v = 0; v < d.n; ++v) home_worker[v] = p.steps[home_step[v]].worker, home_pos[v] = pos[home_step[v]];
   p.deps.reserve(d.pred.size());
   for (std::uint32_t id = 0; id < p.steps.size(); ++id) {
     auto& st = p.steps[id];
     st.dep_begin = static_cast<std::uint32_t>(p.deps.size());
     for (const arc& a : d.preds(st.vertex)) {
+      if (!any_clone) {
+        const bool remote = home_worker[a.v] != st.worker;
+        if (!remote && home_pos[a.v] > pos[id])
+          throw graph_error(vname(st.vertex) + " runs before its input " + vname(a.v) + " on worker " + std::to_string(st.worker));
+        p.deps.push_back({home_step[a.v], a.cost, remote});
+        continue;
+      }
       std::uint32_t src = home_step[a.v];
       if (any_clone && copies[a.v] > 1) {
         // the latest copy on this worker that runs before this step, if any
