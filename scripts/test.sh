@@ -1,0 +1,107 @@
+#!/usr/bin/env bash
+# The test command of dfgpar: builds and runs everything that CI checks.
+#
+#   bash scripts/test.sh                 # all steps
+#   bash scripts/test.sh cmake meson     # only some steps (see STEPS below)
+#
+# Environment: BUILD_DIR (build), MESON_BUILD_DIR (build-meson), JOBS (2),
+# BUILD_TYPE (Release), CMAKE_ARGS (extra -D... for the CMake configure),
+# FAIL_FAST (0: run every step and list the failed ones at the end).
+#
+# To add a step: write a function step_<name> and append <name> to STEPS.
+set -euo pipefail
+
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+ROOT=$PWD
+BUILD_DIR=${BUILD_DIR:-build}
+MESON_BUILD_DIR=${MESON_BUILD_DIR:-build-meson}
+JOBS=${JOBS:-2}
+BUILD_TYPE=${BUILD_TYPE:-Release}
+
+STEPS=(amalgamate cmake meson fuzz)
+
+T0=$SECONDS
+section() {
+  printf '\n==== [%s +%ss] %s ====\n' "$(date +%H:%M:%S)" "$((SECONDS - T0))" "$*"
+}
+# timed <label> <command...>: runs a command and reports how long it took.
+timed() {
+  local label=$1 start=$SECONDS
+  shift
+  "$@"
+  printf -- '---- %s: %ss\n' "$label" "$((SECONDS - start))"
+}
+
+# The committed single header must be what tools/amalgamate.py generates.
+step_amalgamate() {
+  section "single header up to date (tools/amalgamate.py --check)"
+  python3 tools/amalgamate.py --check
+}
+
+# CMake + Ninja: dfgpar_tests, dfgpar_tests_single, consumer of the installed
+# package, amalgamate check, executor tests under TSan.
+step_cmake() {
+  section "CMake configure ($BUILD_DIR, $BUILD_TYPE, TSan on)"
+  # shellcheck disable=SC2086  # CMAKE_ARGS is a list of words on purpose
+  timed "configure" cmake -S . -B "$BUILD_DIR" -G Ninja -DCMAKE_BUILD_TYPE="$BUILD_TYPE" \
+    -DDFGPAR_BUILD_TESTS=ON -DDFGPAR_BUILD_EXAMPLES=ON -DDFGPAR_BUILD_BENCH=ON -DDFGPAR_TSAN=ON ${CMAKE_ARGS:-}
+  section "CMake build (-j$JOBS)"
+  timed "build" cmake --build "$BUILD_DIR" -j "$JOBS"
+  section "CTest"
+  timed "ctest" ctest --test-dir "$BUILD_DIR" --output-on-failure
+}
+
+# Meson: the same test sources through declare_dependency/override_dependency.
+# Built at -O1 with assert() on: a third of the -O3 compile time, and it
+# checks the asserts that the Release CMake build compiles out.
+step_meson() {
+  section "Meson setup ($MESON_BUILD_DIR, -O1, asserts on)"
+  # --reconfigure re-globs tests/test_*.cpp (meson has no glob of its own).
+  local setup=(meson setup "$MESON_BUILD_DIR" -Doptimization=1 -Ddebug=false -Db_ndebug=false)
+  [ -d "$MESON_BUILD_DIR/meson-private" ] && setup+=(--reconfigure)
+  timed "setup" "${setup[@]}"
+  section "Meson build + test (-j$JOBS)"
+  timed "compile" meson compile -C "$MESON_BUILD_DIR" -j "$JOBS"
+  timed "test" meson test -C "$MESON_BUILD_DIR" --print-errorlogs
+}
+
+# The ONNX adapter's libFuzzer harnesses: every seed and regression input once
+# under ASan + UBSan (fuzz/run.sh builds them with clang++).
+step_fuzz() {
+  section "ONNX fuzz harnesses, replay (fuzz/run.sh replay)"
+  if ! pkg-config --exists onnx 2>/dev/null && [ ! -e /usr/include/onnx/onnx_pb.h ]; then
+    echo "skipped: ONNX library not installed (scripts/setup.sh all)"
+    return 0
+  fi
+  DFGPAR_FUZZ_BUILD="$ROOT/$BUILD_DIR/fuzz" timed "replay" sh fuzz/run.sh replay
+}
+
+if (($#)); then STEPS=("$@"); fi
+for s in "${STEPS[@]}"; do
+  if ! declare -F "step_$s" >/dev/null; then
+    echo "test.sh: unknown step '$s' (have: $(declare -F | sed -n 's/^declare -f step_//p' | tr '\n' ' '))" >&2
+    exit 2
+  fi
+done
+# Every step runs (in its own subshell, with errexit) even when an earlier one
+# failed, so one run shows every problem; FAIL_FAST=1 stops at the first.
+failed=()
+for s in "${STEPS[@]}"; do
+  set +e
+  (
+    set -e
+    "step_$s"
+  )
+  rc=$?
+  set -e
+  if ((rc != 0)); then
+    failed+=("$s")
+    printf '\n!!!! step %s FAILED (exit %s)\n' "$s" "$rc"
+    [ "${FAIL_FAST:-0}" = 1 ] && break
+  fi
+done
+if ((${#failed[@]})); then
+  section "FAILED steps: ${failed[*]}"
+  exit 1
+fi
+section "all steps passed: ${STEPS[*]}"
