@@ -299,7 +299,13 @@ int run_analyze(const std::vector<std::string>& argv) {
   if (a.optimize) {
     clock.start();
     try {
-      optimized = onnx::optimize(original, onnx::optimize_options{.load = lo}, &opt_report);
+      // The rewritten model keeps the inferred shapes (value_info), so the
+      // checker and shape inference are not rerun here; --save-optimized
+      // runs the checker on what it writes.
+      onnx::load_options rebuilt = lo;
+      rebuilt.check = false;
+      rebuilt.infer_shapes = false;
+      optimized = onnx::optimize(original, onnx::optimize_options{.load = rebuilt}, &opt_report);
     } catch (const dfgpar::graph_error& e) {
       throw dfgpar::graph_error(a.model.string() + ": optimisation failed (try --no-optimize): " + e.what());
     }

@@ -186,9 +186,9 @@ inline std::pair<schedule, merge_report> merge(const flat_dag& d, const clusteri
 
   if (opt.effort > 0 && !ms.optimal()) {
     // The search is bounded by a deterministic budget of list-scheduling
-    // passes (~2e6 * effort vertex+edge visits in all), so results do not
+    // passes (~3e5 * effort vertex+edge visits in all), so results do not
     // depend on the machine; the time limit is only a safety net.
-    ms.budget = ms.report.passes + static_cast<std::size_t>(opt.effort * 2e6 / std::max(size, 1.0));
+    ms.budget = ms.report.passes + static_cast<std::size_t>(opt.effort * 3e5 / std::max(size, 1.0));
     const bool time_driven = !d.has_comm;
     if (ms.can_search()) ms.offer(ms.improve(ms.best, time_driven), "forward-backward improvement");
     if (!d.has_comm && !ms.optimal() && ms.can_search()) ms.offer(ms.improve(ms.best, false), "forward-backward improvement");

@@ -174,12 +174,33 @@ inline ::onnx::ModelProto optimize_proto(const model& m, const optimize_options&
     if (keep[i])
       for (const auto& in : g0.node(static_cast<int>(i)).input()) needed.insert(final_name(in));
 
-  // the new proto: everything but nodes, initializers and value_info
-  ::onnx::ModelProto out = m.proto;
+  // the new proto: everything but nodes, initializers and value_info, which
+  // are rebuilt below. Those three are moved aside while the rest is copied
+  // (and put back right after): copying the weights twice would cost more
+  // than all the passes together on a 100 MB model.
+  ::onnx::ModelProto out;
+  {
+    auto* src = const_cast<::onnx::ModelProto&>(m.proto).mutable_graph();
+    google::protobuf::RepeatedPtrField<::onnx::NodeProto> nodes;
+    google::protobuf::RepeatedPtrField<::onnx::TensorProto> inits;
+    google::protobuf::RepeatedPtrField<::onnx::ValueInfoProto> infos;
+    nodes.Swap(src->mutable_node());
+    inits.Swap(src->mutable_initializer());
+    infos.Swap(src->mutable_value_info());
+    struct put_back {
+      ::onnx::GraphProto* g;
+      google::protobuf::RepeatedPtrField<::onnx::NodeProto>& n;
+      google::protobuf::RepeatedPtrField<::onnx::TensorProto>& i;
+      google::protobuf::RepeatedPtrField<::onnx::ValueInfoProto>& v;
+      ~put_back() {
+        n.Swap(g->mutable_node());
+        i.Swap(g->mutable_initializer());
+        v.Swap(g->mutable_value_info());
+      }
+    } guard{src, nodes, inits, infos};
+    out = m.proto;
+  }
   auto& g = *out.mutable_graph();
-  g.clear_node();
-  g.clear_initializer();
-  g.clear_value_info();
 
   // kept nodes, renamed
   std::unordered_set<std::string> defined;
