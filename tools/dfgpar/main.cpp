@@ -1,6 +1,7 @@
 // dfgpar: command-line front end of the library.
 //
 //   dfgpar analyze MODEL.onnx --workers P [options]
+//   dfgpar emit MODEL.onnx -o DIR --workers P [options]
 //
 // Loads an ONNX model, folds constants and removes dead code, estimates node
 // costs, clusters the graph along its critical paths and merges the clusters
@@ -13,6 +14,7 @@
 #include <dfgpar/onnx/optimize.hpp>
 #include <dfgpar/onnx/save.hpp>
 #include <dfgpar/onnx/semantics.hpp>
+#include <dfgpar/pytorch/emitter.hpp>
 
 #include "args.hpp"
 #include "output_files.hpp"
@@ -54,6 +56,7 @@ constexpr const char* main_help = R"(dfgpar - find and schedule the task paralle
 
 Usage:
   dfgpar analyze MODEL.onnx --workers P [options]
+  dfgpar emit MODEL.onnx -o DIR --workers P [options]
   dfgpar help [COMMAND]
   dfgpar --help | --version
 
@@ -64,8 +67,11 @@ Commands:
             (nodes, work W, critical path CP, W/CP, makespan, speedup,
             clusters, phase times); optionally write a JSON report, a
             Graphviz DOT picture, an SVG Gantt chart and the optimised model.
+  emit      the same pipeline, then write DIR/model.py (a readable PyTorch
+            module whose clusters run in parallel with torch.jit.fork) and
+            DIR/weights.safetensors.
 
-Run `dfgpar analyze --help` for the options.
+Run `dfgpar analyze --help` or `dfgpar emit --help` for the options.
 
 Exit status: 0 success, 1 bad input (unreadable or invalid model or profile,
 output that cannot be written), 2 bad command line. Errors are one line on
@@ -429,6 +435,164 @@ int run_analyze(const std::vector<std::string>& argv) {
   return 0;
 }
 
+
+// ------------------------------------------------------------------ emit
+
+constexpr const char* emit_help = R"(Usage: dfgpar emit MODEL.onnx -o DIR [--workers P] [options]
+
+Writes a PyTorch version of an ONNX model that runs its clusters in
+parallel: DIR/model.py (a torch.nn.Module; one method per cluster segment,
+tensors named after the ONNX tensors, a comment with each op and its output
+shape; `forward` forks the clusters of workers 1..P-1 with torch.jit.fork in
+the scripted module, `forward_serial` runs the same code serially) and
+DIR/weights.safetensors (the safetensors layout, read by model.py with
+torch.frombuffer; no dfgpar or safetensors package needed). The model is
+folded, cleaned of dead code and scheduled as `dfgpar analyze` does.
+
+`python3 DIR/model.py [--threads N] [--runs R]` checks the parallel forward
+against the serial one on a random input and prints both latencies.
+
+Operators the PyTorch back end cannot translate exactly are refused with a
+message naming them (exit status 1); no file is written then.
+
+Options:
+  -o, --output DIR       output folder (created if missing; model.py and the
+                         weights in it are replaced)
+  -p, --workers P        workers (threads) to schedule onto, 1-1024
+                         (default: the number of hardware threads, here %CORES%;
+                         1 emits the serial version)
+      --effort X         search effort of the merge step, 0-1000 (default 1)
+      --time-limit MS    wall-clock cap on the merge search, ms (default 1000)
+      --seed N           seed of the randomised merge search (default 1)
+      --profile F        measured per-node times (as for analyze) instead of
+                         the analytic cost model
+      --no-optimize      skip constant folding, Identity/Dropout removal and
+                         dead-code elimination
+      --class-name NAME  name of the generated module class (default Model)
+      --no-comments      no `# Op -> shape` comment above each operation
+  -h, --help             this text
+
+Examples:
+  dfgpar emit googlenet.onnx -o googlenet_py --workers 2
+  python3 googlenet_py/model.py --threads 1 --runs 30
+)";
+
+std::string emit_help_text() {
+  std::string s = emit_help;
+  const std::string key = "%CORES%";
+  s.replace(s.find(key), key.size(), std::to_string(std::max(1u, std::thread::hardware_concurrency())));
+  return s;
+}
+
+struct emit_args {
+  fs::path model, output, profile;
+  std::size_t workers = std::max(1u, std::thread::hardware_concurrency());
+  double effort = 1, time_limit_ms = 1000;
+  std::uint64_t seed = 1;
+  bool optimize = true, comments = true;
+  std::string class_name = "Model";
+};
+
+std::optional<emit_args> parse_emit(std::vector<std::string> argv) {
+  emit_args a;
+  dfgpar_cli::arg_scanner args("emit", std::move(argv));
+  std::vector<std::string> positional;
+  bool have_output = false;
+  while (!args.done()) {
+    const std::string opt = args.next();
+    auto file = [&] {
+      std::string v = args.value();
+      if (v.empty()) throw usage_error(opt + " needs a file name, not ''");
+      return v;
+    };
+    if (!args.is_option()) {
+      if (!opt.empty()) positional.push_back(opt);
+      continue;
+    }
+    if (opt == "-h" || opt == "--help") return std::nullopt;
+    if (opt == "-p" || opt == "--workers") a.workers = dfgpar_cli::parse_count(opt, args.value(), 1, max_workers);
+    else if (opt == "-o" || opt == "--output") a.output = file(), have_output = true;
+    else if (opt == "--effort") a.effort = dfgpar_cli::parse_number(opt, args.value(), 0, 1000);
+    else if (opt == "--time-limit") a.time_limit_ms = dfgpar_cli::parse_number(opt, args.value(), 1, 600000);
+    else if (opt == "--seed") a.seed = dfgpar_cli::parse_count(opt, args.value(), 0, SIZE_MAX);
+    else if (opt == "--profile") a.profile = file();
+    else if (opt == "--no-optimize") args.no_value(), a.optimize = false;
+    else if (opt == "--no-comments") args.no_value(), a.comments = false;
+    else if (opt == "--class-name") {
+      a.class_name = args.value();
+      if (!dfgpar::pytorch::is_safe_identifier(a.class_name))
+        throw usage_error("--class-name must be a Python identifier (letters, digits, _), not '" + a.class_name + "'");
+    } else {
+      args.unknown();
+    }
+  }
+  if (positional.empty()) throw usage_error("emit needs a model file (dfgpar emit MODEL.onnx -o DIR --workers P)");
+  if (positional.size() > 1) throw usage_error("emit takes one model file, got '" + positional[1] + "' too");
+  if (!have_output) throw usage_error("emit needs an output folder: -o DIR");
+  a.model = positional[0];
+  return a;
+}
+
+int run_emit(const std::vector<std::string>& argv) {
+  const auto parsed = parse_emit(argv);
+  if (!parsed) {
+    std::cout << emit_help_text();
+    return 0;
+  }
+  const emit_args& a = *parsed;
+  std::error_code ec;
+  if (fs::exists(a.output, ec) && !fs::is_directory(a.output, ec))
+    throw dfgpar::graph_error(a.output.string() + " exists and is not a folder");
+
+  warning_list warnings;
+  onnx::load_options lo;
+  onnx::model original = onnx::load_model(a.model, lo);
+  warnings.add(original.warnings);
+  std::optional<onnx::model> optimized;
+  if (a.optimize) {
+    try {
+      optimized = onnx::optimize(original, onnx::optimize_options{.load = lo});
+    } catch (const dfgpar::graph_error& e) {
+      throw dfgpar::graph_error(a.model.string() + ": optimisation failed (try --no-optimize): " + e.what());
+    }
+    warnings.add(optimized->warnings);
+  }
+  onnx::model& m = optimized ? *optimized : original;
+  m.warnings.clear();
+  onnx::apply_costs(m, lo.costs);
+  if (!a.profile.empty()) {
+    const onnx::profile p = onnx::read_profile(a.profile);
+    onnx::apply_profile(m, optimized ? profile_for_optimized(p, original, m, warnings) : p);
+  }
+  warnings.add(m.warnings);
+  const auto cost = get(&onnx::node_info::cost, m.g);
+  const auto comm = get(&onnx::edge_info::comm, m.g);
+  const dfgpar::options po{.workers = a.workers, .effort = a.effort, .seed = a.seed, .time_limit_ms = a.time_limit_ms};
+  const dfgpar::schedule s = dfgpar::parallelize(m.g, cost, comm, po);
+
+  std::vector<dfgpar::pytorch::emitted_file> files;
+  try {
+    files = dfgpar::pytorch::emit_pytorch(
+        m, s, dfgpar::pytorch::emit_options{.class_name = a.class_name, .shape_comments = a.comments});
+  } catch (const dfgpar::graph_error& e) {
+    throw dfgpar::graph_error(a.model.string() + ": " + e.what());
+  }
+  fs::create_directories(a.output, ec);
+  if (ec) throw dfgpar::graph_error("cannot create the folder " + a.output.string() + ": " + ec.message());
+  {
+    dfgpar_cli::staged_outputs out;
+    for (const auto& f : files)
+      out.write_stream(a.output / f.name, [&](std::ostream& os) { os.write(f.content.data(), static_cast<std::streamsize>(f.content.size())); });
+    out.commit();
+  }
+  std::cout << "wrote " << (a.output / "model.py").string() << " and " << (a.output / files.back().name).string() << " ("
+            << num_vertices(m.g) << " nodes, " << a.workers << (a.workers == 1 ? " worker" : " workers") << ")\n"
+            << "run:  python3 " << (a.output / "model.py").string() << " --threads 1\n";
+  std::cout.flush();
+  warnings.print(std::cerr);
+  return 0;
+}
+
 // ------------------------------------------------------------------ main
 
 int run(const std::vector<std::string>& args) {
@@ -449,10 +613,12 @@ int run(const std::vector<std::string>& args) {
   if (cmd == "help") {
     if (rest.empty()) std::cout << main_help;
     else if (rest[0] == "analyze") std::cout << analyze_help_text();
-    else throw usage_error("no help on '" + rest[0] + "': the commands are: analyze");
+    else if (rest[0] == "emit") std::cout << emit_help_text();
+    else throw usage_error("no help on '" + rest[0] + "': the commands are: analyze, emit");
     return 0;
   }
   if (cmd == "analyze") return run_analyze(rest);
+  if (cmd == "emit") return run_emit(rest);
   throw usage_error("unknown command '" + cmd + "' (see dfgpar --help)");
 }
 

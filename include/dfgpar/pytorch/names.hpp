@@ -1,0 +1,232 @@
+#pragma once
+/// \file names.hpp
+/// Turning text from a model file into safe Python: identifiers for tensors,
+/// weights and methods (`identifier_table`), and string, float and list
+/// literals. Whatever the model contains, the results are plain ASCII and can
+/// only be read by Python as a name or a literal, never as code.
+/// \code
+///   dfgpar::pytorch::identifier_table ids;
+///   ids.make("conv1.weight");          // "conv1_weight"
+///   ids.make("class");                 // "class_"
+///   ids.make("conv1/weight");          // "conv1_weight_2" (collision, resolved in call order)
+///   dfgpar::pytorch::python_string("it's\n");  // "'it\\'s\\n'"
+/// \endcode
+
+#include <array>
+#include <charconv>
+#include <cmath>
+#include <cstdint>
+#include <initializer_list>
+#include <string>
+#include <string_view>
+#include <unordered_set>
+#include <vector>
+
+namespace dfgpar::pytorch {
+
+namespace detail {
+
+/// Python 3 keywords (hard and soft), TorchScript's reserved words, and the
+/// names the generated module itself uses: none of them may name a tensor.
+inline const std::unordered_set<std::string>& reserved_identifiers() {
+  static const std::unordered_set<std::string> names = {
+      // keywords
+      "False", "None", "True", "and", "as", "assert", "async", "await", "break", "class", "continue", "def", "del",
+      "elif", "else", "except", "finally", "for", "from", "global", "if", "import", "in", "is", "lambda",
+      "nonlocal", "not", "or", "pass", "raise", "return", "try", "while", "with", "yield", "match", "case", "_",
+      "print", "exec",
+      // builtins and modules the generated code reads
+      "torch", "F", "nn", "json", "os", "sys", "time", "math", "statistics", "argparse", "Tensor", "Tuple", "List",
+      "Optional", "Future", "float", "int", "bool", "str", "len", "range", "list", "tuple", "dict", "min", "max",
+      "abs", "sum", "open", "super", "object", "type", "isinstance", "getattr", "setattr", "__import__", "eval",
+      "compile", "globals", "locals", "vars", "input", "self", "load_weights", "main", "Model", "DTYPES",
+      "WEIGHTS", "INPUTS", "OUTPUTS", "WORKERS",
+      // torch.nn.Module members a buffer must not shadow
+      "forward", "forward_serial", "training", "train", "eval", "to", "cpu", "cuda", "float", "double", "half",
+      "apply", "buffers", "children", "modules", "parameters", "state_dict", "load_state_dict", "named_buffers",
+      "named_children", "named_modules", "named_parameters", "register_buffer", "register_parameter",
+      "register_module", "add_module", "requires_grad_", "zero_grad", "share_memory", "extra_repr", "dump_patches",
+      "call_super_init", "T_destination", "type", "xpu", "ipu", "bfloat16", "get_submodule", "get_parameter",
+      "get_buffer", "get_extra_state", "set_extra_state", "register_forward_hook", "register_forward_pre_hook",
+      "register_backward_hook", "register_full_backward_hook", "register_load_state_dict_post_hook"};
+  return names;
+}
+
+inline bool is_ascii_alnum(unsigned char c) {
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
+}
+
+/// Decodes one UTF-8 code point at s[i]; returns it and advances i, or
+/// returns -1 (and advances one byte) for an invalid sequence.
+inline std::int32_t next_code_point(std::string_view s, std::size_t& i) {
+  const auto b0 = static_cast<unsigned char>(s[i]);
+  if (b0 < 0x80) {
+    ++i;
+    return b0;
+  }
+  int len = b0 >= 0xf0 && b0 <= 0xf4 ? 4 : b0 >= 0xe0 ? 3 : b0 >= 0xc2 && b0 < 0xe0 ? 2 : 0;
+  if (len == 0 || i + static_cast<std::size_t>(len) > s.size()) {
+    ++i;
+    return -1;
+  }
+  std::int32_t cp = b0 & (len == 2 ? 0x1f : len == 3 ? 0x0f : 0x07);
+  for (int k = 1; k < len; ++k) {
+    const auto b = static_cast<unsigned char>(s[i + static_cast<std::size_t>(k)]);
+    if ((b & 0xc0) != 0x80) {
+      ++i;
+      return -1;
+    }
+    cp = cp << 6 | (b & 0x3f);
+  }
+  // overlong forms, surrogates, beyond U+10FFFF
+  if ((len == 3 && cp < 0x800) || (len == 4 && (cp < 0x10000 || cp > 0x10ffff)) || (cp >= 0xd800 && cp <= 0xdfff)) {
+    ++i;
+    return -1;
+  }
+  i += static_cast<std::size_t>(len);
+  return cp;
+}
+
+}  // namespace detail
+
+/// A Python string literal (single-quoted, pure ASCII) whose value is the
+/// UTF-8 text `s`: quotes, backslashes and control characters escaped,
+/// non-ASCII written as \\u/\\U escapes; an invalid UTF-8 byte becomes U+FFFD.
+inline std::string python_string(std::string_view s) {
+  static constexpr char hex[] = "0123456789abcdef";
+  std::string out = "'";
+  auto put_hex = [&](std::int32_t v, int digits) {
+    for (int k = digits - 1; k >= 0; --k) out += hex[(v >> (4 * k)) & 15];
+  };
+  for (std::size_t i = 0; i < s.size();) {
+    std::int32_t cp = detail::next_code_point(s, i);
+    if (cp < 0) cp = 0xfffd;
+    switch (cp) {
+      case '\\': out += "\\\\"; continue;
+      case '\'': out += "\\'"; continue;
+      case '\n': out += "\\n"; continue;
+      case '\r': out += "\\r"; continue;
+      case '\t': out += "\\t"; continue;
+      default: break;
+    }
+    if (cp < 0x20 || cp == 0x7f) {
+      out += "\\x";
+      put_hex(cp, 2);
+    } else if (cp < 0x80) {
+      out += static_cast<char>(cp);
+    } else if (cp < 0x10000) {
+      out += "\\u";
+      put_hex(cp, 4);
+    } else {
+      out += "\\U";
+      put_hex(cp, 8);
+    }
+  }
+  return out + "'";
+}
+
+/// Text from a model made safe for a Python comment: one line, ASCII, control
+/// characters and non-ASCII escaped, cut at `max` characters.
+inline std::string python_comment_text(std::string_view s, std::size_t max = 60) {
+  std::string q = python_string(s);
+  q = q.substr(1, q.size() - 2);
+  if (q.size() > max) q = q.substr(0, max) + "...";
+  return q;
+}
+
+/// A Python float literal that reads back as exactly `x` (shortest round
+/// trip); inf and nan as `float('inf')`, `float('nan')`.
+inline std::string python_float(double x) {
+  if (std::isnan(x)) return "float('nan')";
+  if (std::isinf(x)) return x > 0 ? "float('inf')" : "-float('inf')";
+  std::array<char, 64> buf{};
+  auto [p, ec] = std::to_chars(buf.data(), buf.data() + buf.size(), x);
+  std::string s(buf.data(), p);
+  if (s.find_first_of(".eEn") == std::string::npos) s += ".0";
+  return s;
+}
+
+/// A Python list literal of integers: `[1, -1, 3]`.
+template <class Ints>
+std::string python_int_list(const Ints& v) {
+  std::string s = "[";
+  bool first = true;
+  for (auto x : v) {
+    if (!first) s += ", ";
+    first = false;
+    s += std::to_string(static_cast<long long>(x));
+  }
+  return s + "]";
+}
+
+/// Python identifiers for names from a model: each call to `make` returns a
+/// fresh, valid, ASCII identifier that is no keyword, no name the generated
+/// code uses, and different from every earlier result. Deterministic: the
+/// same calls in the same order give the same identifiers.
+///
+/// Rules: characters other than ASCII letters, digits and `_` become `_`
+/// (runs collapse), leading/trailing `_` are dropped (no dunder or private
+/// names), a leading digit gets the prefix `t_`, reserved words get a
+/// trailing `_`, long names are cut to `max_length`, and a collision gets
+/// `_2`, `_3`, ... An empty result uses `fallback`.
+class identifier_table {
+ public:
+  explicit identifier_table(std::size_t max_length = 48) : max_length_(max_length < 8 ? 8 : max_length) {}
+
+  /// A fresh identifier for `name` (see the class comment for the rules).
+  std::string make(std::string_view name, std::string_view fallback = "t") {
+    std::string base = sanitize(name);
+    if (base.empty()) base = sanitize(fallback);
+    if (base.empty()) base = "t";
+    if (base.size() > max_length_) {
+      base.resize(max_length_);
+      while (!base.empty() && base.back() == '_') base.pop_back();
+    }
+    const std::string first = detail::reserved_identifiers().count(base) ? base + "_" : base;
+    if (!used_.count(first)) {
+      used_.insert(first);
+      return first;
+    }
+    for (std::size_t k = 2;; ++k) {
+      std::string cand = base + "_" + std::to_string(k);
+      if (!used_.count(cand) && !detail::reserved_identifiers().count(cand)) {
+        used_.insert(cand);
+        return cand;
+      }
+    }
+  }
+
+  /// Marks `id` as taken (a name the generator chose itself).
+  void reserve(const std::string& id) { used_.insert(id); }
+  bool taken(const std::string& id) const { return used_.count(id) > 0 || detail::reserved_identifiers().count(id); }
+
+  /// The character mapping alone (no uniqueness, no reserved words).
+  static std::string sanitize(std::string_view name) {
+    std::string out;
+    for (unsigned char c : name) {
+      if (detail::is_ascii_alnum(c)) {
+        out += static_cast<char>(c);
+      } else if (!out.empty() && out.back() != '_') {
+        out += '_';
+      }
+    }
+    while (!out.empty() && out.back() == '_') out.pop_back();
+    if (!out.empty() && out[0] >= '0' && out[0] <= '9') out = "t_" + out;
+    return out;
+  }
+
+ private:
+  std::size_t max_length_;
+  std::unordered_set<std::string> used_;
+};
+
+/// True when `s` is an identifier `identifier_table` could return: ASCII
+/// letters, digits and `_`, not starting with a digit or `_`, not reserved.
+inline bool is_safe_identifier(std::string_view s) {
+  if (s.empty() || (s[0] >= '0' && s[0] <= '9') || s[0] == '_') return false;
+  for (unsigned char c : s)
+    if (!detail::is_ascii_alnum(c) && c != '_') return false;
+  return !detail::reserved_identifiers().count(std::string(s));
+}
+
+}  // namespace dfgpar::pytorch

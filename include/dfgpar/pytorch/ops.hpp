@@ -1,0 +1,796 @@
+#pragma once
+/// \file ops.hpp
+/// ONNX operator -> PyTorch translation: a registry with one function per
+/// (default-domain) op type. A translation gets an `op_context` — the Python
+/// expressions of the node's inputs, the variable names of its outputs, its
+/// attributes, the opset, the known shapes/types and the values of constant
+/// inputs — and appends lines of Python that are valid TorchScript.
+///
+/// Safety rule: a translation either produces code that computes exactly the
+/// ONNX semantics or throws `unsupported_op` naming the op and the attribute
+/// or input that it cannot handle. Every attribute a node carries must be
+/// read (or explicitly ignored) by its translation; the emitter refuses the
+/// node otherwise, so a new attribute never silently changes the meaning.
+/// \code
+///   auto& reg = dfgpar::pytorch::op_registry::standard();
+///   if (!reg.supports("Conv")) ...
+///   reg.translate(ctx);   // appends ctx.lines or throws unsupported_op
+/// \endcode
+
+#include <dfgpar/error.hpp>
+#include <dfgpar/onnx/graph.hpp>
+#include <dfgpar/onnx/tensor.hpp>
+#include <dfgpar/pytorch/names.hpp>
+
+#include <onnx/onnx_pb.h>
+
+#include <algorithm>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <set>
+#include <string>
+#include <vector>
+
+namespace dfgpar::pytorch {
+
+/// An operator, or an attribute/input combination of one, that the PyTorch
+/// back end cannot translate faithfully.
+struct unsupported_op : graph_error {
+  using graph_error::graph_error;
+};
+
+/// Everything a translation needs to know about one node.
+struct op_context {
+  const ::onnx::NodeProto* node = nullptr;
+  std::int64_t opset = 0;
+  std::vector<std::string> inputs;                              ///< Python expressions ("" = missing optional input)
+  std::vector<const onnx::tensor_info*> input_info;             ///< per input, may be null
+  std::vector<std::shared_ptr<const onnx::tensor>> constants;   ///< per input: value if constant, else null
+  std::vector<std::string> outputs;                             ///< variable names ("" = output not produced)
+  std::vector<const onnx::tensor_info*> output_info;            ///< per output, may be null
+  std::vector<std::string> lines;                               ///< the translation's result
+  std::vector<char> input_used;                                 ///< which inputs the code reads as tensors
+  std::set<std::string> attributes_read;
+
+  const std::string& op() const { return node->op_type(); }
+
+  /// A one-line description for error messages.
+  std::string where() const {
+    std::string s = "operator " + python_string(node->op_type());
+    if (!node->name().empty()) s += " (node " + python_string(node->name()) + ")";
+    return s;
+  }
+  [[noreturn]] void unsupported(const std::string& why) const {
+    throw unsupported_op("dfgpar: pytorch: " + where() + ": " + why);
+  }
+
+  std::size_t num_inputs() const { return inputs.size(); }
+  bool has_input(std::size_t i) const { return i < inputs.size() && !inputs[i].empty(); }
+  bool has_output(std::size_t i) const { return i < outputs.size() && !outputs[i].empty(); }
+
+  /// Input i as a tensor expression (marks it read).
+  const std::string& in(std::size_t i) {
+    if (!has_input(i)) unsupported("input " + std::to_string(i) + " is missing");
+    if (input_used.size() < inputs.size()) input_used.resize(inputs.size(), 0);
+    input_used[i] = 1;
+    return inputs[i];
+  }
+  /// Output i's variable name.
+  const std::string& out(std::size_t i = 0) const {
+    if (!has_output(i)) unsupported("output " + std::to_string(i) + " is not produced");
+    return outputs[i];
+  }
+  /// The value of input i when it is a compile-time constant, else null.
+  const onnx::tensor* constant(std::size_t i) const {
+    return i < constants.size() && constants[i] ? constants[i].get() : nullptr;
+  }
+  /// Input i as int64 values; it must be constant.
+  std::vector<std::int64_t> constant_ints(std::size_t i, const char* what) const {
+    const auto* t = constant(i);
+    if (!t) unsupported(std::string(what) + " (input " + std::to_string(i) + ") must be a constant");
+    return t->to_int64();
+  }
+  /// Rank of input i when known, else -1.
+  int rank(std::size_t i) const {
+    const auto* info = i < input_info.size() ? input_info[i] : nullptr;
+    if (info && info->shape_known) return static_cast<int>(info->shape.size());
+    if (const auto* c = constant(i)) return static_cast<int>(c->dims.size());
+    return -1;
+  }
+  int need_rank(std::size_t i) const {
+    const int r = rank(i);
+    if (r < 0) unsupported("the rank of input " + std::to_string(i) + " is not known");
+    return r;
+  }
+  /// Shape of input i when every dimension is known.
+  std::optional<std::vector<std::int64_t>> shape(std::size_t i) const {
+    const auto* info = i < input_info.size() ? input_info[i] : nullptr;
+    if (info && info->shape_known) return info->shape;
+    if (const auto* c = constant(i)) return c->dims;
+    return std::nullopt;
+  }
+  /// Element type of input i (0 when unknown).
+  std::int32_t elem_type(std::size_t i) const {
+    const auto* info = i < input_info.size() ? input_info[i] : nullptr;
+    if (info && info->elem_type) return info->elem_type;
+    if (const auto* c = constant(i)) return c->elem_type;
+    return 0;
+  }
+  std::int32_t out_elem_type(std::size_t i = 0) const {
+    const auto* info = i < output_info.size() ? output_info[i] : nullptr;
+    return info ? info->elem_type : 0;
+  }
+
+  const ::onnx::AttributeProto* attr(const std::string& name) {
+    for (const auto& a : node->attribute())
+      if (a.name() == name) {
+        attributes_read.insert(name);
+        return &a;
+      }
+    return nullptr;
+  }
+  std::int64_t attr_int(const std::string& name, std::int64_t def) {
+    const auto* a = attr(name);
+    return a ? a->i() : def;
+  }
+  double attr_float(const std::string& name, double def) {
+    const auto* a = attr(name);
+    return a ? static_cast<double>(a->f()) : def;
+  }
+  std::string attr_string(const std::string& name, const std::string& def) {
+    const auto* a = attr(name);
+    return a ? a->s() : def;
+  }
+  std::vector<std::int64_t> attr_ints(const std::string& name, std::vector<std::int64_t> def = {}) {
+    const auto* a = attr(name);
+    return a ? std::vector<std::int64_t>(a->ints().begin(), a->ints().end()) : def;
+  }
+  bool has_attr(const std::string& name) const {
+    for (const auto& a : node->attribute())
+      if (a.name() == name) return true;
+    return false;
+  }
+  /// Marks attributes whose value does not change the result (e.g. a seed).
+  void ignore(const std::string& name) { attributes_read.insert(name); }
+
+  void emit(std::string line) { lines.push_back(std::move(line)); }
+  /// `out = expr`.
+  void assign(const std::string& expr, std::size_t output = 0) { emit(out(output) + " = " + expr); }
+};
+
+/// Signature of one translation.
+using op_translation = std::function<void(op_context&)>;
+
+namespace detail {
+
+inline std::string torch_dtype(std::int32_t t) {
+  using tp = ::onnx::TensorProto;
+  switch (t) {
+    case tp::FLOAT: return "torch.float32";
+    case tp::DOUBLE: return "torch.float64";
+    case tp::FLOAT16: return "torch.float16";
+    case tp::BFLOAT16: return "torch.bfloat16";
+    case tp::INT8: return "torch.int8";
+    case tp::UINT8: return "torch.uint8";
+    case tp::INT16: return "torch.int16";
+    case tp::INT32: return "torch.int32";
+    case tp::INT64: return "torch.int64";
+    case tp::BOOL: return "torch.bool";
+    default: return "";
+  }
+}
+
+inline bool is_float_type(std::int32_t t) {
+  using tp = ::onnx::TensorProto;
+  return t == tp::FLOAT || t == tp::DOUBLE || t == tp::FLOAT16 || t == tp::BFLOAT16;
+}
+
+inline std::string join(const std::vector<std::string>& v, const std::string& sep = ", ") {
+  std::string s;
+  for (std::size_t i = 0; i < v.size(); ++i) s += (i ? sep : "") + v[i];
+  return s;
+}
+
+inline std::int64_t normalize_axis(op_context& c, std::int64_t axis, int rank, const char* what = "axis") {
+  if (axis < -rank || axis >= std::max(rank, 1)) c.unsupported(std::string(what) + " " + std::to_string(axis) + " out of range");
+  return axis < 0 ? axis + rank : axis;
+}
+
+/// Types PyTorch can hold: refuses unsigned 16/32/64-bit and the rest.
+inline void check_types(op_context& c) {
+  for (std::size_t i = 0; i < c.inputs.size(); ++i)
+    if (c.has_input(i) && c.elem_type(i) != 0 && torch_dtype(c.elem_type(i)).empty())
+      c.unsupported("input " + std::to_string(i) + " has element type " + onnx::elem_type_name(c.elem_type(i)) +
+                    ", which PyTorch does not have");
+  for (std::size_t i = 0; i < c.outputs.size(); ++i)
+    if (c.has_output(i) && c.out_elem_type(i) != 0 && torch_dtype(c.out_elem_type(i)).empty())
+      c.unsupported("output " + std::to_string(i) + " has element type " + onnx::elem_type_name(c.out_elem_type(i)) +
+                    ", which PyTorch does not have");
+}
+
+// ------------------------------------------------------------ element-wise
+
+inline op_translation unary(std::string fn) {
+  return [fn](op_context& c) {
+    check_types(c);
+    c.assign(fn + "(" + c.in(0) + ")");
+  };
+}
+
+/// Element-wise binary op with numpy broadcasting (opset >= 7; older opsets
+/// only when no `broadcast` attribute asks for the legacy rule).
+inline op_translation binary(std::string fn) {
+  return [fn](op_context& c) {
+    check_types(c);
+    if (c.opset < 7 && c.attr_int("broadcast", 0) != 0) c.unsupported("legacy broadcast=1 (opset < 7)");
+    c.attr("axis");
+    if (c.opset < 7 && c.has_attr("axis")) c.unsupported("legacy axis attribute (opset < 7)");
+    c.assign(fn + "(" + c.in(0) + ", " + c.in(1) + ")");
+  };
+}
+
+inline void div(op_context& c) {
+  check_types(c);
+  if (c.opset < 7 && c.attr_int("broadcast", 0) != 0) c.unsupported("legacy broadcast=1 (opset < 7)");
+  const auto t = c.elem_type(0);
+  if (t == 0) c.unsupported("the element type of input 0 is not known");
+  if (is_float_type(t)) c.assign("torch.div(" + c.in(0) + ", " + c.in(1) + ")");
+  else c.assign("torch.div(" + c.in(0) + ", " + c.in(1) + ", rounding_mode='trunc')");
+}
+
+/// Sum/Max/Min/Mean over any number of inputs.
+inline op_translation variadic(std::string fn, bool mean = false) {
+  return [fn, mean](op_context& c) {
+    check_types(c);
+    std::string e = c.in(0);
+    for (std::size_t i = 1; i < c.num_inputs(); ++i) e = fn + "(" + e + ", " + c.in(i) + ")";
+    if (mean) {
+      if (!is_float_type(c.elem_type(0))) c.unsupported("Mean of a non-float tensor");
+      e = "torch.div(" + e + ", " + std::to_string(c.num_inputs()) + ")";
+    }
+    c.assign(e);
+  };
+}
+
+inline void relu(op_context& c) { unary("torch.relu")(c); }
+
+inline void leaky_relu(op_context& c) {
+  check_types(c);
+  c.assign("F.leaky_relu(" + c.in(0) + ", " + python_float(c.attr_float("alpha", 0.01)) + ")");
+}
+
+inline void elu(op_context& c) {
+  check_types(c);
+  c.assign("F.elu(" + c.in(0) + ", " + python_float(c.attr_float("alpha", 1.0)) + ")");
+}
+
+inline void selu(op_context& c) {
+  check_types(c);
+  const double alpha = c.attr_float("alpha", 1.67326319217681884765625);
+  const double gamma = c.attr_float("gamma", 1.05070102214813232421875);
+  c.assign(python_float(gamma) + " * torch.where(" + c.in(0) + " > 0, " + c.in(0) + ", " + python_float(alpha) +
+           " * torch.expm1(" + c.in(0) + "))");
+}
+
+inline void hard_sigmoid(op_context& c) {
+  check_types(c);
+  c.assign("torch.clamp(" + python_float(c.attr_float("alpha", 0.2)) + " * " + c.in(0) + " + " +
+           python_float(c.attr_float("beta", 0.5)) + ", 0.0, 1.0)");
+}
+
+inline void clip(op_context& c) {
+  check_types(c);
+  std::string lo = "None", hi = "None";
+  if (c.opset < 11) {
+    if (const auto* a = c.attr("min")) lo = python_float(a->f());
+    if (const auto* a = c.attr("max")) hi = python_float(a->f());
+  } else {
+    auto bound = [&](std::size_t i, std::string& s) {
+      if (!c.has_input(i)) return;
+      if (const auto* t = c.constant(i)) {
+        if (t->size() != 1) c.unsupported("min/max must be scalars");
+        s = is_float_type(t->elem_type) ? python_float(t->as_double(0))
+                                        : std::to_string(static_cast<long long>(t->as_double(0)));
+      } else {
+        s = c.in(i);
+      }
+    };
+    bound(1, lo);
+    bound(2, hi);
+  }
+  if (lo == "None" && hi == "None") c.assign(c.in(0));
+  else c.assign("torch.clamp(" + c.in(0) + ", " + lo + ", " + hi + ")");
+}
+
+inline void softmax_like(op_context& c, const std::string& fn) {
+  check_types(c);
+  const int r = c.need_rank(0);
+  const std::int64_t axis = normalize_axis(c, c.attr_int("axis", c.opset < 13 ? 1 : -1), r);
+  if (c.opset >= 13 || axis == r - 1) {
+    c.assign(fn + "(" + c.in(0) + ", " + std::to_string(axis) + ")");
+  } else {
+    // opset < 13: the input is coerced to 2-D at `axis`
+    c.assign(fn + "(torch.flatten(" + c.in(0) + ", " + std::to_string(axis) + "), -1).reshape(" + c.in(0) +
+             ".shape)");
+  }
+}
+
+inline void cast(op_context& c) {
+  check_types(c);
+  const auto to = static_cast<std::int32_t>(c.attr_int("to", 0));
+  c.ignore("saturate");
+  const std::string d = torch_dtype(to);
+  if (d.empty()) c.unsupported("cast to " + onnx::elem_type_name(to));
+  c.assign(c.in(0) + ".to(" + d + ")");  // float -> int truncates toward zero, as in ONNX
+}
+
+// ------------------------------------------------------------ convolution and pooling
+
+struct window {
+  std::vector<std::int64_t> kernel, strides, dilations, pads;  // pads: begin..., end...
+};
+
+/// kernel_shape / strides / dilations / pads / auto_pad of Conv and pools.
+inline window read_window(op_context& c, int spatial, std::vector<std::int64_t> kernel_from_weight = {}) {
+  window w;
+  w.kernel = c.attr_ints("kernel_shape", kernel_from_weight);
+  if (static_cast<int>(w.kernel.size()) != spatial) c.unsupported("kernel_shape is missing or has the wrong length");
+  w.strides = c.attr_ints("strides", std::vector<std::int64_t>(static_cast<std::size_t>(spatial), 1));
+  w.dilations = c.attr_ints("dilations", std::vector<std::int64_t>(static_cast<std::size_t>(spatial), 1));
+  w.pads = c.attr_ints("pads", std::vector<std::int64_t>(2 * static_cast<std::size_t>(spatial), 0));
+  if (static_cast<int>(w.strides.size()) != spatial || static_cast<int>(w.dilations.size()) != spatial ||
+      static_cast<int>(w.pads.size()) != 2 * spatial)
+    c.unsupported("strides/dilations/pads have the wrong length");
+  const std::string ap = c.attr_string("auto_pad", "NOTSET");
+  if (ap == "VALID") {
+    std::fill(w.pads.begin(), w.pads.end(), 0);
+  } else if (ap == "SAME_UPPER" || ap == "SAME_LOWER") {
+    const auto s = c.shape(0);
+    if (!s) c.unsupported("auto_pad " + ap + " needs the input shape, which is not known");
+    for (int d = 0; d < spatial; ++d) {
+      const std::int64_t in = (*s)[static_cast<std::size_t>(d + 2)], st = w.strides[static_cast<std::size_t>(d)];
+      const std::int64_t outd = (in + st - 1) / st;
+      const std::int64_t eff = (w.kernel[static_cast<std::size_t>(d)] - 1) * w.dilations[static_cast<std::size_t>(d)] + 1;
+      const std::int64_t total = std::max<std::int64_t>(0, (outd - 1) * st + eff - in);
+      const std::int64_t small = total / 2, big = total - small;
+      w.pads[static_cast<std::size_t>(d)] = ap == "SAME_UPPER" ? small : big;
+      w.pads[static_cast<std::size_t>(d + spatial)] = ap == "SAME_UPPER" ? big : small;
+    }
+  } else if (ap != "NOTSET") {
+    c.unsupported("auto_pad " + python_string(ap));
+  }
+  for (auto p : w.pads)
+    if (p < 0) c.unsupported("negative pads");
+  return w;
+}
+
+/// (symmetric padding per dim, or nullopt) and the F.pad list for asymmetric.
+inline bool symmetric(const window& w) {
+  const std::size_t n = w.kernel.size();
+  for (std::size_t d = 0; d < n; ++d)
+    if (w.pads[d] != w.pads[d + n]) return false;
+  return true;
+}
+
+/// F.pad's list (last dimension first) for ONNX begin/end pads of the spatial dims.
+inline std::string torch_pad_list(const std::vector<std::int64_t>& pads, std::size_t spatial) {
+  std::vector<std::int64_t> p;
+  for (std::size_t d = spatial; d-- > 0;) {
+    p.push_back(pads[d]);
+    p.push_back(pads[d + spatial]);
+  }
+  return python_int_list(p);
+}
+
+inline std::string tuple(const std::vector<std::int64_t>& v) {
+  std::string s = "(";
+  for (std::size_t i = 0; i < v.size(); ++i) s += (i ? ", " : "") + std::to_string(v[i]);
+  return s + (v.size() == 1 ? ",)" : ")");
+}
+
+inline void conv(op_context& c) {
+  check_types(c);
+  const int r = c.need_rank(0);
+  const int spatial = r - 2;
+  if (spatial < 1 || spatial > 3) c.unsupported("Conv with " + std::to_string(spatial) + " spatial dimensions");
+  std::vector<std::int64_t> wk;
+  if (auto ws = c.shape(1)) wk.assign(ws->begin() + 2, ws->end());
+  window w = read_window(c, spatial, wk);
+  const std::int64_t group = c.attr_int("group", 1);
+  std::string x = c.in(0), pad = "0";
+  if (symmetric(w)) {
+    pad = tuple(std::vector<std::int64_t>(w.pads.begin(), w.pads.begin() + spatial));
+  } else {
+    x = "F.pad(" + x + ", " + torch_pad_list(w.pads, static_cast<std::size_t>(spatial)) + ")";
+  }
+  const std::string bias = c.has_input(2) ? c.in(2) : "None";
+  c.assign("F.conv" + std::to_string(spatial) + "d(" + x + ", " + c.in(1) + ", " + bias + ", " + tuple(w.strides) +
+           ", " + pad + ", " + tuple(w.dilations) + ", " + std::to_string(group) + ")");
+}
+
+inline void max_pool(op_context& c) {
+  check_types(c);
+  if (c.has_output(1)) c.unsupported("the Indices output");
+  if (c.attr_int("storage_order", 0) != 0) c.unsupported("storage_order=1");
+  const int spatial = c.need_rank(0) - 2;
+  if (spatial < 1 || spatial > 3) c.unsupported("MaxPool with " + std::to_string(spatial) + " spatial dimensions");
+  window w = read_window(c, spatial);
+  const bool ceil = c.attr_int("ceil_mode", 0) != 0;
+  std::string x = c.in(0), pad = "0";
+  bool fits = symmetric(w);
+  for (int d = 0; d < spatial && fits; ++d) fits = w.pads[static_cast<std::size_t>(d)] * 2 <= w.kernel[static_cast<std::size_t>(d)];
+  if (fits) {
+    pad = tuple(std::vector<std::int64_t>(w.pads.begin(), w.pads.begin() + spatial));
+  } else {
+    if (ceil) c.unsupported("ceil_mode with asymmetric or large pads");
+    x = "F.pad(" + x + ", " + torch_pad_list(w.pads, static_cast<std::size_t>(spatial)) + ", 'constant', -float('inf'))";
+  }
+  c.assign("F.max_pool" + std::to_string(spatial) + "d(" + x + ", " + tuple(w.kernel) + ", " + tuple(w.strides) +
+           ", " + pad + ", " + tuple(w.dilations) + ", " + (ceil ? "True" : "False") + ")");
+}
+
+inline void average_pool(op_context& c) {
+  check_types(c);
+  const int spatial = c.need_rank(0) - 2;
+  if (spatial < 1 || spatial > 3) c.unsupported("AveragePool with " + std::to_string(spatial) + " spatial dimensions");
+  window w = read_window(c, spatial);
+  for (auto d : w.dilations)
+    if (d != 1) c.unsupported("dilations other than 1");
+  const bool ceil = c.attr_int("ceil_mode", 0) != 0;
+  const bool include = c.attr_int("count_include_pad", 0) != 0;
+  bool fits = symmetric(w);
+  for (int d = 0; d < spatial && fits; ++d) fits = w.pads[static_cast<std::size_t>(d)] * 2 <= w.kernel[static_cast<std::size_t>(d)];
+  std::string x = c.in(0), pad = "0";
+  if (fits) {
+    pad = tuple(std::vector<std::int64_t>(w.pads.begin(), w.pads.begin() + spatial));
+  } else if (include && !ceil) {
+    x = "F.pad(" + x + ", " + torch_pad_list(w.pads, static_cast<std::size_t>(spatial)) + ")";
+  } else {
+    c.unsupported("asymmetric or large pads with count_include_pad=0 or ceil_mode");
+  }
+  if (ceil && fits) {
+    bool any = false;
+    for (auto p : w.pads) any = any || p != 0;
+    // PyTorch and ONNX count the last, partial window differently with ceil_mode
+    if (!any) c.unsupported("ceil_mode=1");
+  }
+  c.assign("F.avg_pool" + std::to_string(spatial) + "d(" + x + ", " + tuple(w.kernel) + ", " + tuple(w.strides) + ", " +
+           pad + ", " + (ceil ? "True" : "False") + ", " + (include ? "True" : "False") + ")");
+}
+
+inline void global_pool(op_context& c, const std::string& fn) {
+  check_types(c);
+  const int r = c.need_rank(0);
+  if (r < 3) c.unsupported("input of rank below 3");
+  std::vector<std::int64_t> dims;
+  for (int d = 2; d < r; ++d) dims.push_back(d);
+  if (fn == "amax") c.assign("torch.amax(" + c.in(0) + ", " + python_int_list(dims) + ", True)");
+  else c.assign("torch.mean(" + c.in(0) + ", " + python_int_list(dims) + ", True)");
+}
+
+inline void batch_norm(op_context& c) {
+  check_types(c);
+  if (c.attr_int("training_mode", 0) != 0) c.unsupported("training_mode=1");
+  if (c.opset < 7 && c.attr_int("is_test", 0) == 0) c.unsupported("is_test=0 (training)");
+  if (c.attr_int("spatial", 1) != 1) c.unsupported("spatial=0");
+  c.ignore("momentum");
+  c.ignore("consumed_inputs");
+  for (std::size_t i = 1; i < c.outputs.size(); ++i)
+    if (c.has_output(i)) c.unsupported("training outputs (running mean/var)");
+  if (c.need_rank(0) < 2) c.unsupported("input of rank below 2");
+  c.assign("F.batch_norm(" + c.in(0) + ", " + c.in(3) + ", " + c.in(4) + ", " + c.in(1) + ", " + c.in(2) +
+           ", False, 0.0, " + python_float(c.attr_float("epsilon", 1e-5)) + ")");
+}
+
+// ------------------------------------------------------------ linear algebra
+
+inline void gemm(op_context& c) {
+  check_types(c);
+  const double alpha = c.attr_float("alpha", 1.0), beta = c.attr_float("beta", 1.0);
+  const bool ta = c.attr_int("transA", 0) != 0, tb = c.attr_int("transB", 0) != 0;
+  c.ignore("broadcast");
+  if (c.rank(0) != 2 || c.rank(1) != 2) c.unsupported("A and B must be known to be 2-D");
+  const std::string a = ta ? c.in(0) + ".t()" : c.in(0);
+  const bool bias = c.has_input(2) && beta != 0;
+  if (!ta && tb && alpha == 1.0 && (beta == 1.0 || !bias)) {
+    c.assign("F.linear(" + a + ", " + c.in(1) + (bias ? ", " + c.in(2) : "") + ")");
+    return;
+  }
+  const std::string b = tb ? c.in(1) + ".t()" : c.in(1);
+  std::string e = "torch.matmul(" + a + ", " + b + ")";
+  if (alpha != 1.0) e = python_float(alpha) + " * " + e;
+  if (bias) e += " + " + (beta == 1.0 ? c.in(2) : python_float(beta) + " * " + c.in(2));
+  c.assign(e);
+}
+
+inline void matmul(op_context& c) {
+  check_types(c);
+  c.assign("torch.matmul(" + c.in(0) + ", " + c.in(1) + ")");
+}
+
+// ------------------------------------------------------------ shape ops
+
+inline void concat(op_context& c) {
+  check_types(c);
+  std::vector<std::string> xs;
+  for (std::size_t i = 0; i < c.num_inputs(); ++i)
+    if (c.has_input(i)) xs.push_back(c.in(i));
+  const int r = c.need_rank(0);
+  const std::int64_t axis = normalize_axis(c, c.attr_int("axis", c.opset < 4 ? 1 : 0), r);
+  c.assign("torch.cat([" + join(xs) + "], " + std::to_string(axis) + ")");
+}
+
+inline void flatten(op_context& c) {
+  check_types(c);
+  const int r = c.need_rank(0);
+  std::int64_t axis = c.attr_int("axis", 1);
+  if (axis < -r || axis > r) c.unsupported("axis out of range");
+  if (axis < 0) axis += r;
+  if (auto s = c.shape(0)) {
+    std::int64_t a = 1, b = 1;
+    for (int d = 0; d < r; ++d) (d < axis ? a : b) *= (*s)[static_cast<std::size_t>(d)];
+    c.assign("torch.reshape(" + c.in(0) + ", [" + std::to_string(a) + ", " + std::to_string(b) + "])");
+  } else if (axis == 1 && r >= 2) {
+    c.assign("torch.flatten(" + c.in(0) + ", 1)");
+  } else {
+    c.unsupported("Flatten of a tensor with unknown shape");
+  }
+}
+
+inline void reshape(op_context& c) {
+  check_types(c);
+  std::vector<std::int64_t> shape;
+  if (c.opset < 5) shape = c.attr_ints("shape");
+  else shape = c.constant_ints(1, "the shape");
+  const bool allowzero = c.attr_int("allowzero", 0) != 0;
+  for (std::size_t d = 0; d < shape.size(); ++d)
+    if (shape[d] == 0 && !allowzero) {
+      const auto s = c.shape(0);
+      if (!s || d >= s->size()) c.unsupported("a 0 in the shape needs the input's shape, which is not known");
+      shape[d] = (*s)[d];
+    }
+  c.assign("torch.reshape(" + c.in(0) + ", " + python_int_list(shape) + ")");
+}
+
+inline void transpose(op_context& c) {
+  check_types(c);
+  const int r = c.need_rank(0);
+  std::vector<std::int64_t> perm;
+  for (int d = r - 1; d >= 0; --d) perm.push_back(d);
+  perm = c.attr_ints("perm", perm);
+  if (static_cast<int>(perm.size()) != r) c.unsupported("perm has the wrong length");
+  c.assign(c.in(0) + ".permute(" + python_int_list(perm) + ")");
+}
+
+inline std::vector<std::int64_t> axes_of(op_context& c, std::size_t input, int version, bool required) {
+  if (c.opset < version) {
+    if (!c.has_attr("axes") && required) c.unsupported("axes missing");
+    return c.attr_ints("axes");
+  }
+  if (!c.has_input(input)) {
+    if (required) c.unsupported("axes missing");
+    return {};
+  }
+  return c.constant_ints(input, "axes");
+}
+
+inline void unsqueeze(op_context& c) {
+  check_types(c);
+  auto axes = axes_of(c, 1, 13, true);
+  const int r = c.need_rank(0) + static_cast<int>(axes.size());
+  for (auto& a : axes) a = normalize_axis(c, a, r);
+  std::sort(axes.begin(), axes.end());
+  std::string e = c.in(0);
+  for (auto a : axes) e = "torch.unsqueeze(" + e + ", " + std::to_string(a) + ")";
+  c.assign(e);
+}
+
+inline void squeeze(op_context& c) {
+  check_types(c);
+  auto axes = axes_of(c, 1, 13, false);
+  if (axes.empty()) {
+    c.assign("torch.squeeze(" + c.in(0) + ")");
+    return;
+  }
+  const int r = c.need_rank(0);
+  for (auto& a : axes) a = normalize_axis(c, a, r);
+  std::sort(axes.rbegin(), axes.rend());
+  std::string e = c.in(0);
+  for (auto a : axes) e = "torch.squeeze(" + e + ", " + std::to_string(a) + ")";
+  c.assign(e);
+}
+
+inline void pad(op_context& c) {
+  check_types(c);
+  const std::string mode = c.attr_string("mode", "constant");
+  const int r = c.need_rank(0);
+  std::vector<std::int64_t> pads;
+  double value = 0;
+  std::string value_expr;
+  if (c.opset < 11) {
+    pads = c.attr_ints("pads");
+    value = c.attr_float("value", 0.0);
+  } else {
+    pads = c.constant_ints(1, "pads");
+    if (c.has_input(2)) {
+      const auto* v = c.constant(2);
+      if (!v || v->size() != 1) c.unsupported("constant_value must be a constant scalar");
+      value = v->as_double(0);
+    }
+    if (c.has_input(3)) {
+      // axes (opset 18): pads then cover only those axes
+      auto axes = c.constant_ints(3, "axes");
+      std::vector<std::int64_t> full(2 * static_cast<std::size_t>(r), 0);
+      if (pads.size() != 2 * axes.size()) c.unsupported("pads and axes lengths disagree");
+      for (std::size_t k = 0; k < axes.size(); ++k) {
+        const auto a = static_cast<std::size_t>(normalize_axis(c, axes[k], r));
+        full[a] = pads[k];
+        full[a + static_cast<std::size_t>(r)] = pads[k + axes.size()];
+      }
+      pads = full;
+    }
+  }
+  if (static_cast<int>(pads.size()) != 2 * r) c.unsupported("pads has the wrong length");
+  // trailing dimensions that are not padded can be left out of F.pad's list
+  int last = 0;
+  for (int d = 0; d < r; ++d)
+    if (pads[static_cast<std::size_t>(d)] != 0 || pads[static_cast<std::size_t>(d + r)] != 0) last = std::max(last, r - d);
+  std::vector<std::int64_t> p;
+  for (int d = r - 1; d >= r - last; --d) {
+    p.push_back(pads[static_cast<std::size_t>(d)]);
+    p.push_back(pads[static_cast<std::size_t>(d + r)]);
+  }
+  if (p.empty()) {
+    c.assign(c.in(0));
+    return;
+  }
+  if (mode == "constant") {
+    const bool fl = is_float_type(c.elem_type(0));
+    c.assign("F.pad(" + c.in(0) + ", " + python_int_list(p) + ", 'constant', " +
+             (fl ? python_float(value) : std::to_string(static_cast<long long>(value))) + ")");
+    return;
+  }
+  if (mode != "reflect" && mode != "edge") c.unsupported("mode " + python_string(mode));
+  if (!is_float_type(c.elem_type(0))) c.unsupported("mode " + mode + " on a non-float tensor");
+  if (last > 3 || last > r - 1) c.unsupported("mode " + mode + " on more than the last 3 dimensions");
+  for (auto v : p)
+    if (v < 0) c.unsupported("negative pads with mode " + mode);
+  c.assign("F.pad(" + c.in(0) + ", " + python_int_list(p) + ", '" + (mode == "edge" ? "replicate" : "reflect") + "')");
+}
+
+}  // namespace detail
+
+/// The table of translations, keyed by (default-domain) op type.
+class op_registry {
+ public:
+  /// The built-in translations.
+  static const op_registry& standard() {
+    static const op_registry r = make_standard();
+    return r;
+  }
+
+  void add(const std::string& op_type, op_translation f) { table_[op_type] = std::move(f); }
+  bool supports(const std::string& op_type) const { return table_.count(op_type) > 0; }
+  std::vector<std::string> op_types() const {
+    std::vector<std::string> v;
+    for (const auto& [k, f] : table_) v.push_back(k);
+    return v;
+  }
+
+  /// Runs the translation of c's node; then checks that every attribute was
+  /// read. \throws unsupported_op naming the op (and attribute).
+  void translate(op_context& c) const {
+    const auto& n = *c.node;
+    if (!(n.domain().empty() || n.domain() == "ai.onnx"))
+      c.unsupported("domain " + python_string(n.domain()) + " is not supported");
+    auto it = table_.find(n.op_type());
+    if (it == table_.end()) c.unsupported("not supported by the PyTorch back end");
+    c.input_used.assign(c.inputs.size(), 0);
+    it->second(c);
+    for (const auto& a : n.attribute())
+      if (!c.attributes_read.count(a.name()))
+        c.unsupported("attribute " + python_string(a.name()) + " is not supported");
+  }
+
+ private:
+  static op_registry make_standard() {
+    using namespace detail;
+    op_registry r;
+    // element-wise
+    r.add("Relu", relu);
+    r.add("Sigmoid", unary("torch.sigmoid"));
+    r.add("Tanh", unary("torch.tanh"));
+    r.add("Exp", unary("torch.exp"));
+    r.add("Log", unary("torch.log"));
+    r.add("Sqrt", unary("torch.sqrt"));
+    r.add("Abs", unary("torch.abs"));
+    r.add("Neg", unary("torch.neg"));
+    r.add("Reciprocal", unary("torch.reciprocal"));
+    r.add("Floor", unary("torch.floor"));
+    r.add("Ceil", unary("torch.ceil"));
+    r.add("Erf", unary("torch.erf"));
+    r.add("Sin", unary("torch.sin"));
+    r.add("Cos", unary("torch.cos"));
+    r.add("Tan", unary("torch.tan"));
+    r.add("Asin", unary("torch.asin"));
+    r.add("Acos", unary("torch.acos"));
+    r.add("Atan", unary("torch.atan"));
+    r.add("Sinh", unary("torch.sinh"));
+    r.add("Cosh", unary("torch.cosh"));
+    r.add("Asinh", unary("torch.asinh"));
+    r.add("Acosh", unary("torch.acosh"));
+    r.add("Atanh", unary("torch.atanh"));
+    r.add("Sign", unary("torch.sign"));
+    r.add("Not", unary("torch.logical_not"));
+    r.add("Softplus", unary("F.softplus"));
+    r.add("Softsign", unary("F.softsign"));
+    r.add("IsNaN", unary("torch.isnan"));
+    r.add("LeakyRelu", leaky_relu);
+    r.add("Elu", elu);
+    r.add("Selu", selu);
+    r.add("HardSigmoid", hard_sigmoid);
+    r.add("Clip", clip);
+    r.add("Add", binary("torch.add"));
+    r.add("Sub", binary("torch.sub"));
+    r.add("Mul", binary("torch.mul"));
+    r.add("Div", div);
+    r.add("Pow", binary("torch.pow"));
+    r.add("Equal", binary("torch.eq"));
+    r.add("Less", binary("torch.lt"));
+    r.add("LessOrEqual", binary("torch.le"));
+    r.add("Greater", binary("torch.gt"));
+    r.add("GreaterOrEqual", binary("torch.ge"));
+    r.add("And", binary("torch.logical_and"));
+    r.add("Or", binary("torch.logical_or"));
+    r.add("Xor", binary("torch.logical_xor"));
+    r.add("Sum", variadic("torch.add"));
+    r.add("Max", variadic("torch.maximum"));
+    r.add("Min", variadic("torch.minimum"));
+    r.add("Mean", variadic("torch.add", true));
+    r.add("Softmax", [](op_context& c) { softmax_like(c, "torch.softmax"); });
+    r.add("LogSoftmax", [](op_context& c) { softmax_like(c, "torch.log_softmax"); });
+    r.add("Cast", cast);
+    r.add("Identity", [](op_context& c) {
+      check_types(c);
+      c.assign(c.in(0));
+    });
+    r.add("Dropout", [](op_context& c) {
+      c.ignore("seed");
+      if (c.has_output(1)) c.unsupported("the mask output");
+      if (c.opset < 7 && c.attr_int("is_test", 0) == 0) c.unsupported("is_test=0 (training)");
+      c.ignore("ratio");
+      if (c.has_input(2)) {
+        const auto* t = c.constant(2);
+        if (!t || t->size() != 1 || t->as_double(0) != 0) c.unsupported("training_mode that is not constant false");
+      }
+      check_types(c);
+      c.assign(c.in(0));
+    });
+    // convolution, pooling, normalisation
+    r.add("Conv", conv);
+    r.add("MaxPool", max_pool);
+    r.add("AveragePool", average_pool);
+    r.add("GlobalAveragePool", [](op_context& c) { global_pool(c, "mean"); });
+    r.add("GlobalMaxPool", [](op_context& c) { global_pool(c, "amax"); });
+    r.add("BatchNormalization", batch_norm);
+    // linear algebra
+    r.add("Gemm", gemm);
+    r.add("MatMul", matmul);
+    // shapes
+    r.add("Concat", concat);
+    r.add("Flatten", flatten);
+    r.add("Reshape", reshape);
+    r.add("Transpose", transpose);
+    r.add("Squeeze", squeeze);
+    r.add("Unsqueeze", unsqueeze);
+    r.add("Pad", pad);
+    return r;
+  }
+
+  std::map<std::string, op_translation> table_;
+};
+
+}  // namespace dfgpar::pytorch

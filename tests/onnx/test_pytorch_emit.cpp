@@ -1,0 +1,344 @@
+// The PyTorch back end (include/dfgpar/pytorch/): Python names and literals
+// from hostile text, the safetensors weights round trip, op translations that
+// refuse what they cannot do, and emitting a small hostile model serial and
+// parallel. When /usr/bin/python3 has torch, the emitted model.py is also
+// compiled and run (parallel against serial) and must not have touched the
+// file system.
+//
+// The real models are checked by tests/pytorch/check_models.sh.
+
+#include <dfgpar/cluster/parallelize.hpp>
+#include <dfgpar/onnx/model.hpp>
+#include <dfgpar/onnx/tensor.hpp>
+#include <dfgpar/pytorch/emitter.hpp>
+#include <dfgpar/pytorch/names.hpp>
+#include <dfgpar/pytorch/ops.hpp>
+#include <dfgpar/pytorch/weights.hpp>
+
+#include <doctest/doctest.h>
+
+#include <cstdint>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <set>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include <unistd.h>
+
+namespace {
+
+namespace fs = std::filesystem;
+namespace py = dfgpar::pytorch;
+using tp = ::onnx::TensorProto;
+
+bool is_ascii_printable_or_newline(const std::string& s) {
+  for (unsigned char c : s)
+    if (c != '\n' && (c < 0x20 || c >= 0x7f)) return false;
+  return true;
+}
+
+const std::string hostile_input = "x'); __import__('os').system('touch PWNED') #";
+const std::string hostile_output = "__import__('os').system('touch PWNED2')";
+
+void add_value_info(::onnx::ValueInfoProto* v, const std::string& name, std::vector<std::int64_t> dims) {
+  v->set_name(name);
+  auto* t = v->mutable_type()->mutable_tensor_type();
+  t->set_elem_type(tp::FLOAT);
+  for (auto d : dims) t->mutable_shape()->add_dim()->set_dim_value(d);
+}
+
+::onnx::TensorProto float_tensor(const std::string& name, std::vector<std::int64_t> dims, float start) {
+  ::onnx::TensorProto t;
+  t.set_name(name);
+  t.set_data_type(tp::FLOAT);
+  std::int64_t n = 1;
+  for (auto d : dims) t.add_dims(d), n *= d;
+  for (std::int64_t i = 0; i < n; ++i) t.add_float_data(start + 0.01f * static_cast<float>(i % 17));
+  return t;
+}
+
+::onnx::NodeProto* add_node(::onnx::GraphProto* g, const std::string& op, const std::string& name,
+                            std::vector<std::string> in, std::vector<std::string> out) {
+  auto* n = g->add_node();
+  n->set_op_type(op);
+  n->set_name(name);
+  for (auto& s : in) n->add_input(s);
+  for (auto& s : out) n->add_output(s);
+  return n;
+}
+
+/// Two branches from one input, with names built to break naive emitters:
+/// quotes, newlines, backslashes, keywords, non-ASCII, code, collisions.
+::onnx::ModelProto hostile_model() {
+  ::onnx::ModelProto m;
+  m.set_ir_version(8);
+  m.add_opset_import()->set_version(13);
+  auto* g = m.mutable_graph();
+  g->set_name("hostile\n\"\"\"graph");
+  add_value_info(g->add_input(), hostile_input, {1, 3, 8, 8});
+  *g->add_initializer() = float_tensor("conv.weight", {4, 3, 3, 3}, -0.1f);
+  *g->add_initializer() = float_tensor("conv\\bias\n'", {4}, 0.05f);
+  *g->add_initializer() = float_tensor("class", {1, 3, 1, 1}, 0.5f);
+  add_node(g, "Relu", "n\nA\"\"\"", {hostile_input}, {"def"});
+  auto* conv = add_node(g, "Conv", "conv'\\", {hostile_input, "conv.weight", "conv\\bias\n'"}, {"a.b"});
+  auto* pads = conv->add_attribute();
+  pads->set_name("pads");
+  pads->set_type(::onnx::AttributeProto::INTS);
+  for (int i = 0; i < 4; ++i) pads->add_ints(1);
+  add_node(g, "Sigmoid", "sig", {"def"}, {"a_b"});
+  add_node(g, "Mul", "mul", {"a_b", "class"}, {"\xc3\xa9\"\xc3\xbc\xf0\x9f\x98\x80"});
+  add_node(g, "Relu", "relu2", {"a.b"}, {"1st"});
+  add_node(g, "Concat", "cat", {"1st", "\xc3\xa9\"\xc3\xbc\xf0\x9f\x98\x80"}, {hostile_output})
+      ->add_attribute()
+      ->CopyFrom([] {
+        ::onnx::AttributeProto a;
+        a.set_name("axis");
+        a.set_type(::onnx::AttributeProto::INT);
+        a.set_i(1);
+        return a;
+      }());
+  add_value_info(g->add_output(), hostile_output, {1, 7, 8, 8});
+  return m;
+}
+
+dfgpar::schedule schedule_for(const dfgpar::onnx::model& m, std::size_t workers) {
+  return dfgpar::parallelize(m.g, get(&dfgpar::onnx::node_info::cost, m.g), get(&dfgpar::onnx::edge_info::comm, m.g),
+                             dfgpar::options{.workers = workers});
+}
+
+fs::path temp_dir(const std::string& tag) {
+  fs::path d = fs::temp_directory_path() / ("dfgpar_pytorch_" + tag + "_" + std::to_string(::getpid()));
+  fs::remove_all(d);
+  fs::create_directories(d);
+  return d;
+}
+
+void write_files(const fs::path& dir, const std::vector<py::emitted_file>& files) {
+  for (const auto& f : files) {
+    std::ofstream out(dir / f.name, std::ios::binary);
+    out.write(f.content.data(), static_cast<std::streamsize>(f.content.size()));
+  }
+}
+
+bool have_torch() {
+  static const bool yes =
+      fs::exists("/usr/bin/python3") && std::system("/usr/bin/python3 -c 'import torch' >/dev/null 2>&1") == 0;
+  return yes;
+}
+
+}  // namespace
+
+TEST_CASE("[dfgpar][pytorch] python_string escapes everything that could end the literal") {
+  CHECK(py::python_string("abc") == "'abc'");
+  CHECK(py::python_string("it's") == "'it\\'s'");
+  CHECK(py::python_string("a\\b") == "'a\\\\b'");
+  CHECK(py::python_string("a\nb\r\t") == "'a\\nb\\r\\t'");
+  CHECK(py::python_string(std::string("a\0b", 3)) == "'a\\x00b'");
+  CHECK(py::python_string("\"\"\"") == "'\"\"\"'");
+  CHECK(py::python_string("\xc3\xa9") == "'\\u00e9'");
+  CHECK(py::python_string("\xf0\x9f\x98\x80") == "'\\U0001f600'");
+  CHECK(py::python_string("\xff") == "'\\ufffd'");            // invalid UTF-8
+  CHECK(py::python_string("\xed\xa0\x80") == "'\\ufffd\\ufffd\\ufffd'");  // encoded surrogate
+  CHECK(py::python_string("\xc0\xaf") == "'\\ufffd\\ufffd'");  // overlong '/'
+  const std::string h = py::python_string(hostile_input);
+  CHECK(is_ascii_printable_or_newline(h));
+  CHECK(h.find('\n') == std::string::npos);
+  // the only unescaped quotes are the delimiters
+  for (std::size_t i = 1; i + 1 < h.size(); ++i)
+    if (h[i] == '\'') CHECK(h[i - 1] == '\\');
+}
+
+TEST_CASE("[dfgpar][pytorch] python_float round-trips and spells the specials") {
+  CHECK(py::python_float(1.0) == "1.0");
+  CHECK(py::python_float(-0.5) == "-0.5");
+  CHECK(py::python_float(1e-5) == "1e-05");
+  CHECK(py::python_float(1.0 / 0.0) == "float('inf')");
+  CHECK(py::python_float(-1.0 / 0.0) == "-float('inf')");
+  CHECK(py::python_float(0.0 / 0.0) == "float('nan')");
+  CHECK(std::stod(py::python_float(0.1)) == 0.1);
+}
+
+TEST_CASE("[dfgpar][pytorch] identifier_table makes safe, unique, deterministic names") {
+  py::identifier_table ids;
+  CHECK(ids.make("conv1.weight") == "conv1_weight");
+  CHECK(ids.make("conv1/weight") == "conv1_weight_2");
+  CHECK(ids.make("conv1::weight") == "conv1_weight_3");
+  CHECK(ids.make("class") == "class_");
+  CHECK(ids.make("class") == "class_2");  // the keyword fix and the collision suffix do not stack
+  CHECK(ids.make("self") == "self_");
+  CHECK(ids.make("forward") == "forward_");
+  CHECK(ids.make("torch") == "torch_");
+  CHECK(ids.make("123abc") == "t_123abc");
+  CHECK(ids.make("__init__") == "init");
+  CHECK(ids.make("") == "t");
+  CHECK(ids.make("\xc3\xa9\xc3\xa8") == "t_2");
+  CHECK(ids.make(hostile_input) == "x_import_os_system_touch_PWNED");
+  CHECK(ids.make("a\nb") == "a_b");
+  CHECK(ids.make(std::string(200, 'x')).size() <= 48);
+  // every result is a safe identifier
+  py::identifier_table more;
+  for (const std::string s : {"None", "True", "lambda", "0", "_", "__", "x y", "\"", "'\\''", "match", "print"}) {
+    const std::string id = more.make(s);
+    CHECK_MESSAGE(py::is_safe_identifier(id), id);
+  }
+  // deterministic
+  py::identifier_table a, b;
+  for (const std::string s : {"x", "x", "x.1", "x_1", "x-1"}) CHECK(a.make(s) == b.make(s));
+}
+
+TEST_CASE("[dfgpar][pytorch] weights round trip through the safetensors layout") {
+  namespace on = dfgpar::onnx;
+  const on::tensor f = on::make_tensor<float>(tp::FLOAT, {2, 3}, {1, -2, 3.5f, 0, 1e-30f, -7});
+  const on::tensor i8 = on::make_tensor<std::int8_t>(tp::INT8, {3}, {-128, 0, 127});
+  const on::tensor i64 = on::make_tensor<std::int64_t>(tp::INT64, {}, {-(std::int64_t{1} << 40)});
+  const on::tensor d = on::make_tensor<double>(tp::DOUBLE, {1}, {0.1});
+  const on::tensor b = on::make_tensor<std::uint8_t>(tp::BOOL, {2}, {1, 0});
+  const on::tensor empty = on::make_tensor(tp::FLOAT, {0, 4});
+  const on::tensor u16 = on::make_tensor<std::uint16_t>(tp::UINT16, {2}, {65535, 1});
+  std::vector<py::named_tensor> in = {{"f", &f},       {"i8", &i8},   {"scalar", &i64}, {"d", &d},
+                                      {"b", &b},       {"empty", &empty}, {"u16", &u16},
+                                      {"na\"me\\\n\xc3\xa9", &f}};
+  std::stringstream buf;
+  py::write_safetensors(buf, in);
+  const std::string bytes = buf.str();
+  // header length, header padded to 8, every tensor aligned to its element size
+  std::uint64_t n = 0;
+  for (int i = 7; i >= 0; --i) n = n << 8 | static_cast<unsigned char>(bytes[static_cast<std::size_t>(i)]);
+  CHECK(n % 8 == 0);
+  CHECK(bytes[8] == '{');
+  auto out = py::read_safetensors(buf);
+  REQUIRE(out.size() == in.size());
+  std::map<std::string, on::tensor> got(out.begin(), out.end());
+  CHECK(got.at("f") == f);
+  CHECK(got.at("i8") == i8);
+  CHECK(got.at("scalar") == i64);
+  CHECK(got.at("d") == d);
+  CHECK(got.at("b") == b);
+  CHECK(got.at("empty") == empty);
+  CHECK(got.at("na\"me\\\n\xc3\xa9") == f);
+  // UINT16 is widened to INT32 (PyTorch 1.13 has no uint16)
+  CHECK(got.at("u16").elem_type == tp::INT32);
+  CHECK(got.at("u16").values<std::int32_t>() == std::vector<std::int32_t>{65535, 1});
+
+  std::vector<py::named_tensor> dup = {{"x", &f}, {"x", &d}};
+  std::stringstream buf2;
+  CHECK_THROWS_AS(py::write_safetensors(buf2, dup), dfgpar::graph_error);
+  const on::tensor big = on::make_tensor<std::uint64_t>(tp::UINT64, {1}, {~std::uint64_t{0}});
+  std::vector<py::named_tensor> bad = {{"big", &big}};
+  CHECK_THROWS_AS(py::write_safetensors(buf2, bad), dfgpar::graph_error);
+}
+
+TEST_CASE("[dfgpar][pytorch] the op registry refuses what it cannot translate") {
+  const auto& reg = py::op_registry::standard();
+  CHECK(reg.supports("Conv"));
+  CHECK(reg.supports("Gemm"));
+  CHECK_FALSE(reg.supports("Loop"));
+  CHECK(reg.op_types().size() >= 60);
+
+  ::onnx::NodeProto n;
+  n.set_op_type("MaxPool");
+  n.set_name("pool");
+  auto* k = n.add_attribute();
+  k->set_name("kernel_shape");
+  k->set_type(::onnx::AttributeProto::INTS);
+  k->add_ints(2), k->add_ints(2);
+  dfgpar::onnx::tensor_info info;
+  info.elem_type = tp::FLOAT;
+  info.shape = {1, 3, 8, 8};
+  info.shape_known = true;
+  auto ctx = [&] {
+    py::op_context c;
+    c.node = &n;
+    c.opset = 13;
+    c.inputs = {"x"};
+    c.input_info = {&info};
+    c.constants = {nullptr};
+    c.outputs = {"y"};
+    c.output_info = {nullptr};
+    return c;
+  };
+  {
+    auto c = ctx();
+    reg.translate(c);
+    REQUIRE(c.lines.size() == 1);
+    CHECK(c.lines[0] == "y = F.max_pool2d(x, (2, 2), (1, 1), (0, 0), (1, 1), False)");
+  }
+  // an attribute the translation does not read is refused, by name
+  auto* extra = n.add_attribute();
+  extra->set_name("storage_order");
+  extra->set_type(::onnx::AttributeProto::INT);
+  extra->set_i(1);
+  {
+    auto c = ctx();
+    CHECK_THROWS_WITH_AS(reg.translate(c), doctest::Contains("storage_order"), py::unsupported_op);
+  }
+  extra->set_name("new_attribute_from_the_future");
+  {
+    auto c = ctx();
+    CHECK_THROWS_WITH_AS(reg.translate(c), doctest::Contains("new_attribute_from_the_future"), py::unsupported_op);
+  }
+  n.set_op_type("NoSuchOp");
+  {
+    auto c = ctx();
+    CHECK_THROWS_WITH_AS(reg.translate(c), doctest::Contains("NoSuchOp"), py::unsupported_op);
+  }
+}
+
+TEST_CASE("[dfgpar][pytorch] emitting a hostile model gives safe, runnable code, serial and parallel") {
+  const auto m = dfgpar::onnx::build_model(hostile_model(), fs::temp_directory_path());
+  for (std::size_t workers : {1, 2}) {
+    CAPTURE(workers);
+    const auto s = schedule_for(m, workers);
+    const auto files = py::emit_pytorch(m, s);
+    REQUIRE(files.size() == 2);
+    CHECK(files[0].name == "model.py");
+    CHECK(files[1].name == "weights.safetensors");
+    const std::string& code = files[0].content;
+    CHECK(is_ascii_printable_or_newline(code));
+    CHECK(code.find("__import__") == std::string::npos);
+    CHECK(code.find("PWNED") != std::string::npos);  // as part of an identifier only
+    CHECK(code.find("system(") == std::string::npos);
+    CHECK(code.find("def forward(self, x_import_os_system_touch_PWNED)") != std::string::npos);
+    CHECK(code.find("self.class_") != std::string::npos);
+    CHECK(code.find("a_b_2") != std::string::npos);  // "a.b" and "a_b" collide
+    if (workers == 2) {
+      CHECK(code.find("torch.jit.fork") != std::string::npos);
+      CHECK(code.find("torch.jit.wait") != std::string::npos);
+    } else {
+      CHECK(code.find("torch.jit.fork") == std::string::npos);
+    }
+    // the weights read back
+    std::stringstream w(files[1].content);
+    const auto weights = py::read_safetensors(w);
+    std::set<std::string> names;
+    for (const auto& [name, t] : weights) names.insert(name);
+    CHECK(names == std::set<std::string>{"class_", "conv_weight", "conv_bias"});
+
+    if (!have_torch()) {
+      MESSAGE("skipping the run of model.py: /usr/bin/python3 has no torch");
+      continue;
+    }
+    const fs::path dir = temp_dir("hostile" + std::to_string(workers));
+    write_files(dir, files);
+    const std::string cmd = "cd '" + dir.string() +
+                            "' && nice -n 19 /usr/bin/python3 model.py --threads 1 --runs 2 > run.log 2>&1";
+    const int rc = std::system(cmd.c_str());
+    std::ifstream log(dir / "run.log");
+    std::string text((std::istreambuf_iterator<char>(log)), std::istreambuf_iterator<char>());
+    CHECK_MESSAGE(rc == 0, text);
+    CHECK(text.find("max |parallel - serial| = 0") != std::string::npos);
+    CHECK_FALSE(fs::exists(dir / "PWNED"));
+    CHECK_FALSE(fs::exists(dir / "PWNED2"));
+    fs::remove_all(dir);
+  }
+}
+
+TEST_CASE("[dfgpar][pytorch] an unsupported operator is refused at emit time, naming it") {
+  auto p = hostile_model();
+  p.mutable_graph()->mutable_node(2)->set_op_type("Shrink");  // Sigmoid -> Shrink: valid ONNX, not translated
+  const auto m = dfgpar::onnx::build_model(p, fs::temp_directory_path());
+  CHECK_THROWS_WITH_AS(py::emit_pytorch(m, schedule_for(m, 2)), doctest::Contains("Shrink"), py::unsupported_op);
+}

@@ -1,0 +1,68 @@
+#!/usr/bin/python3
+"""Runs an emitted model.py on a reference input and compares both forwards
+(parallel and serial) with the reference output.
+
+    /usr/bin/python3 compare.py DIR INPUT.pb OUTPUT.pb [--atol A] [--rtol R]
+
+DIR holds model.py and its weights (dfgpar emit). INPUT.pb / OUTPUT.pb are
+ONNX TensorProto files (scripts/export_models.py writes them). Exit status 0
+when every element satisfies |got - want| <= atol + rtol * |want| for both
+forwards, 1 otherwise. Needs Debian's python3-torch and python3-onnx.
+"""
+
+import argparse
+import importlib.util
+import os
+import sys
+
+import numpy as np
+import onnx
+import onnx.numpy_helper
+import torch
+
+
+def load_tensor(path):
+    t = onnx.TensorProto()
+    with open(path, 'rb') as f:
+        t.ParseFromString(f.read())
+    return onnx.numpy_helper.to_array(t)
+
+
+def main():
+    p = argparse.ArgumentParser()
+    p.add_argument('dir')
+    p.add_argument('input')
+    p.add_argument('output')
+    p.add_argument('--atol', type=float, default=1e-4)
+    p.add_argument('--rtol', type=float, default=1e-3)
+    p.add_argument('--threads', type=int, default=1)
+    a = p.parse_args()
+    torch.set_num_threads(a.threads)
+    torch.set_num_interop_threads(2)
+    spec = importlib.util.spec_from_file_location(
+        'emitted_model', os.path.join(a.dir, 'model.py'))
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    model = torch.jit.script(mod.Model().eval())
+    x = torch.from_numpy(load_tensor(a.input).copy())
+    want = load_tensor(a.output)
+    ok = True
+    with torch.no_grad():
+        for name, fn in (('parallel', model.forward),
+                         ('serial', model.forward_serial)):
+            got = fn(x).numpy()
+            if got.shape != want.shape:
+                print('%s: shape %s, expected %s' % (name, got.shape,
+                                                     want.shape))
+                ok = False
+                continue
+            err = np.abs(got.astype(np.float64) - want)
+            bad = err > a.atol + a.rtol * np.abs(want)
+            print('%s: max abs err %.3g, %d of %d outside tolerance'
+                  % (name, err.max(), int(bad.sum()), bad.size))
+            ok = ok and not bad.any()
+    return 0 if ok else 1
+
+
+if __name__ == '__main__':
+    sys.exit(main())
