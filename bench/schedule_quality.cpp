@@ -15,7 +15,7 @@
 //   schedule_quality --stg FILE...      (evaluate the given STG files instead)
 // Defaults: 180 STG-like 50-task graphs (6 methods x 3 time distributions x
 // 10 densities, like the 180 graphs per size of the real set), the STG
-// samples in /work/shared/data/stg (if present), 60 STG-like 100-task graphs.
+// samples in tests/data/stg (if present), 60 STG-like 100-task graphs.
 // --independent: the exact solver starts from its own HLFET schedule instead of
 // the better of HLFET and dfgpar (a cross-check of solver and heuristics:
 // the solver must then find the same optima on its own).
@@ -126,7 +126,7 @@ struct row {
 struct config {
   std::size_t n50 = 180, n100 = 60;
   std::uint64_t seed = 1, nodes = 1'000'000;
-  std::string samples = "/work/shared/data/stg";
+  std::string samples = "tests/data/stg";
   std::vector<std::string> stg_files;
   bool verbose = false, independent = false;
 };

@@ -18,7 +18,7 @@ MESON_BUILD_DIR=${MESON_BUILD_DIR:-build-meson}
 JOBS=${JOBS:-2}
 BUILD_TYPE=${BUILD_TYPE:-Release}
 
-STEPS=(amalgamate cmake meson fuzz)
+STEPS=(amalgamate models cmake ort meson fuzz)
 
 T0=$SECONDS
 section() {
@@ -36,6 +36,35 @@ timed() {
 step_amalgamate() {
   section "single header up to date (tools/amalgamate.py --check)"
   python3 tools/amalgamate.py --check
+}
+
+# The six torchvision models (scripts/export_models.py: weights=None, fixed
+# seed, opset 13) with a reference input and torchvision's output, cached in
+# $BUILD_DIR/models; the ONNX and CLI tests in CTest read them from there.
+step_models() {
+  section "torchvision models ($BUILD_DIR/models)"
+  if ! /usr/bin/python3 -c 'import torch, torchvision, onnx' 2>/dev/null; then
+    echo "skipped: Debian's python3-torch/python3-torchvision/python3-onnx are not installed (scripts/setup.sh all)"
+    return 0
+  fi
+  timed "export" /usr/bin/python3 scripts/export_models.py "$BUILD_DIR/models"
+}
+
+# ONNX Runtime (npm onnxruntime-node) runs every optimised model against the
+# original and torchvision's reference output.
+step_ort() {
+  section "optimised models vs originals in ONNX Runtime (tests/onnx/compare_ort.sh)"
+  if [ ! -x "$BUILD_DIR/dfgpar_onnx_tests" ] || ! command -v npm >/dev/null; then
+    echo "skipped: needs the ONNX tests built and npm"
+    return 0
+  fi
+  # its install script downloads a binary and fails; the CPU binary ships in the package
+  [ -d node_modules/onnxruntime-node ] || timed "npm install" npm install --ignore-scripts --no-audit --no-fund
+  local rc=0
+  timed "compare" bash tests/onnx/compare_ort.sh "$BUILD_DIR/models" "$BUILD_DIR/models/optimized" \
+    --test-exe "$BUILD_DIR/dfgpar_onnx_tests" || rc=$?
+  if ((rc == 77)); then echo "skipped: no exported models to compare"; rc=0; fi
+  return "$rc"
 }
 
 # CMake + Ninja: dfgpar_tests, dfgpar_tests_single, consumer of the installed

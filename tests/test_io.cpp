@@ -20,7 +20,7 @@
 #include <vector>
 
 #ifndef DFGPAR_SHARED_DATA_DIR
-#define DFGPAR_SHARED_DATA_DIR "../shared/data"
+#define DFGPAR_SHARED_DATA_DIR "tests/data"  // the STG samples live in tests/data/stg
 #endif
 
 namespace {

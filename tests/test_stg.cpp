@@ -24,7 +24,7 @@
 #define DFGPAR_TEST_DATA_DIR "tests/data"
 #endif
 #ifndef DFGPAR_SHARED_DATA_DIR
-#define DFGPAR_SHARED_DATA_DIR "../shared/data"
+#define DFGPAR_SHARED_DATA_DIR "tests/data"  // the STG samples live in tests/data/stg
 #endif
 
 namespace {

@@ -19,6 +19,8 @@
 #include <dfgpar/onnx/tensor.hpp>
 #include <dfgpar/passes/constant_folding.hpp>
 
+#include <dfgpar/dfgpar.hpp>
+
 #include <doctest/doctest.h>
 
 #include <onnx/checker.h>
@@ -712,6 +714,17 @@ TEST_CASE("[dfgpar][onnx] optimize the exported torchvision models (DFGPAR_MODEL
     const auto back = ox::load_model(out);
     CHECK(back.proto.graph().node_size() == static_cast<int>(r.nodes_after));
     if (!save_env) fs::remove(out);
+    // the optimised graph clusters into valid schedules, never below the bound
+    const auto cost = get(&ox::node_info::cost, opt.g);
+    const auto comm = get(&ox::edge_info::comm, opt.g);
+    for (std::size_t P : {2, 4}) {
+      CAPTURE(P);
+      const auto s = dfgpar::parallelize(opt.g, cost, comm, dfgpar::options{.workers = P});
+      CHECK(dfgpar::validation_error(opt.g, s) == "");
+      const double mk = dfgpar::makespan(opt.g, s, cost, comm);
+      CHECK(mk >= dfgpar::compute_bounds(opt.g, cost, P).lower_bound * (1 - 1e-12));
+      CHECK(mk <= dfgpar::compute_bounds(opt.g, cost, 1).work * (1 + 1e-12));
+    }
     using ms = std::chrono::duration<double, std::milli>;
     MESSAGE(name << ": nodes " << r.nodes_before << " -> " << r.nodes_after << " (folded " << r.folded
                  << ", Identity/Dropout removed " << r.identities_removed << ", dead " << r.dead_removed
