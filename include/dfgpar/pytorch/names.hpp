@@ -20,6 +20,7 @@
 #include <string>
 #include <string_view>
 #include <unordered_set>
+#include <utility>
 #include <vector>
 
 namespace dfgpar::pytorch {
@@ -157,6 +158,150 @@ std::string python_int_list(const Ints& v) {
     s += std::to_string(static_cast<long long>(x));
   }
   return s + "]";
+}
+
+/// Wraps one line of generated Python to at most `width` columns (PEP 8),
+/// breaking after the commas of its brackets and aligning continuation lines
+/// with the opening bracket (visual indent). Lines without a bracket to
+/// break in are returned as they are. Expects the generator's own output:
+/// quotes hold no brackets or commas that matter, no comments after code.
+inline std::vector<std::string> wrap_python_line(const std::string& line, std::size_t width = 79);
+
+namespace detail {
+
+/// Splits `text` at top-level ", " (outside brackets and quotes).
+inline std::vector<std::string> split_args(std::string_view text) {
+  std::vector<std::string> out;
+  int depth = 0;
+  char quote = 0;
+  std::size_t start = 0;
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    const char c = text[i];
+    if (quote) {
+      if (c == '\\') ++i;
+      else if (c == quote) quote = 0;
+      continue;
+    }
+    if (c == '\'' || c == '"') quote = c;
+    else if (c == '(' || c == '[' || c == '{') ++depth;
+    else if (c == ')' || c == ']' || c == '}') --depth;
+    else if (c == ',' && depth == 0) {
+      out.emplace_back(text.substr(start, i - start));
+      start = i + 1;
+      while (start < text.size() && text[start] == ' ') ++start;
+      i = start - 1;
+    }
+  }
+  out.emplace_back(text.substr(start));
+  return out;
+}
+
+/// Position of the first top-level opening bracket and its match, or npos.
+inline std::pair<std::size_t, std::size_t> first_bracket(std::string_view text) {
+  char quote = 0;
+  int depth = 0;
+  std::size_t open = std::string::npos;
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    const char c = text[i];
+    if (quote) {
+      if (c == '\\') ++i;
+      else if (c == quote) quote = 0;
+      continue;
+    }
+    if (c == '\'' || c == '"') quote = c;
+    else if (c == '(' || c == '[' || c == '{') {
+      if (depth++ == 0 && open == std::string::npos) open = i;
+    } else if (c == ')' || c == ']' || c == '}') {
+      if (--depth == 0 && open != std::string::npos) return {open, i};
+    }
+  }
+  return {std::string::npos, std::string::npos};
+}
+
+/// Lays out `text` starting at column `col`; continuation lines are
+/// returned with their leading spaces.
+inline std::vector<std::string> wrap_at(const std::string& text, std::size_t col, std::size_t width) {
+  if (col + text.size() <= width) return {text};
+  auto [open, close] = first_bracket(text);
+  if (open == std::string::npos || close == open + 1) return {text};
+  const std::string head = text.substr(0, open + 1), tail = text.substr(close);
+  const std::size_t inner = col + open + 1;
+  if (inner + 12 > width) return {text};  // no room to align: leave it long rather than unreadable
+  const auto args = split_args(std::string_view(text).substr(open + 1, close - open - 1));
+  std::vector<std::string> lines{head};
+  const std::string pad(inner, ' ');
+  for (std::size_t k = 0; k < args.size(); ++k) {
+    const bool last = k + 1 == args.size();
+    const std::string piece = args[k] + (last ? tail : std::string(","));
+    std::string& cur = lines.back();
+    const std::size_t cur_col = lines.size() == 1 ? col + cur.size() : cur.size();
+    const bool at_start = lines.size() == 1 ? cur.size() == head.size() : cur.size() == pad.size();
+    const std::size_t need = (at_start ? 0 : 1) + piece.size();
+    if (cur_col + need <= width) {
+      cur += (at_start ? "" : " ") + piece;
+      continue;
+    }
+    if (!at_start) {
+      lines.push_back(pad);
+    }
+    // the piece alone does not fit: wrap it at this column
+    std::string& line = lines.back();
+    const std::size_t c0 = lines.size() == 1 ? col + line.size() : line.size();
+    auto sub = wrap_at(args[k], c0, width - (last ? tail.size() : 1));
+    line += sub[0];
+    for (std::size_t j = 1; j < sub.size(); ++j) lines.push_back(sub[j]);
+    lines.back() += last ? tail : std::string(",");
+  }
+  // tail that holds more than the closing bracket may itself be long: leave it
+  return lines;
+}
+
+/// The same with a hanging indent: the opening bracket ends the first line,
+/// the arguments follow at `cont` columns (and nest the same way).
+inline std::vector<std::string> hang_at(const std::string& text, std::size_t col, std::size_t cont, std::size_t width) {
+  if (col + text.size() <= width) return {text};
+  auto [open, close] = first_bracket(text);
+  if (open == std::string::npos || close == open + 1) return {text};
+  const std::string head = text.substr(0, open + 1), tail = text.substr(close);
+  const auto args = split_args(std::string_view(text).substr(open + 1, close - open - 1));
+  std::vector<std::string> lines{head, std::string(cont, ' ')};
+  for (std::size_t k = 0; k < args.size(); ++k) {
+    const bool last = k + 1 == args.size();
+    const std::string piece = args[k] + (last ? tail : std::string(","));
+    const bool at_start = lines.back().size() == cont;
+    if (lines.back().size() + (at_start ? 0 : 1) + piece.size() <= width) {
+      lines.back() += (at_start ? "" : " ") + piece;
+      continue;
+    }
+    if (!at_start) lines.push_back(std::string(cont, ' '));
+    auto sub = hang_at(args[k], cont, cont + 4, width - (last ? tail.size() : 1));
+    lines.back() += sub[0];
+    for (std::size_t j = 1; j < sub.size(); ++j) lines.push_back(sub[j]);
+    lines.back() += last ? tail : std::string(",");
+  }
+  return lines;
+}
+
+}  // namespace detail
+
+inline std::vector<std::string> wrap_python_line(const std::string& line, std::size_t width) {
+  std::size_t indent = 0;
+  while (indent < line.size() && line[indent] == ' ') ++indent;
+  if (line.size() <= width || line.compare(indent, 1, "#") == 0) return {line};
+  auto fits = [&](const std::vector<std::string>& ls) {
+    for (std::size_t k = 0; k < ls.size(); ++k)
+      if ((k == 0 ? indent : 0) + ls[k].size() > width) return false;
+    return true;
+  };
+  auto lines = detail::wrap_at(line.substr(indent), indent, width);
+  if (!fits(lines)) {
+    // a `def` line's arguments get 8 columns, not to look like the body
+    const std::size_t cont = indent + (line.compare(indent, 4, "def ") == 0 ? 8 : 4);
+    auto hung = detail::hang_at(line.substr(indent), indent, cont, width);
+    if (fits(hung) || hung.size() > 1) lines = std::move(hung);
+  }
+  lines[0] = std::string(indent, ' ') + lines[0];
+  return lines;
 }
 
 /// Python identifiers for names from a model: each call to `make` returns a
