@@ -338,7 +338,36 @@ TEST_CASE("[dfgpar][pytorch] emitting a hostile model gives safe, runnable code,
 
 TEST_CASE("[dfgpar][pytorch] an unsupported operator is refused at emit time, naming it") {
   auto p = hostile_model();
-  p.mutable_graph()->mutable_node(2)->set_op_type("Shrink");  // Sigmoid -> Shrink: valid ONNX, not translated
+  p.mutable_graph()->mutable_node(2)->set_op_type("Det");  // Sigmoid -> Det: valid ONNX, not translated
   const auto m = dfgpar::onnx::build_model(p, fs::temp_directory_path());
-  CHECK_THROWS_WITH_AS(py::emit_pytorch(m, schedule_for(m, 2)), doctest::Contains("Shrink"), py::unsupported_op);
+  CHECK_THROWS_WITH_AS(py::emit_pytorch(m, schedule_for(m, 2)), doctest::Contains("Det"), py::unsupported_op);
+}
+
+TEST_CASE("[dfgpar][pytorch] long lines are wrapped at their brackets, within 79 columns") {
+  const std::string line =
+      "        inception3a_branch3_branch3_0_conv_Conv = F.conv2d(maxpool2_MaxPool, "
+      "self.inception3a_branch3_branch3_0_conv_weight, self.inception3a_branch3_branch3_0_conv_bias, (1, 1), "
+      "(0, 0), (1, 1), 1)";
+  const auto lines = py::wrap_python_line(line);
+  CHECK(lines.size() > 1);
+  std::string joined;
+  for (const auto& l : lines) {
+    CHECK(l.size() <= 79);
+    joined += l;
+  }
+  // only whitespace changed
+  auto squeeze = [](std::string s) {
+    std::string o;
+    for (char c : s)
+      if (c != ' ') o += c;
+    return o;
+  };
+  CHECK(squeeze(joined) == squeeze(line));
+  CHECK(py::wrap_python_line("        x = torch.relu(y)") == std::vector<std::string>{"        x = torch.relu(y)"});
+  // commas inside quotes are not break points
+  const auto q = py::wrap_python_line("        x = torch.einsum('ij,jk->ik', [aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa, bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb])");
+  for (const auto& l : q) {
+    const bool split_quote = l.find("'ij,") != std::string::npos && l.find("jk->ik'") == std::string::npos;
+    CHECK_FALSE(split_quote);
+  }
 }

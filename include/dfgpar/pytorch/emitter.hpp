@@ -132,6 +132,13 @@ inline std::vector<emitted_file> emit_pytorch(const onnx::model& m, const schedu
     if (v >= s.home.size() || s.home[v] == schedule::npos)
       throw graph_error("dfgpar: pytorch: node " + std::to_string(v) + " is not scheduled");
 
+  auto tensor_typed = [](const ::onnx::ValueInfoProto& v, const char* what) {
+    if (v.has_type() && !v.type().has_tensor_type())
+      throw unsupported_op(std::string("dfgpar: pytorch: graph ") + what + " " + python_string(v.name()) +
+                           " is not a tensor (sequence, map and optional values are not supported)");
+  };
+  for (const auto& v : g.input()) tensor_typed(v, "input");
+  for (const auto& v : g.output()) tensor_typed(v, "output");
   std::unordered_set<std::string> graph_inputs;
   std::unordered_map<std::string, int> initializer;  // name -> index
   for (const auto& in : g.input()) graph_inputs.insert(in.name());

@@ -211,6 +211,12 @@ inline void check_types(op_context& c) {
                     ", which PyTorch does not have");
 }
 
+inline void require_float(op_context& c, std::size_t i = 0) {
+  const auto t = c.elem_type(i);
+  if (t == 0) c.unsupported("the element type of input " + std::to_string(i) + " is not known");
+  if (!is_float_type(t)) c.unsupported("input " + std::to_string(i) + " of type " + onnx::elem_type_name(t));
+}
+
 // ------------------------------------------------------------ element-wise
 
 inline op_translation unary(std::string fn) {
@@ -415,6 +421,7 @@ inline void max_pool(op_context& c) {
   check_types(c);
   if (c.has_output(1)) c.unsupported("the Indices output");
   if (c.attr_int("storage_order", 0) != 0) c.unsupported("storage_order=1");
+  require_float(c);
   const int spatial = c.need_rank(0) - 2;
   if (spatial < 1 || spatial > 3) c.unsupported("MaxPool with " + std::to_string(spatial) + " spatial dimensions");
   window w = read_window(c, spatial);
@@ -661,6 +668,350 @@ inline void pad(op_context& c) {
   c.assign("F.pad(" + c.in(0) + ", " + python_int_list(p) + ", '" + (mode == "edge" ? "replicate" : "reflect") + "')");
 }
 
+
+// ------------------------------------------------------------ reductions, indexing, more
+
+
+/// Reduce*: axes from the attribute (before `axes_input_opset`) or input 1.
+inline op_translation reduce(std::string kind, int axes_input_opset) {
+  return [kind, axes_input_opset](op_context& c) {
+    check_types(c);
+    const int r = c.need_rank(0);
+    const bool keep = c.attr_int("keepdims", 1) != 0;
+    const bool noop = c.attr_int("noop_with_empty_axes", 0) != 0;
+    std::vector<std::int64_t> axes;
+    if (c.opset < axes_input_opset) axes = c.attr_ints("axes");
+    else if (c.has_input(1)) axes = c.constant_ints(1, "axes");
+    if (axes.empty()) {
+      if (noop) {
+        c.assign(c.in(0));
+        return;
+      }
+      for (int d = 0; d < r; ++d) axes.push_back(d);
+    }
+    for (auto& a : axes) a = normalize_axis(c, a, r);
+    std::sort(axes.begin(), axes.end());
+    axes.erase(std::unique(axes.begin(), axes.end()), axes.end());
+    const std::string x = c.in(0), dims = python_int_list(axes), k = keep ? "True" : "False";
+    const bool fl = is_float_type(c.elem_type(0));
+    if (r == 0) {
+      // a scalar: every reduction over no dimensions is the value (or its square, abs, ...)
+      if (kind == "sum" || kind == "mean" || kind == "max" || kind == "min" || kind == "prod") c.assign(x);
+      else if (kind == "l1") c.assign("torch.abs(" + x + ")");
+      else if (kind == "l2") c.assign("torch.abs(" + x + ")");
+      else if (kind == "sumsquare") c.assign(x + " * " + x);
+      else if (kind == "logsum") c.assign("torch.log(" + x + ")");
+      else c.assign(x);
+      return;
+    }
+    if (kind == "sum") c.assign("torch.sum(" + x + ", " + dims + ", " + k + ")" + (fl ? "" : ".to(" + x + ".dtype)"));
+    else if (kind == "mean") {
+      require_float(c);
+      c.assign("torch.mean(" + x + ", " + dims + ", " + k + ")");
+    } else if (kind == "max") c.assign("torch.amax(" + x + ", " + dims + ", " + k + ")");
+    else if (kind == "min") c.assign("torch.amin(" + x + ", " + dims + ", " + k + ")");
+    else if (kind == "prod") {
+      std::string e = x;
+      for (auto it = axes.rbegin(); it != axes.rend(); ++it) e = "torch.prod(" + e + ", " + std::to_string(*it) + ", " + k + ")";
+      c.assign(fl ? e : e + ".to(" + x + ".dtype)");
+    } else if (kind == "l1") c.assign("torch.sum(torch.abs(" + x + "), " + dims + ", " + k + ")" + (fl ? "" : ".to(" + x + ".dtype)"));
+    else if (kind == "sumsquare") c.assign("torch.sum(" + x + " * " + x + ", " + dims + ", " + k + ")" + (fl ? "" : ".to(" + x + ".dtype)"));
+    else {
+      require_float(c);
+      if (kind == "l2") c.assign("torch.sqrt(torch.sum(" + x + " * " + x + ", " + dims + ", " + k + "))");
+      else if (kind == "logsum") c.assign("torch.log(torch.sum(" + x + ", " + dims + ", " + k + "))");
+      else if (kind == "logsumexp") c.assign("torch.logsumexp(" + x + ", " + dims + ", " + k + ")");
+      else c.unsupported("reduction " + kind);
+    }
+  };
+}
+
+inline op_translation arg_reduce(std::string fn) {
+  return [fn](op_context& c) {
+    check_types(c);
+    const int r = c.need_rank(0);
+    const std::int64_t axis = normalize_axis(c, c.attr_int("axis", 0), r);
+    const std::string k = c.attr_int("keepdims", 1) != 0 ? "True" : "False";
+    const std::string x = c.in(0), ax = std::to_string(axis);
+    if (c.attr_int("select_last_index", 0) != 0)
+      c.assign(x + ".shape[" + ax + "] - 1 - " + fn + "(torch.flip(" + x + ", [" + ax + "]), " + ax + ", " + k + ")");
+    else c.assign(fn + "(" + x + ", " + ax + ", " + k + ")");
+  };
+}
+
+/// Indices with negative entries counted from the end of `axis` of x, as int64.
+inline std::string fixed_indices(const std::string& x, const std::string& idx, std::int64_t axis) {
+  const std::string i64 = idx + ".to(torch.int64)";
+  return "torch.where(" + i64 + " < 0, " + i64 + " + " + x + ".shape[" + std::to_string(axis) + "], " + i64 + ")";
+}
+
+inline void gather(op_context& c) {
+  check_types(c);
+  const int r = c.need_rank(0);
+  const std::int64_t axis = normalize_axis(c, c.attr_int("axis", 0), r);
+  const std::string x = c.in(0), idx = c.in(1), a = std::to_string(axis);
+  c.assign("torch.index_select(" + x + ", " + a + ", " + fixed_indices(x, idx, axis) + ".reshape(-1)).reshape(" + x +
+           ".shape[:" + a + "] + " + idx + ".shape + " + x + ".shape[" + std::to_string(axis + 1) + ":])");
+}
+
+inline void gather_elements(op_context& c) {
+  check_types(c);
+  const int r = c.need_rank(0);
+  const std::int64_t axis = normalize_axis(c, c.attr_int("axis", 0), r);
+  c.assign("torch.gather(" + c.in(0) + ", " + std::to_string(axis) + ", " + fixed_indices(c.in(0), c.in(1), axis) + ")");
+}
+
+inline void slice(op_context& c) {
+  check_types(c);
+  const int r = c.need_rank(0);
+  std::vector<std::int64_t> starts, ends, axes, steps;
+  if (c.opset < 10) {
+    starts = c.attr_ints("starts");
+    ends = c.attr_ints("ends");
+    axes = c.attr_ints("axes");
+  } else {
+    starts = c.constant_ints(1, "starts");
+    ends = c.constant_ints(2, "ends");
+    if (c.has_input(3)) axes = c.constant_ints(3, "axes");
+    if (c.has_input(4)) steps = c.constant_ints(4, "steps");
+  }
+  if (axes.empty())
+    for (std::size_t k = 0; k < starts.size(); ++k) axes.push_back(static_cast<std::int64_t>(k));
+  if (steps.empty()) steps.assign(starts.size(), 1);
+  if (ends.size() != starts.size() || axes.size() != starts.size() || steps.size() != starts.size())
+    c.unsupported("starts/ends/axes/steps of different lengths");
+  std::vector<std::string> idx(static_cast<std::size_t>(r), ":");
+  for (std::size_t k = 0; k < starts.size(); ++k) {
+    const auto a = static_cast<std::size_t>(normalize_axis(c, axes[k], r));
+    if (steps[k] <= 0) c.unsupported("steps that are not positive");
+    idx[a] = std::to_string(starts[k]) + ":" + std::to_string(ends[k]) + (steps[k] != 1 ? ":" + std::to_string(steps[k]) : "");
+  }
+  while (!idx.empty() && idx.back() == ":") idx.pop_back();
+  if (idx.empty()) c.assign(c.in(0));
+  else c.assign(c.in(0) + "[" + join(idx) + "]");
+}
+
+inline void where(op_context& c) {
+  check_types(c);
+  c.assign("torch.where(" + c.in(0) + ", " + c.in(1) + ", " + c.in(2) + ")");
+}
+
+inline void mod(op_context& c) {
+  check_types(c);
+  const bool fmod = c.attr_int("fmod", 0) != 0;
+  if (!fmod && is_float_type(c.elem_type(0))) c.unsupported("fmod=0 on floating-point inputs");
+  c.assign(std::string(fmod ? "torch.fmod(" : "torch.remainder(") + c.in(0) + ", " + c.in(1) + ")");
+}
+
+inline void pow_op(op_context& c) {
+  check_types(c);
+  const auto t = c.elem_type(0);
+  if (t == 0) c.unsupported("the element type of input 0 is not known");
+  std::string e = "torch.pow(" + c.in(0) + ", " + c.in(1) + ")";
+  if (!is_float_type(t) || c.elem_type(1) != t) e += ".to(" + c.in(0) + ".dtype)";
+  c.assign(e);
+}
+
+inline void expand(op_context& c) {
+  check_types(c);
+  auto shape = c.constant_ints(1, "the shape");
+  auto in = c.shape(0);
+  if (!in) c.unsupported("the input shape is not known");
+  const std::size_t n = std::max(shape.size(), in->size());
+  std::vector<std::int64_t> out(n);
+  for (std::size_t k = 0; k < n; ++k) {
+    const std::int64_t a = k + in->size() >= n ? (*in)[k + in->size() - n] : 1;
+    const std::int64_t b = k + shape.size() >= n ? shape[k + shape.size() - n] : 1;
+    if (a != b && a != 1 && b != 1) c.unsupported("shapes that do not broadcast");
+    out[k] = a == 1 ? b : a;
+  }
+  c.assign("torch.broadcast_to(" + c.in(0) + ", " + python_int_list(out) + ")");
+}
+
+inline void tile(op_context& c) {
+  check_types(c);
+  c.assign(c.in(0) + ".repeat(" + python_int_list(c.constant_ints(1, "repeats")) + ")");
+}
+
+inline void split(op_context& c) {
+  check_types(c);
+  const int r = c.need_rank(0);
+  const std::int64_t axis = normalize_axis(c, c.attr_int("axis", 0), r);
+  std::vector<std::int64_t> sizes;
+  if (c.opset < 13) sizes = c.attr_ints("split");
+  else if (c.has_input(1)) sizes = c.constant_ints(1, "split");
+  c.attr("num_outputs");
+  if (sizes.empty()) {
+    for (std::size_t k = 0; k < c.outputs.size(); ++k) {
+      const auto* info = c.output_info[k];
+      if (!info || !info->shape_known) c.unsupported("output sizes are not known");
+      sizes.push_back(info->shape[static_cast<std::size_t>(axis)]);
+    }
+  }
+  if (sizes.size() != c.outputs.size()) c.unsupported("split sizes and outputs differ in number");
+  std::vector<std::string> outs;
+  for (std::size_t k = 0; k < c.outputs.size(); ++k) {
+    if (!c.has_output(k)) c.unsupported("an unnamed output");
+    outs.push_back(c.outputs[k]);
+  }
+  const std::string lhs = outs.size() == 1 ? outs[0] + "," : join(outs);
+  c.emit(lhs + " = torch.split(" + c.in(0) + ", " + python_int_list(sizes) + ", " + std::to_string(axis) + ")");
+}
+
+inline void cumsum(op_context& c) {
+  check_types(c);
+  const int r = c.need_rank(0);
+  const auto ax = c.constant_ints(1, "axis");
+  if (ax.size() != 1) c.unsupported("axis must be one value");
+  const std::string a = std::to_string(normalize_axis(c, ax[0], r));
+  const bool rev = c.attr_int("reverse", 0) != 0, excl = c.attr_int("exclusive", 0) != 0;
+  std::string x = c.in(0);
+  std::string e = rev ? "torch.flip(torch.cumsum(torch.flip(" + x + ", [" + a + "]), " + a + "), [" + a + "])"
+                      : "torch.cumsum(" + x + ", " + a + ")";
+  if (excl) e = "(" + e + " - " + x + ")";
+  c.assign(e + ".to(" + x + ".dtype)");
+}
+
+inline void layer_norm(op_context& c) {
+  check_types(c);
+  require_float(c);
+  for (std::size_t i = 1; i < c.outputs.size(); ++i)
+    if (c.has_output(i)) c.unsupported("the Mean/InvStdDev outputs");
+  c.ignore("stash_type");
+  const int r = c.need_rank(0);
+  const std::int64_t axis = normalize_axis(c, c.attr_int("axis", -1), r);
+  const auto ws = c.shape(1);
+  const auto xs = c.shape(0);
+  if (!ws || !xs || ws->size() != static_cast<std::size_t>(r - axis) ||
+      !std::equal(ws->begin(), ws->end(), xs->begin() + axis))
+    c.unsupported("a scale whose shape is not the normalised shape");
+  c.assign("F.layer_norm(" + c.in(0) + ", " + c.in(0) + ".shape[" + std::to_string(axis) + ":], " + c.in(1) + ", " +
+           (c.has_input(2) ? c.in(2) : std::string("None")) + ", " + python_float(c.attr_float("epsilon", 1e-5)) + ")");
+}
+
+inline void trilu(op_context& c) {
+  check_types(c);
+  std::int64_t k = 0;
+  if (c.has_input(1)) {
+    const auto v = c.constant_ints(1, "k");
+    if (v.size() != 1) c.unsupported("k must be a scalar");
+    k = v[0];
+  }
+  c.assign(std::string(c.attr_int("upper", 1) != 0 ? "torch.triu(" : "torch.tril(") + c.in(0) + ", " + std::to_string(k) + ")");
+}
+
+inline void is_inf(op_context& c) {
+  check_types(c);
+  const bool pos = c.attr_int("detect_positive", 1) != 0, neg = c.attr_int("detect_negative", 1) != 0;
+  if (pos && neg) c.assign("torch.isinf(" + c.in(0) + ")");
+  else if (pos) c.assign("torch.isposinf(" + c.in(0) + ")");
+  else if (neg) c.assign("torch.isneginf(" + c.in(0) + ")");
+  else c.assign("torch.zeros_like(" + c.in(0) + ", dtype=torch.bool)");
+}
+
+inline void shrink(op_context& c) {
+  check_types(c);
+  require_float(c);
+  const std::string l = python_float(c.attr_float("lambd", 0.5)), b = python_float(c.attr_float("bias", 0.0)), x = c.in(0);
+  c.assign("torch.where(" + x + " < -" + l + ", " + x + " + " + b + ", torch.where(" + x + " > " + l + ", " + x + " - " + b +
+           ", torch.zeros_like(" + x + ")))");
+}
+
+inline void hardmax(op_context& c) {
+  check_types(c);
+  const int r = c.need_rank(0);
+  const std::int64_t axis = normalize_axis(c, c.attr_int("axis", c.opset < 13 ? 1 : -1), r);
+  if (c.opset < 13 && axis != r - 1) c.unsupported("opset < 13 with an axis other than the last");
+  const std::string x = c.in(0), a = std::to_string(axis);
+  c.assign("F.one_hot(torch.argmax(" + x + ", " + a + "), " + x + ".shape[" + a + "]).movedim(-1, " + a + ").to(" + x +
+           ".dtype)");
+}
+
+inline void depth_to_space(op_context& c) {
+  check_types(c);
+  const auto s = c.shape(0);
+  if (!s || s->size() != 4) c.unsupported("needs a known 4-D input shape");
+  const std::int64_t bs = c.attr_int("blocksize", 0), b = (*s)[0], ch = (*s)[1], h = (*s)[2], w = (*s)[3];
+  if (bs <= 0 || ch % (bs * bs) != 0) c.unsupported("bad blocksize");
+  const std::string mode = c.attr_string("mode", "DCR");
+  const std::string cs = std::to_string(ch / (bs * bs)), B = std::to_string(b), BS = std::to_string(bs);
+  const std::string out = python_int_list(std::vector<std::int64_t>{b, ch / (bs * bs), h * bs, w * bs});
+  if (mode == "DCR")
+    c.assign("torch.reshape(torch.reshape(" + c.in(0) + ", [" + B + ", " + BS + ", " + BS + ", " + cs + ", " +
+             std::to_string(h) + ", " + std::to_string(w) + "]).permute([0, 3, 4, 1, 5, 2]), " + out + ")");
+  else if (mode == "CRD")
+    c.assign("F.pixel_shuffle(" + c.in(0) + ", " + BS + ")");
+  else c.unsupported("mode " + python_string(mode));
+}
+
+inline void space_to_depth(op_context& c) {
+  check_types(c);
+  const auto s = c.shape(0);
+  if (!s || s->size() != 4) c.unsupported("needs a known 4-D input shape");
+  const std::int64_t bs = c.attr_int("blocksize", 0), b = (*s)[0], ch = (*s)[1], h = (*s)[2], w = (*s)[3];
+  if (bs <= 0 || h % bs || w % bs) c.unsupported("bad blocksize");
+  c.assign("torch.reshape(torch.reshape(" + c.in(0) + ", " +
+           python_int_list(std::vector<std::int64_t>{b, ch, h / bs, bs, w / bs, bs}) + ").permute([0, 3, 5, 1, 2, 4]), " +
+           python_int_list(std::vector<std::int64_t>{b, ch * bs * bs, h / bs, w / bs}) + ")");
+}
+
+inline void prelu(op_context& c) {
+  check_types(c);
+  c.assign("torch.where(" + c.in(0) + " < 0, " + c.in(0) + " * " + c.in(1) + ", " + c.in(0) + ")");
+}
+
+inline void thresholded_relu(op_context& c) {
+  check_types(c);
+  require_float(c);
+  c.assign("F.threshold(" + c.in(0) + ", " + python_float(c.attr_float("alpha", 1.0)) + ", 0.0)");
+}
+
+inline void celu(op_context& c) {
+  check_types(c);
+  c.assign("F.celu(" + c.in(0) + ", " + python_float(c.attr_float("alpha", 1.0)) + ")");
+}
+
+inline void einsum(op_context& c) {
+  check_types(c);
+  std::vector<std::string> xs;
+  for (std::size_t i = 0; i < c.num_inputs(); ++i) xs.push_back(c.in(i));
+  c.assign("torch.einsum(" + python_string(c.attr_string("equation", "")) + ", [" + join(xs) + "])");
+}
+
+inline void conv_transpose(op_context& c) {
+  check_types(c);
+  const int r = c.need_rank(0);
+  const int spatial = r - 2;
+  if (spatial < 1 || spatial > 3) c.unsupported("ConvTranspose with " + std::to_string(spatial) + " spatial dimensions");
+  if (c.has_attr("output_shape")) c.unsupported("output_shape");
+  if (c.attr_string("auto_pad", "NOTSET") != "NOTSET") c.unsupported("auto_pad");
+  std::vector<std::int64_t> wk;
+  if (auto ws = c.shape(1)) wk.assign(ws->begin() + 2, ws->end());
+  const auto kernel = c.attr_ints("kernel_shape", wk);
+  if (static_cast<int>(kernel.size()) != spatial) c.unsupported("kernel_shape is not known");
+  const auto sp = static_cast<std::size_t>(spatial);
+  const auto strides = c.attr_ints("strides", std::vector<std::int64_t>(sp, 1));
+  const auto dil = c.attr_ints("dilations", std::vector<std::int64_t>(sp, 1));
+  const auto pads = c.attr_ints("pads", std::vector<std::int64_t>(2 * sp, 0));
+  const auto outpad = c.attr_ints("output_padding", std::vector<std::int64_t>(sp, 0));
+  for (std::size_t d = 0; d < sp; ++d)
+    if (pads[d] != pads[d + sp]) c.unsupported("asymmetric pads");
+  c.assign("F.conv_transpose" + std::to_string(spatial) + "d(" + c.in(0) + ", " + c.in(1) + ", " +
+           (c.has_input(2) ? c.in(2) : std::string("None")) + ", " + tuple(strides) + ", " +
+           tuple(std::vector<std::int64_t>(pads.begin(), pads.begin() + spatial)) + ", " + tuple(outpad) + ", " +
+           std::to_string(c.attr_int("group", 1)) + ", " + tuple(dil) + ")");
+}
+
+inline void shape_op(op_context& c) {
+  check_types(c);
+  const int r = c.need_rank(0);
+  std::int64_t start = c.attr_int("start", 0), end = c.attr_int("end", r);
+  start = std::clamp<std::int64_t>(start < 0 ? start + r : start, 0, r);
+  end = std::clamp<std::int64_t>(end < 0 ? end + r : end, 0, r);
+  c.assign("torch.tensor(" + c.in(0) + ".shape[" + std::to_string(start) + ":" + std::to_string(std::max(start, end)) +
+           "], dtype=torch.int64)");
+}
+
 }  // namespace detail
 
 /// The table of translations, keyed by (default-domain) op type.
@@ -737,7 +1088,7 @@ class op_registry {
     r.add("Sub", binary("torch.sub"));
     r.add("Mul", binary("torch.mul"));
     r.add("Div", div);
-    r.add("Pow", binary("torch.pow"));
+    r.add("Pow", pow_op);
     r.add("Equal", binary("torch.eq"));
     r.add("Less", binary("torch.lt"));
     r.add("LessOrEqual", binary("torch.le"));
@@ -787,6 +1138,50 @@ class op_registry {
     r.add("Squeeze", squeeze);
     r.add("Unsqueeze", unsqueeze);
     r.add("Pad", pad);
+    // reductions
+    r.add("ReduceSum", reduce("sum", 13));
+    r.add("ReduceMean", reduce("mean", 18));
+    r.add("ReduceMax", reduce("max", 18));
+    r.add("ReduceMin", reduce("min", 18));
+    r.add("ReduceProd", reduce("prod", 18));
+    r.add("ReduceL1", reduce("l1", 18));
+    r.add("ReduceL2", reduce("l2", 18));
+    r.add("ReduceSumSquare", reduce("sumsquare", 18));
+    r.add("ReduceLogSum", reduce("logsum", 18));
+    r.add("ReduceLogSumExp", reduce("logsumexp", 18));
+    r.add("ArgMax", arg_reduce("torch.argmax"));
+    r.add("ArgMin", arg_reduce("torch.argmin"));
+    // indexing and more
+    r.add("Gather", gather);
+    r.add("GatherElements", gather_elements);
+    r.add("Slice", slice);
+    r.add("Where", where);
+    r.add("Mod", mod);
+    r.add("Expand", expand);
+    r.add("Tile", tile);
+    r.add("Split", split);
+    r.add("CumSum", cumsum);
+    r.add("LayerNormalization", layer_norm);
+    r.add("Trilu", trilu);
+    r.add("IsInf", is_inf);
+    r.add("Shrink", shrink);
+    r.add("Hardmax", hardmax);
+    r.add("DepthToSpace", depth_to_space);
+    r.add("SpaceToDepth", space_to_depth);
+    r.add("PRelu", prelu);
+    r.add("ThresholdedRelu", thresholded_relu);
+    r.add("Celu", celu);
+    r.add("HardSwish", unary("F.hardswish"));
+    r.add("Mish", unary("F.mish"));
+    r.add("Einsum", einsum);
+    r.add("ConvTranspose", conv_transpose);
+    r.add("Shape", shape_op);
+    r.add("Size", [](op_context& c) { c.assign("torch.tensor(" + c.in(0) + ".numel(), dtype=torch.int64)"); });
+    r.add("CastLike", [](op_context& c) {
+      check_types(c);
+      c.ignore("saturate");
+      c.assign(c.in(0) + ".to(" + c.in(1) + ".dtype)");
+    });
     return r;
   }
 
