@@ -10,6 +10,11 @@ machine, '\n' line endings.
   python3 tools/amalgamate.py            # (re)write the single header
   python3 tools/amalgamate.py --check    # exit 1 if the committed file is stale
   python3 tools/amalgamate.py --stdout   # print it instead of writing it
+  python3 tools/amalgamate.py --output OUT --shims DIR
+      # write it to OUT, and in DIR one forwarding stub per inlined header
+      # (DIR/dfgpar/x.hpp: #include <dfgpar/dfgpar.hpp>); used by the
+      # single-header test build so that a test helper including one dfgpar
+      # header gets the single header instead of the original file
 
 Only the Python standard library is used.
 """
@@ -104,24 +109,43 @@ class Amalgamator:
             self.out.append(END_MARK.format(name))
 
 
-def generate(root: Path = ROOT) -> str:
+def amalgamate(root: Path = ROOT) -> tuple[str, list[str]]:
+    """The single header's text and the dfgpar headers inlined into it."""
     a = Amalgamator(root / "include")
     a.inline(ENTRY)
     body = "\n".join(a.out).strip("\n")
     # Collapse runs of blank lines left where includes were removed.
     body = re.sub(r"\n{3,}", "\n\n", body)
-    return f"{BANNER}\n#pragma once\n\n{body}\n"
+    return f"{BANNER}\n#pragma once\n\n{body}\n", a.order[1:]
 
 
-def inlined_headers(single_header: Path) -> list[str]:
-    """The dfgpar headers a generated single header contains (from its markers)."""
-    mark = re.compile(r"^// -+ begin <(dfgpar/[^>]+)> -+$")
-    names = []
-    for line in single_header.read_text(encoding="utf-8").split("\n"):
-        m = mark.match(line)
-        if m:
-            names.append(m.group(1))
-    return names
+def generate(root: Path = ROOT) -> str:
+    return amalgamate(root)[0]
+
+
+def write_if_changed(path: Path, text: str) -> bool:
+    if path.is_file() and path.read_text(encoding="utf-8") == text:
+        return False
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "w", encoding="utf-8", newline="\n") as f:
+        f.write(text)
+    return True
+
+
+SHIM = "#pragma once\n// Forwards to the single header (written by tools/amalgamate.py --shims).\n#include <dfgpar/dfgpar.hpp>\n"
+
+
+def write_shims(shim_dir: Path, headers: list[str]) -> None:
+    """One forwarding stub per inlined header; stale stubs are removed."""
+    wanted = {shim_dir / h for h in headers}
+    for path in wanted:
+        write_if_changed(path, SHIM)
+    if shim_dir.is_dir():
+        for path in sorted(shim_dir.rglob("*"), reverse=True):
+            if path.is_file() and path not in wanted:
+                path.unlink()
+            elif path.is_dir() and not any(path.iterdir()):
+                path.rmdir()
 
 
 def main(argv: list[str]) -> int:
@@ -132,21 +156,22 @@ def main(argv: list[str]) -> int:
     mode.add_argument("--check", action="store_true",
                       help="compare the generated header with the output file; exit 1 on any difference")
     mode.add_argument("--stdout", action="store_true", help="write the header to standard output")
-    mode.add_argument("--list", action="store_true",
-                      help="print the dfgpar headers that the output file contains, one a line")
+    mode.add_argument("--list", action="store_true", help="print the dfgpar headers it inlines, one a line")
+    p.add_argument("--shims", type=Path, metavar="DIR",
+                   help="also write a forwarding stub DIR/<header> for every inlined header")
     args = p.parse_args(argv)
     root = args.root.resolve()
     output = args.output or root / OUTPUT
 
-    if args.list:
-        print("\n".join(inlined_headers(output)))
-        return 0
     try:
-        text = generate(root)
+        text, headers = amalgamate(root)
     except AmalgamateError as e:
         print(f"amalgamate.py: error: {e}", file=sys.stderr)
         return 2
 
+    if args.list:
+        print("\n".join(headers))
+        return 0
     if args.stdout:
         sys.stdout.write(text)
         return 0
@@ -169,13 +194,9 @@ def main(argv: list[str]) -> int:
               f"{rel} together with the header change.", file=sys.stderr)
         return 1
 
-    output.parent.mkdir(parents=True, exist_ok=True)
-    if output.is_file() and output.read_text(encoding="utf-8") == text:
-        print(f"amalgamate.py: {rel} unchanged")
-        return 0
-    with open(output, "w", encoding="utf-8", newline="\n") as f:
-        f.write(text)
-    print(f"amalgamate.py: wrote {rel}")
+    if args.shims:
+        write_shims(args.shims.resolve(), headers)
+    print(f"amalgamate.py: {'wrote' if write_if_changed(output, text) else 'unchanged'} {rel}")
     return 0
 
 

@@ -1859,26 +1859,27 @@ inline std::pair<schedule, merge_report> merge(const flat_dag& d, const clusteri
   }
   // Constructive heuristics, in the order they tend to win. Huge graphs
   // (millions of vertices) run only the first ones: ~1e7 * effort
-  // vertex+edge visits, at least the clustered merge and one list schedule.
+  // vertex+edge visits, at least one. Without edge costs the linear clusters
+  // cannot shorten anything, so Graham's list schedule goes first there.
   const double size = static_cast<double>(d.n + d.succ.size());
-  const auto constructive = std::max<std::size_t>(2, static_cast<std::size_t>(std::max(opt.effort, 0.1) * 1e7 / std::max(size, 1.0)));
+  const auto constructive = std::max<std::size_t>(1, static_cast<std::size_t>(std::max(opt.effort, 0.1) * 1e7 / std::max(size, 1.0)));
   std::size_t built = 0;
   auto construct = [&](auto&& make, const char* name) {
     if (ms.optimal() || built >= constructive) return;
     ++built;
     ms.offer(make(), name);
   };
-  construct([&] { return list_schedule_tasks(d, P, bl, aff); }, "linear clusters by bottom level");
   if (!d.has_comm) construct([&] { return list_schedule_time(d, P, bl); }, "Graham list by bottom level");
+  construct([&] { return list_schedule_tasks(d, P, bl, aff); }, "linear clusters by bottom level");
   construct([&] { return list_schedule_tasks(d, P, bl); }, "HLFET/ETF");
   construct([&] { return list_schedule_tasks(d, P, misf); }, "CP/MISF");
   if (!d.has_comm) construct([&] { return list_schedule_time(d, P, misf); }, "Graham list CP/MISF");
 
   if (opt.effort > 0 && !ms.optimal()) {
     // The search is bounded by a deterministic budget of list-scheduling
-    // passes (~2e6 * effort vertex+edge visits in all), so results do not
+    // passes (~3e5 * effort vertex+edge visits in all), so results do not
     // depend on the machine; the time limit is only a safety net.
-    ms.budget = ms.report.passes + static_cast<std::size_t>(opt.effort * 2e6 / std::max(size, 1.0));
+    ms.budget = ms.report.passes + static_cast<std::size_t>(opt.effort * 3e5 / std::max(size, 1.0));
     const bool time_driven = !d.has_comm;
     if (ms.can_search()) ms.offer(ms.improve(ms.best, time_driven), "forward-backward improvement");
     if (!d.has_comm && !ms.optimal() && ms.can_search()) ms.offer(ms.improve(ms.best, false), "forward-backward improvement");
