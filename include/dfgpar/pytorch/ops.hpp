@@ -52,6 +52,8 @@ struct op_context {
   std::vector<std::string> outputs;                             ///< variable names ("" = output not produced)
   std::vector<const onnx::tensor_info*> output_info;            ///< per output, may be null
   std::vector<std::string> lines;                               ///< the translation's result
+  ///< (a temporary a translation needs is named after an output plus a part
+  ///< with "__", which no identifier_table name contains, so it cannot collide)
   std::vector<char> input_used;                                 ///< which inputs the code reads as tensors
   std::set<std::string> attributes_read;
 
@@ -875,11 +877,25 @@ inline void cumsum(op_context& c) {
 inline void layer_norm(op_context& c) {
   check_types(c);
   require_float(c);
-  for (std::size_t i = 1; i < c.outputs.size(); ++i)
-    if (c.has_output(i)) c.unsupported("the Mean/InvStdDev outputs");
-  c.ignore("stash_type");
   const int r = c.need_rank(0);
   const std::int64_t axis = normalize_axis(c, c.attr_int("axis", -1), r);
+  const bool extra = c.has_output(1) || c.has_output(2);
+  if (extra || c.attr_int("stash_type", 1) != 1) {
+    // the statistics are outputs too: spelled out, computed in float32 (stash_type 1)
+    if (c.attr_int("stash_type", 1) != 1) c.unsupported("stash_type other than 1 (float)");
+    std::vector<std::int64_t> dims;
+    for (int d = static_cast<int>(axis); d < r; ++d) dims.push_back(d);
+    const std::string x = c.in(0), xf = x + ".to(torch.float32)", ds = python_int_list(dims);
+    const std::string mean = c.has_output(1) ? c.out(1) : c.out(0) + "__mean";  // "__" never occurs in a table identifier
+    const std::string inv = c.has_output(2) ? c.out(2) : c.out(0) + "__inv_std";
+    c.emit(mean + " = torch.mean(" + xf + ", " + ds + ", True)");
+    c.emit(inv + " = torch.rsqrt(torch.mean(torch.square(" + xf + " - " + mean + "), " + ds + ", True) + " +
+           python_float(c.attr_float("epsilon", 1e-5)) + ")");
+    std::string y = "((" + xf + " - " + mean + ") * " + inv + ").to(" + x + ".dtype) * " + c.in(1);
+    if (c.has_input(2)) y += " + " + c.in(2);
+    c.assign(y);
+    return;
+  }
   const auto ws = c.shape(1);
   const auto xs = c.shape(0);
   if (!ws || !xs || ws->size() != static_cast<std::size_t>(r - axis) ||
@@ -1075,6 +1091,7 @@ class op_registry {
     r.add("Acosh", unary("torch.acosh"));
     r.add("Atanh", unary("torch.atanh"));
     r.add("Sign", unary("torch.sign"));
+    r.add("Round", unary("torch.round"));  // both round half to even
     r.add("Not", unary("torch.logical_not"));
     r.add("Softplus", unary("F.softplus"));
     r.add("Softsign", unary("F.softsign"));
@@ -1110,7 +1127,7 @@ class op_registry {
     });
     r.add("Dropout", [](op_context& c) {
       c.ignore("seed");
-      if (c.has_output(1)) c.unsupported("the mask output");
+      if (c.has_output(1)) c.emit(c.out(1) + " = torch.ones_like(" + c.in(0) + ", dtype=torch.bool)");
       if (c.opset < 7 && c.attr_int("is_test", 0) == 0) c.unsupported("is_test=0 (training)");
       c.ignore("ratio");
       if (c.has_input(2)) {
