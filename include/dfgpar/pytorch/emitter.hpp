@@ -338,6 +338,7 @@ inline std::vector<emitted_file> emit_pytorch(const onnx::model& m, const schedu
                                                       : "worker" + std::to_string(sg.worker) + "_part" + std::to_string(sg.part);
     ids.reserve(sg.method);
     ids.reserve("fut_" + sg.method);
+    ids.reserve("out_" + sg.method);
   }
   std::unordered_map<std::string, std::string> var;  // tensor name -> identifier
   auto name_of = [&](const std::string& t, const char* fallback) -> const std::string& {
@@ -501,16 +502,31 @@ inline std::vector<emitted_file> emit_pytorch(const onnx::model& m, const schedu
     for (const auto& t : sg.outputs) r.push_back(var.at(t));
     return r.size() == 1 ? r[0] : "(" + detail::join(r) + ")";
   };
+  // `(a, b) = rhs`; through a variable when that line would not wrap
+  // within 79 columns (the tuple on the left leaves no room for the call)
+  auto bind = [&](const segment& src, const std::string& rhs) {
+    const std::string direct = "        " + unpack(src) + " = " + rhs;
+    bool fits = true;
+    for (const auto& l : wrap_python_line(direct)) fits = fits && l.size() <= 79;
+    if (fits || src.outputs.size() == 1) {
+      py << direct << "\n";
+    } else {
+      py << "        out_" << src.method << " = " << rhs << "\n"
+         << "        " << unpack(src) << " = out_" << src.method << "\n";
+    }
+  };
   const std::string ret_type = detail::tensor_type(outputs_needed.size());
   py << "\n    def forward(self" << params << ") -> " << ret_type << ":\n";
   {
     std::set<std::size_t> pending;  // forked, not yet waited
+    // `(a, b) = torch.jit.wait(fut)`; through a variable when that line would
+    // not wrap within 79 columns
+    auto wait_line = [&](const segment& src) { bind(src, "torch.jit.wait(fut_" + src.method + ")"); };
     auto wait_for = [&](const segment& sg) {
       for (const auto& t : sg.inputs) {
         auto it = home_seg.find(t);
         if (it == home_seg.end() || !pending.count(it->second)) continue;
-        const auto& src = segs[it->second];
-        py << "        " << unpack(src) << " = torch.jit.wait(fut_" << src.method << ")\n";
+        wait_line(segs[it->second]);
         pending.erase(it->second);
       }
     };
@@ -519,7 +535,7 @@ inline std::vector<emitted_file> emit_pytorch(const onnx::model& m, const schedu
       wait_for(sg);
       if (sg.worker == 0) {
         if (sg.outputs.empty()) py << "        self." << sg.method << "(" << call(sg) << ")\n";
-        else py << "        " << unpack(sg) << " = self." << sg.method << "(" << call(sg) << ")\n";
+        else bind(sg, "self." + sg.method + "(" + call(sg) + ")");
       } else {
         py << "        fut_" << sg.method << " = torch.jit.fork(self." << sg.method << (sg.inputs.empty() ? "" : ", ")
            << call(sg) << ")\n";
@@ -529,14 +545,16 @@ inline std::vector<emitted_file> emit_pytorch(const onnx::model& m, const schedu
     for (const auto& t : outputs_needed) {
       auto it = home_seg.find(t);
       if (it == home_seg.end() || !pending.count(it->second)) continue;
-      py << "        " << unpack(segs[it->second]) << " = torch.jit.wait(fut_" << segs[it->second].method << ")\n";
+      wait_line(segs[it->second]);
       pending.erase(it->second);
     }
     py << "        return " << returns() << "\n";
   }
   py << "\n    @torch.jit.export\n    def forward_serial(self" << params << ") -> " << ret_type << ":\n";
-  for (const auto& sg : segs)
-    py << "        " << (sg.outputs.empty() ? "" : unpack(sg) + " = ") << "self." << sg.method << "(" << call(sg) << ")\n";
+  for (const auto& sg : segs) {
+    if (sg.outputs.empty()) py << "        self." << sg.method << "(" << call(sg) << ")\n";
+    else bind(sg, "self." + sg.method + "(" + call(sg) + ")");
+  }
   py << "        return " << returns() << "\n";
   for (std::size_t k = 0; k < segs.size(); ++k) {
     const auto& sg = segs[k];
