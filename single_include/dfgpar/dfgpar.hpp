@@ -2257,6 +2257,16 @@ inline std::size_t clone_vertices(const flat_dag& d, schedule& s, const std::vec
 
 }  // namespace detail
 
+namespace detail {
+/// Per vertex index: whether `policy` lets it be cloned.
+template <class Graph, class Policy>
+std::vector<char> clone_mask(const Graph& g, Policy& policy) {
+  std::vector<char> may(num_vertices(g), 0);
+  for (auto [it, end] = vertices(g); it != end; ++it) may[index_of(g, *it)] = policy.may_clone(*it) ? 1 : 0;
+  return may;
+}
+}  // namespace detail
+
 /// Returns `s` with clonable vertices (per `policy`) duplicated onto the
 /// workers that read them, where that shortens the simulated makespan with
 /// communication costs `comm` (see the file comment). The result is
@@ -2270,9 +2280,7 @@ schedule clone_vertices(const Graph& g, schedule s, const CostMap& cost, const C
   detail::check_edge_cost<CommMap, Graph>();
   detail::check_clone_policy<std::remove_reference_t<Policy>, Graph>();
   const auto d = detail::make_flat_dag(g, cost, comm);
-  std::vector<char> may(d.n, 0);
-  for (auto [it, end] = vertices(g); it != end; ++it) may[detail::index_of(g, *it)] = policy.may_clone(*it) ? 1 : 0;
-  detail::clone_vertices(d, s, may, o);
+  detail::clone_vertices(d, s, detail::clone_mask(g, policy), o);
   return s;
 }
 
@@ -2343,9 +2351,8 @@ schedule parallelize(const Graph& g, const CostMap& cost, const CommMap& comm, c
   detail::check_vertex_cost<CostMap, Graph>();
   detail::check_edge_cost<CommMap, Graph>();
   detail::check_clone_policy<std::remove_reference_t<Policy>, Graph>();
-  const auto d = detail::make_flat_dag(g, cost, comm);
-  std::vector<char> may(d.n, 0);
-  for (auto [it, end] = vertices(g); it != end; ++it) may[detail::index_of(g, *it)] = policy.may_clone(*it) ? 1 : 0;
+  const auto d = detail::make_flat_dag(g, cost, comm);  // checks the vertex indices first
+  const auto may = detail::clone_mask(g, policy);
   return detail::parallelize(d, o, &may);
 }
 

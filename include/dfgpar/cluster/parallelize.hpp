@@ -73,9 +73,8 @@ schedule parallelize(const Graph& g, const CostMap& cost, const CommMap& comm, c
   detail::check_vertex_cost<CostMap, Graph>();
   detail::check_edge_cost<CommMap, Graph>();
   detail::check_clone_policy<std::remove_reference_t<Policy>, Graph>();
-  const auto d = detail::make_flat_dag(g, cost, comm);
-  std::vector<char> may(d.n, 0);
-  for (auto [it, end] = vertices(g); it != end; ++it) may[detail::index_of(g, *it)] = policy.may_clone(*it) ? 1 : 0;
+  const auto d = detail::make_flat_dag(g, cost, comm);  // checks the vertex indices first
+  const auto may = detail::clone_mask(g, policy);
   return detail::parallelize(d, o, &may);
 }
 
