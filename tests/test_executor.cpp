@@ -15,6 +15,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <chrono>
 #include <cstdint>
 #include <random>
 #include <stdexcept>
@@ -317,7 +318,10 @@ TEST_CASE("[dfgpar] executor: task_info stop_requested turns true after another 
     }
     if (v == 0 && fail) {
       started = true;
-      for (int i = 0; i < 2'000'000 && !info.stop_requested(); ++i) std::this_thread::yield();
+      // a generous deadline, not an iteration count: on a loaded machine (or
+      // under TSan) worker 1 may not get a core for a long while
+      const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+      while (!info.stop_requested() && std::chrono::steady_clock::now() < deadline) std::this_thread::yield();
       saw_stop = info.stop_requested();
     }
     if (v == 1 || v == 2 || v == 4) after.fetch_add(1);
