@@ -18,7 +18,7 @@ MESON_BUILD_DIR=${MESON_BUILD_DIR:-build-meson}
 JOBS=${JOBS:-2}
 BUILD_TYPE=${BUILD_TYPE:-Release}
 
-STEPS=(amalgamate models cmake ort meson fuzz)
+STEPS=(setup amalgamate models cmake ort meson fuzz)
 
 T0=$SECONDS
 section() {
@@ -30,6 +30,13 @@ timed() {
   shift
   "$@"
   printf -- '---- %s: %ss\n' "$label" "$((SECONDS - start))"
+}
+
+# The Debian packages (idempotent: installs only what is missing), so the
+# test command also works on a fresh machine.
+step_setup() {
+  section "packages (scripts/setup.sh)"
+  bash scripts/setup.sh
 }
 
 # The committed single header must be what tools/amalgamate.py generates.
