@@ -219,6 +219,32 @@ inline void require_float(op_context& c, std::size_t i = 0) {
   if (!is_float_type(t)) c.unsupported("input " + std::to_string(i) + " of type " + onnx::elem_type_name(t));
 }
 
+/// Input i as a Python list of ints: a literal when it is constant, else
+/// read from the tensor at run time.
+inline std::string int_list(op_context& c, std::size_t i) {
+  if (const auto* t = c.constant(i)) return python_int_list(t->to_int64());
+  return "[int(d__) for d__ in " + c.in(i) + ".reshape(-1)]";
+}
+
+/// Input i, a one-element tensor, as a Python int (literal when constant).
+inline std::string int_scalar(op_context& c, std::size_t i, const char* what) {
+  if (const auto* t = c.constant(i)) {
+    const auto v = t->to_int64();
+    if (v.size() != 1) c.unsupported(std::string(what) + " must be one value");
+    return std::to_string(v[0]);
+  }
+  if (const auto s = c.shape(i)) {
+    std::int64_t n = 1;
+    for (auto d : *s) n *= d;
+    if (n != 1) c.unsupported(std::string(what) + " must be one value");
+  }
+  return "int(" + c.in(i) + ".reshape(-1)[0])";
+}
+
+/// A temporary of the translation: output 0's name plus "__" and a part
+/// (no identifier_table name contains "__").
+inline std::string temp(const op_context& c, const std::string& part) { return c.out(0) + "__" + part; }
+
 // ------------------------------------------------------------ element-wise
 
 inline op_translation unary(std::string fn) {
@@ -326,13 +352,33 @@ inline void softmax_like(op_context& c, const std::string& fn) {
   }
 }
 
+/// x (of ONNX type `from`, 0 = unknown) converted to `to`. float -> int
+/// truncates toward zero, as in ONNX. float32 -> bfloat16 truncates the
+/// mantissa before opset 19 (the reference of those opsets; Cast-19 rounds
+/// to nearest even, as PyTorch does), NaN staying NaN.
+inline std::string cast_expr(op_context& c, const std::string& x, std::int32_t from, std::int32_t to) {
+  using tp = ::onnx::TensorProto;
+  if (to == tp::BFLOAT16 && c.opset < 19 && from != tp::BFLOAT16) {
+    if (from == 0) c.unsupported("cast to BFLOAT16 from an unknown type");
+    if (from == tp::FLOAT) {
+      // x rounded toward zero to bfloat16's precision: units of 2^(e-8) for
+      // x = m * 2^e, 0.5 <= |m| < 1, and of 2^-133 below the normal range
+      const std::string u = temp(c, "unit");
+      c.emit(u + " = torch.exp2(torch.clamp(torch.frexp(" + x + ")[1], min=-125).double() - 8)");
+      return "torch.where(torch.isfinite(" + x + "), torch.trunc(" + x + ".double() / " + u + ") * " + u + ", " + x +
+             ".double()).to(torch.bfloat16)";
+    }
+  }
+  return x + ".to(" + torch_dtype(to) + ")";
+}
+
 inline void cast(op_context& c) {
   check_types(c);
   const auto to = static_cast<std::int32_t>(c.attr_int("to", 0));
   c.ignore("saturate");
   const std::string d = torch_dtype(to);
   if (d.empty()) c.unsupported("cast to " + onnx::elem_type_name(to));
-  c.assign(c.in(0) + ".to(" + d + ")");  // float -> int truncates toward zero, as in ONNX
+  c.assign(cast_expr(c, c.in(0), c.elem_type(0), to));
 }
 
 // ------------------------------------------------------------ convolution and pooling
@@ -552,9 +598,18 @@ inline void flatten(op_context& c) {
 inline void reshape(op_context& c) {
   check_types(c);
   std::vector<std::int64_t> shape;
+  const bool allowzero = c.attr_int("allowzero", 0) != 0;
+  if (c.opset >= 5 && !c.constant(1)) {
+    // the shape is computed: read at run time, a 0 copying the input's dimension
+    const std::string x = c.in(0), s = c.in(1);
+    if (allowzero) c.assign("torch.reshape(" + x + ", " + int_list(c, 1) + ")");
+    else
+      c.assign("torch.reshape(" + x + ", [int(" + s + "[i__]) if int(" + s + "[i__]) != 0 else " + x +
+               ".shape[i__] for i__ in range(" + s + ".shape[0])])");
+    return;
+  }
   if (c.opset < 5) shape = c.attr_ints("shape");
   else shape = c.constant_ints(1, "the shape");
-  const bool allowzero = c.attr_int("allowzero", 0) != 0;
   for (std::size_t d = 0; d < shape.size(); ++d)
     if (shape[d] == 0 && !allowzero) {
       const auto s = c.shape(0);
@@ -588,6 +643,15 @@ inline std::vector<std::int64_t> axes_of(op_context& c, std::size_t input, int v
 
 inline void unsqueeze(op_context& c) {
   check_types(c);
+  if (c.opset >= 13 && c.has_input(1) && !c.constant(1)) {
+    const std::string x = c.in(0), ax = temp(c, "axes"), a = temp(c, "a");
+    c.emit(ax + " = [int(d__) % (" + x + ".dim() + " + c.in(1) + ".numel()) for d__ in " + c.in(1) + ".reshape(-1)]");
+    c.emit(ax + ".sort()");
+    c.assign(x);
+    c.emit("for " + a + " in " + ax + ":");
+    c.emit("    " + c.out(0) + " = torch.unsqueeze(" + c.out(0) + ", " + a + ")");
+    return;
+  }
   auto axes = axes_of(c, 1, 13, true);
   const int r = c.need_rank(0) + static_cast<int>(axes.size());
   for (auto& a : axes) a = normalize_axis(c, a, r);
@@ -599,6 +663,15 @@ inline void unsqueeze(op_context& c) {
 
 inline void squeeze(op_context& c) {
   check_types(c);
+  if (c.opset >= 13 && c.has_input(1) && !c.constant(1)) {
+    const std::string x = c.in(0), ax = temp(c, "axes"), a = temp(c, "a");
+    c.emit(ax + " = [int(d__) % " + x + ".dim() for d__ in " + c.in(1) + ".reshape(-1)]");
+    c.emit(ax + ".sort(reverse=True)");
+    c.assign(x);
+    c.emit("for " + a + " in " + ax + ":");
+    c.emit("    " + c.out(0) + " = torch.squeeze(" + c.out(0) + ", " + a + ")");
+    return;
+  }
   auto axes = axes_of(c, 1, 13, false);
   if (axes.empty()) {
     c.assign("torch.squeeze(" + c.in(0) + ")");
@@ -612,6 +685,61 @@ inline void squeeze(op_context& c) {
   c.assign(e);
 }
 
+/// Pad with mode edge or reflect as an index_select per dimension (any rank,
+/// type and sign of the pads; reflect needs pads below the dimension).
+inline void pad_by_index(op_context& c, const std::string& mode, int r, const std::string& pads) {
+  const std::string x = c.in(0), o = c.out(0), p = temp(c, "pads"), n = temp(c, "n"), i = temp(c, "i");
+  c.emit(p + " = " + pads);
+  c.assign(x);
+  for (int d = 0; d < r; ++d) {
+    const std::string ds = std::to_string(d);
+    c.emit(n + " = " + o + ".shape[" + ds + "]");
+    c.emit(i + " = torch.arange(-" + p + "[" + ds + "], " + n + " + " + p + "[" + std::to_string(d + r) + "], device=" + x +
+           ".device)");
+    if (mode == "edge") c.emit(i + " = torch.clamp(" + i + ", 0, " + n + " - 1)");
+    else c.emit(i + " = (" + n + " - 1) - torch.abs((" + n + " - 1) - torch.abs(" + i + "))");
+    c.emit(o + " = torch.index_select(" + o + ", " + ds + ", " + i + ")");
+  }
+}
+
+/// Pad (opset >= 11) whose pads or value are computed at run time.
+inline void pad_runtime(op_context& c, const std::string& mode, int r) {
+  if (c.has_input(3)) c.unsupported("axes with computed pads");
+  if (mode == "edge" || mode == "reflect") {
+    if (c.has_input(2)) c.in(2);  // the value does not matter in these modes
+    pad_by_index(c, mode, r, int_list(c, 1));
+    return;
+  }
+  if (mode != "constant") c.unsupported("mode " + python_string(mode));
+  std::string value = "0";
+  if (c.has_input(2)) {
+    if (const auto* v = c.constant(2)) {
+      if (v->size() != 1) c.unsupported("constant_value must be a scalar");
+      value = is_float_type(v->elem_type) ? python_float(v->as_double(0))
+                                          : std::to_string(static_cast<long long>(v->as_double(0)));
+    } else {
+      if (!is_float_type(c.elem_type(0))) c.unsupported("a computed constant_value on a non-float tensor");
+      value = "float(" + c.in(2) + ".reshape(-1)[0])";
+    }
+  }
+  // ONNX [b0, b1, ..., e0, e1, ...] -> F.pad's [b_last, e_last, ..., b0, e0]
+  const std::string pl = c.constant(1) ? int_list(c, 1)
+                                       : "[int(d__) for d__ in " + c.in(1) + ".reshape(2, " + std::to_string(r) +
+                                             ").flip(1).t().reshape(-1)]";
+  if (c.constant(1)) {
+    auto pads = c.constant(1)->to_int64();
+    if (static_cast<int>(pads.size()) != 2 * r) c.unsupported("pads has the wrong length");
+    std::vector<std::int64_t> p;
+    for (int d = r - 1; d >= 0; --d) {
+      p.push_back(pads[static_cast<std::size_t>(d)]);
+      p.push_back(pads[static_cast<std::size_t>(d + r)]);
+    }
+    c.assign("F.pad(" + c.in(0) + ", " + python_int_list(p) + ", 'constant', " + value + ")");
+    return;
+  }
+  c.assign("F.pad(" + c.in(0) + ", " + pl + ", 'constant', " + value + ")");
+}
+
 inline void pad(op_context& c) {
   check_types(c);
   const std::string mode = c.attr_string("mode", "constant");
@@ -619,6 +747,10 @@ inline void pad(op_context& c) {
   std::vector<std::int64_t> pads;
   double value = 0;
   std::string value_expr;
+  if (c.opset >= 11 && (!c.constant(1) || (c.has_input(2) && !c.constant(2)))) {
+    pad_runtime(c, mode, r);
+    return;
+  }
   if (c.opset < 11) {
     pads = c.attr_ints("pads");
     value = c.attr_float("value", 0.0);
@@ -663,16 +795,52 @@ inline void pad(op_context& c) {
     return;
   }
   if (mode != "reflect" && mode != "edge") c.unsupported("mode " + python_string(mode));
-  if (!is_float_type(c.elem_type(0))) c.unsupported("mode " + mode + " on a non-float tensor");
-  if (last > 3 || last > r - 1) c.unsupported("mode " + mode + " on more than the last 3 dimensions");
-  for (auto v : p)
-    if (v < 0) c.unsupported("negative pads with mode " + mode);
+  bool simple = is_float_type(c.elem_type(0)) && last <= 3 && last <= r - 1;
+  for (auto v : p) simple = simple && v >= 0;
+  if (!simple) {
+    pad_by_index(c, mode, r, python_int_list(pads));
+    return;
+  }
   c.assign("F.pad(" + c.in(0) + ", " + python_int_list(p) + ", '" + (mode == "edge" ? "replicate" : "reflect") + "')");
 }
 
 
 // ------------------------------------------------------------ reductions, indexing, more
 
+
+/// Reduce* whose axes are computed at run time.
+inline void reduce_runtime(op_context& c, const std::string& kind, int r, bool keep, bool noop) {
+  if (r == 0) c.unsupported("computed axes on a scalar");
+  const std::string x = c.in(0), o = c.out(0), dims = temp(c, "dims"), k = keep ? "True" : "False";
+  const bool fl = is_float_type(c.elem_type(0));
+  std::string e;
+  if (kind == "sum") e = "torch.sum(" + x + ", " + dims + ", " + k + ")" + (fl ? "" : ".to(" + x + ".dtype)");
+  else if (kind == "mean") {
+    require_float(c);
+    e = "torch.mean(" + x + ", " + dims + ", " + k + ")";
+  } else if (kind == "max") e = "torch.amax(" + x + ", " + dims + ", " + k + ")";
+  else if (kind == "min") e = "torch.amin(" + x + ", " + dims + ", " + k + ")";
+  else if (kind == "l1") e = "torch.sum(torch.abs(" + x + "), " + dims + ", " + k + ")" + (fl ? "" : ".to(" + x + ".dtype)");
+  else if (kind == "sumsquare") e = "torch.sum(" + x + " * " + x + ", " + dims + ", " + k + ")" + (fl ? "" : ".to(" + x + ".dtype)");
+  else if (kind == "l2" || kind == "logsum" || kind == "logsumexp") {
+    require_float(c);
+    if (kind == "l2") e = "torch.sqrt(torch.sum(" + x + " * " + x + ", " + dims + ", " + k + "))";
+    else if (kind == "logsum") e = "torch.log(torch.sum(" + x + ", " + dims + ", " + k + "))";
+    else e = "torch.logsumexp(" + x + ", " + dims + ", " + k + ")";
+  } else {
+    c.unsupported("computed axes with reduction " + kind);
+  }
+  c.emit(dims + " = " + int_list(c, 1));
+  c.emit("if len(" + dims + ") == 0:");
+  if (noop) {
+    c.emit("    " + o + " = " + x);
+    c.emit("else:");
+    c.emit("    " + o + " = " + e);
+  } else {
+    c.emit("    " + dims + " = [i__ for i__ in range(" + std::to_string(r) + ")]");
+    c.assign(e);
+  }
+}
 
 /// Reduce*: axes from the attribute (before `axes_input_opset`) or input 1.
 inline op_translation reduce(std::string kind, int axes_input_opset) {
@@ -682,6 +850,10 @@ inline op_translation reduce(std::string kind, int axes_input_opset) {
     const bool keep = c.attr_int("keepdims", 1) != 0;
     const bool noop = c.attr_int("noop_with_empty_axes", 0) != 0;
     std::vector<std::int64_t> axes;
+    if (c.opset >= axes_input_opset && c.has_input(1) && !c.constant(1)) {
+      reduce_runtime(c, kind, r, keep, noop);
+      return;
+    }
     if (c.opset < axes_input_opset) axes = c.attr_ints("axes");
     else if (c.has_input(1)) axes = c.constant_ints(1, "axes");
     if (axes.empty()) {
@@ -763,6 +935,38 @@ inline void gather_elements(op_context& c) {
   c.assign("torch.gather(" + c.in(0) + ", " + std::to_string(axis) + ", " + fixed_indices(c.in(0), c.in(1), axis) + ")");
 }
 
+/// Slice (opset >= 10) with computed starts/ends/axes/steps or negative
+/// steps: one index_select per sliced axis, clamped as ONNX says.
+inline void slice_runtime(op_context& c) {
+  const std::string x = c.in(0), o = c.out(0);
+  const std::string st = temp(c, "starts"), en = temp(c, "ends"), ax = temp(c, "axes"), sp = temp(c, "steps");
+  const std::string k = temp(c, "k"), a = temp(c, "a"), n = temp(c, "n"), b = temp(c, "b"), e = temp(c, "e"),
+                    p = temp(c, "p");
+  c.emit(st + " = " + int_list(c, 1));
+  c.emit(en + " = " + int_list(c, 2));
+  c.emit(ax + " = " + (c.has_input(3) ? int_list(c, 3) : "[i__ for i__ in range(len(" + st + "))]"));
+  c.emit(sp + " = " + (c.has_input(4) ? int_list(c, 4) : "[1 for i__ in range(len(" + st + "))]"));
+  c.assign(x);
+  c.emit("for " + k + " in range(len(" + st + ")):");
+  c.emit("    " + a + " = " + ax + "[" + k + "] % " + x + ".dim()");
+  c.emit("    " + n + " = " + o + ".shape[" + a + "]");
+  c.emit("    " + b + " = " + st + "[" + k + "]");
+  c.emit("    " + e + " = " + en + "[" + k + "]");
+  c.emit("    " + p + " = " + sp + "[" + k + "]");
+  c.emit("    if " + b + " < 0:");
+  c.emit("        " + b + " += " + n);
+  c.emit("    if " + e + " < 0:");
+  c.emit("        " + e + " += " + n);
+  c.emit("    if " + p + " > 0:");
+  c.emit("        " + b + " = min(max(" + b + ", 0), " + n + ")");
+  c.emit("        " + e + " = max(min(max(" + e + ", 0), " + n + "), " + b + ")");
+  c.emit("    else:");
+  c.emit("        " + b + " = min(max(" + b + ", 0), " + n + " - 1)");
+  c.emit("        " + e + " = min(min(max(" + e + ", -1), " + n + " - 1), " + b + ")");
+  c.emit("    " + o + " = torch.index_select(" + o + ", " + a + ", torch.arange(" + b + ", " + e + ", " + p +
+         ", device=" + x + ".device))");
+}
+
 inline void slice(op_context& c) {
   check_types(c);
   const int r = c.need_rank(0);
@@ -772,6 +976,14 @@ inline void slice(op_context& c) {
     ends = c.attr_ints("ends");
     axes = c.attr_ints("axes");
   } else {
+    bool computed = !c.constant(1) || !c.constant(2) || (c.has_input(3) && !c.constant(3)) ||
+                    (c.has_input(4) && !c.constant(4));
+    if (c.has_input(4) && c.constant(4))
+      for (auto st : c.constant(4)->to_int64()) computed = computed || st <= 0;
+    if (computed) {
+      slice_runtime(c);
+      return;
+    }
     starts = c.constant_ints(1, "starts");
     ends = c.constant_ints(2, "ends");
     if (c.has_input(3)) axes = c.constant_ints(3, "axes");
@@ -816,6 +1028,12 @@ inline void pow_op(op_context& c) {
 
 inline void expand(op_context& c) {
   check_types(c);
+  if (!c.constant(1)) {
+    // numpy broadcasting of the input with a computed shape (a stride-0 view)
+    c.assign("torch.broadcast_tensors(" + c.in(0) + ", torch.zeros([1], dtype=" + c.in(0) + ".dtype).expand(" +
+             int_list(c, 1) + "))[0]");
+    return;
+  }
   auto shape = c.constant_ints(1, "the shape");
   auto in = c.shape(0);
   if (!in) c.unsupported("the input shape is not known");
@@ -832,7 +1050,7 @@ inline void expand(op_context& c) {
 
 inline void tile(op_context& c) {
   check_types(c);
-  c.assign(c.in(0) + ".repeat(" + python_int_list(c.constant_ints(1, "repeats")) + ")");
+  c.assign(c.in(0) + ".repeat(" + int_list(c, 1) + ")");
 }
 
 inline void split(op_context& c) {
@@ -841,7 +1059,16 @@ inline void split(op_context& c) {
   const std::int64_t axis = normalize_axis(c, c.attr_int("axis", 0), r);
   std::vector<std::int64_t> sizes;
   if (c.opset < 13) sizes = c.attr_ints("split");
-  else if (c.has_input(1)) sizes = c.constant_ints(1, "split");
+  else if (c.has_input(1) && !c.constant(1)) {
+    std::vector<std::string> outs;
+    for (std::size_t k = 0; k < c.outputs.size(); ++k) {
+      if (!c.has_output(k)) c.unsupported("an unnamed output");
+      outs.push_back(c.outputs[k]);
+    }
+    const std::string lhs = outs.size() == 1 ? outs[0] + "," : join(outs);
+    c.emit(lhs + " = torch.split(" + c.in(0) + ", " + int_list(c, 1) + ", " + std::to_string(axis) + ")");
+    return;
+  } else if (c.has_input(1)) sizes = c.constant_ints(1, "split");
   c.attr("num_outputs");
   if (sizes.empty()) {
     for (std::size_t k = 0; k < c.outputs.size(); ++k) {
@@ -863,9 +1090,15 @@ inline void split(op_context& c) {
 inline void cumsum(op_context& c) {
   check_types(c);
   const int r = c.need_rank(0);
-  const auto ax = c.constant_ints(1, "axis");
-  if (ax.size() != 1) c.unsupported("axis must be one value");
-  const std::string a = std::to_string(normalize_axis(c, ax[0], r));
+  std::string a;
+  if (c.constant(1)) {
+    const auto ax = c.constant_ints(1, "axis");
+    if (ax.size() != 1) c.unsupported("axis must be one value");
+    a = std::to_string(normalize_axis(c, ax[0], r));
+  } else {
+    a = temp(c, "axis");
+    c.emit(a + " = " + int_scalar(c, 1, "axis"));
+  }
   const bool rev = c.attr_int("reverse", 0) != 0, excl = c.attr_int("exclusive", 0) != 0;
   std::string x = c.in(0);
   std::string e = rev ? "torch.flip(torch.cumsum(torch.flip(" + x + ", [" + a + "]), " + a + "), [" + a + "])"
@@ -907,13 +1140,8 @@ inline void layer_norm(op_context& c) {
 
 inline void trilu(op_context& c) {
   check_types(c);
-  std::int64_t k = 0;
-  if (c.has_input(1)) {
-    const auto v = c.constant_ints(1, "k");
-    if (v.size() != 1) c.unsupported("k must be a scalar");
-    k = v[0];
-  }
-  c.assign(std::string(c.attr_int("upper", 1) != 0 ? "torch.triu(" : "torch.tril(") + c.in(0) + ", " + std::to_string(k) + ")");
+  const std::string k = c.has_input(1) ? int_scalar(c, 1, "k") : "0";
+  c.assign(std::string(c.attr_int("upper", 1) != 0 ? "torch.triu(" : "torch.tril(") + c.in(0) + ", " + k + ")");
 }
 
 inline void is_inf(op_context& c) {
@@ -1026,6 +1254,631 @@ inline void shape_op(op_context& c) {
   end = std::clamp<std::int64_t>(end < 0 ? end + r : end, 0, r);
   c.assign("torch.tensor(" + c.in(0) + ".shape[" + std::to_string(start) + ":" + std::to_string(std::max(start, end)) +
            "], dtype=torch.int64)");
+}
+
+
+// ------------------------------------------------------------ losses
+
+/// The `reduction` attribute of the loss operators as a Python literal.
+inline std::string loss_reduction(op_context& c) {
+  const std::string r = c.attr_string("reduction", "mean");
+  if (r != "mean" && r != "sum" && r != "none") c.unsupported("reduction " + python_string(r));
+  return "'" + r + "'";
+}
+
+/// F.nll_loss's ignore_index: the attribute, else one no valid class equals
+/// (ONNX targets lie in [0, C) when no ignore_index is given).
+inline std::string loss_ignore_index(op_context& c) {
+  const auto* a = c.attr("ignore_index");
+  return a ? std::to_string(a->i()) : std::string("-100");
+}
+
+inline void nll_loss(op_context& c) {
+  check_types(c);
+  require_float(c);
+  if (c.need_rank(0) < 2) c.unsupported("input of rank below 2");
+  const std::string red = loss_reduction(c), ii = loss_ignore_index(c);
+  c.assign("F.nll_loss(" + c.in(0) + ", " + c.in(1) + ".to(torch.int64), " + (c.has_input(2) ? c.in(2) : "None") +
+           ", None, " + ii + ", None, " + red + ")");
+}
+
+inline void softmax_cross_entropy_loss(op_context& c) {
+  check_types(c);
+  require_float(c);
+  if (c.need_rank(0) < 2) c.unsupported("input of rank below 2");
+  const std::string red = loss_reduction(c), ii = loss_ignore_index(c);
+  const std::string lp = c.has_output(1) ? c.out(1) : temp(c, "log_prob");
+  c.emit(lp + " = torch.log_softmax(" + c.in(0) + ", 1)");
+  c.assign("F.nll_loss(" + lp + ", " + c.in(1) + ".to(torch.int64), " + (c.has_input(2) ? c.in(2) : "None") +
+           ", None, " + ii + ", None, " + red + ")");
+}
+
+// ------------------------------------------------------------ generators
+
+/// A one-element constant tensor as a Python literal of its type.
+inline std::string scalar_literal(op_context& c, const onnx::tensor& t, const char* what) {
+  if (t.size() != 1) c.unsupported(std::string(what) + " must have one element");
+  if (t.elem_type == ::onnx::TensorProto::BOOL) return t.to_int64()[0] ? "True" : "False";
+  if (t.is_floating()) return python_float(t.as_double(0));
+  return std::to_string(t.to_int64()[0]);
+}
+
+inline void constant_of_shape(op_context& c) {
+  check_types(c);
+  std::string value = "0.0", dtype = "torch.float32";
+  if (const auto* a = c.attr("value")) {
+    if (!a->has_t()) c.unsupported("value that is not a tensor");
+    const auto t = onnx::from_proto(a->t());
+    dtype = torch_dtype(t.elem_type);
+    if (dtype.empty()) c.unsupported("value of type " + onnx::elem_type_name(t.elem_type));
+    value = scalar_literal(c, t, "value");
+  }
+  c.assign("torch.full(" + int_list(c, 0) + ", " + value + ", dtype=" + dtype + ")");
+}
+
+/// Range: start + i * delta for i < max(ceil((limit - start) / delta), 0).
+inline void range_op(op_context& c) {
+  check_types(c);
+  const auto t = c.elem_type(0);
+  const std::string d = torch_dtype(t);
+  if (d.empty()) c.unsupported("the element type of start is not known");
+  const std::string s = c.in(0), l = c.in(1), dl = c.in(2), n = temp(c, "n");
+  c.emit(n + " = int(torch.clamp(torch.ceil((" + l + ".double() - " + s + ".double()) / " + dl +
+         ".double()), min=0.0))");
+  c.assign("(" + s + " + torch.arange(" + n + ", dtype=" + d + ") * " + dl + ").to(" + d + ")");
+}
+
+inline void eye_like(op_context& c) {
+  check_types(c);
+  if (c.need_rank(0) != 2) c.unsupported("input that is not 2-D");
+  std::string d = "";
+  if (const auto* a = c.attr("dtype")) {
+    d = torch_dtype(static_cast<std::int32_t>(a->i()));
+    if (d.empty()) c.unsupported("dtype " + onnx::elem_type_name(static_cast<std::int32_t>(a->i())));
+  }
+  const std::string x = c.in(0);
+  if (d.empty()) d = x + ".dtype";
+  const std::string k = std::to_string(c.attr_int("k", 0));
+  c.assign("(torch.arange(" + x + ".shape[1]).unsqueeze(0) - torch.arange(" + x + ".shape[0]).unsqueeze(1) == " + k +
+           ").to(" + d + ")");
+}
+
+/// Hann/Hamming/Blackman windows (opset 17).
+inline op_translation window_op(std::string kind) {
+  return [kind](op_context& c) {
+    check_types(c);
+    const auto dt = static_cast<std::int32_t>(c.attr_int("output_datatype", ::onnx::TensorProto::FLOAT));
+    if (!is_float_type(dt) || dt == ::onnx::TensorProto::BFLOAT16)
+      c.unsupported("output_datatype " + onnx::elem_type_name(dt));
+    const std::string periodic = c.attr_int("periodic", 1) != 0 ? "True" : "False";
+    const std::string n = int_scalar(c, 0, "size"), d = torch_dtype(dt);
+    if (kind == "hann") c.assign("torch.hann_window(" + n + ", " + periodic + ", dtype=" + d + ")");
+    else if (kind == "hamming")
+      c.assign("torch.hamming_window(" + n + ", " + periodic + ", " + python_float(25.0 / 46.0) + ", " +
+               python_float(21.0 / 46.0) + ", dtype=" + d + ")");
+    else c.assign("torch.blackman_window(" + n + ", " + periodic + ", dtype=" + d + ")");
+  };
+}
+
+// ------------------------------------------------------------ indexing
+
+inline void top_k(op_context& c) {
+  check_types(c);
+  const int r = c.need_rank(0);
+  const std::string a = std::to_string(normalize_axis(c, c.attr_int("axis", -1), r));
+  const bool largest = c.attr_int("largest", 1) != 0;
+  c.ignore("sorted");  // the k elements are always returned sorted, which sorted=0 allows
+  std::string k;
+  if (c.opset < 10) k = std::to_string(c.attr_int("k", 0));
+  else k = int_scalar(c, 1, "K");
+  // a stable sort: among equal values the lower index comes first, as ONNX asks
+  const std::string v = temp(c, "sorted"), i = temp(c, "order");
+  c.emit(v + ", " + i + " = torch.sort(" + c.in(0) + ", stable=True, dim=" + a + ", descending=" +
+         (largest ? "True" : "False") + ")");
+  if (c.has_output(0)) c.assign(v + ".narrow(" + a + ", 0, " + k + ")", 0);
+  if (c.has_output(1)) c.emit(c.out(1) + " = " + i + ".narrow(" + a + ", 0, " + k + ")");
+}
+
+inline void one_hot(op_context& c) {
+  check_types(c);
+  const int r = c.need_rank(0);
+  const std::int64_t axis = normalize_axis(c, c.attr_int("axis", -1), r + 1);
+  const std::string depth = c.constant(1) ? std::to_string(static_cast<long long>(c.constant(1)->as_double(0)))
+                                          : "int(" + c.in(1) + ".reshape(-1)[0])";
+  if (c.constant(1) && c.constant(1)->size() != 1) c.unsupported("depth must be one value");
+  const std::string d = temp(c, "depth"), i = temp(c, "index"), v = c.in(2);
+  c.emit(d + " = " + depth);
+  c.emit(i + " = " + c.in(0) + ".to(torch.int64)");
+  c.emit(i + " = torch.where(" + i + " < 0, " + i + " + " + d + ", " + i + ")");
+  c.assign("torch.where((" + i + ".unsqueeze(-1) == torch.arange(" + d + ")).movedim(-1, " + std::to_string(axis) +
+           "), " + v + "[1], " + v + "[0])");
+}
+
+inline void compress(op_context& c) {
+  check_types(c);
+  const std::string x = c.in(0), idx = "torch.nonzero(" + c.in(1) + ").reshape(-1)";
+  if (c.has_attr("axis")) {
+    const int r = c.need_rank(0);
+    const std::int64_t axis = normalize_axis(c, c.attr_int("axis", 0), r);
+    c.assign("torch.index_select(" + x + ", " + std::to_string(axis) + ", " + idx + ")");
+  } else {
+    c.assign("torch.index_select(" + x + ".reshape(-1), 0, " + idx + ")");
+  }
+}
+
+inline void scatter_elements(op_context& c) {
+  check_types(c);
+  const int r = c.need_rank(0);
+  const std::int64_t axis = normalize_axis(c, c.attr_int("axis", 0), r);
+  const std::string red = c.attr_string("reduction", "none");
+  const std::string x = c.in(0), idx = fixed_indices(x, c.in(1), axis), a = std::to_string(axis), u = c.in(2);
+  if (red == "none") c.assign("torch.scatter(" + x + ", " + a + ", " + idx + ", " + u + ")");
+  else if (red == "add") c.assign("torch.scatter_add(" + x + ", " + a + ", " + idx + ", " + u + ")");
+  else if (red == "mul") c.assign("torch.scatter_reduce(" + x + ", " + a + ", " + idx + ", " + u + ", 'prod')");
+  else if (red == "max") c.assign("torch.scatter_reduce(" + x + ", " + a + ", " + idx + ", " + u + ", 'amax')");
+  else if (red == "min") c.assign("torch.scatter_reduce(" + x + ", " + a + ", " + idx + ", " + u + ", 'amin')");
+  else c.unsupported("reduction " + python_string(red));
+}
+
+/// The flat (row-major) index into data's dimensions [b, b + k) of each
+/// k-tuple of `indices`, negative entries counted from the end; plus the
+/// batch offsets for GatherND's batch_dims b. Needs known shapes.
+inline std::string nd_flat_index(op_context& c, const std::vector<std::int64_t>& ds, const std::vector<std::int64_t>& is,
+                                 std::int64_t b) {
+  const std::int64_t k = is.back();
+  if (k < 1 || b + k > static_cast<std::int64_t>(ds.size())) c.unsupported("the last dimension of indices is out of range");
+  const std::string idx = temp(c, "idx");
+  c.emit(idx + " = " + c.in(1) + ".to(torch.int64)");
+  std::string flat;
+  std::int64_t stride = 1;
+  for (std::int64_t j = k - 1; j >= 0; --j) {
+    const std::int64_t n = ds[static_cast<std::size_t>(b + j)];
+    const std::string e = idx + "[..., " + std::to_string(j) + "]";
+    const std::string fixed = "torch.where(" + e + " < 0, " + e + " + " + std::to_string(n) + ", " + e + ")";
+    flat = (flat.empty() ? "" : flat + " + ") + fixed + (stride != 1 ? " * " + std::to_string(stride) : "");
+    stride *= n;
+  }
+  if (b > 0) {
+    std::int64_t batches = 1;
+    for (std::int64_t j = 0; j < b; ++j) batches *= ds[static_cast<std::size_t>(j)];
+    std::vector<std::int64_t> bshape(is.begin(), is.begin() + b);
+    for (std::size_t j = static_cast<std::size_t>(b); j + 1 < is.size(); ++j) bshape.push_back(1);
+    flat += " + torch.arange(" + std::to_string(batches) + ").reshape(" + python_int_list(bshape) + ") * " +
+            std::to_string(stride);
+  }
+  return flat;
+}
+
+inline void gather_nd(op_context& c) {
+  check_types(c);
+  const auto ds = c.shape(0), is = c.shape(1);
+  if (!ds || !is || is->empty()) c.unsupported("needs the shapes of data and indices");
+  for (auto d : *ds)
+    if (d < 0) c.unsupported("needs the shapes of data and indices");
+  for (auto d : *is)
+    if (d < 0) c.unsupported("needs the shapes of data and indices");
+  const std::int64_t b = c.attr_int("batch_dims", 0);
+  if (b < 0 || b >= static_cast<std::int64_t>(is->size())) c.unsupported("batch_dims out of range");
+  const std::int64_t k = is->back();
+  std::vector<std::int64_t> tail(ds->begin() + b + k, ds->end()), out(is->begin(), is->end() - 1), flat_shape{-1};
+  out.insert(out.end(), tail.begin(), tail.end());
+  flat_shape.insert(flat_shape.end(), tail.begin(), tail.end());
+  const std::string flat = nd_flat_index(c, *ds, *is, b);
+  c.assign(c.in(0) + ".reshape(" + python_int_list(flat_shape) + ")[(" + flat + ").reshape(-1)].reshape(" +
+           python_int_list(out) + ")");
+}
+
+inline void scatter_nd(op_context& c) {
+  check_types(c);
+  const auto ds = c.shape(0), is = c.shape(1);
+  if (!ds || !is || is->empty()) c.unsupported("needs the shapes of data and indices");
+  for (auto d : *ds)
+    if (d < 0) c.unsupported("needs the shapes of data and indices");
+  for (auto d : *is)
+    if (d < 0) c.unsupported("needs the shapes of data and indices");
+  const std::string red = c.attr_string("reduction", "none");
+  const std::int64_t k = is->back();
+  std::vector<std::int64_t> flat_shape{-1};
+  flat_shape.insert(flat_shape.end(), ds->begin() + std::min<std::int64_t>(k, static_cast<std::int64_t>(ds->size())),
+                    ds->end());
+  const std::string flat = nd_flat_index(c, *ds, *is, 0), o = c.out(0), fs = python_int_list(flat_shape);
+  const std::string u = c.in(2) + ".reshape(" + fs + ")", f = "(" + flat + ").reshape(-1)";
+  c.assign(c.in(0) + ".clone()");
+  if (red == "none") c.emit(o + ".view(" + fs + ").index_copy_(0, " + f + ", " + u + ")");
+  else if (red == "add") c.emit(o + ".view(" + fs + ").index_add_(0, " + f + ", " + u + ")");
+  else if (red == "mul") c.emit(o + ".view(" + fs + ").index_reduce_(0, " + f + ", " + u + ", 'prod')");
+  else if (red == "max") c.emit(o + ".view(" + fs + ").index_reduce_(0, " + f + ", " + u + ", 'amax')");
+  else if (red == "min") c.emit(o + ".view(" + fs + ").index_reduce_(0, " + f + ", " + u + ", 'amin')");
+  else c.unsupported("reduction " + python_string(red));
+}
+
+inline void non_zero(op_context& c) {
+  check_types(c);
+  if (c.need_rank(0) == 0) c.unsupported("a scalar input");
+  c.assign("torch.nonzero(" + c.in(0) + ").t()");
+}
+
+inline void reverse_sequence(op_context& c) {
+  check_types(c);
+  const int r = c.need_rank(0);
+  if (r < 2) c.unsupported("input of rank below 2");
+  const std::int64_t ta = normalize_axis(c, c.attr_int("time_axis", 0), r),
+                     ba = normalize_axis(c, c.attr_int("batch_axis", 1), r);
+  if (ta == ba || ta > 1 || ba > 1) c.unsupported("time_axis and batch_axis must be 0 and 1");
+  std::vector<std::int64_t> ts(static_cast<std::size_t>(r), 1), bs(static_cast<std::size_t>(r), 1);
+  ts[static_cast<std::size_t>(ta)] = -1;
+  bs[static_cast<std::size_t>(ba)] = -1;
+  const std::string x = c.in(0), t = temp(c, "t"), l = temp(c, "len");
+  c.emit(t + " = torch.arange(" + x + ".shape[" + std::to_string(ta) + "]).reshape(" + python_int_list(ts) + ")");
+  c.emit(l + " = " + c.in(1) + ".to(torch.int64).reshape(" + python_int_list(bs) + ")");
+  c.assign("torch.gather(" + x + ", " + std::to_string(ta) + ", torch.where(" + t + " < " + l + ", " + l + " - 1 - " + t +
+           ", " + t + ").expand(" + x + ".shape))");
+}
+
+inline void unique(op_context& c) {
+  check_types(c);
+  const bool sorted = c.attr_int("sorted", 1) != 0;
+  std::string x = c.in(0), dim = "0";
+  if (c.has_attr("axis")) {
+    const int r = c.need_rank(0);
+    dim = std::to_string(normalize_axis(c, c.attr_int("axis", 0), r));
+  } else {
+    x = x + ".reshape(-1)";
+  }
+  const std::string y = temp(c, "y"), inv = temp(c, "inverse"), cnt = temp(c, "counts"), first = temp(c, "first"),
+                    n = temp(c, "n");
+  c.emit(y + ", " + inv + ", " + cnt + " = torch.unique(" + x + ", True, True, True, " + dim + ")");
+  // index of each value's first occurrence: the smallest position mapped to it
+  c.emit(n + " = " + inv + ".shape[0]");
+  c.emit(first + " = torch.full([" + cnt + ".shape[0]], " + n + ", dtype=torch.int64).scatter_reduce(0, " + inv +
+         ", torch.arange(" + n + "), 'amin')");
+  if (!sorted) {
+    // in the order of first occurrence
+    const std::string perm = temp(c, "perm");
+    c.emit(perm + " = torch.argsort(" + first + ")");
+    c.emit(y + " = torch.index_select(" + y + ", " + dim + ", " + perm + ")");
+    c.emit(inv + " = torch.argsort(" + perm + ")[" + inv + "]");
+    c.emit(first + " = " + first + "[" + perm + "]");
+    c.emit(cnt + " = " + cnt + "[" + perm + "]");
+  }
+  if (c.has_output(0)) c.emit(c.out(0) + " = " + y);
+  if (c.has_output(1)) c.emit(c.out(1) + " = " + first);
+  if (c.has_output(2)) c.emit(c.out(2) + " = " + inv);
+  if (c.has_output(3)) c.emit(c.out(3) + " = " + cnt);
+}
+
+inline void bit_shift(op_context& c) {
+  check_types(c);
+  const std::string dir = c.attr_string("direction", "");
+  if (dir == "LEFT") c.assign("torch.bitwise_left_shift(" + c.in(0) + ", " + c.in(1) + ")");
+  else if (dir == "RIGHT") c.assign("torch.bitwise_right_shift(" + c.in(0) + ", " + c.in(1) + ")");
+  else c.unsupported("direction " + python_string(dir));
+}
+
+// ------------------------------------------------------------ normalisation
+
+inline void instance_norm(op_context& c) {
+  check_types(c);
+  require_float(c);
+  if (c.need_rank(0) < 3) c.unsupported("input of rank below 3");
+  c.assign("F.instance_norm(" + c.in(0) + ", None, None, " + c.in(1) + ", " + c.in(2) + ", True, 0.0, " +
+           python_float(c.attr_float("epsilon", 1e-5)) + ")");
+}
+
+inline void lrn(op_context& c) {
+  check_types(c);
+  require_float(c);
+  if (c.need_rank(0) < 3) c.unsupported("input of rank below 3");
+  const std::int64_t size = c.attr_int("size", 0);
+  // PyTorch's window is [c - size/2, c + (size-1)/2], ONNX's [c - (size-1)/2, c + size/2]: equal for odd sizes
+  if (size <= 0 || size % 2 == 0) c.unsupported("size " + std::to_string(size) + " (only odd sizes)");
+  c.assign("F.local_response_norm(" + c.in(0) + ", " + std::to_string(size) + ", " +
+           python_float(c.attr_float("alpha", 1e-4)) + ", " + python_float(c.attr_float("beta", 0.75)) + ", " +
+           python_float(c.attr_float("bias", 1.0)) + ")");
+}
+
+inline void mean_variance_norm(op_context& c) {
+  check_types(c);
+  require_float(c);
+  const int r = c.need_rank(0);
+  auto axes = c.attr_ints("axes", {0, 2, 3});
+  for (auto& a : axes) a = normalize_axis(c, a, r);
+  const std::string x = c.in(0), m = temp(c, "mean"), ds = python_int_list(axes);
+  c.emit(m + " = torch.mean(" + x + ", " + ds + ", True)");
+  c.assign("(" + x + " - " + m + ") / (torch.sqrt(torch.mean(" + x + " * " + x + ", " + ds + ", True) - " + m + " * " + m +
+           ") + 1e-09)");
+}
+
+// ------------------------------------------------------------ quantisation
+
+/// A scale or zero point reshaped to broadcast along `axis` of x (per-axis
+/// quantisation) when it is 1-D, as it is when scalar.
+inline std::string per_axis(op_context& c, std::size_t i, std::int64_t axis, int r) {
+  const int qr = c.need_rank(i);
+  if (qr == 0) return c.in(i);
+  if (qr != 1) c.unsupported("input " + std::to_string(i) + " must be a scalar or 1-D");
+  if (const auto s = c.shape(i); s && (*s)[0] == 1) return c.in(i);
+  std::vector<std::int64_t> shape(static_cast<std::size_t>(r), 1);
+  shape[static_cast<std::size_t>(axis)] = -1;
+  return c.in(i) + ".reshape(" + python_int_list(shape) + ")";
+}
+
+inline std::pair<std::string, std::string> quant_range(op_context& c, std::int32_t t) {
+  if (t == ::onnx::TensorProto::UINT8) return {"0", "255"};
+  if (t == ::onnx::TensorProto::INT8) return {"-128", "127"};
+  c.unsupported("quantised type " + onnx::elem_type_name(t));
+}
+
+inline void quantize_linear(op_context& c) {
+  check_types(c);
+  require_float(c);
+  const int r = c.need_rank(0);
+  const std::int64_t axis = normalize_axis(c, c.attr_int("axis", 1), std::max(r, 1));
+  const auto t = c.has_input(2) ? c.elem_type(2) : static_cast<std::int32_t>(::onnx::TensorProto::UINT8);
+  const auto [lo, hi] = quant_range(c, t);
+  std::string e = "torch.round(" + c.in(0) + " / " + per_axis(c, 1, axis, r) + ")";
+  if (c.has_input(2)) e += " + " + per_axis(c, 2, axis, r);
+  c.assign("torch.clamp(" + e + ", " + lo + ", " + hi + ").to(" + torch_dtype(t) + ")");
+}
+
+inline void dequantize_linear(op_context& c) {
+  check_types(c);
+  const int r = c.need_rank(0);
+  const std::int64_t axis = normalize_axis(c, c.attr_int("axis", 1), std::max(r, 1));
+  std::string e = c.in(0) + ".to(torch.float32)";
+  if (c.has_input(2)) e = "(" + e + " - " + per_axis(c, 2, axis, r) + ".to(torch.float32))";
+  c.assign(e + " * " + per_axis(c, 1, axis, r));
+}
+
+inline void dynamic_quantize_linear(op_context& c) {
+  check_types(c);
+  if (c.elem_type(0) != ::onnx::TensorProto::FLOAT) c.unsupported("input that is not float32");
+  const std::string x = c.in(0), lo = temp(c, "lo"), hi = temp(c, "hi"), s = temp(c, "scale"), z = temp(c, "zero");
+  c.emit(lo + " = torch.clamp(torch.min(" + x + "), max=0.0)");
+  c.emit(hi + " = torch.clamp(torch.max(" + x + "), min=0.0)");
+  c.emit(s + " = (" + hi + " - " + lo + ") / 255.0");
+  c.emit(z + " = torch.clamp(torch.round((0.0 - " + lo + ") / " + s + "), 0, 255)");
+  c.assign("torch.clamp(torch.round(" + x + " / " + s + ") + " + z + ", 0, 255).to(torch.uint8)");
+  if (c.has_output(1)) c.emit(c.out(1) + " = " + s);
+  if (c.has_output(2)) c.emit(c.out(2) + " = " + z + ".to(torch.uint8)");
+}
+
+/// x minus its zero point, as int64 (exact for 8-bit inputs).
+inline std::string minus_zero_point(op_context& c, std::size_t x, std::size_t zp) {
+  std::string e = c.in(x) + ".to(torch.int64)";
+  if (c.has_input(zp)) {
+    if (c.need_rank(zp) > 1 || (c.rank(zp) == 1 && (!c.shape(zp) || (*c.shape(zp))[0] != 1)))
+      c.unsupported("a zero point that is not a scalar");
+    e = "(" + e + " - " + c.in(zp) + ".to(torch.int64))";
+  }
+  return e;
+}
+
+inline void matmul_integer(op_context& c) {
+  check_types(c);
+  c.assign("torch.matmul(" + minus_zero_point(c, 0, 2) + ", " + minus_zero_point(c, 1, 3) + ").to(torch.int32)");
+}
+
+inline void qlinear_matmul(op_context& c) {
+  check_types(c);
+  for (std::size_t i : {1u, 4u, 6u})
+    if (c.rank(i) > 1 || (c.rank(i) == 1 && (!c.shape(i) || (*c.shape(i))[0] != 1)))
+      c.unsupported("per-axis scales or zero points");
+  const auto t = c.elem_type(7);
+  const auto [lo, hi] = quant_range(c, t);
+  const std::string acc = "torch.matmul(" + minus_zero_point(c, 0, 2) + ", " + minus_zero_point(c, 3, 5) + ")";
+  c.assign("torch.clamp(torch.round(" + acc + ".to(torch.float32) * (" + c.in(1) + " * " + c.in(4) + " / " + c.in(6) +
+           ")) + " + c.in(7) + ".to(torch.float32), " + lo + ", " + hi + ").to(" + torch_dtype(t) + ")");
+}
+
+// ------------------------------------------------------------ more
+
+inline void grid_sample(op_context& c) {
+  check_types(c);
+  require_float(c);
+  if (c.need_rank(0) != 4) c.unsupported("input that is not 4-D");
+  const std::string mode = c.attr_string("mode", "bilinear"), pm = c.attr_string("padding_mode", "zeros");
+  if (mode != "bilinear" && mode != "nearest" && mode != "bicubic") c.unsupported("mode " + python_string(mode));
+  if (pm != "zeros" && pm != "border" && pm != "reflection") c.unsupported("padding_mode " + python_string(pm));
+  c.assign("F.grid_sample(" + c.in(0) + ", " + c.in(1) + ", '" + mode + "', '" + pm + "', " +
+           (c.attr_int("align_corners", 0) != 0 ? "True" : "False") + ")");
+}
+
+inline void max_unpool(op_context& c) {
+  check_types(c);
+  const int r = c.need_rank(0);
+  const int spatial = r - 2;
+  if (spatial < 1) c.unsupported("input of rank below 3");
+  const auto sp = static_cast<std::size_t>(spatial);
+  const auto kernel = c.attr_ints("kernel_shape");
+  const auto strides = c.attr_ints("strides", std::vector<std::int64_t>(sp, 1));
+  const auto pads = c.attr_ints("pads", std::vector<std::int64_t>(2 * sp, 0));
+  if (kernel.size() != sp || strides.size() != sp || pads.size() != 2 * sp)
+    c.unsupported("kernel_shape/strides/pads have the wrong length");
+  const std::string x = c.in(0);
+  // with output_shape, where the inferred output lies in the larger one is
+  // not specified
+  if (c.has_input(2)) c.unsupported("the output_shape input");
+  std::string shape;
+  {
+    shape = "[" + x + ".shape[0], " + x + ".shape[1]";
+    for (std::size_t d = 0; d < sp; ++d)
+      shape += ", (" + x + ".shape[" + std::to_string(d + 2) + "] - 1) * " + std::to_string(strides[d]) + " + " +
+               std::to_string(kernel[d] - pads[d] - pads[d + sp]);
+    shape += "]";
+  }
+  const std::string s = temp(c, "shape");
+  c.emit(s + " = " + shape);
+  // the indices count over the whole output tensor (as MaxPool's do)
+  c.assign("torch.zeros([" + s + "[0] * " + s + "[1]" + [&] {
+    std::string m;
+    for (std::size_t d = 0; d < sp; ++d) m += " * " + s + "[" + std::to_string(d + 2) + "]";
+    return m;
+  }() + "], dtype=" + x + ".dtype).scatter(0, " + c.in(1) + ".reshape(-1), " + x + ".reshape(-1)).reshape(" + s + ")");
+}
+
+// ------------------------------------------------------------ Resize
+
+/// Resize (opset >= 11), Resize-10 and Upsample, as the ONNX reference
+/// computes it: one axis after the other, each output coordinate mapped
+/// back to the input (coordinate_transformation_mode), then the nearest
+/// input element or a linear/cubic combination of its neighbours (indices
+/// outside the input clamped to the edge, or with exclude_outside their
+/// weights dropped and the rest renormalised). Scales and sizes may be
+/// computed at run time.
+inline void resize(op_context& c) {
+  check_types(c);
+  const int r = c.need_rank(0);
+  const bool upsample = c.op() == "Upsample";
+  const bool legacy = upsample || c.opset < 11;
+  std::string mode = c.attr_string("mode", "nearest");
+  if (legacy && (mode == "bilinear" || mode == "trilinear")) mode = "linear";
+  if (mode != "nearest" && mode != "linear" && mode != "cubic") c.unsupported("mode " + python_string(mode));
+  if (legacy && mode == "cubic") c.unsupported("mode cubic before opset 11");
+  std::string ctm = "asymmetric", nearest = "floor";
+  double a = -0.75, extrapolation = 0.0;
+  bool exclude = false;
+  if (!legacy) {
+    ctm = c.attr_string("coordinate_transformation_mode", "half_pixel");
+    nearest = c.attr_string("nearest_mode", "round_prefer_floor");
+    a = c.attr_float("cubic_coeff_a", -0.75);
+    exclude = c.attr_int("exclude_outside", 0) != 0;
+    extrapolation = c.attr_float("extrapolation_value", 0.0);
+  }
+  if (c.has_attr("axes") || c.has_attr("keep_aspect_ratio_policy")) c.unsupported("axes / keep_aspect_ratio_policy");
+  if (ctm != "half_pixel" && ctm != "pytorch_half_pixel" && ctm != "align_corners" && ctm != "asymmetric" &&
+      ctm != "tf_crop_and_resize")
+    c.unsupported("coordinate_transformation_mode " + python_string(ctm));
+  if (nearest != "round_prefer_floor" && nearest != "round_prefer_ceil" && nearest != "floor" && nearest != "ceil")
+    c.unsupported("nearest_mode " + python_string(nearest));
+  if (exclude && mode == "nearest") c.unsupported("exclude_outside with mode nearest");
+  if (mode != "nearest") require_float(c);
+
+  // where the scales or sizes come from
+  std::string scales, sizes;
+  std::vector<double> const_scales;
+  if (upsample && c.opset < 9) {
+    const auto* at = c.attr("scales");
+    if (!at) c.unsupported("scales missing");
+    for (float f : at->floats()) const_scales.push_back(f);
+    std::vector<std::string> parts;
+    for (double f : const_scales) parts.push_back(python_float(f));
+    scales = "[" + join(parts) + "]";
+  } else if (legacy) {
+    scales = c.in(1);
+    if (const auto* t = c.constant(1))
+      for (std::size_t i = 0; i < t->size(); ++i) const_scales.push_back(t->as_double(i));
+  } else {
+    const bool no_scales = !c.has_input(2) || (c.constant(2) && c.constant(2)->size() == 0);
+    if (c.has_input(3) && no_scales) sizes = c.in(3);
+    else if (c.has_input(2)) {
+      if (c.has_input(3) && !(c.constant(3) && c.constant(3)->size() == 0))
+        c.unsupported("both scales and sizes");
+      scales = c.in(2);
+      if (const auto* t = c.constant(2))
+        for (std::size_t i = 0; i < t->size(); ++i) const_scales.push_back(t->as_double(i));
+    } else c.unsupported("neither scales nor sizes");
+  }
+  if (legacy && mode == "nearest") {
+    // floor is the legacy rule for upsampling only (Upsample requires scales >= 1)
+    if (!upsample) {
+      if (const_scales.empty()) c.unsupported("Resize-10 nearest with computed scales");
+      for (double f : const_scales)
+        if (f < 1) c.unsupported("Resize-10 nearest downsampling");
+    }
+  }
+  if (!const_scales.empty() && static_cast<int>(const_scales.size()) != r) c.unsupported("scales of the wrong length");
+
+  const std::string x = c.in(0), o = c.out(0);
+  const std::string n = temp(c, "n"), m = temp(c, "m"), s = temp(c, "s"), w = temp(c, "w"), p = temp(c, "x");
+  const std::string roi = ctm == "tf_crop_and_resize" ? c.in(1) : "";
+  if (ctm == "tf_crop_and_resize" && !c.has_input(1)) c.unsupported("tf_crop_and_resize without roi");
+  c.assign(x);
+  for (int d = 0; d < r; ++d) {
+    const std::string ds = std::to_string(d);
+    if (!const_scales.empty() && const_scales[static_cast<std::size_t>(d)] == 1.0 && ctm != "tf_crop_and_resize")
+      continue;  // the identity on this axis, whatever the mode
+    c.emit(n + " = " + x + ".shape[" + ds + "]");
+    if (!sizes.empty()) {
+      c.emit(m + " = int(" + sizes + "[" + ds + "])");
+      c.emit(s + " = " + m + " / " + n);
+      c.emit(w + " = float(" + m + ")");
+    } else {
+      c.emit(s + " = float(" + scales + "[" + ds + "])");
+      c.emit(w + " = " + n + " * " + s);
+      c.emit(m + " = int(" + w + ")");
+    }
+    c.emit(p + " = torch.arange(" + m + ", dtype=torch.float64, device=" + x + ".device)");
+    if (ctm == "half_pixel") {
+      c.emit(p + " = (" + p + " + 0.5) / " + s + " - 0.5");
+    } else if (ctm == "pytorch_half_pixel") {
+      c.emit(p + " = (" + p + " + 0.5) / " + s + " - 0.5 if " + w + " != 1.0 else " + p + " * 0.0 - 0.5");
+    } else if (ctm == "asymmetric") {
+      c.emit(p + " = " + p + " / " + s);
+    } else if (ctm == "align_corners") {
+      c.emit(p + " = " + p + " * (" + n + " - 1) / (" + w + " - 1) if " + w + " != 1.0 else " + p + " * 0.0");
+    } else {
+      const std::string r0 = "float(" + roi + "[" + ds + "])", r1 = "float(" + roi + "[" + std::to_string(d + r) + "])";
+      c.emit(p + " = " + p + " * (" + r1 + " - " + r0 + ") * (" + n + " - 1) / (" + w + " - 1) if " + w +
+             " != 1.0 else " + p + " * 0.0 + (" + r1 + " - " + r0 + ") * (" + n + " - 1) / 2");
+      c.emit(p + " = " + p + " + " + r0 + " * (" + n + " - 1)");
+    }
+    std::vector<std::int64_t> bshape(static_cast<std::size_t>(r - d), 1);
+    bshape[0] = -1;
+    const std::string bs = python_int_list(bshape);
+    const std::string y = temp(c, "y");
+    if (mode == "nearest") {
+      std::string idx;
+      if (nearest == "round_prefer_floor") idx = "torch.ceil(" + p + " - 0.5)";
+      else if (nearest == "round_prefer_ceil") idx = "torch.floor(" + p + " + 0.5)";
+      else if (nearest == "floor") idx = "torch.floor(" + p + ")";
+      else idx = "torch.ceil(" + p + ")";
+      c.emit(y + " = torch.index_select(" + o + ", " + ds + ", torch.clamp(" + idx + ", 0, " + n +
+             " - 1).to(torch.int64))");
+    } else {
+      // base = ceil(x) - 1 and ratio in (0, 1], as the reference prefers the left neighbour
+      const std::string base = temp(c, "base"), t = temp(c, "t");
+      c.emit(base + " = torch.ceil(" + p + ") - 1");
+      c.emit(t + " = " + p + " - " + base);
+      std::vector<std::pair<int, std::string>> taps;  // offset from base, weight
+      if (mode == "linear") {
+        taps = {{0, "1 - " + t}, {1, t}};
+      } else {
+        const std::string A = python_float(a), u = "(1 - " + t + ")";
+        taps = {{-1, "((" + A + " * (" + t + " + 1) - 5 * " + A + ") * (" + t + " + 1) + 8 * " + A + ") * (" + t +
+                         " + 1) - 4 * " + A},
+                {0, "((" + A + " + 2) * " + t + " - (" + A + " + 3)) * " + t + " * " + t + " + 1"},
+                {1, "((" + A + " + 2) * " + u + " - (" + A + " + 3)) * " + u + " * " + u + " + 1"},
+                {2, "((" + A + " * (" + u + " + 1) - 5 * " + A + ") * (" + u + " + 1) + 8 * " + A + ") * (" + u +
+                        " + 1) - 4 * " + A}};
+      }
+      std::vector<std::string> ws;
+      for (std::size_t k = 0; k < taps.size(); ++k) {
+        const std::string wk = temp(c, "w" + std::to_string(k)), ik = temp(c, "i" + std::to_string(k));
+        c.emit(ik + " = " + base + " + " + std::to_string(taps[k].first));
+        c.emit(wk + " = " + taps[k].second);
+        if (exclude)
+          c.emit(wk + " = torch.where((" + ik + " < 0) | (" + ik + " > " + n + " - 1), " + wk + " * 0.0, " + wk + ")");
+        ws.push_back(wk);
+      }
+      if (exclude) {
+        const std::string sum = temp(c, "sum");
+        c.emit(sum + " = " + join(ws, " + "));
+        for (const auto& wk : ws) c.emit(wk + " = " + wk + " / " + sum);
+      }
+      std::vector<std::string> terms;
+      for (std::size_t k = 0; k < taps.size(); ++k) {
+        const std::string ik = temp(c, "i" + std::to_string(k));
+        terms.push_back("torch.index_select(" + o + ", " + ds + ", torch.clamp(" + ik + ", 0, " + n +
+                        " - 1).to(torch.int64)) * " + ws[k] + ".reshape(" + bs + ").to(" + x + ".dtype)");
+      }
+      c.emit(y + " = " + join(terms, " + "));
+    }
+    if (ctm == "tf_crop_and_resize")
+      c.emit(y + " = torch.where(((" + p + " < 0) | (" + p + " > " + n + " - 1)).reshape(" + bs + "), torch.full_like(" +
+             y + ", " + python_float(extrapolation) + "), " + y + ")");
+    c.emit(o + " = " + y);
+  }
 }
 
 }  // namespace detail
@@ -1194,10 +2047,44 @@ class op_registry {
     r.add("ConvTranspose", conv_transpose);
     r.add("Shape", shape_op);
     r.add("Size", [](op_context& c) { c.assign("torch.tensor(" + c.in(0) + ".numel(), dtype=torch.int64)"); });
+    r.add("NegativeLogLikelihoodLoss", nll_loss);
+    r.add("SoftmaxCrossEntropyLoss", softmax_cross_entropy_loss);
+    r.add("ConstantOfShape", constant_of_shape);
+    r.add("Range", range_op);
+    r.add("EyeLike", eye_like);
+    r.add("HannWindow", window_op("hann"));
+    r.add("HammingWindow", window_op("hamming"));
+    r.add("BlackmanWindow", window_op("blackman"));
+    r.add("TopK", top_k);
+    r.add("OneHot", one_hot);
+    r.add("Compress", compress);
+    r.add("ScatterElements", scatter_elements);
+    r.add("Scatter", scatter_elements);
+    r.add("GatherND", gather_nd);
+    r.add("ScatterND", scatter_nd);
+    r.add("NonZero", non_zero);
+    r.add("ReverseSequence", reverse_sequence);
+    r.add("Unique", unique);
+    r.add("BitShift", bit_shift);
+    r.add("InstanceNormalization", instance_norm);
+    r.add("LRN", lrn);
+    r.add("MeanVarianceNormalization", mean_variance_norm);
+    r.add("QuantizeLinear", quantize_linear);
+    r.add("DequantizeLinear", dequantize_linear);
+    r.add("DynamicQuantizeLinear", dynamic_quantize_linear);
+    r.add("MatMulInteger", matmul_integer);
+    r.add("QLinearMatMul", qlinear_matmul);
+    r.add("GridSample", grid_sample);
+    r.add("MaxUnpool", max_unpool);
+    r.add("Det", unary("torch.linalg.det"));
+    r.add("Resize", resize);
+    r.add("Upsample", resize);
     r.add("CastLike", [](op_context& c) {
       check_types(c);
       c.ignore("saturate");
-      c.assign(c.in(0) + ".to(" + c.in(1) + ".dtype)");
+      const auto to = c.elem_type(1);
+      if (to == 0) c.unsupported("the element type of input 1 is not known");
+      c.assign(cast_expr(c, c.in(0), c.elem_type(0), to));
     });
     return r;
   }
