@@ -223,7 +223,10 @@ inline void require_float(op_context& c, std::size_t i = 0) {
 /// read from the tensor at run time.
 inline std::string int_list(op_context& c, std::size_t i) {
   if (const auto* t = c.constant(i)) return python_int_list(t->to_int64());
-  return "[int(d__) for d__ in " + c.in(i) + ".reshape(-1)]";
+  // a line of its own: a comprehension cannot be wrapped at a comma
+  const std::string v = c.out(0) + "__in" + std::to_string(i);
+  c.emit(v + " = [int(d__) for d__ in " + c.in(i) + ".reshape(-1)]");
+  return v;
 }
 
 /// Input i, a one-element tensor, as a Python int (literal when constant).
@@ -601,11 +604,14 @@ inline void reshape(op_context& c) {
   const bool allowzero = c.attr_int("allowzero", 0) != 0;
   if (c.opset >= 5 && !c.constant(1)) {
     // the shape is computed: read at run time, a 0 copying the input's dimension
-    const std::string x = c.in(0), s = c.in(1);
-    if (allowzero) c.assign("torch.reshape(" + x + ", " + int_list(c, 1) + ")");
-    else
-      c.assign("torch.reshape(" + x + ", [int(" + s + "[i__]) if int(" + s + "[i__]) != 0 else " + x +
-               ".shape[i__] for i__ in range(" + s + ".shape[0])])");
+    const std::string x = c.in(0), s = int_list(c, 1);
+    if (!allowzero) {
+      const std::string k = temp(c, "k");
+      c.emit("for " + k + " in range(len(" + s + ")):");
+      c.emit("    if " + s + "[" + k + "] == 0:");
+      c.emit("        " + s + "[" + k + "] = " + x + ".shape[" + k + "]");
+    }
+    c.assign("torch.reshape(" + x + ", " + s + ")");
     return;
   }
   if (c.opset < 5) shape = c.attr_ints("shape");
@@ -697,7 +703,11 @@ inline void pad_by_index(op_context& c, const std::string& mode, int r, const st
     c.emit(i + " = torch.arange(-" + p + "[" + ds + "], " + n + " + " + p + "[" + std::to_string(d + r) + "], device=" + x +
            ".device)");
     if (mode == "edge") c.emit(i + " = torch.clamp(" + i + ", 0, " + n + " - 1)");
-    else c.emit(i + " = (" + n + " - 1) - torch.abs((" + n + " - 1) - torch.abs(" + i + "))");
+    else {
+      // reflect: -i before the start, 2 (n - 1) - i after the end
+      c.emit(i + " = torch.abs(torch.sub(torch.abs(" + i + "), " + n + " - 1))");
+      c.emit(i + " = torch.rsub(" + i + ", " + n + " - 1)");
+    }
     c.emit(o + " = torch.index_select(" + o + ", " + ds + ", " + i + ")");
   }
 }
@@ -723,9 +733,6 @@ inline void pad_runtime(op_context& c, const std::string& mode, int r) {
     }
   }
   // ONNX [b0, b1, ..., e0, e1, ...] -> F.pad's [b_last, e_last, ..., b0, e0]
-  const std::string pl = c.constant(1) ? int_list(c, 1)
-                                       : "[int(d__) for d__ in " + c.in(1) + ".reshape(2, " + std::to_string(r) +
-                                             ").flip(1).t().reshape(-1)]";
   if (c.constant(1)) {
     auto pads = c.constant(1)->to_int64();
     if (static_cast<int>(pads.size()) != 2 * r) c.unsupported("pads has the wrong length");
@@ -737,6 +744,9 @@ inline void pad_runtime(op_context& c, const std::string& mode, int r) {
     c.assign("F.pad(" + c.in(0) + ", " + python_int_list(p) + ", 'constant', " + value + ")");
     return;
   }
+  const std::string pt = temp(c, "pads_t"), pl = temp(c, "pads");
+  c.emit(pt + " = " + c.in(1) + ".reshape(2, " + std::to_string(r) + ").flip(1).t().reshape(-1)");
+  c.emit(pl + " = [int(d__) for d__ in " + pt + "]");
   c.assign("F.pad(" + c.in(0) + ", " + pl + ", 'constant', " + value + ")");
 }
 
@@ -924,8 +934,9 @@ inline void gather(op_context& c) {
   const int r = c.need_rank(0);
   const std::int64_t axis = normalize_axis(c, c.attr_int("axis", 0), r);
   const std::string x = c.in(0), idx = c.in(1), a = std::to_string(axis);
-  c.assign("torch.index_select(" + x + ", " + a + ", " + fixed_indices(x, idx, axis) + ".reshape(-1)).reshape(" + x +
-           ".shape[:" + a + "] + " + idx + ".shape + " + x + ".shape[" + std::to_string(axis + 1) + ":])");
+  c.assign("torch.index_select(" + x + ", " + a + ", " + fixed_indices(x, idx, axis) + ".reshape(-1))");
+  c.assign(c.out(0) + ".reshape(" + x + ".shape[:" + a + "] + " + idx + ".shape + " + x + ".shape[" +
+           std::to_string(axis + 1) + ":])");
 }
 
 inline void gather_elements(op_context& c) {
@@ -1030,8 +1041,9 @@ inline void expand(op_context& c) {
   check_types(c);
   if (!c.constant(1)) {
     // numpy broadcasting of the input with a computed shape (a stride-0 view)
-    c.assign("torch.broadcast_tensors(" + c.in(0) + ", torch.zeros([1], dtype=" + c.in(0) + ".dtype).expand(" +
-             int_list(c, 1) + "))[0]");
+    const std::string z = temp(c, "zeros");
+    c.emit(z + " = torch.zeros([1], dtype=" + c.in(0) + ".dtype).expand(" + int_list(c, 1) + ")");
+    c.assign("torch.broadcast_tensors(" + c.in(0) + ", " + z + ")[0]");
     return;
   }
   auto shape = c.constant_ints(1, "the shape");
@@ -1323,9 +1335,9 @@ inline void range_op(op_context& c) {
   const std::string d = torch_dtype(t);
   if (d.empty()) c.unsupported("the element type of start is not known");
   const std::string s = c.in(0), l = c.in(1), dl = c.in(2), n = temp(c, "n");
-  c.emit(n + " = int(torch.clamp(torch.ceil((" + l + ".double() - " + s + ".double()) / " + dl +
-         ".double()), min=0.0))");
-  c.assign("(" + s + " + torch.arange(" + n + ", dtype=" + d + ") * " + dl + ").to(" + d + ")");
+  c.emit(n + " = torch.div(torch.sub(" + l + ".double(), " + s + ".double()), " + dl + ".double())");
+  c.emit(n + "_len = int(torch.clamp(torch.ceil(" + n + "), min=0.0))");
+  c.assign("torch.add(" + s + ", torch.mul(torch.arange(" + n + "_len, dtype=" + d + "), " + dl + ")).to(" + d + ")");
 }
 
 inline void eye_like(op_context& c) {
@@ -1339,8 +1351,10 @@ inline void eye_like(op_context& c) {
   const std::string x = c.in(0);
   if (d.empty()) d = x + ".dtype";
   const std::string k = std::to_string(c.attr_int("k", 0));
-  c.assign("(torch.arange(" + x + ".shape[1]).unsqueeze(0) - torch.arange(" + x + ".shape[0]).unsqueeze(1) == " + k +
-           ").to(" + d + ")");
+  const std::string diff = temp(c, "diff");
+  c.emit(diff + " = torch.sub(torch.arange(" + x + ".shape[1]).unsqueeze(0), torch.arange(" + x +
+         ".shape[0]).unsqueeze(1))");
+  c.assign("torch.eq(" + diff + ", " + k + ").to(" + d + ")");
 }
 
 /// Hann/Hamming/Blackman windows (opset 17).
@@ -1390,8 +1404,9 @@ inline void one_hot(op_context& c) {
   c.emit(d + " = " + depth);
   c.emit(i + " = " + c.in(0) + ".to(torch.int64)");
   c.emit(i + " = torch.where(" + i + " < 0, " + i + " + " + d + ", " + i + ")");
-  c.assign("torch.where((" + i + ".unsqueeze(-1) == torch.arange(" + d + ")).movedim(-1, " + std::to_string(axis) +
-           "), " + v + "[1], " + v + "[0])");
+  const std::string hot = temp(c, "hot");
+  c.emit(hot + " = torch.eq(" + i + ".unsqueeze(-1), torch.arange(" + d + "))");
+  c.assign("torch.where(" + hot + ".movedim(-1, " + std::to_string(axis) + "), " + v + "[1], " + v + "[0])");
 }
 
 inline void compress(op_context& c) {
@@ -1427,25 +1442,26 @@ inline std::string nd_flat_index(op_context& c, const std::vector<std::int64_t>&
                                  std::int64_t b) {
   const std::int64_t k = is.back();
   if (k < 1 || b + k > static_cast<std::int64_t>(ds.size())) c.unsupported("the last dimension of indices is out of range");
-  const std::string idx = temp(c, "idx");
+  const std::string idx = temp(c, "idx"), flat = temp(c, "flat"), e = temp(c, "e");
   c.emit(idx + " = " + c.in(1) + ".to(torch.int64)");
-  std::string flat;
   std::int64_t stride = 1;
-  for (std::int64_t j = k - 1; j >= 0; --j) {
-    const std::int64_t n = ds[static_cast<std::size_t>(b + j)];
-    const std::string e = idx + "[..., " + std::to_string(j) + "]";
-    const std::string fixed = "torch.where(" + e + " < 0, " + e + " + " + std::to_string(n) + ", " + e + ")";
-    flat = (flat.empty() ? "" : flat + " + ") + fixed + (stride != 1 ? " * " + std::to_string(stride) : "");
-    stride *= n;
+  for (std::int64_t j = 0; j < k; ++j) {
+    const std::string n = std::to_string(ds[static_cast<std::size_t>(b + j)]);
+    c.emit(e + " = " + idx + "[..., " + std::to_string(j) + "]");
+    c.emit(e + " = torch.where(" + e + " < 0, " + e + " + " + n + ", " + e + ")");
+    if (j == 0) c.emit(flat + " = " + e);
+    else c.emit(flat + " = torch.add(torch.mul(" + flat + ", " + n + "), " + e + ")");
+    stride *= ds[static_cast<std::size_t>(b + j)];
   }
   if (b > 0) {
     std::int64_t batches = 1;
     for (std::int64_t j = 0; j < b; ++j) batches *= ds[static_cast<std::size_t>(j)];
     std::vector<std::int64_t> bshape(is.begin(), is.begin() + b);
     for (std::size_t j = static_cast<std::size_t>(b); j + 1 < is.size(); ++j) bshape.push_back(1);
-    flat += " + torch.arange(" + std::to_string(batches) + ").reshape(" + python_int_list(bshape) + ") * " +
-            std::to_string(stride);
+    c.emit(e + " = torch.arange(" + std::to_string(batches) + ").reshape(" + python_int_list(bshape) + ")");
+    c.emit(flat + " = torch.add(" + flat + ", torch.mul(" + e + ", " + std::to_string(stride) + "))");
   }
+  c.emit(flat + " = " + flat + ".reshape(-1)");
   return flat;
 }
 
@@ -1464,8 +1480,8 @@ inline void gather_nd(op_context& c) {
   out.insert(out.end(), tail.begin(), tail.end());
   flat_shape.insert(flat_shape.end(), tail.begin(), tail.end());
   const std::string flat = nd_flat_index(c, *ds, *is, b);
-  c.assign(c.in(0) + ".reshape(" + python_int_list(flat_shape) + ")[(" + flat + ").reshape(-1)].reshape(" +
-           python_int_list(out) + ")");
+  c.assign(c.in(0) + ".reshape(" + python_int_list(flat_shape) + ")[" + flat + "]");
+  c.assign(c.out(0) + ".reshape(" + python_int_list(out) + ")");
 }
 
 inline void scatter_nd(op_context& c) {
@@ -1482,7 +1498,7 @@ inline void scatter_nd(op_context& c) {
   flat_shape.insert(flat_shape.end(), ds->begin() + std::min<std::int64_t>(k, static_cast<std::int64_t>(ds->size())),
                     ds->end());
   const std::string flat = nd_flat_index(c, *ds, *is, 0), o = c.out(0), fs = python_int_list(flat_shape);
-  const std::string u = c.in(2) + ".reshape(" + fs + ")", f = "(" + flat + ").reshape(-1)";
+  const std::string u = c.in(2) + ".reshape(" + fs + ")", f = flat;
   c.assign(c.in(0) + ".clone()");
   if (red == "none") c.emit(o + ".view(" + fs + ").index_copy_(0, " + f + ", " + u + ")");
   else if (red == "add") c.emit(o + ".view(" + fs + ").index_add_(0, " + f + ", " + u + ")");
@@ -1511,8 +1527,8 @@ inline void reverse_sequence(op_context& c) {
   const std::string x = c.in(0), t = temp(c, "t"), l = temp(c, "len");
   c.emit(t + " = torch.arange(" + x + ".shape[" + std::to_string(ta) + "]).reshape(" + python_int_list(ts) + ")");
   c.emit(l + " = " + c.in(1) + ".to(torch.int64).reshape(" + python_int_list(bs) + ")");
-  c.assign("torch.gather(" + x + ", " + std::to_string(ta) + ", torch.where(" + t + " < " + l + ", " + l + " - 1 - " + t +
-           ", " + t + ").expand(" + x + ".shape))");
+  c.emit(t + " = torch.where(" + t + " < " + l + ", " + l + " - 1 - " + t + ", " + t + ")");
+  c.assign("torch.gather(" + x + ", " + std::to_string(ta) + ", " + t + ".expand(" + x + ".shape))");
 }
 
 inline void unique(op_context& c) {
@@ -1530,8 +1546,8 @@ inline void unique(op_context& c) {
   c.emit(y + ", " + inv + ", " + cnt + " = torch.unique(" + x + ", True, True, True, " + dim + ")");
   // index of each value's first occurrence: the smallest position mapped to it
   c.emit(n + " = " + inv + ".shape[0]");
-  c.emit(first + " = torch.full([" + cnt + ".shape[0]], " + n + ", dtype=torch.int64).scatter_reduce(0, " + inv +
-         ", torch.arange(" + n + "), 'amin')");
+  c.emit(first + " = torch.full([" + cnt + ".shape[0]], " + n + ", dtype=torch.int64)");
+  c.emit(first + " = " + first + ".scatter_reduce(0, " + inv + ", torch.arange(" + n + "), 'amin')");
   if (!sorted) {
     // in the order of first occurrence
     const std::string perm = temp(c, "perm");
@@ -1585,8 +1601,9 @@ inline void mean_variance_norm(op_context& c) {
   for (auto& a : axes) a = normalize_axis(c, a, r);
   const std::string x = c.in(0), m = temp(c, "mean"), ds = python_int_list(axes);
   c.emit(m + " = torch.mean(" + x + ", " + ds + ", True)");
-  c.assign("(" + x + " - " + m + ") / (torch.sqrt(torch.mean(" + x + " * " + x + ", " + ds + ", True) - " + m + " * " + m +
-           ") + 1e-09)");
+  const std::string sd = temp(c, "std");
+  c.emit(sd + " = torch.sub(torch.mean(" + x + " * " + x + ", " + ds + ", True), " + m + " * " + m + ")");
+  c.assign("torch.div(torch.sub(" + x + ", " + m + "), torch.add(torch.sqrt(" + sd + "), 1e-09))");
 }
 
 // ------------------------------------------------------------ quantisation
@@ -1609,25 +1626,34 @@ inline std::pair<std::string, std::string> quant_range(op_context& c, std::int32
   c.unsupported("quantised type " + onnx::elem_type_name(t));
 }
 
+/// The axis of per-axis quantisation (read always; checked only when the
+/// scale is 1-D, the only case it is used).
+inline std::int64_t quant_axis(op_context& c, int r) {
+  const std::int64_t axis = c.attr_int("axis", 1);
+  if (c.need_rank(1) == 0) return 0;
+  if (const auto s = c.shape(1); s && s->size() == 1 && (*s)[0] == 1) return 0;
+  return normalize_axis(c, axis, r);
+}
+
 inline void quantize_linear(op_context& c) {
   check_types(c);
   require_float(c);
   const int r = c.need_rank(0);
-  const std::int64_t axis = normalize_axis(c, c.attr_int("axis", 1), std::max(r, 1));
+  const std::int64_t axis = quant_axis(c, r);
   const auto t = c.has_input(2) ? c.elem_type(2) : static_cast<std::int32_t>(::onnx::TensorProto::UINT8);
   const auto [lo, hi] = quant_range(c, t);
-  std::string e = "torch.round(" + c.in(0) + " / " + per_axis(c, 1, axis, r) + ")";
-  if (c.has_input(2)) e += " + " + per_axis(c, 2, axis, r);
+  std::string e = "torch.round(torch.div(" + c.in(0) + ", " + per_axis(c, 1, axis, r) + "))";
+  if (c.has_input(2)) e = "torch.add(" + e + ", " + per_axis(c, 2, axis, r) + ")";
   c.assign("torch.clamp(" + e + ", " + lo + ", " + hi + ").to(" + torch_dtype(t) + ")");
 }
 
 inline void dequantize_linear(op_context& c) {
   check_types(c);
   const int r = c.need_rank(0);
-  const std::int64_t axis = normalize_axis(c, c.attr_int("axis", 1), std::max(r, 1));
+  const std::int64_t axis = quant_axis(c, r);
   std::string e = c.in(0) + ".to(torch.float32)";
-  if (c.has_input(2)) e = "(" + e + " - " + per_axis(c, 2, axis, r) + ".to(torch.float32))";
-  c.assign(e + " * " + per_axis(c, 1, axis, r));
+  if (c.has_input(2)) e = "torch.sub(" + e + ", " + per_axis(c, 2, axis, r) + ".to(torch.float32))";
+  c.assign("torch.mul(" + e + ", " + per_axis(c, 1, axis, r) + ")");
 }
 
 inline void dynamic_quantize_linear(op_context& c) {
@@ -1638,7 +1664,7 @@ inline void dynamic_quantize_linear(op_context& c) {
   c.emit(hi + " = torch.clamp(torch.max(" + x + "), min=0.0)");
   c.emit(s + " = (" + hi + " - " + lo + ") / 255.0");
   c.emit(z + " = torch.clamp(torch.round((0.0 - " + lo + ") / " + s + "), 0, 255)");
-  c.assign("torch.clamp(torch.round(" + x + " / " + s + ") + " + z + ", 0, 255).to(torch.uint8)");
+  c.assign("torch.clamp(torch.add(torch.round(torch.div(" + x + ", " + s + ")), " + z + "), 0, 255).to(torch.uint8)");
   if (c.has_output(1)) c.emit(c.out(1) + " = " + s);
   if (c.has_output(2)) c.emit(c.out(2) + " = " + z + ".to(torch.uint8)");
 }
@@ -1649,7 +1675,7 @@ inline std::string minus_zero_point(op_context& c, std::size_t x, std::size_t zp
   if (c.has_input(zp)) {
     if (c.need_rank(zp) > 1 || (c.rank(zp) == 1 && (!c.shape(zp) || (*c.shape(zp))[0] != 1)))
       c.unsupported("a zero point that is not a scalar");
-    e = "(" + e + " - " + c.in(zp) + ".to(torch.int64))";
+    e = "torch.sub(" + e + ", " + c.in(zp) + ".to(torch.int64))";
   }
   return e;
 }
@@ -1666,9 +1692,12 @@ inline void qlinear_matmul(op_context& c) {
       c.unsupported("per-axis scales or zero points");
   const auto t = c.elem_type(7);
   const auto [lo, hi] = quant_range(c, t);
-  const std::string acc = "torch.matmul(" + minus_zero_point(c, 0, 2) + ", " + minus_zero_point(c, 3, 5) + ")";
-  c.assign("torch.clamp(torch.round(" + acc + ".to(torch.float32) * (" + c.in(1) + " * " + c.in(4) + " / " + c.in(6) +
-           ")) + " + c.in(7) + ".to(torch.float32), " + lo + ", " + hi + ").to(" + torch_dtype(t) + ")");
+  const std::string acc = temp(c, "acc"), sc = temp(c, "scale");
+  c.emit(acc + " = torch.matmul(" + minus_zero_point(c, 0, 2) + ", " + minus_zero_point(c, 3, 5) + ")");
+  c.emit(sc + " = torch.div(torch.mul(" + c.in(1) + ", " + c.in(4) + "), " + c.in(6) + ")");
+  c.emit(acc + " = torch.round(torch.mul(" + acc + ".to(torch.float32), " + sc + "))");
+  c.assign("torch.clamp(torch.add(" + acc + ", " + c.in(7) + ".to(torch.float32)), " + lo + ", " + hi + ").to(" +
+           torch_dtype(t) + ")");
 }
 
 // ------------------------------------------------------------ more
@@ -1710,11 +1739,11 @@ inline void max_unpool(op_context& c) {
   const std::string s = temp(c, "shape");
   c.emit(s + " = " + shape);
   // the indices count over the whole output tensor (as MaxPool's do)
-  c.assign("torch.zeros([" + s + "[0] * " + s + "[1]" + [&] {
-    std::string m;
-    for (std::size_t d = 0; d < sp; ++d) m += " * " + s + "[" + std::to_string(d + 2) + "]";
-    return m;
-  }() + "], dtype=" + x + ".dtype).scatter(0, " + c.in(1) + ".reshape(-1), " + x + ".reshape(-1)).reshape(" + s + ")");
+  std::string size = s + "[0] * " + s + "[1]";
+  for (std::size_t d = 0; d < sp; ++d) size += " * " + s + "[" + std::to_string(d + 2) + "]";
+  c.assign("torch.zeros([" + size + "], dtype=" + x + ".dtype)");
+  c.assign(c.out(0) + ".scatter(0, " + c.in(1) + ".reshape(-1), " + x + ".reshape(-1))");
+  c.assign(c.out(0) + ".reshape(" + s + ")");
 }
 
 // ------------------------------------------------------------ Resize
@@ -1747,7 +1776,7 @@ inline void resize(op_context& c) {
   }
   if (c.has_attr("axes") || c.has_attr("keep_aspect_ratio_policy")) c.unsupported("axes / keep_aspect_ratio_policy");
   if (ctm != "half_pixel" && ctm != "pytorch_half_pixel" && ctm != "align_corners" && ctm != "asymmetric" &&
-      ctm != "tf_crop_and_resize")
+      ctm != "tf_crop_and_resize" && !(ctm == "tf_half_pixel_for_nn" && mode == "nearest"))
     c.unsupported("coordinate_transformation_mode " + python_string(ctm));
   if (nearest != "round_prefer_floor" && nearest != "round_prefer_ceil" && nearest != "floor" && nearest != "ceil")
     c.unsupported("nearest_mode " + python_string(nearest));
@@ -1809,74 +1838,98 @@ inline void resize(op_context& c) {
       c.emit(m + " = int(" + w + ")");
     }
     c.emit(p + " = torch.arange(" + m + ", dtype=torch.float64, device=" + x + ".device)");
-    if (ctm == "half_pixel") {
-      c.emit(p + " = (" + p + " + 0.5) / " + s + " - 0.5");
-    } else if (ctm == "pytorch_half_pixel") {
-      c.emit(p + " = (" + p + " + 0.5) / " + s + " - 0.5 if " + w + " != 1.0 else " + p + " * 0.0 - 0.5");
+    if (ctm == "half_pixel" || ctm == "pytorch_half_pixel") {
+      c.emit(p + " = torch.sub(torch.div(torch.add(" + p + ", 0.5), " + s + "), 0.5)");
+      if (ctm == "pytorch_half_pixel") {
+        c.emit("if " + w + " == 1.0:");
+        c.emit("    " + p + " = torch.full_like(" + p + ", -0.5)");
+      }
+    } else if (ctm == "tf_half_pixel_for_nn") {
+      c.emit(p + " = torch.div(torch.add(" + p + ", 0.5), " + s + ")");
     } else if (ctm == "asymmetric") {
-      c.emit(p + " = " + p + " / " + s);
+      c.emit(p + " = torch.div(" + p + ", " + s + ")");
     } else if (ctm == "align_corners") {
-      c.emit(p + " = " + p + " * (" + n + " - 1) / (" + w + " - 1) if " + w + " != 1.0 else " + p + " * 0.0");
+      c.emit("if " + w + " == 1.0:");
+      c.emit("    " + p + " = torch.zeros_like(" + p + ")");
+      c.emit("else:");
+      c.emit("    " + p + " = torch.div(torch.mul(" + p + ", " + n + " - 1), " + w + " - 1)");
     } else {
-      const std::string r0 = "float(" + roi + "[" + ds + "])", r1 = "float(" + roi + "[" + std::to_string(d + r) + "])";
-      c.emit(p + " = " + p + " * (" + r1 + " - " + r0 + ") * (" + n + " - 1) / (" + w + " - 1) if " + w +
-             " != 1.0 else " + p + " * 0.0 + (" + r1 + " - " + r0 + ") * (" + n + " - 1) / 2");
-      c.emit(p + " = " + p + " + " + r0 + " * (" + n + " - 1)");
+      const std::string r0 = temp(c, "r0"), r1 = temp(c, "r1");
+      c.emit(r0 + " = float(" + roi + "[" + ds + "])");
+      c.emit(r1 + " = float(" + roi + "[" + std::to_string(d + r) + "])");
+      c.emit("if " + w + " == 1.0:");
+      c.emit("    " + p + " = torch.full_like(" + p + ", (" + r1 + " - " + r0 + ") * (" + n + " - 1) / 2)");
+      c.emit("else:");
+      c.emit("    " + p + " = torch.mul(" + p + ", (" + r1 + " - " + r0 + ") * (" + n + " - 1) / (" + w + " - 1))");
+      c.emit(p + " = torch.add(" + p + ", " + r0 + " * (" + n + " - 1))");
     }
     std::vector<std::int64_t> bshape(static_cast<std::size_t>(r - d), 1);
     bshape[0] = -1;
     const std::string bs = python_int_list(bshape);
-    const std::string y = temp(c, "y");
+    const std::string y = temp(c, "y"), idx = temp(c, "i");
+    auto clamp_index = [&](const std::string& i) {
+      c.emit(i + " = torch.clamp(" + i + ", 0, " + n + " - 1).to(torch.int64)");
+    };
     if (mode == "nearest") {
-      std::string idx;
-      if (nearest == "round_prefer_floor") idx = "torch.ceil(" + p + " - 0.5)";
-      else if (nearest == "round_prefer_ceil") idx = "torch.floor(" + p + " + 0.5)";
-      else if (nearest == "floor") idx = "torch.floor(" + p + ")";
-      else idx = "torch.ceil(" + p + ")";
-      c.emit(y + " = torch.index_select(" + o + ", " + ds + ", torch.clamp(" + idx + ", 0, " + n +
-             " - 1).to(torch.int64))");
+      if (nearest == "round_prefer_floor") c.emit(idx + " = torch.ceil(torch.sub(" + p + ", 0.5))");
+      else if (nearest == "round_prefer_ceil") c.emit(idx + " = torch.floor(torch.add(" + p + ", 0.5))");
+      else if (nearest == "floor") c.emit(idx + " = torch.floor(" + p + ")");
+      else c.emit(idx + " = torch.ceil(" + p + ")");
+      clamp_index(idx);
+      c.emit(y + " = torch.index_select(" + o + ", " + ds + ", " + idx + ")");
     } else {
-      // base = ceil(x) - 1 and ratio in (0, 1], as the reference prefers the left neighbour
-      const std::string base = temp(c, "base"), t = temp(c, "t");
-      c.emit(base + " = torch.ceil(" + p + ") - 1");
-      c.emit(t + " = " + p + " - " + base);
-      std::vector<std::pair<int, std::string>> taps;  // offset from base, weight
+      // base = ceil(x) - 1 and ratio t in (0, 1], as the reference prefers
+      // the left neighbour; tap k sits at base + offset_k
+      const std::string base = temp(c, "base"), t = temp(c, "t"), v = temp(c, "v"), u = temp(c, "u");
+      c.emit(base + " = torch.sub(torch.ceil(" + p + "), 1)");
+      c.emit(t + " = torch.sub(" + p + ", " + base + ")");
+      // weights as polynomials in the distance u to the tap (Horner, highest power first)
+      struct tap {
+        int offset;
+        std::string distance;  // u as an expression of t
+        std::vector<double> poly;
+      };
+      std::vector<tap> taps;
       if (mode == "linear") {
-        taps = {{0, "1 - " + t}, {1, t}};
+        taps = {{0, t, {-1.0, 1.0}}, {1, t, {1.0, 0.0}}};  // 1 - t and t
       } else {
-        const std::string A = python_float(a), u = "(1 - " + t + ")";
-        taps = {{-1, "((" + A + " * (" + t + " + 1) - 5 * " + A + ") * (" + t + " + 1) + 8 * " + A + ") * (" + t +
-                         " + 1) - 4 * " + A},
-                {0, "((" + A + " + 2) * " + t + " - (" + A + " + 3)) * " + t + " * " + t + " + 1"},
-                {1, "((" + A + " + 2) * " + u + " - (" + A + " + 3)) * " + u + " * " + u + " + 1"},
-                {2, "((" + A + " * (" + u + " + 1) - 5 * " + A + ") * (" + u + " + 1) + 8 * " + A + ") * (" + u +
-                        " + 1) - 4 * " + A}};
+        const std::vector<double> far{a, -5 * a, 8 * a, -4 * a}, near{a + 2, -(a + 3), 0.0, 1.0};
+        taps = {{-1, "torch.add(" + t + ", 1.0)", far},
+                {0, t, near},
+                {1, "torch.rsub(" + t + ", 1.0)", near},
+                {2, "torch.rsub(" + t + ", 2.0)", far}};
       }
       std::vector<std::string> ws;
       for (std::size_t k = 0; k < taps.size(); ++k) {
         const std::string wk = temp(c, "w" + std::to_string(k)), ik = temp(c, "i" + std::to_string(k));
-        c.emit(ik + " = " + base + " + " + std::to_string(taps[k].first));
-        c.emit(wk + " = " + taps[k].second);
-        if (exclude)
-          c.emit(wk + " = torch.where((" + ik + " < 0) | (" + ik + " > " + n + " - 1), " + wk + " * 0.0, " + wk + ")");
+        c.emit(u + " = " + taps[k].distance);
+        c.emit(wk + " = torch.full_like(" + u + ", " + python_float(taps[k].poly[0]) + ")");
+        for (std::size_t j = 1; j < taps[k].poly.size(); ++j)
+          c.emit(wk + " = torch.add(torch.mul(" + wk + ", " + u + "), " + python_float(taps[k].poly[j]) + ")");
+        c.emit(ik + " = torch.add(" + base + ", " + std::to_string(taps[k].offset) + ")");
+        if (exclude) c.emit(wk + " = torch.where((" + ik + " < 0) | (" + ik + " > " + n + " - 1), torch.zeros_like(" + wk + "), " + wk + ")");
         ws.push_back(wk);
       }
       if (exclude) {
         const std::string sum = temp(c, "sum");
-        c.emit(sum + " = " + join(ws, " + "));
-        for (const auto& wk : ws) c.emit(wk + " = " + wk + " / " + sum);
+        c.emit(sum + " = " + ws[0]);
+        for (std::size_t k = 1; k < ws.size(); ++k) c.emit(sum + " = torch.add(" + sum + ", " + ws[k] + ")");
+        for (const auto& wk : ws) c.emit(wk + " = torch.div(" + wk + ", " + sum + ")");
       }
-      std::vector<std::string> terms;
       for (std::size_t k = 0; k < taps.size(); ++k) {
         const std::string ik = temp(c, "i" + std::to_string(k));
-        terms.push_back("torch.index_select(" + o + ", " + ds + ", torch.clamp(" + ik + ", 0, " + n +
-                        " - 1).to(torch.int64)) * " + ws[k] + ".reshape(" + bs + ").to(" + x + ".dtype)");
+        clamp_index(ik);
+        c.emit(v + " = torch.index_select(" + o + ", " + ds + ", " + ik + ")");
+        c.emit(v + " = torch.mul(" + v + ", " + ws[k] + ".reshape(" + bs + ").to(" + x + ".dtype))");
+        c.emit(k == 0 ? y + " = " + v : y + " = torch.add(" + y + ", " + v + ")");
       }
-      c.emit(y + " = " + join(terms, " + "));
     }
-    if (ctm == "tf_crop_and_resize")
-      c.emit(y + " = torch.where(((" + p + " < 0) | (" + p + " > " + n + " - 1)).reshape(" + bs + "), torch.full_like(" +
-             y + ", " + python_float(extrapolation) + "), " + y + ")");
+    if (ctm == "tf_crop_and_resize") {
+      const std::string out = temp(c, "out");
+      c.emit(out + " = torch.logical_or(" + p + " < 0, " + p + " > " + n + " - 1)");
+      c.emit(y + " = torch.where(" + out + ".reshape(" + bs + "), torch.full_like(" + y + ", " +
+             python_float(extrapolation) + "), " + y + ")");
+    }
     c.emit(o + " = " + y);
   }
 }
