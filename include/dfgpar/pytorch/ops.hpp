@@ -448,46 +448,120 @@ inline std::string tuple(const std::vector<std::int64_t>& v) {
   return s + (v.size() == 1 ? ",)" : ")");
 }
 
-inline void conv(op_context& c) {
-  check_types(c);
+/// The F.convNd call of a Conv-like node (attributes read from c; the
+/// weight's shape is input `weight`'s) on the expressions x, w and bias.
+inline std::string conv_call(op_context& c, std::string x, const std::string& w, const std::string& bias,
+                             std::size_t weight = 1) {
   const int r = c.need_rank(0);
   const int spatial = r - 2;
-  if (spatial < 1 || spatial > 3) c.unsupported("Conv with " + std::to_string(spatial) + " spatial dimensions");
+  if (spatial < 1 || spatial > 3) c.unsupported(std::to_string(spatial) + " spatial dimensions");
   std::vector<std::int64_t> wk;
-  if (auto ws = c.shape(1)) wk.assign(ws->begin() + 2, ws->end());
-  window w = read_window(c, spatial, wk);
+  if (auto ws = c.shape(weight)) wk.assign(ws->begin() + 2, ws->end());
+  window win = read_window(c, spatial, wk);
   const std::int64_t group = c.attr_int("group", 1);
-  std::string x = c.in(0), pad = "0";
-  if (symmetric(w)) {
-    pad = tuple(std::vector<std::int64_t>(w.pads.begin(), w.pads.begin() + spatial));
+  std::string pad = "0";
+  if (symmetric(win)) {
+    pad = tuple(std::vector<std::int64_t>(win.pads.begin(), win.pads.begin() + spatial));
   } else {
-    x = "F.pad(" + x + ", " + torch_pad_list(w.pads, static_cast<std::size_t>(spatial)) + ")";
+    x = "F.pad(" + x + ", " + torch_pad_list(win.pads, static_cast<std::size_t>(spatial)) + ")";
   }
-  const std::string bias = c.has_input(2) ? c.in(2) : "None";
-  c.assign("F.conv" + std::to_string(spatial) + "d(" + x + ", " + c.in(1) + ", " + bias + ", " + tuple(w.strides) +
-           ", " + pad + ", " + tuple(w.dilations) + ", " + std::to_string(group) + ")");
+  return "F.conv" + std::to_string(spatial) + "d(" + x + ", " + w + ", " + bias + ", " + tuple(win.strides) + ", " +
+         pad + ", " + tuple(win.dilations) + ", " + std::to_string(group) + ")";
+}
+
+inline void conv(op_context& c) {
+  check_types(c);
+  c.assign(conv_call(c, c.in(0), c.in(1), c.has_input(2) ? c.in(2) : "None"));
 }
 
 inline void max_pool(op_context& c) {
   check_types(c);
-  if (c.has_output(1)) c.unsupported("the Indices output");
-  if (c.attr_int("storage_order", 0) != 0) c.unsupported("storage_order=1");
-  require_float(c);
+  const std::int64_t order = c.attr_int("storage_order", 0);
+  const auto et = c.elem_type(0);
+  if (et == 0) c.unsupported("the element type of input 0 is not known");
+  std::string x = c.in(0), back;
+  if (!is_float_type(et)) {
+    // pooled exactly as float: 8- and 16-bit integers in float32, 32-bit in float64
+    using tp = ::onnx::TensorProto;
+    if (et == tp::INT8 || et == tp::UINT8 || et == tp::INT16) x += ".to(torch.float32)";
+    else if (et == tp::INT32) x += ".to(torch.float64)";
+    else c.unsupported("input of type " + onnx::elem_type_name(et));
+    back = ".to(" + c.in(0) + ".dtype)";
+  }
   const int spatial = c.need_rank(0) - 2;
   if (spatial < 1 || spatial > 3) c.unsupported("MaxPool with " + std::to_string(spatial) + " spatial dimensions");
   window w = read_window(c, spatial);
   const bool ceil = c.attr_int("ceil_mode", 0) != 0;
-  std::string x = c.in(0), pad = "0";
+  std::string pad = "0";
   bool fits = symmetric(w);
   for (int d = 0; d < spatial && fits; ++d) fits = w.pads[static_cast<std::size_t>(d)] * 2 <= w.kernel[static_cast<std::size_t>(d)];
   if (fits) {
     pad = tuple(std::vector<std::int64_t>(w.pads.begin(), w.pads.begin() + spatial));
   } else {
     if (ceil) c.unsupported("ceil_mode with asymmetric or large pads");
+    if (c.has_output(1)) c.unsupported("the Indices output with asymmetric or large pads");
     x = "F.pad(" + x + ", " + torch_pad_list(w.pads, static_cast<std::size_t>(spatial)) + ", 'constant', -float('inf'))";
   }
-  c.assign("F.max_pool" + std::to_string(spatial) + "d(" + x + ", " + tuple(w.kernel) + ", " + tuple(w.strides) +
-           ", " + pad + ", " + tuple(w.dilations) + ", " + (ceil ? "True" : "False") + ")");
+  const std::string args = x + ", " + tuple(w.kernel) + ", " + tuple(w.strides) + ", " + pad + ", " + tuple(w.dilations) +
+                           ", " + (ceil ? "True" : "False");
+  const std::string nd = std::to_string(spatial) + "d";
+  if (!c.has_output(1)) {
+    if (order != 0 && order != 1) c.unsupported("storage_order " + std::to_string(order));
+    c.assign("F.max_pool" + nd + "(" + args + ")" + back);
+    return;
+  }
+  // Indices: PyTorch's count within each (n, c) plane, row-major; ONNX's
+  // over the whole tensor, row-major (storage_order 0) or column-major
+  // within the plane (storage_order 1, 2-D only)
+  const std::string idx = c.out(1), in = c.in(0), plane = temp(c, "plane");
+  c.emit(c.out(0) + ", " + idx + " = F.max_pool" + nd + "_with_indices(" + args + ")");
+  if (!back.empty()) c.assign(c.out(0) + back);
+  std::string size = in + ".shape[2]";
+  for (int d = 1; d < spatial; ++d) size += " * " + in + ".shape[" + std::to_string(d + 2) + "]";
+  c.emit(plane + " = " + size);
+  if (order == 1) {
+    if (spatial != 2) c.unsupported("storage_order=1 with other than 2 spatial dimensions");
+    const std::string h = in + ".shape[2]", wd = in + ".shape[3]";
+    c.emit(idx + " = torch.add(torch.mul(torch.remainder(" + idx + ", " + wd + "), " + h + "), torch.div(" + idx + ", " +
+           wd + ", rounding_mode='floor'))");
+  } else if (order != 0) {
+    c.unsupported("storage_order " + std::to_string(order));
+  }
+  std::string ones;
+  for (int d = 0; d < spatial; ++d) ones += ", 1";
+  c.emit(plane + "_offset = torch.mul(torch.arange(" + in + ".shape[0] * " + in + ".shape[1]), " + plane + ")");
+  c.emit(plane + "_offset = " + plane + "_offset.reshape(" + in + ".shape[0], " + in + ".shape[1]" + ones + ")");
+  c.emit(idx + " = torch.add(" + idx + ", " + plane + "_offset)");
+}
+
+/// AveragePool as (window sums of the zero-padded input) / (window sums of
+/// a mask that is 1 on the input, and on the pads when they count): the
+/// windows the reference averages, partial ceil_mode windows included.
+inline void average_pool_by_sums(op_context& c, const window& w, bool ceil, bool include) {
+  require_float(c);
+  const auto spatial = w.kernel.size();
+  for (std::size_t d = 0; d < spatial; ++d)
+    // PyTorch drops a ceil_mode window that starts past the end; ONNX keeps it (empty)
+    if (ceil && w.strides[d] > w.kernel[d]) c.unsupported("ceil_mode with strides larger than the kernel");
+  const std::string x = c.in(0), pl = torch_pad_list(w.pads, spatial);
+  const std::string px = temp(c, "padded"), mask = temp(c, "mask"), cnt = temp(c, "count");
+  std::vector<std::int64_t> k = w.kernel, st = w.strides;
+  std::string nd = std::to_string(spatial) + "d", unsq, sq;
+  if (spatial == 1) {
+    // avg_pool1d has no divisor_override: as 2-D with a unit last dimension
+    k.push_back(1);
+    st.push_back(1);
+    nd = "2d";
+    unsq = ".unsqueeze(-1)";
+    sq = ".squeeze(-1)";
+  }
+  c.emit(px + " = F.pad(" + x + ", " + pl + ")" + unsq);
+  c.emit(mask + " = torch.ones_like(" + x + "[:1, :1])");
+  c.emit(mask + " = F.pad(" + mask + ", " + pl + ", 'constant', " + (include ? "1.0" : "0.0") + ")" + unsq);
+  const std::string tail = ", " + tuple(k) + ", " + tuple(st) + ", 0, " + (ceil ? "True" : "False") + ", True, 1)";
+  c.emit(cnt + " = F.avg_pool" + nd + "(" + mask + tail);
+  c.assign("F.avg_pool" + nd + "(" + px + tail);
+  c.assign("torch.div(" + c.out(0) + ", " + cnt + ")" + sq);
 }
 
 inline void average_pool(op_context& c) {
@@ -502,18 +576,17 @@ inline void average_pool(op_context& c) {
   bool fits = symmetric(w);
   for (int d = 0; d < spatial && fits; ++d) fits = w.pads[static_cast<std::size_t>(d)] * 2 <= w.kernel[static_cast<std::size_t>(d)];
   std::string x = c.in(0), pad = "0";
+  if (ceil || (!fits && !include)) {
+    // PyTorch and ONNX count the last, partial window differently with
+    // ceil_mode, and PyTorch cannot leave asymmetric pads out: sums over
+    // the explicitly padded input divided by the counted elements
+    average_pool_by_sums(c, w, ceil, include);
+    return;
+  }
   if (fits) {
     pad = tuple(std::vector<std::int64_t>(w.pads.begin(), w.pads.begin() + spatial));
-  } else if (include && !ceil) {
-    x = "F.pad(" + x + ", " + torch_pad_list(w.pads, static_cast<std::size_t>(spatial)) + ")";
   } else {
-    c.unsupported("asymmetric or large pads with count_include_pad=0 or ceil_mode");
-  }
-  if (ceil && fits) {
-    bool any = false;
-    for (auto p : w.pads) any = any || p != 0;
-    // PyTorch and ONNX count the last, partial window differently with ceil_mode
-    if (!any) c.unsupported("ceil_mode=1");
+    x = "F.pad(" + x + ", " + torch_pad_list(w.pads, static_cast<std::size_t>(spatial)) + ")";
   }
   c.assign("F.avg_pool" + std::to_string(spatial) + "d(" + x + ", " + tuple(w.kernel) + ", " + tuple(w.strides) + ", " +
            pad + ", " + (ceil ? "True" : "False") + ", " + (include ? "True" : "False") + ")");
@@ -529,9 +602,39 @@ inline void global_pool(op_context& c, const std::string& fn) {
   else c.assign("torch.mean(" + c.in(0) + ", " + python_int_list(dims) + ", True)");
 }
 
+/// BatchNormalization-14/15 with training_mode=1: normalised with the batch
+/// statistics (population variance); the running mean/var outputs are
+/// the inputs' blended with them by momentum.
+inline void batch_norm_training(op_context& c) {
+  require_float(c);
+  const int r = c.need_rank(0);
+  if (r < 2) c.unsupported("input of rank below 2");
+  const double momentum = c.attr_float("momentum", 0.9);
+  std::vector<std::int64_t> dims{0}, shape(static_cast<std::size_t>(r), 1);
+  for (int d = 2; d < r; ++d) dims.push_back(d);
+  shape[1] = -1;
+  const std::string x = c.in(0), ds = python_int_list(dims), sh = python_int_list(shape);
+  const std::string m = temp(c, "mean"), v = temp(c, "var");
+  c.emit(m + " = torch.mean(" + x + ", " + ds + ")");
+  c.emit(v + " = torch.var(" + x + ", " + ds + ", unbiased=False)");
+  c.assign("torch.div(torch.sub(" + x + ", " + m + ".reshape(" + sh + ")), torch.sqrt(torch.add(" + v + ".reshape(" + sh +
+           "), " + python_float(c.attr_float("epsilon", 1e-5)) + ")))");
+  c.assign("torch.add(torch.mul(" + c.out(0) + ", " + c.in(1) + ".reshape(" + sh + ")), " + c.in(2) + ".reshape(" + sh +
+           "))");
+  const std::string mo = python_float(momentum), om = python_float(1.0 - momentum);
+  if (c.has_output(1)) c.emit(c.out(1) + " = torch.add(torch.mul(" + c.in(3) + ", " + mo + "), torch.mul(" + m + ", " + om + "))");
+  if (c.has_output(2)) c.emit(c.out(2) + " = torch.add(torch.mul(" + c.in(4) + ", " + mo + "), torch.mul(" + v + ", " + om + "))");
+  for (std::size_t i = 3; i < c.outputs.size(); ++i)
+    if (c.has_output(i)) c.unsupported("output " + std::to_string(i));
+}
+
 inline void batch_norm(op_context& c) {
   check_types(c);
-  if (c.attr_int("training_mode", 0) != 0) c.unsupported("training_mode=1");
+  if (c.attr_int("training_mode", 0) != 0) {
+    if (c.opset < 14) c.unsupported("training_mode before opset 14");
+    batch_norm_training(c);
+    return;
+  }
   if (c.opset < 7 && c.attr_int("is_test", 0) == 0) c.unsupported("is_test=0 (training)");
   if (c.attr_int("spatial", 1) != 1) c.unsupported("spatial=0");
   c.ignore("momentum");
@@ -1239,8 +1342,6 @@ inline void conv_transpose(op_context& c) {
   const int r = c.need_rank(0);
   const int spatial = r - 2;
   if (spatial < 1 || spatial > 3) c.unsupported("ConvTranspose with " + std::to_string(spatial) + " spatial dimensions");
-  if (c.has_attr("output_shape")) c.unsupported("output_shape");
-  if (c.attr_string("auto_pad", "NOTSET") != "NOTSET") c.unsupported("auto_pad");
   std::vector<std::int64_t> wk;
   if (auto ws = c.shape(1)) wk.assign(ws->begin() + 2, ws->end());
   const auto kernel = c.attr_ints("kernel_shape", wk);
@@ -1248,14 +1349,56 @@ inline void conv_transpose(op_context& c) {
   const auto sp = static_cast<std::size_t>(spatial);
   const auto strides = c.attr_ints("strides", std::vector<std::int64_t>(sp, 1));
   const auto dil = c.attr_ints("dilations", std::vector<std::int64_t>(sp, 1));
-  const auto pads = c.attr_ints("pads", std::vector<std::int64_t>(2 * sp, 0));
+  auto pads = c.attr_ints("pads", std::vector<std::int64_t>(2 * sp, 0));
   const auto outpad = c.attr_ints("output_padding", std::vector<std::int64_t>(sp, 0));
+  const auto out_shape = c.attr_ints("output_shape");
+  const std::string ap = c.attr_string("auto_pad", "NOTSET");
+  if (strides.size() != sp || dil.size() != sp || pads.size() != 2 * sp || outpad.size() != sp)
+    c.unsupported("strides/dilations/pads/output_padding have the wrong length");
+  if (ap != "NOTSET" && ap != "SAME_UPPER" && ap != "SAME_LOWER" && ap != "VALID") c.unsupported("auto_pad " + python_string(ap));
+  if (!out_shape.empty() || ap == "SAME_UPPER" || ap == "SAME_LOWER") {
+    // pads from the requested output size, as the ONNX spec computes them
+    const auto xs = c.shape(0);
+    if (!xs) c.unsupported("output_shape/auto_pad need the input shape, which is not known");
+    std::vector<std::int64_t> want(out_shape.end() - std::min<std::ptrdiff_t>(static_cast<std::ptrdiff_t>(sp),
+                                                                              static_cast<std::ptrdiff_t>(out_shape.size())),
+                                   out_shape.end());
+    if (out_shape.empty())
+      for (std::size_t d = 0; d < sp; ++d) want.push_back((*xs)[d + 2] * strides[d]);
+    if (want.size() != sp) c.unsupported("output_shape has the wrong length");
+    for (std::size_t d = 0; d < sp; ++d) {
+      const std::int64_t total = strides[d] * ((*xs)[d + 2] - 1) + outpad[d] + ((kernel[d] - 1) * dil[d] + 1) - want[d];
+      if (total < 0) c.unsupported("an output_shape larger than the full transposed convolution");
+      const bool upper = ap == "SAME_UPPER";  // else the odd one goes to the start, as the spec says
+      pads[d] = upper ? total / 2 : total - total / 2;
+      pads[d + sp] = upper ? total - total / 2 : total / 2;
+    }
+  } else if (ap == "VALID") {
+    std::fill(pads.begin(), pads.end(), 0);
+  }
+  for (auto p : pads)
+    if (p < 0) c.unsupported("negative pads");
   for (std::size_t d = 0; d < sp; ++d)
-    if (pads[d] != pads[d + sp]) c.unsupported("asymmetric pads");
+    if (outpad[d] < 0 || (outpad[d] >= strides[d] && outpad[d] >= dil[d]))
+      c.unsupported("output_padding not below the stride or the dilation");
+  // PyTorch pads symmetrically: the common part there, the rest cut off after
+  std::vector<std::int64_t> sym(sp);
+  bool cut = false;
+  for (std::size_t d = 0; d < sp; ++d) {
+    sym[d] = std::min(pads[d], pads[d + sp]);
+    cut = cut || pads[d] != pads[d + sp];
+  }
   c.assign("F.conv_transpose" + std::to_string(spatial) + "d(" + c.in(0) + ", " + c.in(1) + ", " +
-           (c.has_input(2) ? c.in(2) : std::string("None")) + ", " + tuple(strides) + ", " +
-           tuple(std::vector<std::int64_t>(pads.begin(), pads.begin() + spatial)) + ", " + tuple(outpad) + ", " +
-           std::to_string(c.attr_int("group", 1)) + ", " + tuple(dil) + ")");
+           (c.has_input(2) ? c.in(2) : std::string("None")) + ", " + tuple(strides) + ", " + tuple(sym) + ", " +
+           tuple(outpad) + ", " + std::to_string(c.attr_int("group", 1)) + ", " + tuple(dil) + ")");
+  if (cut) {
+    std::vector<std::string> idx{":", ":"};
+    for (std::size_t d = 0; d < sp; ++d) {
+      const std::int64_t b = pads[d] - sym[d], e = pads[d + sp] - sym[d];
+      idx.push_back(std::to_string(b) + ":" + (e ? std::to_string(-e) : std::string()));
+    }
+    c.assign(c.out(0) + "[" + join(idx) + "]");
+  }
 }
 
 inline void shape_op(op_context& c) {
@@ -1687,7 +1830,7 @@ inline void matmul_integer(op_context& c) {
 
 inline void qlinear_matmul(op_context& c) {
   check_types(c);
-  for (std::size_t i : {1u, 4u, 6u})
+  for (std::size_t i : {1u, 4u, 6u, 7u})
     if (c.rank(i) > 1 || (c.rank(i) == 1 && (!c.shape(i) || (*c.shape(i))[0] != 1)))
       c.unsupported("per-axis scales or zero points");
   const auto t = c.elem_type(7);
@@ -1697,6 +1840,55 @@ inline void qlinear_matmul(op_context& c) {
   c.emit(sc + " = torch.div(torch.mul(" + c.in(1) + ", " + c.in(4) + "), " + c.in(6) + ")");
   c.emit(acc + " = torch.round(torch.mul(" + acc + ".to(torch.float32), " + sc + "))");
   c.assign("torch.clamp(torch.add(" + acc + ", " + c.in(7) + ".to(torch.float32)), " + lo + ", " + hi + ").to(" +
+           torch_dtype(t) + ")");
+}
+
+/// x - zero point in float64 (exact for 8-bit data); a 1-D weight zero
+/// point is per output channel.
+inline std::string conv_operand(op_context& c, std::size_t x, std::size_t zp, bool weight) {
+  std::string e = c.in(x) + ".to(torch.float64)";
+  if (!c.has_input(zp)) return e;
+  std::string z = c.in(zp) + ".to(torch.float64)";
+  const int zr = c.need_rank(zp);
+  if (zr == 1 && weight) {
+    std::vector<std::int64_t> shape(static_cast<std::size_t>(c.need_rank(x)), 1);
+    shape[0] = -1;
+    z += ".reshape(" + python_int_list(shape) + ")";
+  } else if (zr != 0 && !(zr == 1 && c.shape(zp) && (*c.shape(zp))[0] == 1)) {
+    c.unsupported("zero point of input " + std::to_string(zp) + " must be a scalar");
+  }
+  return "torch.sub(" + e + ", " + z + ")";
+}
+
+inline void conv_integer(op_context& c) {
+  check_types(c);
+  const std::string a = temp(c, "x"), w = temp(c, "w");
+  c.emit(a + " = " + conv_operand(c, 0, 2, false));
+  c.emit(w + " = " + conv_operand(c, 1, 3, true));
+  c.assign(conv_call(c, a, w, "None"));
+  c.assign("torch.round(" + c.out(0) + ").to(torch.int32)");
+}
+
+inline void qlinear_conv(op_context& c) {
+  check_types(c);
+  const auto t = c.elem_type(7);
+  const auto [lo, hi] = quant_range(c, t);
+  if (c.rank(1) > 0 || c.rank(6) > 0 || c.rank(7) > 0) c.unsupported("per-axis input or output quantisation");
+  const std::string a = temp(c, "x"), w = temp(c, "w"), sc = temp(c, "scale");
+  c.emit(a + " = " + conv_operand(c, 0, 2, false));
+  c.emit(w + " = " + conv_operand(c, 3, 5, true));
+  c.assign(conv_call(c, a, w, c.has_input(8) ? c.in(8) + ".to(torch.float64)" : "None", 3));
+  std::string ws = c.in(4);
+  if (c.rank(4) == 1) {
+    std::vector<std::int64_t> shape(static_cast<std::size_t>(c.need_rank(0)), 1);
+    shape[1] = -1;
+    ws += ".reshape(" + python_int_list(shape) + ")";
+  } else if (c.rank(4) != 0) {
+    c.unsupported("w_scale must be a scalar or 1-D");
+  }
+  c.emit(sc + " = torch.div(torch.mul(" + c.in(1) + ", " + ws + "), " + c.in(6) + ")");
+  c.assign("torch.round(torch.mul(" + c.out(0) + ", " + sc + ".to(torch.float64)))");
+  c.assign("torch.clamp(torch.add(" + c.out(0) + ", " + c.in(7) + ".to(torch.float64)), " + lo + ", " + hi + ").to(" +
            torch_dtype(t) + ")");
 }
 
@@ -2126,6 +2318,8 @@ class op_registry {
     r.add("DequantizeLinear", dequantize_linear);
     r.add("DynamicQuantizeLinear", dynamic_quantize_linear);
     r.add("MatMulInteger", matmul_integer);
+    r.add("ConvInteger", conv_integer);
+    r.add("QLinearConv", qlinear_conv);
     r.add("QLinearMatMul", qlinear_matmul);
     r.add("GridSample", grid_sample);
     r.add("MaxUnpool", max_unpool);
