@@ -7,6 +7,9 @@ For each NAME (default: all of MODELS) this writes into OUTDIR
     NAME.onnx         the model, batch 1, opset 13, random weights (weights=None)
     NAME.input.pb     a fixed random input, as an ONNX TensorProto
     NAME.output.pb    torchvision's output for that input, as an ONNX TensorProto
+    NAME.output64.pb  the same model run in float64 (model.double()): the
+                      exact result that fp32 outputs are judged against when
+                      the model's own fp32 rounding exceeds a tolerance
     NAME.input.npy / NAME.output.npy  the same tensors for numpy users
     NAME.stamp        torch/torchvision/onnx versions, seed and opset
 
@@ -21,6 +24,7 @@ python3-torchvision, python3-onnx).
 """
 
 import argparse
+import copy
 import json
 import os
 import sys
@@ -64,7 +68,7 @@ def stamp_of(name):
 
 
 def files_of(outdir, name):
-    return [os.path.join(outdir, name + s) for s in (".onnx", ".input.pb", ".output.pb", ".stamp")]
+    return [os.path.join(outdir, name + s) for s in (".onnx", ".input.pb", ".output.pb", ".output64.pb", ".stamp")]
 
 
 def is_cached(outdir, name):
@@ -72,7 +76,7 @@ def is_cached(outdir, name):
     if not all(os.path.exists(p) for p in paths):
         return False
     try:
-        with open(paths[3]) as f:
+        with open(paths[-1]) as f:
             return json.load(f) == stamp_of(name)
     except (OSError, ValueError):
         return False
@@ -110,6 +114,10 @@ def export(outdir, name):
         y = model(x)
     if isinstance(y, tuple):  # some models return (logits, aux) even in eval mode
         y = y[0]
+    with torch.no_grad():
+        y64 = copy.deepcopy(model).double()(x.double())
+    if isinstance(y64, tuple):
+        y64 = y64[0]
 
     onnx_path = os.path.join(outdir, name + ".onnx")
     tmp = onnx_path + ".tmp"
@@ -122,6 +130,7 @@ def export(outdir, name):
     stem = os.path.join(outdir, name)
     save_tensor(stem + ".input.pb", x.numpy(), "input")
     save_tensor(stem + ".output.pb", y.numpy(), "output")
+    save_tensor(stem + ".output64.pb", y64.numpy(), "output")
     np.save(stem + ".input.npy", x.numpy())
     np.save(stem + ".output.npy", y.numpy())
     with open(stem + ".stamp", "w") as f:

@@ -14,6 +14,7 @@
 #include <dfgpar/onnx/optimize.hpp>
 #include <dfgpar/onnx/save.hpp>
 #include <dfgpar/onnx/semantics.hpp>
+#include <dfgpar/onnx/split.hpp>
 #include <dfgpar/pytorch/emitter.hpp>
 
 #include "args.hpp"
@@ -468,6 +469,13 @@ Options:
                          the analytic cost model
       --no-optimize      skip constant folding, Identity/Dropout removal and
                          dead-code elimination
+      --no-split         keep heavy convolutions whole (by default, with
+                         P > 1, a Conv that costs at least 2% of the model is
+                         split into P output-channel parts, so the workers
+                         can share it)
+      --fork WHEN        the regions' fork flags in model.py: auto (the cost
+                         model decides, default), always, never; `model.py
+                         --tune` measures each region and picks
       --class-name NAME  name of the generated module class (default Model)
       --no-comments      no `# Op -> shape` comment above each operation
   -h, --help             this text
@@ -489,7 +497,8 @@ struct emit_args {
   std::size_t workers = std::max(1u, std::thread::hardware_concurrency());
   double effort = 1, time_limit_ms = 1000;
   std::uint64_t seed = 1;
-  bool optimize = true, comments = true;
+  bool optimize = true, comments = true, split = true;
+  dfgpar::pytorch::emit_options::fork_choice fork = dfgpar::pytorch::emit_options::fork_choice::cost_model;
   std::string class_name = "Model";
 };
 
@@ -518,6 +527,15 @@ std::optional<emit_args> parse_emit(std::vector<std::string> argv) {
     else if (opt == "--profile") a.profile = file();
     else if (opt == "--no-optimize") args.no_value(), a.optimize = false;
     else if (opt == "--no-comments") args.no_value(), a.comments = false;
+    else if (opt == "--no-split") args.no_value(), a.split = false;
+    else if (opt == "--fork") {
+      using fc = dfgpar::pytorch::emit_options::fork_choice;
+      const std::string v = args.value();
+      if (v == "auto") a.fork = fc::cost_model;
+      else if (v == "always") a.fork = fc::always;
+      else if (v == "never") a.fork = fc::never;
+      else throw usage_error("--fork takes auto, always or never, not '" + v + "'");
+    }
     else if (opt == "--class-name") {
       a.class_name = args.value();
       if (!dfgpar::pytorch::is_safe_identifier(a.class_name))
@@ -565,15 +583,22 @@ int run_emit(const std::vector<std::string>& argv) {
     onnx::apply_profile(m, optimized ? profile_for_optimized(p, original, m, warnings) : p);
   }
   warnings.add(m.warnings);
-  const auto cost = get(&onnx::node_info::cost, m.g);
-  const auto comm = get(&onnx::edge_info::comm, m.g);
+  onnx::split_report split_report;
+  std::optional<onnx::model> split;
+  if (a.split && a.workers > 1) {
+    split = onnx::split_convolutions(m, onnx::split_options{.parts = a.workers, .load = lo}, &split_report);
+    warnings.add(split->warnings);
+  }
+  const onnx::model& final_model = split ? *split : m;
+  const auto cost = get(&onnx::node_info::cost, final_model.g);
+  const auto comm = get(&onnx::edge_info::comm, final_model.g);
   const dfgpar::options po{.workers = a.workers, .effort = a.effort, .seed = a.seed, .time_limit_ms = a.time_limit_ms};
-  const dfgpar::schedule s = dfgpar::parallelize(m.g, cost, comm, po);
+  const dfgpar::schedule s = dfgpar::parallelize(final_model.g, cost, comm, po);
 
   std::vector<dfgpar::pytorch::emitted_file> files;
   try {
     files = dfgpar::pytorch::emit_pytorch(
-        m, s, dfgpar::pytorch::emit_options{.class_name = a.class_name, .shape_comments = a.comments});
+        final_model, s, dfgpar::pytorch::emit_options{.class_name = a.class_name, .shape_comments = a.comments, .fork = a.fork});
   } catch (const dfgpar::graph_error& e) {
     throw dfgpar::graph_error(a.model.string() + ": " + e.what());
   }
@@ -586,8 +611,12 @@ int run_emit(const std::vector<std::string>& argv) {
     out.commit();
   }
   std::cout << "wrote " << (a.output / "model.py").string() << " and " << (a.output / files.back().name).string() << " ("
-            << num_vertices(m.g) << " nodes, " << a.workers << (a.workers == 1 ? " worker" : " workers") << ")\n"
-            << "run:  python3 " << (a.output / "model.py").string() << " --threads 1\n";
+            << num_vertices(final_model.g) << " nodes, " << a.workers << (a.workers == 1 ? " worker" : " workers");
+  if (split_report.split)
+    std::cout << ", " << split_report.split << (split_report.split == 1 ? " convolution" : " convolutions") << " split into "
+              << a.workers << " parts";
+  std::cout << ")\n"
+            << "run:  python3 " << (a.output / "model.py").string() << " --tune\n";
   std::cout.flush();
   warnings.print(std::cerr);
   return 0;
