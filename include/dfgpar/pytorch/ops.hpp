@@ -2275,6 +2275,116 @@ inline void recurrent(op_context& c, const std::string& kind) {
     c.emit(c.outputs[2] + " = torch.stack([" + join(c_dirs) + "], " + (batch_first ? "1" : "0") + ")");
 }
 
+// ------------------------------------------------------------ detection, signal
+
+/// NonMaxSuppression: per batch and class, the boxes by descending score
+/// (equal scores: lower index first) with score > score_threshold, each
+/// kept unless its IoU with a kept box exceeds iou_threshold, at most
+/// max_output_boxes_per_class of them.
+inline void non_max_suppression(op_context& c) {
+  check_types(c);
+  require_float(c);
+  const std::int64_t center = c.attr_int("center_point_box", 0);
+  if (center != 0 && center != 1) c.unsupported("center_point_box " + std::to_string(center));
+  const std::string bx = c.in(0), sc = c.in(1), o = c.out(0);
+  const std::string nb = temp(c, "boxes"), a = temp(c, "a"), b = temp(c, "b"), area = temp(c, "area"),
+                    sel = temp(c, "selected"), limit = temp(c, "limit"), iou_t = temp(c, "iou_thr"),
+                    sc_t = temp(c, "score_thr"), n = temp(c, "n"), cl = temp(c, "class"),
+                    order = temp(c, "order"), kept = temp(c, "kept"), count = temp(c, "count"), i = temp(c, "i"),
+                    k = temp(c, "k"), box = temp(c, "box"), lo = temp(c, "lo"), hi = temp(c, "hi"),
+                    inter = temp(c, "inter"), uni = temp(c, "union"), iou = temp(c, "iou");
+  c.emit(limit + " = " + (c.has_input(2) ? int_scalar(c, 2, "max_output_boxes_per_class") : std::string("0")));
+  c.emit(iou_t + " = " + (c.has_input(3) ? "float(" + c.in(3) + ".reshape(-1)[0])" : std::string("0.0")));
+  c.emit(sc_t + " = " + (c.has_input(4) ? "float(" + c.in(4) + ".reshape(-1)[0])" : std::string("-float('inf')")));
+  // corners (y1, x1, y2, x2) with y1 <= y2 and x1 <= x2
+  if (center == 0) {
+    c.emit(a + " = torch.minimum(" + bx + "[..., :2], " + bx + "[..., 2:])");
+    c.emit(b + " = torch.maximum(" + bx + "[..., :2], " + bx + "[..., 2:])");
+  } else {
+    // (x_center, y_center, width, height)
+    c.emit(a + " = torch.sub(" + bx + "[..., :2], torch.div(" + bx + "[..., 2:], 2.0)).flip(-1)");
+    c.emit(b + " = torch.add(" + bx + "[..., :2], torch.div(" + bx + "[..., 2:], 2.0)).flip(-1)");
+  }
+  c.emit(nb + " = torch.cat([" + a + ", " + b + "], -1)");
+  c.emit(area + " = torch.mul(" + b + "[..., 0] - " + a + "[..., 0], " + b + "[..., 1] - " + a + "[..., 1])");
+  c.emit(sel + " = [torch.zeros([0, 3], dtype=torch.int64)]");
+  c.emit("for " + n + " in range(" + sc + ".shape[0]):");
+  c.emit("    for " + cl + " in range(" + sc + ".shape[1]):");
+  const std::string ss = temp(c, "s"), m = temp(c, "m"), sup = temp(c, "sup");
+  c.emit("        " + ss + " = " + sc + "[" + n + ", " + cl + "]");
+  c.emit("        " + order + " = torch.sort(" + ss + ", stable=True, descending=True)[1]");
+  c.emit("        " + order + " = " + order + "[torch.gt(" + ss + "[" + order + "], " + sc_t + ")]");
+  c.emit("        " + kept + " = " + order + "[:0]");
+  c.emit("        " + count + " = 0");
+  c.emit("        " + m + " = " + order + ".shape[0]");
+  c.emit("        for " + k + " in range(" + m + "):");
+  c.emit("            " + i + " = int(" + order + "[" + k + "])");
+  c.emit("            if " + count + " >= " + limit + ":");
+  c.emit("                break");
+  c.emit("            " + box + " = " + nb + "[" + n + ", " + i + "]");
+  c.emit("            " + lo + " = torch.maximum(" + box + "[:2], " + nb + "[" + n + ", " + kept + ", :2])");
+  c.emit("            " + hi + " = torch.minimum(" + box + "[2:], " + nb + "[" + n + ", " + kept + ", 2:])");
+  c.emit("            " + inter + " = torch.clamp(torch.sub(" + hi + ", " + lo + "), min=0.0).prod(-1)");
+  c.emit("            " + uni + " = torch.sub(torch.add(" + area + "[" + n + ", " + i + "], " + area + "[" + n + ", " +
+         kept + "]), " + inter + ")");
+  c.emit("            " + iou + " = torch.where(torch.logical_and(" + inter + " > 0, " + uni + " > 0), torch.div(" +
+         inter + ", " + uni + "), torch.zeros_like(" + inter + "))");
+  c.emit("            " + sup + " = bool(torch.any(torch.gt(" + iou + ", " + iou_t + ")))");
+  c.emit("            if " + sup + ":");
+  c.emit("                continue");
+  c.emit("            " + kept + " = torch.cat([" + kept + ", " + order + "[" + k + ":" + k + " + 1]])");
+  c.emit("            " + count + " += 1");
+  c.emit("            " + sel + ".append(torch.tensor([[" + n + ", " + cl + ", " + i + "]]))");
+  c.assign("torch.cat(" + sel + ")");
+}
+
+/// DFT-17: along `axis` of a real ([..., 1]) or complex ([..., 2]) signal.
+inline void dft(op_context& c) {
+  check_types(c);
+  require_float(c);
+  if (c.elem_type(0) == ::onnx::TensorProto::BFLOAT16 || c.elem_type(0) == ::onnx::TensorProto::FLOAT16)
+    c.unsupported("16-bit input");
+  const auto s = c.shape(0);
+  if (!s || s->empty() || ((*s).back() != 1 && (*s).back() != 2)) c.unsupported("the last dimension must be known, 1 or 2");
+  const int r = static_cast<int>(s->size());
+  std::int64_t axis = c.attr_int("axis", 1);
+  if (axis < 0) axis += r;
+  if (axis < 0 || axis >= r - 1) c.unsupported("axis out of range");
+  const bool inverse = c.attr_int("inverse", 0) != 0, onesided = c.attr_int("onesided", 0) != 0;
+  const bool real = s->back() == 1;
+  if (onesided && (inverse || !real)) c.unsupported("onesided with an inverse or complex transform");
+  const std::string x = c.in(0), z = temp(c, "z");
+  // in double precision, as the reference (numpy) computes it
+  c.emit(z + " = " + (real ? x + "[..., 0].double()" : "torch.view_as_complex(" + x + ".double().contiguous())"));
+  const std::string n = c.has_input(1) ? int_scalar(c, 1, "dft_length") : std::string("None");
+  c.emit(z + " = torch.fft." + (inverse ? "ifft" : "fft") + "(" + z + ", " + n + ", " + std::to_string(axis) + ")");
+  if (onesided) c.emit(z + " = " + z + ".narrow(" + std::to_string(axis) + ", 0, " + z + ".shape[" + std::to_string(axis) + "] // 2 + 1)");
+  c.assign("torch.view_as_real(" + z + ").to(" + x + ".dtype)");
+}
+
+/// STFT-17 of a real signal [batch, length, 1]: frames of frame_length every
+/// frame_step, times the window, each transformed (onesided: the first
+/// half + 1 bins).
+inline void stft(op_context& c) {
+  check_types(c);
+  require_float(c);
+  const auto s = c.shape(0);
+  if (!s || s->size() != 3 || (*s)[2] != 1) c.unsupported("needs a real signal of known shape [batch, length, 1]");
+  const bool onesided = c.attr_int("onesided", 1) != 0;
+  const std::string x = c.in(0), f = temp(c, "frames"), len = temp(c, "length");
+  if (c.has_input(3)) c.emit(len + " = " + int_scalar(c, 3, "frame_length"));
+  else if (c.has_input(2)) c.emit(len + " = " + c.in(2) + ".shape[0]");
+  else c.unsupported("neither window nor frame_length");
+  const std::string step = temp(c, "step");
+  c.emit(step + " = " + int_scalar(c, 1, "frame_step"));
+  c.emit(f + " = " + x + "[..., 0].double()");
+  c.emit(f + " = " + f + ".unfold(1, " + len + ", " + step + ")");
+  if (c.has_input(2)) c.emit(f + " = torch.mul(" + f + ", " + c.in(2) + ".double())");
+  c.emit(f + " = torch.fft.fft(" + f + ", None, -1)");
+  if (onesided) c.emit(f + " = " + f + ".narrow(-1, 0, " + len + " // 2 + 1)");
+  c.assign("torch.view_as_real(" + f + ").to(" + x + ".dtype)");
+}
+
 }  // namespace detail
 
 /// The table of translations, keyed by (default-domain) op type.
@@ -2468,6 +2578,9 @@ class op_registry {
     r.add("DynamicQuantizeLinear", dynamic_quantize_linear);
     r.add("MatMulInteger", matmul_integer);
     r.add("ConvInteger", conv_integer);
+    r.add("NonMaxSuppression", non_max_suppression);
+    r.add("DFT", dft);
+    r.add("STFT", stft);
     r.add("RNN", [](op_context& c) { recurrent(c, "RNN"); });
     r.add("GRU", [](op_context& c) { recurrent(c, "GRU"); });
     r.add("LSTM", [](op_context& c) { recurrent(c, "LSTM"); });
