@@ -1,95 +1,144 @@
 #!/usr/bin/python3
-"""Latency of a dfgpar-emitted PyTorch model against PyTorch's own variants,
-batch 1, median of R runs after warm-up; each configuration in its own
-process (thread pools are set once per process).
+"""Latency of dfgpar-emitted PyTorch models against PyTorch's own variants,
+batch 1, median of R runs after warm-up, every configuration in its own
+process (PyTorch's thread pools are set once per process), all in one run.
 
-    /usr/bin/python3 bench/pytorch_emit.py DFGPAR MODELS_DIR NAME [--runs R]
+    /usr/bin/python3 bench/pytorch_emit.py DFGPAR MODELS_DIR [NAME...]
+        [--runs R] [--threads P] [--json FILE]
 
-Emits NAME with `DFGPAR emit --workers 1` and `--workers 2` into a temporary
-folder, then prints one line per configuration:
-  emitted serial   (workers 1, scripted), 1 and 2 intra-op threads
-  emitted parallel (workers 2, scripted, forward with torch.jit.fork),
-                   1 intra-op thread and 2 inter-op threads
-  eager torchvision (random weights: the latency does not depend on them),
-                   1 and 2 threads
-and the parallel efficiency E = (serial 1-thread / 2) / parallel.
+NAME defaults to squeezenet1_1 googlenet inception_v3 resnet50 (exported by
+scripts/export_models.py into MODELS_DIR). For each model it emits
+`--workers 1` (the serial code) and `--workers P` (P = --threads, default 2)
+and prints one line per configuration:
+
+  emitted serial       forward_serial of the --workers 1 code, 1 and P threads
+  emitted parallel     forward of the --workers P code after set_threads(P)
+                       (inline stages P intra-op threads, forked parts 1
+                       each) and tune() (each region timed forked and inline,
+                       the faster kept)
+  eager                torchvision's module (same architecture, random
+                       weights: latency does not depend on them), 1 and P
+  TorchScript frozen   torch.jit.freeze(torch.jit.script(torchvision)), 1, P
+
+then the parallel efficiency E = (emitted serial 1 thread / P) / emitted
+parallel, the speed-up of emitted parallel over the best serial variant,
+and the tuned regions (forked / inline ms each). The emitted models run
+scripted and frozen (torch.jit.freeze, after tune()), like the baseline.
 """
 
 import argparse
+import json
 import os
 import subprocess
 import sys
 import tempfile
 
 CHILD = r'''
-import importlib.util, statistics, sys, time, torch
-kind, path, threads, interop, runs, side = sys.argv[1:7]
-torch.set_num_threads(int(threads))
-torch.set_num_interop_threads(int(interop))
-if kind == 'eager':
-    import torchvision
-    kw = {'aux_logits': False, 'init_weights': False} if path in ('googlenet', 'inception_v3') else {}
-    model = getattr(torchvision.models, path)(weights=None, **kw).eval()
-    fn = model
-else:
+import importlib.util, json, statistics, sys, time, torch
+kind, path, threads, runs, side = sys.argv[1:6]
+threads, runs, side = int(threads), int(runs), int(side)
+extra = {}
+if kind.startswith('emitted'):
     spec = importlib.util.spec_from_file_location('m', path)
     mod = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(mod)
+    mod.set_threads(threads)
     model = torch.jit.script(mod.Model().eval())
-    fn = model.forward if kind == 'parallel' else model.forward_serial
-x = torch.randn(1, 3, int(side), int(side))
+    x = torch.randn(1, 3, side, side)
+    if kind == 'emitted_parallel':
+        extra['regions'] = mod.tune(model, [x], runs=15)
+    # frozen like the baseline (the fork flags become constants)
+    model = torch.jit.freeze(model, preserved_attrs=['forward_serial'])
+    fn = model.forward if kind == 'emitted_parallel' else model.forward_serial
+else:
+    torch.set_num_threads(threads)
+    import torchvision
+    kw = {'aux_logits': False, 'init_weights': False} \
+        if path in ('googlenet', 'inception_v3') else {}
+    model = getattr(torchvision.models, path)(weights=None, **kw).eval()
+    if kind == 'frozen':
+        model = torch.jit.freeze(torch.jit.script(model))
+    fn = model
+    x = torch.randn(1, 3, side, side)
 with torch.no_grad():
-    for _ in range(5):
+    for _ in range(10):
         fn(x)
     ts = []
-    for _ in range(int(runs)):
+    for _ in range(runs):
         t0 = time.perf_counter()
         fn(x)
         ts.append((time.perf_counter() - t0) * 1000)
-print('%.2f' % statistics.median(ts))
+extra['median_ms'] = statistics.median(ts)
+print(json.dumps(extra))
 '''
 
 
-def run(kind, path, threads, interop, runs, side):
-    out = subprocess.run(
-        ['nice', '-n', '19', '/usr/bin/python3', '-c', CHILD, kind, path,
-         str(threads), str(interop), str(runs), str(side)],
-        check=True, capture_output=True, text=True)
-    return float(out.stdout.strip().splitlines()[-1])
+def measure(kind, path, threads, runs, side):
+    out = subprocess.run(['/usr/bin/python3', '-c', CHILD, kind, path,
+                          str(threads), str(runs), str(side)],
+                         check=True, capture_output=True, text=True)
+    return json.loads(out.stdout.strip().splitlines()[-1])
 
 
 def main():
     p = argparse.ArgumentParser()
     p.add_argument('dfgpar')
     p.add_argument('models')
-    p.add_argument('name')
+    p.add_argument('names', nargs='*')
     p.add_argument('--runs', type=int, default=30)
+    p.add_argument('--threads', type=int, default=2)
+    p.add_argument('--json', default='')
     a = p.parse_args()
-    side = 299 if a.name == 'inception_v3' else 224
+    names = a.names or ['squeezenet1_1', 'googlenet', 'inception_v3',
+                        'resnet50']
+    P = a.threads
+    results = {}
     with tempfile.TemporaryDirectory() as tmp:
-        for w in (1, 2):
-            subprocess.run([a.dfgpar, 'emit',
-                            os.path.join(a.models, a.name + '.onnx'),
-                            '-o', os.path.join(tmp, 'p%d' % w),
-                            '--workers', str(w)],
-                           check=True, capture_output=True)
-        ser = os.path.join(tmp, 'p1', 'model.py')
-        par = os.path.join(tmp, 'p2', 'model.py')
-        rows = [
-            ('emitted serial, 1 thread', 'serial', ser, 1, 1),
-            ('emitted serial, 2 threads', 'serial', ser, 2, 1),
-            ('emitted parallel, 1 thread x 2 workers', 'parallel', par, 1, 2),
-            ('emitted parallel, 2 threads x 2 workers', 'parallel', par, 2, 2),
-            ('eager, 1 thread', 'eager', a.name, 1, 1),
-            ('eager, 2 threads', 'eager', a.name, 2, 1),
-        ]
-        res = {}
-        for label, kind, path, th, io in rows:
-            res[label] = run(kind, path, th, io, a.runs, side)
-            print('%-42s %8.2f ms' % (label, res[label]), flush=True)
-        e = (res['emitted serial, 1 thread'] / 2) / \
-            res['emitted parallel, 1 thread x 2 workers']
-        print('parallel efficiency E = %.2f' % e)
+        for name in names:
+            side = 299 if name == 'inception_v3' else 224
+            for w in (1, P):
+                subprocess.run([a.dfgpar, 'emit',
+                                os.path.join(a.models, name + '.onnx'),
+                                '-o', os.path.join(tmp, name, 'p%d' % w),
+                                '--workers', str(w)],
+                               check=True, capture_output=True)
+            ser = os.path.join(tmp, name, 'p1', 'model.py')
+            par = os.path.join(tmp, name, 'p%d' % P, 'model.py')
+            rows = [
+                ('emitted serial, 1 thread', 'emitted_serial', ser, 1),
+                ('emitted serial, %d threads' % P, 'emitted_serial', ser, P),
+                ('emitted parallel, %d workers' % P, 'emitted_parallel',
+                 par, P),
+                ('eager, 1 thread', 'eager', name, 1),
+                ('eager, %d threads' % P, 'eager', name, P),
+                ('TorchScript frozen, 1 thread', 'frozen', name, 1),
+                ('TorchScript frozen, %d threads' % P, 'frozen', name, P),
+            ]
+            print('== %s (batch 1, %dx%d, median of %d runs)'
+                  % (name, side, side, a.runs), flush=True)
+            res = {}
+            regions = {}
+            for label, kind, path, th in rows:
+                r = measure(kind, path, th, a.runs, side)
+                res[label] = r['median_ms']
+                regions = r.get('regions', regions)
+                print('  %-34s %9.2f ms' % (label, res[label]), flush=True)
+            par_ms = res['emitted parallel, %d workers' % P]
+            e = (res['emitted serial, 1 thread'] / P) / par_ms
+            best_label = min((k for k in res if 'parallel' not in k),
+                             key=res.get)
+            print('  parallel efficiency E = %.2f; emitted parallel is '
+                  '%.2fx the best serial variant (%s)'
+                  % (e, res[best_label] / par_ms, best_label))
+            forked = sum(1 for f, i in regions.values() if f < i)
+            print('  tune(): %d of %d regions forked' % (forked, len(regions)))
+            for flag, (f, i) in regions.items():
+                print('    %-44s forked %7.3f ms  inline %7.3f ms'
+                      % (flag, f, i))
+            results[name] = {'ms': res, 'E': e, 'regions': regions}
+    if a.json:
+        with open(a.json, 'w') as f:
+            json.dump(results, f, indent=1)
     return 0
 
 

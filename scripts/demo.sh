@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # The main job on the built-in default model: installs what is missing,
 # builds the dfgpar CLI, exports GoogLeNet from torchvision (once, cached in
-# build/models) and analyses it for 2 workers.
+# build/models), analyses it for 2 workers, emits it as a parallel PyTorch
+# module and runs that against its serial forward (max difference and both
+# latencies).
 #
 #   bash scripts/demo.sh [MODEL] [WORKERS]     # MODEL: googlenet (default), inception_v3,
 #                                              # squeezenet1_1, resnet50, densenet121, mobilenet_v2
@@ -23,3 +25,6 @@ mkdir -p "$out"
 dot -Tsvg "$out/$model.dot" -o "$out/$model.clusters.svg"
 echo
 echo "wrote $out/$model.svg (Gantt chart), $out/$model.clusters.svg (clustered graph), $out/$model.json (report)"
+echo
+"$build/dfgpar" emit "$build/models/$model.onnx" -o "$out/${model}_py" --workers "$workers"
+/usr/bin/python3 "$out/${model}_py/model.py" --threads "$workers" --tune

@@ -18,7 +18,7 @@ MESON_BUILD_DIR=${MESON_BUILD_DIR:-build-meson}
 JOBS=${JOBS:-2}
 BUILD_TYPE=${BUILD_TYPE:-Release}
 
-STEPS=(setup amalgamate models cmake ort meson fuzz)
+STEPS=(setup amalgamate models cmake ort pytorch meson fuzz)
 
 T0=$SECONDS
 section() {
@@ -71,6 +71,36 @@ step_ort() {
   timed "compare" bash tests/onnx/compare_ort.sh "$BUILD_DIR/models" "$BUILD_DIR/models/optimized" \
     --test-exe "$BUILD_DIR/dfgpar_onnx_tests" || rc=$?
   if ((rc == 77)); then echo "skipped: no exported models to compare"; rc=0; fi
+  return "$rc"
+}
+
+# The PyTorch emitter: the ONNX backend test suite (emitted, run under
+# Debian's torch, compared with the expected outputs; fails below 90% of the
+# eligible cases), the six torchvision models serial and parallel against
+# torchvision's output, and PEP 8 on the emitted GoogLeNet. The hostile-names
+# test is in dfgpar_onnx_tests (CTest).
+step_pytorch() {
+  section "PyTorch emitter (tests/pytorch)"
+  if [ ! -x "$BUILD_DIR/dfgpar" ] || ! /usr/bin/python3 -c 'import torch, onnx' 2>/dev/null; then
+    echo "skipped: needs the dfgpar program and Debian's python3-torch/python3-onnx"
+    return 0
+  fi
+  local rc=0
+  timed "backend suite" nice -n 10 /usr/bin/python3 tests/pytorch/backend_suite.py "$BUILD_DIR/dfgpar" \
+    --min-eligible-pass 90 || rc=1
+  timed "models" bash tests/pytorch/check_models.sh "$BUILD_DIR" "$BUILD_DIR/models" || rc=1
+  local tmp
+  tmp=$(mktemp -d)
+  if [ -f "$BUILD_DIR/models/googlenet.onnx" ]; then
+    "$BUILD_DIR/dfgpar" emit "$BUILD_DIR/models/googlenet.onnx" -o "$tmp/googlenet" --workers 2 >/dev/null
+    if pycodestyle "$tmp/googlenet/model.py"; then
+      echo "PEP 8: the emitted GoogLeNet passes pycodestyle ($(wc -l < "$tmp/googlenet/model.py") lines)"
+    else
+      echo "PEP 8: pycodestyle finds problems in the emitted GoogLeNet"
+      rc=1
+    fi
+  fi
+  rm -rf "$tmp"
   return "$rc"
 }
 

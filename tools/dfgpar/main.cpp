@@ -442,16 +442,22 @@ int run_analyze(const std::vector<std::string>& argv) {
 constexpr const char* emit_help = R"(Usage: dfgpar emit MODEL.onnx -o DIR [--workers P] [options]
 
 Writes a PyTorch version of an ONNX model that runs its clusters in
-parallel: DIR/model.py (a torch.nn.Module; one method per cluster segment,
-tensors named after the ONNX tensors, a comment with each op and its output
-shape; `forward` forks the clusters of workers 1..P-1 with torch.jit.fork in
-the scripted module, `forward_serial` runs the same code serially) and
+parallel: DIR/model.py (a torch.nn.Module, tensors named after the ONNX
+tensors, a comment with each op and its output shape) and
 DIR/weights.safetensors (the safetensors layout, read by model.py with
 torch.frombuffer; no dfgpar or safetensors package needed). The model is
-folded, cleaned of dead code and scheduled as `dfgpar analyze` does.
+folded, cleaned of dead code and scheduled as `dfgpar analyze` does; with
+P > 1, heavy convolutions are first split into P output-channel parts.
 
-`python3 DIR/model.py [--threads N] [--runs R]` checks the parallel forward
-against the serial one on a random input and prints both latencies.
+model.py runs the graph as stages: nodes that everything else depends on or
+feeds run inline with all intra-op threads; between them, each region's
+worker parts (one method each) are forked with torch.jit.fork, one intra-op
+thread each, or run inline, as the region's fork flag says (set from the
+cost model; `model.py --tune` measures both and keeps the faster).
+`forward_serial` runs the same methods without forking.
+
+`python3 DIR/model.py [--threads N] [--runs R] [--tune]` checks the parallel
+forward against the serial one on a random input and prints both latencies.
 
 Operators the PyTorch back end cannot translate exactly are refused with a
 message naming them (exit status 1); no file is written then.
@@ -482,7 +488,7 @@ Options:
 
 Examples:
   dfgpar emit googlenet.onnx -o googlenet_py --workers 2
-  python3 googlenet_py/model.py --threads 1 --runs 30
+  python3 googlenet_py/model.py --threads 2 --tune
 )";
 
 std::string emit_help_text() {
