@@ -25,6 +25,7 @@
 #include <onnx/onnx_pb.h>
 
 #include <algorithm>
+#include <cmath>
 #include <cstdint>
 #include <functional>
 #include <map>
@@ -798,6 +799,13 @@ inline void squeeze(op_context& c) {
   c.assign(e);
 }
 
+/// F.pad's value (a float in TorchScript, converted to the tensor's type):
+/// refused where a double cannot hold an integer exactly.
+inline std::string pad_value(op_context& c, double v) {
+  if (!is_float_type(c.elem_type(0)) && std::abs(v) > 9007199254740992.0) c.unsupported("an integer pad value beyond 2^53");
+  return python_float(v);
+}
+
 /// Pad with mode edge or reflect as an index_select per dimension (any rank,
 /// type and sign of the pads; reflect needs pads below the dimension).
 inline void pad_by_index(op_context& c, const std::string& mode, int r, const std::string& pads) {
@@ -828,12 +836,11 @@ inline void pad_runtime(op_context& c, const std::string& mode, int r) {
     return;
   }
   if (mode != "constant") c.unsupported("mode " + python_string(mode));
-  std::string value = "0";
+  std::string value = "0.0";
   if (c.has_input(2)) {
     if (const auto* v = c.constant(2)) {
       if (v->size() != 1) c.unsupported("constant_value must be a scalar");
-      value = is_float_type(v->elem_type) ? python_float(v->as_double(0))
-                                          : std::to_string(static_cast<long long>(v->as_double(0)));
+      value = pad_value(c, v->as_double(0));
     } else {
       if (!is_float_type(c.elem_type(0))) c.unsupported("a computed constant_value on a non-float tensor");
       value = "float(" + c.in(2) + ".reshape(-1)[0])";
@@ -906,9 +913,7 @@ inline void pad(op_context& c) {
     return;
   }
   if (mode == "constant") {
-    const bool fl = is_float_type(c.elem_type(0));
-    c.assign("F.pad(" + c.in(0) + ", " + python_int_list(p) + ", 'constant', " +
-             (fl ? python_float(value) : std::to_string(static_cast<long long>(value))) + ")");
+    c.assign("F.pad(" + c.in(0) + ", " + python_int_list(p) + ", 'constant', " + pad_value(c, value) + ")");
     return;
   }
   if (mode != "reflect" && mode != "edge") c.unsupported("mode " + python_string(mode));
