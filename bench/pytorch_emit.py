@@ -11,19 +11,22 @@ scripts/export_models.py into MODELS_DIR). For each model it emits
 `--workers 1` (the serial code) and `--workers P` (P = --threads, default 2)
 and prints one line per configuration:
 
-  emitted serial       forward_serial of the --workers 1 code, 1 and P threads
+  emitted serial       forward_serial of the --workers 1 code, optimize()d
+                       (freeze + optimize_for_inference), 1 and P threads
   emitted parallel     forward of the --workers P code after set_threads(P)
                        (inline stages P intra-op threads, forked parts 1
-                       each) and tune() (each region timed forked and inline,
-                       the faster kept)
+                       each) and prepare() (each region timed forked and
+                       inline, forked only where 5% faster, whole forward
+                       checked against forward_serial, then optimize())
   eager                torchvision's module (same architecture, random
                        weights: latency does not depend on them), 1 and P
   TorchScript frozen   torch.jit.freeze(torch.jit.script(torchvision)), 1, P
+  frozen + optimize_for_inference   the same through
+                       torch.jit.optimize_for_inference, 1 and P
 
 then the parallel efficiency E = (emitted serial 1 thread / P) / emitted
 parallel, the speed-up of emitted parallel over the best serial variant,
-and the tuned regions (forked / inline ms each). The emitted models run
-scripted and frozen (torch.jit.freeze, after tune()), like the baseline.
+and the tuned regions (forked / inline ms each).
 """
 
 import argparse
@@ -46,29 +49,44 @@ if kind.startswith('emitted'):
     model = torch.jit.script(mod.Model().eval())
     x = torch.randn(1, 3, side, side)
     if kind == 'emitted_parallel':
-        extra['regions'] = mod.tune(model, [x], runs=15)
-    # frozen like the baseline (the fork flags become constants)
-    model = torch.jit.freeze(model, preserved_attrs=['forward_serial'])
-    fn = model.forward if kind == 'emitted_parallel' else model.forward_serial
+        model, extra['regions'] = mod.prepare(model, [x], runs=15)
+        extra['forked'] = [f for _, f, _, _ in mod.STAGES
+                           if f and getattr(model, f, None)]
+        fn = model.forward
+    else:
+        fn = mod.optimize(model).forward_serial
 else:
     torch.set_num_threads(threads)
     import torchvision
     kw = {'aux_logits': False, 'init_weights': False} \
         if path in ('googlenet', 'inception_v3') else {}
     model = getattr(torchvision.models, path)(weights=None, **kw).eval()
-    if kind == 'frozen':
+    if kind in ('frozen', 'optimized'):
         model = torch.jit.freeze(torch.jit.script(model))
+    if kind == 'optimized':
+        model = torch.jit.optimize_for_inference(model)
     fn = model
     x = torch.randn(1, 3, side, side)
+# the parallel module's own forward_serial, interleaved run by run: the
+# same-process ratio
+other = model.forward_serial if kind == 'emitted_parallel' else None
 with torch.no_grad():
     for _ in range(10):
         fn(x)
-    ts = []
+        if other is not None:
+            other(x)
+    ts, ts_other = [], []
     for _ in range(runs):
         t0 = time.perf_counter()
         fn(x)
         ts.append((time.perf_counter() - t0) * 1000)
+        if other is not None:
+            t0 = time.perf_counter()
+            other(x)
+            ts_other.append((time.perf_counter() - t0) * 1000)
 extra['median_ms'] = statistics.median(ts)
+if ts_other:
+    extra['serial_same_process_ms'] = statistics.median(ts_other)
 print(json.dumps(extra))
 '''
 
@@ -113,25 +131,36 @@ def main():
                 ('eager, %d threads' % P, 'eager', name, P),
                 ('TorchScript frozen, 1 thread', 'frozen', name, 1),
                 ('TorchScript frozen, %d threads' % P, 'frozen', name, P),
+                ('frozen + optimize_for_inference, 1 thread', 'optimized',
+                 name, 1),
+                ('frozen + optimize_for_inference, %d threads' % P,
+                 'optimized', name, P),
             ]
             print('== %s (batch 1, %dx%d, median of %d runs)'
                   % (name, side, side, a.runs), flush=True)
             res = {}
             regions = {}
+            forked = []
             for label, kind, path, th in rows:
                 r = measure(kind, path, th, a.runs, side)
                 res[label] = r['median_ms']
                 regions = r.get('regions', regions)
-                print('  %-34s %9.2f ms' % (label, res[label]), flush=True)
+                forked = r.get('forked', forked)
+                if 'serial_same_process_ms' in r:
+                    res['(same process) its forward_serial'] = \
+                        r['serial_same_process_ms']
+                print('  %-44s %9.2f ms' % (label, res[label]), flush=True)
             par_ms = res['emitted parallel, %d workers' % P]
             e = (res['emitted serial, 1 thread'] / P) / par_ms
-            best_label = min((k for k in res if 'parallel' not in k),
-                             key=res.get)
+            best_label = min((k for k in res if 'parallel' not in k
+                              and 'same process' not in k), key=res.get)
+            print('  (same process) forward_serial of the parallel module '
+                  '%9.2f ms' % res['(same process) its forward_serial'])
             print('  parallel efficiency E = %.2f; emitted parallel is '
                   '%.2fx the best serial variant (%s)'
                   % (e, res[best_label] / par_ms, best_label))
-            forked = sum(1 for f, i in regions.values() if f < i)
-            print('  tune(): %d of %d regions forked' % (forked, len(regions)))
+            print('  prepare(): %d of %d regions forked: %s'
+                  % (len(forked), len(regions), ' '.join(forked) or '-'))
             for flag, (f, i) in regions.items():
                 print('    %-44s forked %7.3f ms  inline %7.3f ms'
                       % (flag, f, i))

@@ -246,11 +246,11 @@ fi
 expect_error "emit without -o" 2 "-o DIR" emit "$MODELS/googlenet.onnx"
 expect_error "emit bad --fork" 2 "--fork takes auto, always or never" emit "$MODELS/googlenet.onnx" -o "$TMP/e" --fork sometimes
 run emit --help
-if expect_rc "emit --help" 0 && [[ "$out" == *"--no-split"* && "$out" == *"--fork WHEN"* ]]; then pass "emit --help"; fi
+if expect_rc "emit --help" 0 && [[ "$out" == *"--split"* && "$out" == *"--fork WHEN"* ]]; then pass "emit --help"; fi
 if [ -f "$MODELS/googlenet.onnx" ]; then
   echo "not a folder" >"$TMP/efile"
   expect_error "emit into a file" 1 "is not a folder" emit "$MODELS/googlenet.onnx" -o "$TMP/efile"
-  run emit "$MODELS/googlenet.onnx" -o "$TMP/emit" --workers 2
+  run emit "$MODELS/googlenet.onnx" -o "$TMP/emit" --workers 2 --split
   if expect_rc "emit googlenet" 0; then
     if [ -s "$TMP/emit/model.py" ] && [ -s "$TMP/emit/weights.safetensors" ] && [[ "$out" == *"convolutions split into 2 parts"* ]] &&
       grep -q "def inception3a(self, parallel: bool" "$TMP/emit/model.py"; then
@@ -259,12 +259,12 @@ if [ -f "$MODELS/googlenet.onnx" ]; then
       fail "emit googlenet" "missing files, split note or the inception3a region: $out"
     fi
   fi
-  run emit "$MODELS/googlenet.onnx" -o "$TMP/emit1" --workers 2 --no-split --fork never
-  if expect_rc "emit --no-split --fork never" 0; then
+  run emit "$MODELS/googlenet.onnx" -o "$TMP/emit1" --workers 2 --fork never
+  if expect_rc "emit --fork never" 0; then
     if ! grep -q "_part0" "$TMP/emit1/model.py" && ! grep -q " = True$" "$TMP/emit1/model.py"; then
-      pass "emit --no-split --fork never"
+      pass "emit --fork never"
     else
-      fail "emit --no-split --fork never" "found split parts or a region forked by default"
+      fail "emit --fork never" "found split parts or a region forked by default"
     fi
   fi
 fi

@@ -446,8 +446,7 @@ parallel: DIR/model.py (a torch.nn.Module, tensors named after the ONNX
 tensors, a comment with each op and its output shape) and
 DIR/weights.safetensors (the safetensors layout, read by model.py with
 torch.frombuffer; no dfgpar or safetensors package needed). The model is
-folded, cleaned of dead code and scheduled as `dfgpar analyze` does; with
-P > 1, heavy convolutions are first split into P output-channel parts.
+folded, cleaned of dead code and scheduled as `dfgpar analyze` does.
 
 model.py runs the graph as stages: nodes that everything else depends on or
 feeds run inline with all intra-op threads; between them, each region's
@@ -475,10 +474,10 @@ Options:
                          the analytic cost model
       --no-optimize      skip constant folding, Identity/Dropout removal and
                          dead-code elimination
-      --no-split         keep heavy convolutions whole (by default, with
-                         P > 1, a Conv that costs at least 2% of the model is
-                         split into P output-channel parts, so the workers
-                         can share it)
+      --split            split every Conv that costs at least 2% of the
+                         model into P output-channel parts, so the workers
+                         can share it (off by default: on 2 cores PyTorch's
+                         own threads run such a Conv faster, see README)
       --fork WHEN        the regions' fork flags in model.py: auto (the cost
                          model decides, default), always, never; `model.py
                          --tune` measures each region and picks
@@ -503,7 +502,7 @@ struct emit_args {
   std::size_t workers = std::max(1u, std::thread::hardware_concurrency());
   double effort = 1, time_limit_ms = 1000;
   std::uint64_t seed = 1;
-  bool optimize = true, comments = true, split = true;
+  bool optimize = true, comments = true, split = false;
   dfgpar::pytorch::emit_options::fork_choice fork = dfgpar::pytorch::emit_options::fork_choice::cost_model;
   std::string class_name = "Model";
 };
@@ -533,7 +532,7 @@ std::optional<emit_args> parse_emit(std::vector<std::string> argv) {
     else if (opt == "--profile") a.profile = file();
     else if (opt == "--no-optimize") args.no_value(), a.optimize = false;
     else if (opt == "--no-comments") args.no_value(), a.comments = false;
-    else if (opt == "--no-split") args.no_value(), a.split = false;
+    else if (opt == "--split") args.no_value(), a.split = true;
     else if (opt == "--fork") {
       using fc = dfgpar::pytorch::emit_options::fork_choice;
       const std::string v = args.value();

@@ -944,10 +944,25 @@ def median_ms(fn, inputs, runs):
     return statistics.median(times)
 
 
+def optimize(model, keep_flags=False):
+    """torch.jit.freeze + torch.jit.optimize_for_inference of the scripted
+    model (oneDNN-prepacked convolutions, fused operators): the fork flags
+    become constants, so a region that runs inline is straight-line code.
+    keep_flags=True keeps the flags and the stage methods settable, for
+    tune(); returns a new module."""
+    keep = ['forward_serial']
+    if keep_flags:
+        keep += [m for m, _, _, _ in STAGES] + [f for _, f, _, _ in STAGES if f]
+    frozen = torch.jit.freeze(model, preserved_attrs=keep)
+    return torch.jit.optimize_for_inference(frozen, other_methods=keep[:1] + [
+        k for k in keep[1:] if not k.startswith('fork_')])
+
+
 def tune(model, inputs, runs=20):
     """Times every region forked and inline on `inputs` (interleaved runs,
     medians) and keeps the faster way in the model's fork flags. `model` is
-    the scripted module; returns {flag: (forked ms, inline ms)}."""
+    the scripted module, or optimize(model, keep_flags=True); returns
+    {flag: (forked ms, inline ms)}."""
     values = dict(zip(INPUT_NAMES, inputs))
     result = {}
     with torch.no_grad():
@@ -975,6 +990,27 @@ def tune(model, inputs, runs=20):
     return result
 
 
+def prepare(model, inputs, runs=20):
+    """The module to run: the fork flags of the scripted `model` measured on
+    `inputs` (tune() on an optimized probe; a region forks only when that is
+    at least 5% faster), then optimize(). If the whole forward is still
+    slower than forward_serial, every region runs inline: forking is used
+    only where it pays. Returns (module, {flag: (forked ms, inline ms)})."""
+    report = tune(optimize(model, keep_flags=True), inputs, runs)
+    for flag, (forked, inline) in report.items():
+        setattr(model, flag, forked < 0.95 * inline)
+    final = optimize(model)
+    if any(forked < 0.95 * inline for forked, inline in report.values()):
+        with torch.no_grad():
+            whole = median_ms(final.forward, inputs, runs)
+            serial = median_ms(final.forward_serial, inputs, runs)
+        if whole > serial:
+            for flag in report:
+                setattr(model, flag, False)
+            final = optimize(model)
+    return final, report
+
+
 def main():
     parser = argparse.ArgumentParser(
         description='Checks the parallel forward against forward_serial on '
@@ -985,15 +1021,22 @@ def main():
     parser.add_argument('--runs', type=int, default=30)
     parser.add_argument('--tune', action='store_true',
                         help='measure each region forked and inline first')
+    parser.add_argument('--no-optimize', action='store_true',
+                        help='run the scripted module as it is (no '
+                             'freeze, no optimize_for_inference)')
     args = parser.parse_args()
     set_threads(args.threads)
     )PY" << "model = torch.jit.script(" << cls << "().eval())\n" << R"PY(    inputs = random_inputs()
     with torch.no_grad():
-        if args.tune:
-            for flag, (forked, inline) in tune(model, inputs).items():
-                print('%s: forked %.3f ms, inline %.3f ms -> %s'
-                      % (flag, forked, inline,
-                         'fork' if forked < inline else 'inline'))
+        if args.tune and args.no_optimize:
+            tune(model, inputs)
+        elif args.tune:
+            model, report = prepare(model, inputs)
+            for flag, (forked, inline) in report.items():
+                print('%s: forked %.3f ms, inline %.3f ms'
+                      % (flag, forked, inline))
+        elif not args.no_optimize:
+            model = optimize(model)
         par = model(*inputs)
         ser = model.forward_serial(*inputs)
         if isinstance(par, torch.Tensor):
