@@ -15,16 +15,22 @@ and prints one line per configuration:
                        (freeze + optimize_for_inference), 1 and P threads
   emitted parallel     forward of the --workers P code after set_threads(P)
                        (inline stages P intra-op threads, forked parts 1
-                       each) and prepare() (each region timed forked and
-                       inline, forked only where 5% faster, whole forward
-                       checked against forward_serial, then optimize())
+                       each), optimize()d, with the fork flags that
+                       prepare() measured in a separate process first (each
+                       region timed forked and inline, forked only where 5%
+                       faster, whole forward checked against forward_serial)
   eager                torchvision's module (same architecture, random
                        weights: latency does not depend on them), 1 and P
   TorchScript frozen   torch.jit.freeze(torch.jit.script(torchvision)), 1, P
   frozen + optimize_for_inference   the same through
                        torch.jit.optimize_for_inference, 1 and P
 
-then the parallel efficiency E = (emitted serial 1 thread / P) / emitted
+Each configuration runs in --rounds processes (round-robin over the
+configurations), and the median of their medians is reported: on this
+machine the same configuration differs by up to 5-10% from process to
+process. The parallel module's forward and its own forward_serial are also
+timed run by run in the same process (the ratio that noise does not move).
+Then the parallel efficiency E = (emitted serial 1 thread / P) / emitted
 parallel, the speed-up of emitted parallel over the best serial variant,
 and the tuned regions (forked / inline ms each).
 """
@@ -32,29 +38,35 @@ and the tuned regions (forked / inline ms each).
 import argparse
 import json
 import os
+import statistics
 import subprocess
 import sys
 import tempfile
 
 CHILD = r'''
-import importlib.util, json, statistics, sys, time, torch
+import importlib.util, json, os, statistics, sys, time, torch
 kind, path, threads, runs, side = sys.argv[1:6]
 threads, runs, side = int(threads), int(runs), int(side)
 extra = {}
-if kind.startswith('emitted'):
+if kind.startswith('emitted') or kind == 'tune':
     spec = importlib.util.spec_from_file_location('m', path)
     mod = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(mod)
     mod.set_threads(threads)
     model = torch.jit.script(mod.Model().eval())
     x = torch.randn(1, 3, side, side)
+    if kind == 'tune':
+        final, report = mod.prepare(model, [x], runs=15)
+        mod.save_fork_flags(model, report)
+        print(json.dumps({'median_ms': 0, 'regions': report}))
+        sys.exit(0)
+    model = mod.optimize(model)
     if kind == 'emitted_parallel':
-        model, extra['regions'] = mod.prepare(model, [x], runs=15)
-        extra['forked'] = [f for _, f, _, _ in mod.STAGES
-                           if f and getattr(model, f, None)]
+        extra['forked'] = [f for f, v in mod.read_fork_flags(
+            os.path.join(os.path.dirname(path), mod.FLAGS_FILE)).items() if v]
         fn = model.forward
     else:
-        fn = mod.optimize(model).forward_serial
+        fn = model.forward_serial
 else:
     torch.set_num_threads(threads)
     import torchvision
@@ -105,6 +117,9 @@ def main():
     p.add_argument('names', nargs='*')
     p.add_argument('--runs', type=int, default=30)
     p.add_argument('--threads', type=int, default=2)
+    p.add_argument('--rounds', type=int, default=3,
+                   help='processes per configuration, run round-robin; '
+                        'the median of their medians is reported')
     p.add_argument('--json', default='')
     a = p.parse_args()
     names = a.names or ['squeezenet1_1', 'googlenet', 'inception_v3',
@@ -138,24 +153,41 @@ def main():
             ]
             print('== %s (batch 1, %dx%d, median of %d runs)'
                   % (name, side, side, a.runs), flush=True)
-            res = {}
-            regions = {}
+            # the fork flags, measured once (prepare(), save_fork_flags())
+            # in a process of their own: forked work leaves a process
+            # 5-10% slower at later serial runs, so the timed processes only
+            # fork what the flags say
+            regions = measure('tune', par, P, a.runs, side)['regions']
+            samples = {label: [] for label, _, _, _ in rows}
+            samples['(same process) its forward_serial'] = []
             forked = []
-            for label, kind, path, th in rows:
-                r = measure(kind, path, th, a.runs, side)
-                res[label] = r['median_ms']
-                regions = r.get('regions', regions)
-                forked = r.get('forked', forked)
-                if 'serial_same_process_ms' in r:
-                    res['(same process) its forward_serial'] = \
-                        r['serial_same_process_ms']
-                print('  %-44s %9.2f ms' % (label, res[label]), flush=True)
+            for _ in range(a.rounds):
+                for label, kind, path, th in rows:
+                    r = measure(kind, path, th, a.runs, side)
+                    samples[label].append(r['median_ms'])
+                    forked = r.get('forked', forked)
+                    if 'serial_same_process_ms' in r:
+                        samples['(same process) its forward_serial'].append(
+                            r['serial_same_process_ms'])
+            res = {k: statistics.median(v) for k, v in samples.items()}
+            for label, _, _, _ in rows:
+                print('  %-44s %9.2f ms  (%d processes: %s)'
+                      % (label, res[label], len(samples[label]),
+                         ' '.join('%.1f' % t for t in samples[label])),
+                      flush=True)
             par_ms = res['emitted parallel, %d workers' % P]
             e = (res['emitted serial, 1 thread'] / P) / par_ms
             best_label = min((k for k in res if 'parallel' not in k
                               and 'same process' not in k), key=res.get)
-            print('  (same process) forward_serial of the parallel module '
-                  '%9.2f ms' % res['(same process) its forward_serial'])
+            same = samples['(same process) its forward_serial']
+            print('  the parallel module\'s own forward_serial, same processes'
+                  ' %.2f ms (%s): parallel / serial = %.3f'
+                  % (res['(same process) its forward_serial'],
+                     ' '.join('%.1f' % t for t in same),
+                     statistics.median(
+                         [p / s for p, s in zip(
+                             samples['emitted parallel, %d workers' % P],
+                             same)])))
             print('  parallel efficiency E = %.2f; emitted parallel is '
                   '%.2fx the best serial variant (%s)'
                   % (e, res[best_label] / par_ms, best_label))

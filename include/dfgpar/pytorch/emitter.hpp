@@ -735,6 +735,8 @@ inline std::vector<emitted_file> emit_pytorch(const onnx::model& m, const schedu
      << "import torch\nimport torch.nn.functional as F\nfrom torch import Tensor\n\n"
      << "WORKERS = " << workers << "\n"
      << "WEIGHTS = " << python_string(o.weights_file) << "\n"
+     << "# the fork flags measured by `model.py --tune`, read by " << cls << "()\n"
+     << "FLAGS_FILE = 'fork_flags.json'\n"
      << "# (name, shape, dtype) of each input, in forward's order\nINPUTS = [\n";
   for (const auto& t : input_names) {
     const auto* info = info_of(t);
@@ -754,14 +756,46 @@ inline std::vector<emitted_file> emit_pytorch(const onnx::model& m, const schedu
   for (const auto& st : stages)
     py << "    (" << python_string(st.method) << ", " << python_string(st.flag) << ", " << name_list(st.inputs) << ", "
        << name_list(st.outputs) << "),\n";
-  py << "]\n\n\n" << python_weights_loader() << "\n\n";
+  py << "]\n\n\n" << python_weights_loader() << R"PY(
+
+def read_fork_flags(path):
+    """{flag: bool} from a file save_fork_flags() wrote; {} when there is
+    none. Only known flag names with true/false values are taken."""
+    if not os.path.exists(path):
+        return {}
+    try:
+        with open(path, encoding='utf-8') as f:
+            saved = json.load(f).get('flags', {})
+    except (OSError, ValueError, AttributeError) as e:
+        print('ignoring %s: %s' % (path, e))
+        return {}
+    known = {flag for _, flag, _, _ in STAGES if flag}
+    return {k: v for k, v in saved.items()
+            if k in known and isinstance(v, bool)}
+
+
+def save_fork_flags(model, report, path=None):
+    """Writes the fork flags of `model` (after prepare()) and the times
+    behind them next to model.py, where the model's __init__ reads them."""
+    if path is None:
+        path = os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                            FLAGS_FILE)
+    flags = {flag: bool(getattr(model, flag)) for flag in report}
+    times = {flag: {'forked_ms': f, 'inline_ms': i}
+             for flag, (f, i) in report.items()}
+    tmp = path + '.tmp'
+    with open(tmp, 'w', encoding='utf-8') as f:
+        json.dump({'flags': flags, 'times': times}, f, indent=1)
+    os.replace(tmp, path)
+
+)PY" << "\n";
   // class
   py << "class " << cls << "(torch.nn.Module):\n"
      << "    \"\"\"The model; weights are buffers named after the ONNX tensors.\"\"\"\n\n"
-     << "    def __init__(self, weights=None):\n"
+     << "    def __init__(self, weights=None, fork_flags=None):\n"
      << "        super().__init__()\n"
+     << "        here = os.path.dirname(os.path.abspath(__file__))\n"
      << "        if weights is None:\n"
-     << "            here = os.path.dirname(os.path.abspath(__file__))\n"
      << "            weights = os.path.join(here, WEIGHTS)\n"
      << "        w = load_weights(weights)\n";
   for (const auto& [id, t] : weight_list)
@@ -770,12 +804,16 @@ inline std::vector<emitted_file> emit_pytorch(const onnx::model& m, const schedu
     py << "        # fork the parts of a region (True) or run them one after the\n"
        << "        # other with all intra-op threads (False); chosen from the cost\n"
        << "        # model (predicted work and forked makespan, 1 thread each),\n"
-       << "        # re-measured by tune()\n";
+       << "        # replaced by what `model.py --tune` measured (FLAGS_FILE)\n";
     for (const auto& st : stages)
       if (st.region)
         py << "        # predicted: work " << std::llround(st.work) << ", forked " << std::llround(st.makespan) << "\n"
            << "        self." << st.flag << " = " << (st.fork ? "True" : "False") << "\n";
   }
+  py << "        if fork_flags is None:\n"
+     << "            fork_flags = os.path.join(here, FLAGS_FILE)\n"
+     << "        for flag, fork in read_fork_flags(fork_flags).items():\n"
+     << "            setattr(self, flag, fork)\n";
   std::string params, args;
   for (const auto& t : input_names) params += ", " + var.at(t) + ": Tensor", args += ", " + var.at(t);
   auto returns = [&]() {
@@ -1031,10 +1069,16 @@ def main():
         if args.tune and args.no_optimize:
             tune(model, inputs)
         elif args.tune:
-            model, report = prepare(model, inputs)
+            scripted = model
+            model, report = prepare(scripted, inputs)
             for flag, (forked, inline) in report.items():
-                print('%s: forked %.3f ms, inline %.3f ms'
-                      % (flag, forked, inline))
+                print('%s: forked %.3f ms, inline %.3f ms -> %s'
+                      % (flag, forked, inline, 'fork' if getattr(
+                          scripted, flag) else 'inline'))
+            if report:
+                save_fork_flags(scripted, report)
+                print('wrote the flags to %s, which the model reads'
+                      % FLAGS_FILE)
         elif not args.no_optimize:
             model = optimize(model)
         par = model(*inputs)

@@ -41,7 +41,8 @@ inline const std::unordered_set<std::string>& reserved_identifiers() {
       "Optional", "Future", "float", "int", "bool", "str", "len", "range", "list", "tuple", "dict", "min", "max",
       "abs", "sum", "open", "super", "object", "type", "isinstance", "getattr", "setattr", "__import__", "eval",
       "compile", "globals", "locals", "vars", "input", "self", "load_weights", "main", "Model", "DTYPES",
-      "WEIGHTS", "INPUTS", "OUTPUTS", "WORKERS", "STAGES", "INPUT_NAMES", "run", "parallel", "set_threads", "tune", "optimize", "prepare",
+      "WEIGHTS", "INPUTS", "OUTPUTS", "WORKERS", "STAGES", "INPUT_NAMES", "run", "parallel", "set_threads", "tune", "optimize", "prepare", "FLAGS_FILE", "read_fork_flags",
+      "save_fork_flags",
       "random_inputs", "median_ms", "start_interop_pool", "pool_task",
       // torch.nn.Module members a buffer must not shadow
       "forward", "forward_serial", "training", "train", "eval", "to", "cpu", "cuda", "float", "double", "half",
