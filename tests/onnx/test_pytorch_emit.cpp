@@ -479,7 +479,7 @@ TEST_CASE("[dfgpar][pytorch] regions fork their parts, width-1 runs inline, the 
   CHECK_MESSAGE(out.find("max |parallel - serial| = ") != std::string::npos, out);  // rc 0: within 1e-5
   CHECK(fs::exists(dir / "fork_flags.json"));  // --tune saved the flags the model reads
   // a flags file with wrong values or unknown names changes nothing; a broken one is ignored
-  std::ofstream(dir / "fork_flags.json") << R"({"flags": {"fork_mix": "yes", "__import__('os')": true}})";
+  std::ofstream(dir / "fork_flags.json") << R"J({"flags": {"fork_mix": "yes", "__import__('os')": true}})J";
   const std::string again = run_python(dir, "model.py --threads 1 --runs 2");
   CHECK_MESSAGE(again.starts_with("rc=0"), again);
   std::ofstream(dir / "fork_flags.json") << "{not json";
