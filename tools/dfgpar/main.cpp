@@ -130,24 +130,56 @@ warning. Examples:
   dfgpar analyze model.onnx -p 2 --profile ort_profile.json --clone
 )";
 
-std::string analyze_help_text() {
-  std::string s = analyze_help;
+/// A help text with %CORES% replaced by the number of hardware threads.
+std::string with_cores(const char* help) {
+  std::string s = help;
   const std::string key = "%CORES%";
   s.replace(s.find(key), key.size(), std::to_string(std::max(1u, std::thread::hardware_concurrency())));
   return s;
 }
 
-// ------------------------------------------------------------------ analyze
+std::string analyze_help_text() { return with_cores(analyze_help); }
 
-struct analyze_args {
-  fs::path model;
+// ------------------------------------------------------------------ options both commands take
+
+/// The model and the options of the pipeline that `analyze` and `emit` share:
+/// folding, the cost source and the scheduling.
+struct pipeline_args {
+  fs::path model, profile;
   std::size_t workers = std::max(1u, std::thread::hardware_concurrency());
   double effort = 1, time_limit_ms = 1000;
   std::uint64_t seed = 1;
-  bool clone = false, optimize = true;
+  bool optimize = true;
+
+  /// Takes `opt` (and its value) if it is one of the shared options.
+  bool parse(const std::string& opt, dfgpar_cli::arg_scanner& args) {
+    if (opt == "-p" || opt == "--workers") workers = dfgpar_cli::parse_count(opt, args.value(), 1, max_workers);
+    else if (opt == "--effort") effort = dfgpar_cli::parse_number(opt, args.value(), 0, 1000);
+    else if (opt == "--time-limit") time_limit_ms = dfgpar_cli::parse_number(opt, args.value(), 1, 600000);
+    else if (opt == "--seed") seed = dfgpar_cli::parse_count(opt, args.value(), 0, SIZE_MAX);
+    else if (opt == "--no-optimize") args.no_value(), optimize = false;
+    else if (opt == "--profile") profile = file_value(opt, args);
+    else return false;
+    return true;
+  }
+  dfgpar::options schedule_options(bool clone = false) const {
+    return {.workers = workers, .clone = clone, .effort = effort, .seed = seed, .time_limit_ms = time_limit_ms};
+  }
+  /// The value of `opt`, a file name (not empty).
+  static std::string file_value(const std::string& opt, dfgpar_cli::arg_scanner& args) {
+    std::string v = args.value();
+    if (v.empty()) throw usage_error(opt + " needs a file name, not ''");
+    return v;
+  }
+};
+
+// ------------------------------------------------------------------ analyze
+
+struct analyze_args : pipeline_args {
+  bool clone = false;
   enum class cost_model { analytic, profile } costs = cost_model::analytic;
   bool cost_model_given = false;
-  fs::path profile, json, dot, svg, save_optimized;
+  fs::path json, dot, svg, save_optimized;
 };
 
 /// Parses the arguments after "analyze"; nullopt when --help was asked for.
@@ -157,23 +189,14 @@ std::optional<analyze_args> parse_analyze(std::vector<std::string> argv) {
   std::vector<std::string> positional;
   while (!args.done()) {
     const std::string opt = args.next();
-    auto file = [&] {
-      std::string v = args.value();
-      if (v.empty()) throw usage_error(opt + " needs a file name, not ''");
-      return v;
-    };
+    auto file = [&] { return pipeline_args::file_value(opt, args); };
     if (!args.is_option()) {
       if (!opt.empty()) positional.push_back(opt);
       continue;
     }
     if (opt == "-h" || opt == "--help") return std::nullopt;
-    if (opt == "-p" || opt == "--workers") a.workers = dfgpar_cli::parse_count(opt, args.value(), 1, max_workers);
-    else if (opt == "--effort") a.effort = dfgpar_cli::parse_number(opt, args.value(), 0, 1000);
-    else if (opt == "--time-limit") a.time_limit_ms = dfgpar_cli::parse_number(opt, args.value(), 1, 600000);
-    else if (opt == "--seed") a.seed = dfgpar_cli::parse_count(opt, args.value(), 0, SIZE_MAX);
-    else if (opt == "--clone") args.no_value(), a.clone = true;
-    else if (opt == "--no-optimize") args.no_value(), a.optimize = false;
-    else if (opt == "--profile") a.profile = file();
+    if (a.parse(opt, args)) continue;
+    if (opt == "--clone") args.no_value(), a.clone = true;
     else if (opt == "--json") a.json = file();
     else if (opt == "--dot") a.dot = file();
     else if (opt == "--svg") a.svg = file();
@@ -339,8 +362,8 @@ int run_analyze(const std::vector<std::string>& argv) {
   // clustering + merge (+ cloning)
   clock.start();
   dfgpar::merge_report merge;
-  const dfgpar::options po{.workers = a.workers, .clone = a.clone, .effort = a.effort, .seed = a.seed,
-                           .time_limit_ms = a.time_limit_ms, .report = &merge};
+  dfgpar::options po = a.schedule_options(a.clone);
+  po.report = &merge;
   const dfgpar::schedule s = a.clone ? dfgpar::parallelize(g, cost, comm, po, onnx::semantics(m))
                                      : dfgpar::parallelize(g, cost, comm, po);
   phase_ms.cluster = clock.stop_ms();
@@ -490,19 +513,11 @@ Examples:
   python3 googlenet_py/model.py --threads 2 --tune
 )";
 
-std::string emit_help_text() {
-  std::string s = emit_help;
-  const std::string key = "%CORES%";
-  s.replace(s.find(key), key.size(), std::to_string(std::max(1u, std::thread::hardware_concurrency())));
-  return s;
-}
+std::string emit_help_text() { return with_cores(emit_help); }
 
-struct emit_args {
-  fs::path model, output, profile;
-  std::size_t workers = std::max(1u, std::thread::hardware_concurrency());
-  double effort = 1, time_limit_ms = 1000;
-  std::uint64_t seed = 1;
-  bool optimize = true, comments = true, split = false;
+struct emit_args : pipeline_args {
+  fs::path output;
+  bool comments = true, split = false;
   dfgpar::pytorch::emit_options::fork_choice fork = dfgpar::pytorch::emit_options::fork_choice::cost_model;
   std::string class_name = "Model";
 };
@@ -514,23 +529,13 @@ std::optional<emit_args> parse_emit(std::vector<std::string> argv) {
   bool have_output = false;
   while (!args.done()) {
     const std::string opt = args.next();
-    auto file = [&] {
-      std::string v = args.value();
-      if (v.empty()) throw usage_error(opt + " needs a file name, not ''");
-      return v;
-    };
     if (!args.is_option()) {
       if (!opt.empty()) positional.push_back(opt);
       continue;
     }
     if (opt == "-h" || opt == "--help") return std::nullopt;
-    if (opt == "-p" || opt == "--workers") a.workers = dfgpar_cli::parse_count(opt, args.value(), 1, max_workers);
-    else if (opt == "-o" || opt == "--output") a.output = file(), have_output = true;
-    else if (opt == "--effort") a.effort = dfgpar_cli::parse_number(opt, args.value(), 0, 1000);
-    else if (opt == "--time-limit") a.time_limit_ms = dfgpar_cli::parse_number(opt, args.value(), 1, 600000);
-    else if (opt == "--seed") a.seed = dfgpar_cli::parse_count(opt, args.value(), 0, SIZE_MAX);
-    else if (opt == "--profile") a.profile = file();
-    else if (opt == "--no-optimize") args.no_value(), a.optimize = false;
+    if (a.parse(opt, args)) continue;
+    if (opt == "-o" || opt == "--output") a.output = pipeline_args::file_value(opt, args), have_output = true;
     else if (opt == "--no-comments") args.no_value(), a.comments = false;
     else if (opt == "--split") args.no_value(), a.split = true;
     else if (opt == "--fork") {
@@ -597,7 +602,7 @@ int run_emit(const std::vector<std::string>& argv) {
   const onnx::model& final_model = split ? *split : m;
   const auto cost = get(&onnx::node_info::cost, final_model.g);
   const auto comm = get(&onnx::edge_info::comm, final_model.g);
-  const dfgpar::options po{.workers = a.workers, .effort = a.effort, .seed = a.seed, .time_limit_ms = a.time_limit_ms};
+  const dfgpar::options po = a.schedule_options();
   const dfgpar::schedule s = dfgpar::parallelize(final_model.g, cost, comm, po);
 
   std::vector<dfgpar::pytorch::emitted_file> files;
