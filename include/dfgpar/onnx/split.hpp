@@ -58,14 +58,6 @@ struct split_report {
 
 namespace detail {
 
-inline std::int64_t int_attribute(const ::onnx::NodeProto& n, const std::string& name, std::int64_t fallback) {
-  for (const auto& a : n.attribute())
-    if (a.name() == name) return a.i();
-  return fallback;
-}
-
-inline bool default_domain(const ::onnx::NodeProto& n) { return n.domain().empty() || n.domain() == "ai.onnx"; }
-
 /// Rows [begin, end) of `t` along axis 0.
 inline tensor slice_rows(const tensor& t, std::int64_t begin, std::int64_t end) {
   tensor out;
@@ -133,8 +125,8 @@ inline ::onnx::ModelProto split_convolutions_proto(const model& m, const split_o
   std::vector<::onnx::TensorProto> new_initializers;
   for (int v = 0; v < n; ++v) {
     const auto& nd = g.node(v);
-    if (nd.op_type() != "Conv" || !detail::default_domain(nd) || nd.output_size() != 1 || nd.input_size() < 2) continue;
-    if (detail::int_attribute(nd, "group", 1) != 1) continue;
+    if (nd.op_type() != "Conv" || !detail::is_default_domain(nd.domain()) || nd.output_size() != 1 || nd.input_size() < 2) continue;
+    if (detail::attr_int(nd, "group", 1) != 1) continue;
     if (total <= 0 || m.g[static_cast<std::size_t>(v)].cost < o.min_fraction * total) continue;
     auto w = initializer.find(nd.input(1));
     if (w == initializer.end() || graph_inputs.count(nd.input(1))) continue;
@@ -158,14 +150,14 @@ inline ::onnx::ModelProto split_convolutions_proto(const model& m, const split_o
     plan p;
     std::string result = nd.output(0);
     int relu = only_reader(result);
-    if (relu >= 0 && !(g.node(relu).op_type() == "Relu" && detail::default_domain(g.node(relu)))) relu = -1;
+    if (relu >= 0 && !(g.node(relu).op_type() == "Relu" && detail::is_default_domain(g.node(relu).domain()))) relu = -1;
     if (relu >= 0) result = g.node(relu).output(0), p.relu = relu;
     int concat = only_reader(result);
     if (concat >= 0) {
       const auto& c = g.node(concat);
-      const std::int64_t axis = detail::int_attribute(c, "axis", 0);
+      const std::int64_t axis = detail::attr_int(c, "axis", 0);
       const auto rank = static_cast<std::int64_t>(wt.rank());
-      if (c.op_type() != "Concat" || !detail::default_domain(c) || (axis != 1 && axis != 1 - rank)) concat = -1;
+      if (c.op_type() != "Concat" || !detail::is_default_domain(c.domain()) || (axis != 1 && axis != 1 - rank)) concat = -1;
     }
     p.concat = concat;
     p.result = result;
