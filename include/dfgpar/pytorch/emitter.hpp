@@ -311,6 +311,18 @@ inline std::vector<emitted_file> emit_pytorch(const onnx::model& m, const schedu
     std::vector<std::vector<std::size_t>> unit_at;                  // per worker position: unit
   };
   std::map<std::size_t, region_layout> layouts;
+  // where the worker-w part at position i of region k gets producer p's value
+  // from: (worker, position) in the region, or nullopt when p lies outside it
+  auto region_source = [&](std::size_t k, const region_layout& lay, std::size_t w, std::size_t i,
+                           std::size_t p) -> std::optional<std::pair<std::size_t, std::size_t>> {
+    if (is_const[p] || spine[p] || region_of[p] != k) return std::nullopt;
+    if (auto it = lay.pos[w].find(p); it != lay.pos[w].end() && it->second < i) return std::pair{w, it->second};
+    const std::size_t hw = home_worker(p);
+    auto it = lay.pos[hw].find(p);
+    if (it == lay.pos[hw].end()) throw graph_error("dfgpar: pytorch: the schedule lost a node's home copy");
+    if (hw == w && it->second >= i) throw graph_error("dfgpar: pytorch: the schedule runs a node before its input");
+    return std::pair{hw, it->second};
+  };
   std::vector<std::size_t> pending;  // width-1 (and one-unit region) vertices not yet in an inline stage
   auto flush = [&]() {
     if (pending.empty()) return;
@@ -338,16 +350,6 @@ inline std::vector<emitted_file> emit_pytorch(const onnx::model& m, const schedu
     lay.unit_at.resize(workers);
     for (std::size_t w = 0; w < workers; ++w)
       for (std::size_t i = 0; i < rs[w].size(); ++i) lay.pos[w].emplace(rs[w][i], i);
-    // where worker w at position i gets producer p's value from, when p is in this region
-    auto source_of = [&](std::size_t w, std::size_t i, std::size_t p) -> std::optional<std::pair<std::size_t, std::size_t>> {
-      if (is_const[p] || spine[p] || region_of[p] != k) return std::nullopt;
-      if (auto it = lay.pos[w].find(p); it != lay.pos[w].end() && it->second < i) return std::pair{w, it->second};
-      const std::size_t hw = home_worker(p);
-      auto it = lay.pos[hw].find(p);
-      if (it == lay.pos[hw].end()) throw graph_error("dfgpar: pytorch: the schedule lost a node's home copy");
-      if (hw == w && it->second >= i) throw graph_error("dfgpar: pytorch: the schedule runs a node before its input");
-      return std::pair{hw, it->second};
-    };
     // cut points: after a producer another worker reads, before a consumer of another worker's value
     std::vector<std::set<std::size_t>> cut_after(workers);
     for (std::size_t w = 0; w < workers; ++w) {
@@ -357,7 +359,7 @@ inline std::vector<emitted_file> emit_pytorch(const onnx::model& m, const schedu
         for (const auto& t : g.node(static_cast<int>(rs[w][i])).input()) {
           auto p = t.empty() ? std::nullopt : producer_of(t);
           if (!p) continue;
-          auto src = source_of(w, i, *p);
+          auto src = region_source(k, lay, w, i, *p);
           if (!src || src->first == w || !received.insert(t).second) continue;
           auto [it, fresh] = last.emplace(src->first, src->second);
           if (!fresh) it->second = std::max(it->second, src->second);
@@ -455,13 +457,7 @@ inline std::vector<emitted_file> emit_pytorch(const onnx::model& m, const schedu
         std::size_t from = provider[*p];
         if (k != none) {
           const auto& lay = layouts.at(k);
-          if (auto src = [&]() -> std::optional<std::pair<std::size_t, std::size_t>> {
-                if (is_const[*p] || spine[*p] || region_of[*p] != k) return std::nullopt;
-                if (auto it = lay.pos[u.worker].find(*p); it != lay.pos[u.worker].end() && it->second < first + j)
-                  return std::pair{u.worker, it->second};
-                return std::pair{home_worker(*p), lay.pos[home_worker(*p)].at(*p)};
-              }())
-            from = lay.unit_at[src->first][src->second];
+          if (auto src = region_source(k, lay, u.worker, first + j, *p)) from = lay.unit_at[src->first][src->second];
         }
         if (from == ui) continue;
         add_unique(u.inputs, t);
@@ -827,6 +823,12 @@ def save_fork_flags(model, report, path=None):
     return detail::join(a);
   };
   auto unpacked = [&](const std::vector<std::string>& ts) { return ts.size() == 1 ? var.at(ts[0]) : "(" + joined(ts) + ")"; };
+  // does `line` wrap within 79 columns (PEP 8)?
+  auto fits = [](const std::string& line) {
+    for (const auto& l : wrap_python_line(line))
+      if (l.size() > 79) return false;
+    return true;
+  };
   // `(a, b) = rhs`; through a variable when that line would not wrap within
   // 79 columns (the tuple on the left leaves no room for the call)
   auto bind = [&](const std::string& indent, const std::vector<std::string>& outs, const std::string& tmp,
@@ -835,11 +837,6 @@ def save_fork_flags(model, report, path=None):
       py << indent << rhs << "\n";
       return;
     }
-    auto fits = [](const std::string& line) {
-      for (const auto& l : wrap_python_line(line))
-        if (l.size() > 79) return false;
-      return true;
-    };
     const std::string direct = indent + unpacked(outs) + " = " + rhs;
     if (fits(direct)) {
       py << direct << "\n";
@@ -876,9 +873,7 @@ def save_fork_flags(model, report, path=None):
     // TorchScript infers the return type; a tuple's is left out when it
     // would not fit within 79 columns
     const std::string annotated = "    def " + method + "(" + ps + ") -> " + detail::tensor_type(std::max<std::size_t>(outs, 1)) + ":";
-    bool fits = true;
-    for (const auto& l : wrap_python_line(annotated)) fits = fits && l.size() <= 79;
-    return "\n" + (fits || outs <= 1 ? annotated : "    def " + method + "(" + ps + "):") + "\n";
+    return "\n" + (fits(annotated) || outs <= 1 ? annotated : "    def " + method + "(" + ps + "):") + "\n";
   };
   auto unit_method = [&](std::size_t k) {
     const unit& u = units[k];
