@@ -7,7 +7,7 @@ core=(g++ cmake ninja-build meson pkg-config git libboost-graph-dev doctest-dev
       graphviz python3 clang libclang-rt-14-dev)
 onnx=(libonnx-dev libprotobuf-dev protobuf-compiler python3-onnx libonnx-testdata)
 torch=(libtorch-dev python3-torch python3-torchvision libopenblas0-openmp
-       python3-matplotlib pycodestyle libdnnl-dev)
+       python3-matplotlib pycodestyle libdnnl-dev libtbb-dev)
 
 want=("${core[@]}")
 case "${1:-all}" in
