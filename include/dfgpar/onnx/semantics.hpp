@@ -16,8 +16,8 @@
 /// lazily, when a fold reads them.
 
 #include <dfgpar/error.hpp>
-#include <dfgpar/onnx/evaluate.hpp>
 #include <dfgpar/onnx/attributes.hpp>
+#include <dfgpar/onnx/evaluate.hpp>
 #include <dfgpar/onnx/graph.hpp>
 #include <dfgpar/onnx/op_table.hpp>
 #include <dfgpar/onnx/tensor.hpp>
