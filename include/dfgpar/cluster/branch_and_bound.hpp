@@ -24,6 +24,7 @@
 ///    their remaining times) at each event time: a state already seen at an
 ///    earlier or equal time is skipped (128-bit fingerprints).
 
+#include <dfgpar/cluster/bnb_bounds.hpp>
 #include <dfgpar/cluster/list_scheduling.hpp>
 #include <dfgpar/cluster/lower_bounds.hpp>
 #include <dfgpar/detail/flat_dag.hpp>
@@ -43,7 +44,7 @@ namespace dfgpar::detail {
 struct bnb_options {
   std::size_t workers = 2;
   std::uint64_t node_limit = 100'000;  ///< search nodes before giving up (the best schedule so far is returned)
-  std::size_t energetic_max_n = 160;   ///< root energetic reasoning (O(n^3) per trial) only up to this size
+  std::size_t energetic_max_n = 512;   ///< root energetic reasoning (O(n^2 log n) per trial) only up to this size
 };
 
 struct bnb_result {
@@ -73,11 +74,17 @@ inline std::vector<std::uint32_t> assign_workers(const flat_dag& d, std::size_t 
   return worker;
 }
 
+/// Largest graph the search runs on (bigger graphs get bounds and the incumbent).
+inline constexpr std::size_t bnb_max_n = 512;
+
+/// The search on graphs of at most 64 x Words vertices (node states are
+/// copied per child, so their size follows the graph).
+template <std::size_t Words>
 class bnb_solver {
  public:
-  static constexpr std::size_t max_n = 256;
+  static constexpr std::size_t max_n = 64 * Words;
   static constexpr std::size_t max_workers = 32;
-  using bits = std::array<std::uint64_t, max_n / 64>;
+  using bits = std::array<std::uint64_t, Words>;
 
   bnb_solver(const flat_dag& d, const bnb_options& o) : d_(d), P_(std::max<std::size_t>(o.workers, 1)), opt_(o) {}
 
@@ -86,7 +93,12 @@ class bnb_solver {
     bnb_result res;
     const std::size_t n = d_.n;
     integral_ = all_integral(d_);
-    res.lower_bound = root_lb_ = strong_lower_bound(d_, P_, opt_.energetic_max_n);
+    root_lb_ = strong_lower_bound(d_, P_, 0);
+    if (n > 0 && n <= max_n) {
+      heads_ = compute_worker_heads_tails(d_, P_, integral_);
+      if (integral_ && P_ > 1 && n <= opt_.energetic_max_n) root_lb_ = std::max(root_lb_, energetic_bound(d_, P_, heads_, root_lb_));
+    }
+    res.lower_bound = root_lb_;
     // incumbent: the given schedule or HLFET
     {
       const auto lv = compute_heads_tails(d_);
@@ -134,6 +146,7 @@ class bnb_solver {
   std::uint64_t nodes_ = 0;
   double root_lb_ = 0;
   // static data
+  heads_tails heads_;  // worker-aware heads and tails
   std::vector<std::uint32_t> rank_, by_rank_, by_tail_;
   std::vector<double> bl_, tail_, head_;  // bounds: worker-aware bottom level, tail, head
   std::vector<std::uint64_t> zob1_, zob2_;
@@ -151,7 +164,7 @@ class bnb_solver {
     const std::size_t n = d_.n;
     if (P_ > max_workers) return;
     const auto h0 = compute_heads_tails(d_);  // plain bottom levels: the priority
-    const auto h = compute_worker_heads_tails(d_, P_, integral_);  // the bounds
+    const auto& h = heads_;  // the bounds
     tail_ = h.tail;
     head_ = h.head;
     bl_.resize(n);
@@ -330,11 +343,13 @@ class bnb_solver {
 
 /// Best schedule of `d` on `o.workers` workers within the node limit (edge
 /// costs ignored). `incumbent_start`: start times of a known schedule to beat
-/// (may be empty; then HLFET). Graphs over 256 vertices or more than 32
-/// workers get bounds and the incumbent only.
+/// (may be empty; then HLFET). Graphs over `bnb_max_n` vertices or more
+/// than 32 workers get bounds and the incumbent only.
 inline bnb_result branch_and_bound(const flat_dag& d, const bnb_options& o, const std::vector<double>& incumbent_start = {}) {
-  bnb_solver s(d, o);
-  return s.solve(incumbent_start);
+  if (d.n <= 64) return bnb_solver<1>(d, o).solve(incumbent_start);
+  if (d.n <= 128) return bnb_solver<2>(d, o).solve(incumbent_start);
+  if (d.n <= 256) return bnb_solver<4>(d, o).solve(incumbent_start);
+  return bnb_solver<8>(d, o).solve(incumbent_start);
 }
 
 }  // namespace dfgpar::detail
