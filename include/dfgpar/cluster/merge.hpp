@@ -15,9 +15,9 @@
 ///     the best schedule is re-run backwards on the reversed graph with
 ///     finish times as priorities, then forwards with the backward start
 ///     times, as long as it improves;
-///  6. without edge costs, on graphs of at most 64 vertices, with effort > 0:
+///  6. without edge costs, on graphs of at most 512 vertices, with effort > 0:
 ///     exact branch and bound (cluster/branch_and_bound.hpp) from the best
-///     schedule, with 20000 x effort search nodes: it proves optimality with
+///     schedule, with max(20000, 3e7 / (V+E)) x effort search nodes: it proves optimality with
 ///     the stronger bounds of cluster/lower_bounds.hpp or finds a better schedule
 ///     (list schedules miss e.g. {3,3} | {2,2,2} for five independent tasks);
 ///  7. with effort > 0, randomly perturbed bottom levels, each followed by 5.
@@ -55,6 +55,7 @@ struct merge_report {
   double makespan = 0;       ///< simulated makespan of the result
   double lower_bound = 0;    ///< max(CP, W/P)
   std::size_t passes = 0;    ///< list-scheduling passes run
+  bool proven_optimal = false;  ///< `makespan` reached max(CP, W/P) or the branch and bound proved it optimal
 };
 
 namespace detail {
@@ -194,9 +195,11 @@ inline std::pair<schedule, merge_report> merge(const flat_dag& d, const clusteri
     if (ms.can_search()) ms.offer(ms.improve(ms.best, time_driven), "forward-backward improvement");
     if (!d.has_comm && !ms.optimal() && ms.can_search()) ms.offer(ms.improve(ms.best, false), "forward-backward improvement");
     // small graphs without edge costs: exact search with a node budget
-    if (!d.has_comm && d.n <= 64 && !ms.optimal()) {
-      const auto nodes = static_cast<std::uint64_t>(20000 * opt.effort);
-      bnb_result r = branch_and_bound(d, {.workers = P, .node_limit = nodes, .energetic_max_n = 64}, ms.best.start);
+    // (a node costs O(V+E): 20000 nodes, or ~3e7 vertex+edge visits on
+    // larger graphs, times effort)
+    if (!d.has_comm && d.n <= bnb_max_n && !ms.optimal()) {
+      const auto nodes = static_cast<std::uint64_t>(opt.effort * std::max(20000.0, 3e7 / std::max(size, 1.0)));
+      bnb_result r = branch_and_bound(d, {.workers = P, .node_limit = nodes}, ms.best.start);
       if (r.makespan < ms.best.makespan) ms.offer(list_result{std::move(r.worker), std::move(r.start), {}, r.makespan}, "branch and bound");
       ms.proven = r.optimal;
     }
@@ -212,6 +215,7 @@ inline std::pair<schedule, merge_report> merge(const flat_dag& d, const clusteri
       ms.offer(ms.improve(std::move(r), td), "perturbed bottom level + forward-backward");
     }
   }
+  ms.report.proven_optimal = ms.optimal();
   schedule s = to_schedule(d, P, ms.best, ms.report.makespan);
   return {std::move(s), ms.report};
 }
