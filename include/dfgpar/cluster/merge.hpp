@@ -17,7 +17,7 @@
 ///     times, as long as it improves;
 ///  6. without edge costs, on graphs of at most 512 vertices, with effort > 0:
 ///     exact branch and bound (cluster/branch_and_bound.hpp) from the best
-///     schedule, with max(20000, 3e7 / (V+E)) x effort search nodes: it proves optimality with
+///     schedule, with 20000 (V <= 64) or 1e8 / (V+E) x effort search nodes: it proves optimality with
 ///     the stronger bounds of cluster/lower_bounds.hpp or finds a better schedule
 ///     (list schedules miss e.g. {3,3} | {2,2,2} for five independent tasks);
 ///  7. with effort > 0, randomly perturbed bottom levels, each followed by 5.
@@ -104,8 +104,9 @@ struct merge_search {
   std::chrono::steady_clock::time_point t0 = std::chrono::steady_clock::now();
 
   bool proven = false;  // branch and bound proved `best` optimal
+  double proven_bound = 0;  // the branch and bound's lower bound (its root bounds are stronger than max(CP, W/P))
 
-  bool optimal() const { return proven || best.makespan <= report.lower_bound * (1 + 1e-12); }
+  bool optimal() const { return proven || best.makespan <= std::max(report.lower_bound, proven_bound) * (1 + 1e-12); }
   std::size_t budget = 0;  // list-scheduling passes the improvement search may still run
   bool can_search() const {
     return report.passes < budget &&
@@ -136,7 +137,7 @@ struct merge_search {
       ++report.passes;
       if (!(f.makespan < r.makespan)) break;
       r = std::move(f);
-      if (r.makespan <= report.lower_bound * (1 + 1e-12)) break;
+      if (r.makespan <= std::max(report.lower_bound, proven_bound) * (1 + 1e-12)) break;
     }
     return r;
   }
@@ -194,14 +195,16 @@ inline std::pair<schedule, merge_report> merge(const flat_dag& d, const clusteri
     const bool time_driven = !d.has_comm;
     if (ms.can_search()) ms.offer(ms.improve(ms.best, time_driven), "forward-backward improvement");
     if (!d.has_comm && !ms.optimal() && ms.can_search()) ms.offer(ms.improve(ms.best, false), "forward-backward improvement");
-    // small graphs without edge costs: exact search with a node budget
-    // (a node costs O(V+E): 20000 nodes, or ~3e7 vertex+edge visits on
-    // larger graphs, times effort)
+    // small graphs without edge costs: exact search with a node budget,
+    // times effort: 20000 nodes up to 64 vertices (there it proves quickly
+    // or not at all), else 1e8 vertex+edge visits (a node costs O(V+E);
+    // about 0.4 s on the development machine)
     if (!d.has_comm && d.n <= bnb_max_n && !ms.optimal()) {
-      const auto nodes = static_cast<std::uint64_t>(opt.effort * std::max(20000.0, 3e7 / std::max(size, 1.0)));
+      const auto nodes = static_cast<std::uint64_t>(opt.effort * (d.n <= 64 ? 20000.0 : std::max(20000.0, 1e8 / std::max(size, 1.0))));
       bnb_result r = branch_and_bound(d, {.workers = P, .node_limit = nodes}, ms.best.start);
       if (r.makespan < ms.best.makespan) ms.offer(list_result{std::move(r.worker), std::move(r.start), {}, r.makespan}, "branch and bound");
       ms.proven = r.optimal;
+      ms.proven_bound = r.lower_bound;  // the restarts below stop when they reach it
     }
     std::mt19937_64 rng(opt.seed);
     std::vector<double> key(d.n);
