@@ -994,7 +994,8 @@ cluster_times simulate_clusters(const Graph& g, const schedule& s, const CostMap
 ///     times, as long as it improves;
 ///  6. without edge costs, on graphs of at most 512 vertices, with effort > 0:
 ///     exact branch and bound (cluster/branch_and_bound.hpp) from the best
-///     schedule, with 20000 (V <= 64) or 1e8 / (V+E) x effort search nodes: it proves optimality with
+///     schedule, with 20000 x effort search nodes (and on more than 64
+///     vertices once more after step 7, with 1e8 / (V+E) x effort): it proves optimality with
 ///     the stronger bounds of cluster/lower_bounds.hpp or finds a better schedule
 ///     (list schedules miss e.g. {3,3} | {2,2,2} for five independent tasks);
 ///  7. with effort > 0, randomly perturbed bottom levels, each followed by 5.
@@ -1004,9 +1005,10 @@ cluster_times simulate_clusters(const Graph& g, const schedule& s, const CostMap
 // ---------- begin <dfgpar/cluster/branch_and_bound.hpp> ----------
 /// \file branch_and_bound.hpp
 /// Exact depth-first branch and bound for P|prec|Cmax (identical workers,
-/// no communication costs), with a node limit. The merge step runs it on small
-/// graphs (few hundred vertices) that its heuristics did not provably solve;
-/// bench/optimal_solver.hpp runs it with a large limit as the reference.
+/// no communication costs), with a node limit. The merge step runs it on
+/// graphs of up to `bnb_max_n` (512) vertices that its heuristics did not
+/// provably solve; bench/optimal_solver.hpp runs it with a large limit as the
+/// reference. Deterministic: the budget is counted in search nodes.
 ///
 /// Search (in the spirit of Kasahara & Narita's DF/IHS, made complete): at
 /// each event time T either start one more available task on an idle worker,
@@ -1016,16 +1018,34 @@ cluster_times simulate_clusters(const Graph& g, const schedule& s, const CostMap
 /// an optimal one, is generated once. Children are tried best priority
 /// first, so the first dive is the Graham / HLFET list schedule.
 ///
+/// Order: limited discrepancy passes (Harvey & Ginsberg 1995). Pass k only
+/// visits paths whose children, summed over the path, sit at most k places
+/// after the best-priority child (k = 0, 1, 2, 4, ...); the last pass has no
+/// limit and is the complete search. On 100-300 tasks a plain depth-first
+/// search spends its whole budget near the end of the list schedule; the
+/// passes revise early decisions first, and a pass that skipped nothing is
+/// already complete.
+///
 /// Pruning:
-///  * root bound: strong_lower_bound (max(CP, ceil(W/P)), worker-aware heads
-///    and tails, Fernandez-Bussell window bound, energetic reasoning);
+///  * root bound: max(CP, ceil(W/P)), worker-aware heads and tails,
+///    Fernandez-Bussell window bound (strong_lower_bound), then energetic
+///    reasoning on the worker-aware heads and tails by a ramp sweep
+///    (cluster/bnb_bounds.hpp, O(n^2 log n) per trial length, so it runs up
+///    to 512 vertices);
 ///  * node bound: earliest starts propagated from the partial schedule (never
 ///    below the worker-aware head) plus worker-aware bottom levels; and a
 ///    tail/capacity bound: the unstarted tasks with tail >= b must be done by
 ///    C - b on workers that free up at their current times (water-filling);
 ///  * dominance: a transposition table on (started set, running tasks and
 ///    their remaining times) at each event time: a state already seen at an
-///    earlier or equal time is skipped (128-bit fingerprints).
+///    earlier or equal time, with at least as many discrepancies left, is
+///    skipped (128-bit fingerprints);
+///  * identical tasks (same cost, predecessors and successors) start in rank
+///    order (swapping them changes nothing);
+///  * left shift: advancing time with a worker idle is skipped when an
+///    available task fits in the gap before the next completion (starting
+///    it now moves nothing else; that schedule is on a sibling branch).
+///    Worker symmetry needs no rule: the state holds no worker identities.
 
 // ---------- begin <dfgpar/cluster/bnb_bounds.hpp> ----------
 /// \file bnb_bounds.hpp
@@ -2068,17 +2088,19 @@ inline std::pair<schedule, merge_report> merge(const flat_dag& d, const clusteri
     const bool time_driven = !d.has_comm;
     if (ms.can_search()) ms.offer(ms.improve(ms.best, time_driven), "forward-backward improvement");
     if (!d.has_comm && !ms.optimal() && ms.can_search()) ms.offer(ms.improve(ms.best, false), "forward-backward improvement");
-    // small graphs without edge costs: exact search with a node budget,
-    // times effort: 20000 nodes up to 64 vertices (there it proves quickly
-    // or not at all), else 1e8 vertex+edge visits (a node costs O(V+E);
-    // about 0.4 s on the development machine)
-    if (!d.has_comm && d.n <= bnb_max_n && !ms.optimal()) {
-      const auto nodes = static_cast<std::uint64_t>(opt.effort * (d.n <= 64 ? 20000.0 : std::max(20000.0, 1e8 / std::max(size, 1.0))));
-      bnb_result r = branch_and_bound(d, {.workers = P, .node_limit = nodes}, ms.best.start);
+    // Graphs of at most bnb_max_n vertices without edge costs: exact search
+    // with a node budget (a node costs O(V+E)), in two rounds: 20000 x effort
+    // nodes now (root proofs and quick wins), and on more than 64 vertices
+    // 1e8 x effort vertex+edge visits (about 0.4 s) after the restarts, so
+    // that its wall time never cuts the restarts short.
+    const bool exact = !d.has_comm && d.n <= bnb_max_n;
+    auto run_exact = [&](double nodes) {
+      bnb_result r = branch_and_bound(d, {.workers = P, .node_limit = static_cast<std::uint64_t>(nodes)}, ms.best.start);
       if (r.makespan < ms.best.makespan) ms.offer(list_result{std::move(r.worker), std::move(r.start), {}, r.makespan}, "branch and bound");
       ms.proven = r.optimal;
-      ms.proven_bound = r.lower_bound;  // the restarts below stop when they reach it
-    }
+      ms.proven_bound = std::max(ms.proven_bound, r.lower_bound);  // the restarts stop when they reach it
+    };
+    if (exact && !ms.optimal()) run_exact(opt.effort * 20000.0);
     std::mt19937_64 rng(opt.seed);
     std::vector<double> key(d.n);
     for (std::size_t k = 0; !ms.optimal() && ms.can_search(); ++k) {
@@ -2090,6 +2112,7 @@ inline std::pair<schedule, merge_report> merge(const flat_dag& d, const clusteri
       ++ms.report.passes;
       ms.offer(ms.improve(std::move(r), td), "perturbed bottom level + forward-backward");
     }
+    if (exact && d.n > 64 && !ms.optimal()) run_exact(opt.effort * std::max(20000.0, 1e8 / std::max(size, 1.0)));
   }
   ms.report.proven_optimal = ms.optimal();
   schedule s = to_schedule(d, P, ms.best, ms.report.makespan);

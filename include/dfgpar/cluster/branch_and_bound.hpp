@@ -1,9 +1,10 @@
 #pragma once
 /// \file branch_and_bound.hpp
 /// Exact depth-first branch and bound for P|prec|Cmax (identical workers,
-/// no communication costs), with a node limit. The merge step runs it on small
-/// graphs (few hundred vertices) that its heuristics did not provably solve;
-/// bench/optimal_solver.hpp runs it with a large limit as the reference.
+/// no communication costs), with a node limit. The merge step runs it on
+/// graphs of up to `bnb_max_n` (512) vertices that its heuristics did not
+/// provably solve; bench/optimal_solver.hpp runs it with a large limit as the
+/// reference. Deterministic: the budget is counted in search nodes.
 ///
 /// Search (in the spirit of Kasahara & Narita's DF/IHS, made complete): at
 /// each event time T either start one more available task on an idle worker,
@@ -13,16 +14,34 @@
 /// an optimal one, is generated once. Children are tried best priority
 /// first, so the first dive is the Graham / HLFET list schedule.
 ///
+/// Order: limited discrepancy passes (Harvey & Ginsberg 1995). Pass k only
+/// visits paths whose children, summed over the path, sit at most k places
+/// after the best-priority child (k = 0, 1, 2, 4, ...); the last pass has no
+/// limit and is the complete search. On 100-300 tasks a plain depth-first
+/// search spends its whole budget near the end of the list schedule; the
+/// passes revise early decisions first, and a pass that skipped nothing is
+/// already complete.
+///
 /// Pruning:
-///  * root bound: strong_lower_bound (max(CP, ceil(W/P)), worker-aware heads
-///    and tails, Fernandez-Bussell window bound, energetic reasoning);
+///  * root bound: max(CP, ceil(W/P)), worker-aware heads and tails,
+///    Fernandez-Bussell window bound (strong_lower_bound), then energetic
+///    reasoning on the worker-aware heads and tails by a ramp sweep
+///    (cluster/bnb_bounds.hpp, O(n^2 log n) per trial length, so it runs up
+///    to 512 vertices);
 ///  * node bound: earliest starts propagated from the partial schedule (never
 ///    below the worker-aware head) plus worker-aware bottom levels; and a
 ///    tail/capacity bound: the unstarted tasks with tail >= b must be done by
 ///    C - b on workers that free up at their current times (water-filling);
 ///  * dominance: a transposition table on (started set, running tasks and
 ///    their remaining times) at each event time: a state already seen at an
-///    earlier or equal time is skipped (128-bit fingerprints).
+///    earlier or equal time, with at least as many discrepancies left, is
+///    skipped (128-bit fingerprints);
+///  * identical tasks (same cost, predecessors and successors) start in rank
+///    order (swapping them changes nothing);
+///  * left shift: advancing time with a worker idle is skipped when an
+///    available task fits in the gap before the next completion (starting
+///    it now moves nothing else; that schedule is on a sibling branch).
+///    Worker symmetry needs no rule: the state holds no worker identities.
 
 #include <dfgpar/cluster/bnb_bounds.hpp>
 #include <dfgpar/cluster/list_scheduling.hpp>
