@@ -4,6 +4,7 @@
 // on STG-like graphs (see bench/schedule_quality.cpp for the full numbers).
 
 #include <dfgpar/dfgpar.hpp>
+#include <dfgpar/cluster/bnb_bounds.hpp>
 #include <dfgpar/cluster/lower_bounds.hpp>
 #include <dfgpar/generate/stg_like.hpp>
 
@@ -13,6 +14,7 @@
 #include <doctest/doctest.h>
 
 #include <algorithm>
+#include <cmath>
 #include <functional>
 #include <limits>
 #include <random>
@@ -195,4 +197,137 @@ TEST_CASE("[dfgpar] merge finds the optimum on most 50-task STG-like graphs") {
   MESSAGE("dfgpar optimal on " << hit << " of " << proven << " proven instances");
   CHECK(proven >= 340);
   CHECK(static_cast<double>(hit) >= 0.95 * static_cast<double>(proven));
+}
+
+// ---------------------------------------------------------------- larger graphs (issue 10, deliverable 8)
+
+namespace {
+
+// Small random DAG with identical tasks (same cost, predecessors and
+// successors): `base` tasks, then copies of random ones, costs 1..3.
+dfgpar::dag_data with_twins(std::uint64_t seed, std::size_t base, std::size_t copies) {
+  std::mt19937_64 rng(seed);
+  dfgpar::dag_data g;
+  for (std::size_t v = 0; v < base; ++v) g.cost.push_back(static_cast<double>(1 + rng() % 3));
+  for (std::size_t v = 1; v < base; ++v)
+    for (std::size_t u = 0; u < v; ++u)
+      if (rng() % 3 == 0) g.edges.emplace_back(u, v);
+  for (std::size_t k = 0; k < copies; ++k) {
+    const std::size_t src = rng() % base, c = g.cost.size();
+    g.cost.push_back(g.cost[src]);
+    const auto edges = g.edges;
+    for (auto [u, v] : edges) {
+      if (v == src) g.edges.emplace_back(u, c);
+      if (u == src) g.edges.emplace_back(c, v);
+    }
+  }
+  g.comm.assign(g.edges.size(), 0.0);
+  return g;
+}
+
+}  // namespace
+
+TEST_CASE("[dfgpar] energetic reasoning: the ramp sweep agrees with the O(n^3) test") {
+  for (std::size_t i = 0; i < 24; ++i) {
+    const auto data = dfgpar::stg_like(dfgpar::stg_like_suite_entry(20 + 5 * (i % 5), i, 3));
+    const auto d = flat(data);
+    for (std::size_t P : {2, 3, 4, 8}) {
+      const auto h = dfgpar::detail::compute_worker_heads_tails(d, P, true);
+      const double lb = std::ceil(dfgpar::detail::compute_bounds(d, P).lower_bound);
+      CAPTURE(i);
+      CAPTURE(P);
+      for (double C = lb - 2; C <= lb + 12; C += 1)
+        CHECK(dfgpar::detail::energetic_infeasible_sweep(d, P, h, C) == dfgpar::detail::energetic_infeasible(d, P, h, C));
+    }
+  }
+}
+
+TEST_CASE("[dfgpar] exact solver agrees with brute force on small graphs with identical tasks") {
+  // The symmetry rule (identical tasks start in rank order) and the
+  // left-shift rule must not cut off every optimal schedule.
+  for (std::uint64_t seed = 1; seed <= 40; ++seed) {
+    const auto g = with_twins(seed, 4, 1 + seed % 2);
+    const auto d = flat(g);
+    for (std::size_t P : {2, 3}) {
+      CAPTURE(seed);
+      CAPTURE(P);
+      const double opt = brute_force(d, P);
+      const auto r = exact(g, P);
+      CHECK(r.optimal);
+      CHECK(r.makespan == opt);
+      CHECK(r.lower_bound == opt);
+    }
+  }
+  // independent identical tasks: 7 x 2 and 2 x 3 on 3 workers: W = 20, optimum 7 (3+2+2 | 3+2+2 | 2+2+2)
+  const auto ind = make_dag({2, 2, 2, 2, 2, 2, 2, 3, 3}, {});
+  const auto r = exact(ind, 3);
+  CHECK(r.optimal);
+  CHECK(r.makespan == 7);
+}
+
+TEST_CASE("[dfgpar] exact solver on 100-300 vertices: valid, never worse than its start, within its bounds and budget") {
+  const std::size_t Ps[] = {2, 4, 8, 16};
+  for (std::size_t i = 0; i < 24; ++i) {
+    const std::size_t tasks = 100 + 100 * (i % 3);
+    const auto data = dfgpar::stg_like(dfgpar::stg_like_suite_entry(tasks, i, 5));
+    const auto d = flat(data);
+    const std::size_t P = Ps[i % 4];
+    CAPTURE(i);
+    CAPTURE(P);
+    const double hl = hlfet(data, P);
+    const auto lv = dfgpar::detail::compute_levels(d);
+    const auto start = dfgpar::detail::list_schedule_tasks(d, P, dfgpar::detail::priority{lv.bottom, {}}).start;
+    const double root = dfgpar::detail::strong_lower_bound(d, P);
+    for (std::uint64_t limit : {0, 50, 3000}) {
+      const auto r = dfgpar_bench::solve_exact(d, {.workers = P, .node_limit = limit}, start);
+      CAPTURE(limit);
+      CHECK(dfgpar_bench::check_schedule(d, P, r.start, r.worker) == doctest::Approx(r.makespan));
+      CHECK(r.makespan <= hl);
+      CHECK(r.lower_bound >= root);
+      CHECK(r.lower_bound <= r.makespan);
+      CHECK(r.nodes <= limit + 1);
+      // optimal only with a proof: the root bound reached, or the search completed within the limit
+      if (r.optimal) CHECK(r.lower_bound == r.makespan);
+      if (r.optimal && r.nodes > limit) FAIL("claims optimality after running out of nodes");
+      if (limit == 0) CHECK(r.optimal == (r.makespan <= r.lower_bound));
+      // deterministic
+      const auto again = dfgpar_bench::solve_exact(d, {.workers = P, .node_limit = limit}, start);
+      CHECK(again.makespan == r.makespan);
+      CHECK(again.start == r.start);
+      CHECK(again.nodes == r.nodes);
+    }
+  }
+}
+
+TEST_CASE("[dfgpar] merge on 100-300 vertices: never worse than HLFET, at or above the bound, proven only when optimal") {
+  const std::size_t Ps[] = {2, 4, 8, 16};
+  for (std::size_t i = 0; i < 24; ++i) {
+    const std::size_t tasks = 100 + 100 * (i % 3);
+    const auto data = dfgpar::stg_like(dfgpar::stg_like_suite_entry(tasks, i, 9));
+    const auto d = flat(data);
+    const std::size_t P = Ps[(i / 3) % 4];
+    CAPTURE(i);
+    CAPTURE(P);
+    const auto g = build<vec_graph>(data);
+    dfgpar::merge_report rep;
+    const auto s = dfgpar::parallelize(g, cost_map(g), dfgpar::options{.workers = P, .report = &rep});
+    REQUIRE(dfgpar::validate(g, s));
+    const double m = dfgpar::makespan(g, s, cost_map(g));
+    CHECK(m == rep.makespan);
+    CHECK(m <= hlfet(data, P));
+    CHECK(m >= dfgpar::detail::strong_lower_bound(d, P));
+    if (rep.proven_optimal) {
+      const auto r = dfgpar_bench::solve_exact(d, {.workers = P, .node_limit = 20'000});
+      CHECK(r.makespan >= m);
+    }
+  }
+}
+
+TEST_CASE("[dfgpar] exact solver: graphs above its size limit get the bounds and the incumbent, no search") {
+  const auto data = dfgpar::stg_like(dfgpar::stg_like_suite_entry(dfgpar::detail::bnb_max_n + 40, 4, 1));
+  const auto d = flat(data);
+  const auto r = dfgpar_bench::solve_exact(d, {.workers = 4, .node_limit = 1'000'000});
+  CHECK(r.nodes == 0);
+  CHECK(dfgpar_bench::check_schedule(d, 4, r.start, r.worker) == doctest::Approx(r.makespan));
+  CHECK(r.lower_bound <= r.makespan);
 }

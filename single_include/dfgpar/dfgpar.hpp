@@ -992,9 +992,10 @@ cluster_times simulate_clusters(const Graph& g, const schedule& s, const CostMap
 ///     the best schedule is re-run backwards on the reversed graph with
 ///     finish times as priorities, then forwards with the backward start
 ///     times, as long as it improves;
-///  6. without edge costs, on graphs of at most 64 vertices, with effort > 0:
+///  6. without edge costs, on graphs of at most 512 vertices, with effort > 0:
 ///     exact branch and bound (cluster/branch_and_bound.hpp) from the best
-///     schedule, with 20000 x effort search nodes: it proves optimality with
+///     schedule, with 20000 x effort search nodes (and on more than 64
+///     vertices once more after step 7, with 1e8 / (V+E) x effort): it proves optimality with
 ///     the stronger bounds of cluster/lower_bounds.hpp or finds a better schedule
 ///     (list schedules miss e.g. {3,3} | {2,2,2} for five independent tasks);
 ///  7. with effort > 0, randomly perturbed bottom levels, each followed by 5.
@@ -1004,9 +1005,10 @@ cluster_times simulate_clusters(const Graph& g, const schedule& s, const CostMap
 // ---------- begin <dfgpar/cluster/branch_and_bound.hpp> ----------
 /// \file branch_and_bound.hpp
 /// Exact depth-first branch and bound for P|prec|Cmax (identical workers,
-/// no communication costs), with a node limit. The merge step runs it on small
-/// graphs (few hundred vertices) that its heuristics did not provably solve;
-/// bench/optimal_solver.hpp runs it with a large limit as the reference.
+/// no communication costs), with a node limit. The merge step runs it on
+/// graphs of up to `bnb_max_n` (512) vertices that its heuristics did not
+/// provably solve; bench/optimal_solver.hpp runs it with a large limit as the
+/// reference. Deterministic: the budget is counted in search nodes.
 ///
 /// Search (in the spirit of Kasahara & Narita's DF/IHS, made complete): at
 /// each event time T either start one more available task on an idle worker,
@@ -1016,17 +1018,288 @@ cluster_times simulate_clusters(const Graph& g, const schedule& s, const CostMap
 /// an optimal one, is generated once. Children are tried best priority
 /// first, so the first dive is the Graham / HLFET list schedule.
 ///
+/// Order: limited discrepancy passes (Harvey & Ginsberg 1995). Pass k only
+/// visits paths whose children, summed over the path, sit at most k places
+/// after the best-priority child (k = 0, 1, 2, 4, ...); the last pass has no
+/// limit and is the complete search. On 100-300 tasks a plain depth-first
+/// search spends its whole budget near the end of the list schedule; the
+/// passes revise early decisions first, and a pass that skipped nothing is
+/// already complete.
+///
 /// Pruning:
-///  * root bound: strong_lower_bound (max(CP, ceil(W/P)), worker-aware heads
-///    and tails, Fernandez-Bussell window bound, energetic reasoning);
+///  * root bound: max(CP, ceil(W/P)), worker-aware heads and tails,
+///    Fernandez-Bussell window bound (strong_lower_bound), then energetic
+///    reasoning on the worker-aware heads and tails by a ramp sweep
+///    (cluster/bnb_bounds.hpp, O(n^2 log n) per trial length, so it runs up
+///    to 512 vertices);
 ///  * node bound: earliest starts propagated from the partial schedule (never
 ///    below the worker-aware head) plus worker-aware bottom levels; and a
 ///    tail/capacity bound: the unstarted tasks with tail >= b must be done by
 ///    C - b on workers that free up at their current times (water-filling);
 ///  * dominance: a transposition table on (started set, running tasks and
 ///    their remaining times) at each event time: a state already seen at an
-///    earlier or equal time is skipped (128-bit fingerprints).
+///    earlier or equal time, with at least as many discrepancies left, is
+///    skipped (128-bit fingerprints);
+///  * identical tasks (same cost, predecessors and successors) start in rank
+///    order (swapping them changes nothing);
+///  * left shift: advancing time with a worker idle is skipped when an
+///    available task fits in the gap before the next completion (starting
+///    it now moves nothing else; that schedule is on a sibling branch).
+///    Worker symmetry needs no rule: the state holds no worker identities.
 
+// ---------- begin <dfgpar/cluster/bnb_bounds.hpp> ----------
+/// \file bnb_bounds.hpp
+/// Energetic reasoning in O(n^2 log n) per trial length, for the root bound
+/// of the branch and bound (cluster/branch_and_bound.hpp) on graphs of a few
+/// hundred vertices, where the O(n^3) test of cluster/lower_bounds.hpp
+/// (`energetic_infeasible`) costs too much.
+///
+/// Same test, same intervals: for a trial C every task has the window
+/// [r, C - q]; over [t1, t2] it must run at least
+/// min(w, t2 - t1, r + w - t1, t2 - (C - q - w)). For a fixed t1 that is
+/// clip(t2 - B, 0, A) with A = min(w, r + w - t1) and B = max(t1, C - q - w):
+/// a ramp in t2. The sum of the ramps is piecewise linear, so one sweep over
+/// the sorted ramp breakpoints evaluates it at every candidate t2.
+
+// ---------- begin <dfgpar/cluster/lower_bounds.hpp> ----------
+/// \file lower_bounds.hpp
+/// Lower bounds on the makespan of P|prec|Cmax (no communication costs: a
+/// path can always run on one worker), stronger than max(CP, W/P). They let
+/// the merge search stop as soon as a schedule is provably optimal and are
+/// the root bounds of the exact solver in bench/.
+///
+/// With head r(v) (top level: longest path into v) and tail q(v) (bottom
+/// level minus w(v)):
+///
+///  * window bound (Fernandez & Bussell 1973 in the head/tail form used by
+///    Carlier and by Kasahara's DF/IHS): every task of
+///    S(a,b) = {v : r(v) >= a, q(v) >= b} runs inside [a, C - b], so
+///    C >= a + b + W(S)/P, rounded up with integer costs. O(n^2).
+///  * energetic reasoning (Lopez, Erschler & Esquirol; Baptiste, Le Pape &
+///    Nuijten): for a trial C every task has the window [r, C - q]; in any
+///    interval [t1, t2] it must run at least
+///    min(w, t2 - t1, r + w - t1, t2 - (C - q - w)) (left- or right-shifted);
+///    if the sum exceeds P (t2 - t1), no schedule of length C exists. The
+///    smallest C that passes is a bound. O(n^3) per trial, integer costs only,
+///    so it is used on small graphs.
+
+#include <algorithm>
+#include <bit>
+#include <cstdint>
+#include <cmath>
+#include <cstddef>
+#include <numeric>
+#include <vector>
+
+namespace dfgpar::detail {
+
+/// Heads (top levels) and tails (bottom level minus own cost), without edge costs.
+struct heads_tails {
+  std::vector<double> head, tail;
+};
+
+inline heads_tails compute_heads_tails(const flat_dag& d) {
+  heads_tails h;
+  h.head.assign(d.n, 0.0);
+  h.tail.assign(d.n, 0.0);
+  for (std::uint32_t v : d.topo)
+    for (const arc& a : d.preds(v)) h.head[v] = std::max(h.head[v], h.head[a.v] + d.w[a.v]);
+  for (auto it = d.topo.rbegin(); it != d.topo.rend(); ++it)
+    for (const arc& a : d.succs(*it)) h.tail[*it] = std::max(h.tail[*it], h.tail[a.v] + d.w[a.v]);
+  return h;
+}
+
+/// Worker-aware heads and tails (Fernandez & Bussell's argument applied per
+/// task): v cannot start before its ancestors are done, and they need at
+/// least max over a of a + W(ancestors with head >= a) / P; symmetrically for
+/// the tail over the descendants. Never weaker than `compute_heads_tails`.
+/// O(n * ancestors log); meant for small graphs.
+inline heads_tails compute_worker_heads_tails(const flat_dag& d, std::size_t workers, bool integral) {
+  heads_tails h = compute_heads_tails(d);
+  const double Pd = static_cast<double>(std::max<std::size_t>(workers, 1));
+  const std::size_t words = (d.n + 63) / 64;
+  auto sweep = [&](const std::vector<std::uint32_t>& order, bool forward, std::vector<double>& val) {
+    std::vector<std::uint64_t> anc(d.n * words, 0);
+    std::vector<std::uint32_t> members;
+    for (std::uint32_t v : order) {
+      std::uint64_t* a = &anc[v * words];
+      for (const arc& e : forward ? d.preds(v) : d.succs(v)) {
+        const std::uint64_t* b = &anc[e.v * words];
+        for (std::size_t i = 0; i < words; ++i) a[i] |= b[i];
+        a[e.v >> 6] |= std::uint64_t{1} << (e.v & 63);
+        val[v] = std::max(val[v], val[e.v] + d.w[e.v]);
+      }
+      members.clear();
+      for (std::size_t i = 0; i < words; ++i)
+        for (std::uint64_t x = a[i]; x; x &= x - 1) members.push_back(static_cast<std::uint32_t>(i * 64 + static_cast<std::size_t>(std::countr_zero(x))));
+      if (members.size() <= 1) continue;
+      std::sort(members.begin(), members.end(), [&](auto x, auto y) { return val[x] > val[y]; });
+      double work = 0;
+      for (std::size_t k = 0; k < members.size(); ++k) {
+        work += d.w[members[k]];
+        const double share = integral ? std::ceil(work / Pd - 1e-9) : work / Pd;
+        val[v] = std::max(val[v], val[members[k]] + share);
+      }
+    }
+  };
+  sweep(d.topo, true, h.head);
+  std::vector<std::uint32_t> rev(d.topo.rbegin(), d.topo.rend());
+  sweep(rev, false, h.tail);
+  return h;
+}
+
+inline bool all_integral(const flat_dag& d) {
+  for (double x : d.w)
+    if (!(x == std::floor(x) && x < 9e15)) return false;
+  return true;
+}
+
+/// max over (a, b) of a + b + W(S(a,b))/P (see the file comment).
+inline double window_bound(const flat_dag& d, std::size_t P, const heads_tails& h, bool integral) {
+  const std::size_t n = d.n;
+  std::vector<std::uint32_t> by_head(n), by_tail(n);
+  std::iota(by_head.begin(), by_head.end(), 0u);
+  std::iota(by_tail.begin(), by_tail.end(), 0u);
+  std::sort(by_head.begin(), by_head.end(), [&](auto x, auto y) { return h.head[x] > h.head[y]; });
+  std::sort(by_tail.begin(), by_tail.end(), [&](auto x, auto y) { return h.tail[x] > h.tail[y]; });
+  std::vector<char> in(n, 0);
+  double best = 0;
+  const double Pd = static_cast<double>(std::max<std::size_t>(P, 1));
+  for (std::size_t i = 0; i < n; ++i) {
+    in[by_head[i]] = 1;
+    if (i + 1 < n && h.head[by_head[i + 1]] == h.head[by_head[i]]) continue;  // whole group of equal heads
+    const double a = h.head[by_head[i]];
+    double work = 0;
+    for (std::size_t j = 0; j < n; ++j) {
+      const std::uint32_t v = by_tail[j];
+      if (in[v]) work += d.w[v];
+      if (work == 0 || (j + 1 < n && h.tail[by_tail[j + 1]] == h.tail[v])) continue;  // S must not be empty
+      const double share = integral ? std::ceil(work / Pd - 1e-9) : work / Pd;
+      best = std::max(best, a + h.tail[v] + share);
+    }
+  }
+  return best;
+}
+
+/// True when energetic reasoning rules out every schedule of length C.
+inline bool energetic_infeasible(const flat_dag& d, std::size_t P, const heads_tails& h, double C) {
+  std::vector<double> t1s, t2s;
+  for (std::size_t v = 0; v < d.n; ++v) {
+    const double r = h.head[v], dl = C - h.tail[v], w = d.w[v];
+    if (r + w > dl) return true;  // the window cannot hold the task
+    t1s.insert(t1s.end(), {r, r + w, dl - w});
+    t2s.insert(t2s.end(), {dl, r + w, dl - w});
+  }
+  std::sort(t1s.begin(), t1s.end());
+  t1s.erase(std::unique(t1s.begin(), t1s.end()), t1s.end());
+  std::sort(t2s.begin(), t2s.end());
+  t2s.erase(std::unique(t2s.begin(), t2s.end()), t2s.end());
+  const double Pd = static_cast<double>(P);
+  for (double t1 : t1s)
+    for (double t2 : t2s) {
+      if (t2 <= t1) continue;
+      const double cap = Pd * (t2 - t1);
+      double need = 0;
+      for (std::size_t v = 0; v < d.n && need <= cap; ++v) {
+        const double r = h.head[v], w = d.w[v], dl = C - h.tail[v];
+        const double m = std::min({w, t2 - t1, r + w - t1, t2 - dl + w});
+        if (m > 0) need += m;
+      }
+      if (need > cap + 1e-9) return true;
+    }
+  return false;
+}
+
+/// The best of max(CP, W/P), the window bound and (integer costs, at most
+/// `energetic_max_n` vertices) energetic reasoning. Cost O(n^2), plus
+/// O(n^3) per energetic trial on small graphs; for graphs above `window_max_n`
+/// vertices only max(CP, W/P).
+inline double strong_lower_bound(const flat_dag& d, std::size_t workers, std::size_t energetic_max_n = 120,
+                                 std::size_t window_max_n = 4000, std::size_t worker_heads_max_n = 1000) {
+  const std::size_t P = std::max<std::size_t>(workers, 1);
+  double lb = compute_bounds(d, P).lower_bound;
+  if (d.n == 0 || d.n > window_max_n || P == 1) return lb;
+  const bool integral = all_integral(d);
+  const heads_tails h = d.n <= worker_heads_max_n ? compute_worker_heads_tails(d, P, integral) : compute_heads_tails(d);
+  for (std::size_t v = 0; v < d.n; ++v) lb = std::max(lb, h.head[v] + d.w[v] + h.tail[v]);
+  lb = std::max(lb, window_bound(d, P, h, integral));
+  if (integral && d.n <= energetic_max_n) {
+    lb = std::ceil(lb - 1e-9);
+    for (int k = 0; k < 1000 && energetic_infeasible(d, P, h, lb); ++k) lb += 1;
+  }
+  return lb;
+}
+
+}  // namespace dfgpar::detail
+// ---------- end <dfgpar/cluster/lower_bounds.hpp> ----------
+
+#include <algorithm>
+#include <cmath>
+#include <cstddef>
+#include <utility>
+#include <vector>
+
+namespace dfgpar::detail {
+
+/// True when energetic reasoning rules out every schedule of length C
+/// (the same answer as `energetic_infeasible`, faster).
+inline bool energetic_infeasible_sweep(const flat_dag& d, std::size_t P, const heads_tails& h, double C) {
+  std::vector<double> t1s, t2s;
+  t1s.reserve(3 * d.n);
+  t2s.reserve(3 * d.n);
+  for (std::size_t v = 0; v < d.n; ++v) {
+    const double r = h.head[v], dl = C - h.tail[v], w = d.w[v];
+    if (r + w > dl) return true;  // the window cannot hold the task
+    t1s.insert(t1s.end(), {r, r + w, dl - w});
+    t2s.insert(t2s.end(), {dl, r + w, dl - w});
+  }
+  std::sort(t1s.begin(), t1s.end());
+  t1s.erase(std::unique(t1s.begin(), t1s.end()), t1s.end());
+  std::sort(t2s.begin(), t2s.end());
+  t2s.erase(std::unique(t2s.begin(), t2s.end()), t2s.end());
+  const double Pd = static_cast<double>(P);
+  std::vector<std::pair<double, double>> ev;  // (t2 where the slope changes, change)
+  ev.reserve(2 * d.n);
+  for (double t1 : t1s) {
+    ev.clear();
+    for (std::size_t v = 0; v < d.n; ++v) {
+      const double r = h.head[v], w = d.w[v], dl = C - h.tail[v];
+      const double A = std::min(w, r + w - t1);
+      if (A <= 0) continue;
+      const double B = std::max(t1, dl - w);
+      ev.emplace_back(B, 1.0);
+      ev.emplace_back(B + A, -1.0);
+    }
+    std::sort(ev.begin(), ev.end());
+    // sweep t2 upwards: need(t2) = need(x) + slope (t2 - x) between breakpoints
+    double need = 0, slope = 0, x = t1;
+    std::size_t k = 0;
+    for (auto it = std::upper_bound(t2s.begin(), t2s.end(), t1); it != t2s.end(); ++it) {
+      const double t2 = *it;
+      while (k < ev.size() && ev[k].first <= t2) {
+        need += slope * (ev[k].first - x);
+        x = ev[k].first;
+        slope += ev[k].second;
+        ++k;
+      }
+      need += slope * (t2 - x);
+      x = t2;
+      if (need > Pd * (t2 - t1) + 1e-9) return true;
+    }
+  }
+  return false;
+}
+
+/// Smallest C >= lb (integer costs) that energetic reasoning does not rule
+/// out, trying lb, lb + 1, ... (at most `max_steps` steps).
+inline double energetic_bound(const flat_dag& d, std::size_t P, const heads_tails& h, double lb, int max_steps = 1000) {
+  lb = std::ceil(lb - 1e-9);
+  for (int k = 0; k < max_steps && energetic_infeasible_sweep(d, P, h, lb); ++k) lb += 1;
+  return lb;
+}
+
+}  // namespace dfgpar::detail
+// ---------- end <dfgpar/cluster/bnb_bounds.hpp> ----------
 // ---------- begin <dfgpar/cluster/list_scheduling.hpp> ----------
 /// \file list_scheduling.hpp
 /// List scheduling of a DAG onto P identical workers: the engine under the
@@ -1239,177 +1512,6 @@ inline list_result list_schedule_time(const flat_dag& d, std::size_t workers, co
 
 }  // namespace dfgpar::detail
 // ---------- end <dfgpar/cluster/list_scheduling.hpp> ----------
-// ---------- begin <dfgpar/cluster/lower_bounds.hpp> ----------
-/// \file lower_bounds.hpp
-/// Lower bounds on the makespan of P|prec|Cmax (no communication costs: a
-/// path can always run on one worker), stronger than max(CP, W/P). They let
-/// the merge search stop as soon as a schedule is provably optimal and are
-/// the root bounds of the exact solver in bench/.
-///
-/// With head r(v) (top level: longest path into v) and tail q(v) (bottom
-/// level minus w(v)):
-///
-///  * window bound (Fernandez & Bussell 1973 in the head/tail form used by
-///    Carlier and by Kasahara's DF/IHS): every task of
-///    S(a,b) = {v : r(v) >= a, q(v) >= b} runs inside [a, C - b], so
-///    C >= a + b + W(S)/P, rounded up with integer costs. O(n^2).
-///  * energetic reasoning (Lopez, Erschler & Esquirol; Baptiste, Le Pape &
-///    Nuijten): for a trial C every task has the window [r, C - q]; in any
-///    interval [t1, t2] it must run at least
-///    min(w, t2 - t1, r + w - t1, t2 - (C - q - w)) (left- or right-shifted);
-///    if the sum exceeds P (t2 - t1), no schedule of length C exists. The
-///    smallest C that passes is a bound. O(n^3) per trial, integer costs only,
-///    so it is used on small graphs.
-
-#include <algorithm>
-#include <bit>
-#include <cstdint>
-#include <cmath>
-#include <cstddef>
-#include <numeric>
-#include <vector>
-
-namespace dfgpar::detail {
-
-/// Heads (top levels) and tails (bottom level minus own cost), without edge costs.
-struct heads_tails {
-  std::vector<double> head, tail;
-};
-
-inline heads_tails compute_heads_tails(const flat_dag& d) {
-  heads_tails h;
-  h.head.assign(d.n, 0.0);
-  h.tail.assign(d.n, 0.0);
-  for (std::uint32_t v : d.topo)
-    for (const arc& a : d.preds(v)) h.head[v] = std::max(h.head[v], h.head[a.v] + d.w[a.v]);
-  for (auto it = d.topo.rbegin(); it != d.topo.rend(); ++it)
-    for (const arc& a : d.succs(*it)) h.tail[*it] = std::max(h.tail[*it], h.tail[a.v] + d.w[a.v]);
-  return h;
-}
-
-/// Worker-aware heads and tails (Fernandez & Bussell's argument applied per
-/// task): v cannot start before its ancestors are done, and they need at
-/// least max over a of a + W(ancestors with head >= a) / P; symmetrically for
-/// the tail over the descendants. Never weaker than `compute_heads_tails`.
-/// O(n * ancestors log); meant for small graphs.
-inline heads_tails compute_worker_heads_tails(const flat_dag& d, std::size_t workers, bool integral) {
-  heads_tails h = compute_heads_tails(d);
-  const double Pd = static_cast<double>(std::max<std::size_t>(workers, 1));
-  const std::size_t words = (d.n + 63) / 64;
-  auto sweep = [&](const std::vector<std::uint32_t>& order, bool forward, std::vector<double>& val) {
-    std::vector<std::uint64_t> anc(d.n * words, 0);
-    std::vector<std::uint32_t> members;
-    for (std::uint32_t v : order) {
-      std::uint64_t* a = &anc[v * words];
-      for (const arc& e : forward ? d.preds(v) : d.succs(v)) {
-        const std::uint64_t* b = &anc[e.v * words];
-        for (std::size_t i = 0; i < words; ++i) a[i] |= b[i];
-        a[e.v >> 6] |= std::uint64_t{1} << (e.v & 63);
-        val[v] = std::max(val[v], val[e.v] + d.w[e.v]);
-      }
-      members.clear();
-      for (std::size_t i = 0; i < words; ++i)
-        for (std::uint64_t x = a[i]; x; x &= x - 1) members.push_back(static_cast<std::uint32_t>(i * 64 + static_cast<std::size_t>(std::countr_zero(x))));
-      if (members.size() <= 1) continue;
-      std::sort(members.begin(), members.end(), [&](auto x, auto y) { return val[x] > val[y]; });
-      double work = 0;
-      for (std::size_t k = 0; k < members.size(); ++k) {
-        work += d.w[members[k]];
-        const double share = integral ? std::ceil(work / Pd - 1e-9) : work / Pd;
-        val[v] = std::max(val[v], val[members[k]] + share);
-      }
-    }
-  };
-  sweep(d.topo, true, h.head);
-  std::vector<std::uint32_t> rev(d.topo.rbegin(), d.topo.rend());
-  sweep(rev, false, h.tail);
-  return h;
-}
-
-inline bool all_integral(const flat_dag& d) {
-  for (double x : d.w)
-    if (!(x == std::floor(x) && x < 9e15)) return false;
-  return true;
-}
-
-/// max over (a, b) of a + b + W(S(a,b))/P (see the file comment).
-inline double window_bound(const flat_dag& d, std::size_t P, const heads_tails& h, bool integral) {
-  const std::size_t n = d.n;
-  std::vector<std::uint32_t> by_head(n), by_tail(n);
-  std::iota(by_head.begin(), by_head.end(), 0u);
-  std::iota(by_tail.begin(), by_tail.end(), 0u);
-  std::sort(by_head.begin(), by_head.end(), [&](auto x, auto y) { return h.head[x] > h.head[y]; });
-  std::sort(by_tail.begin(), by_tail.end(), [&](auto x, auto y) { return h.tail[x] > h.tail[y]; });
-  std::vector<char> in(n, 0);
-  double best = 0;
-  const double Pd = static_cast<double>(std::max<std::size_t>(P, 1));
-  for (std::size_t i = 0; i < n; ++i) {
-    in[by_head[i]] = 1;
-    if (i + 1 < n && h.head[by_head[i + 1]] == h.head[by_head[i]]) continue;  // whole group of equal heads
-    const double a = h.head[by_head[i]];
-    double work = 0;
-    for (std::size_t j = 0; j < n; ++j) {
-      const std::uint32_t v = by_tail[j];
-      if (in[v]) work += d.w[v];
-      if (work == 0 || (j + 1 < n && h.tail[by_tail[j + 1]] == h.tail[v])) continue;  // S must not be empty
-      const double share = integral ? std::ceil(work / Pd - 1e-9) : work / Pd;
-      best = std::max(best, a + h.tail[v] + share);
-    }
-  }
-  return best;
-}
-
-/// True when energetic reasoning rules out every schedule of length C.
-inline bool energetic_infeasible(const flat_dag& d, std::size_t P, const heads_tails& h, double C) {
-  std::vector<double> t1s, t2s;
-  for (std::size_t v = 0; v < d.n; ++v) {
-    const double r = h.head[v], dl = C - h.tail[v], w = d.w[v];
-    if (r + w > dl) return true;  // the window cannot hold the task
-    t1s.insert(t1s.end(), {r, r + w, dl - w});
-    t2s.insert(t2s.end(), {dl, r + w, dl - w});
-  }
-  std::sort(t1s.begin(), t1s.end());
-  t1s.erase(std::unique(t1s.begin(), t1s.end()), t1s.end());
-  std::sort(t2s.begin(), t2s.end());
-  t2s.erase(std::unique(t2s.begin(), t2s.end()), t2s.end());
-  const double Pd = static_cast<double>(P);
-  for (double t1 : t1s)
-    for (double t2 : t2s) {
-      if (t2 <= t1) continue;
-      const double cap = Pd * (t2 - t1);
-      double need = 0;
-      for (std::size_t v = 0; v < d.n && need <= cap; ++v) {
-        const double r = h.head[v], w = d.w[v], dl = C - h.tail[v];
-        const double m = std::min({w, t2 - t1, r + w - t1, t2 - dl + w});
-        if (m > 0) need += m;
-      }
-      if (need > cap + 1e-9) return true;
-    }
-  return false;
-}
-
-/// The best of max(CP, W/P), the window bound and (integer costs, at most
-/// `energetic_max_n` vertices) energetic reasoning. Cost O(n^2), plus
-/// O(n^3) per energetic trial on small graphs; for graphs above `window_max_n`
-/// vertices only max(CP, W/P).
-inline double strong_lower_bound(const flat_dag& d, std::size_t workers, std::size_t energetic_max_n = 120,
-                                 std::size_t window_max_n = 4000, std::size_t worker_heads_max_n = 1000) {
-  const std::size_t P = std::max<std::size_t>(workers, 1);
-  double lb = compute_bounds(d, P).lower_bound;
-  if (d.n == 0 || d.n > window_max_n || P == 1) return lb;
-  const bool integral = all_integral(d);
-  const heads_tails h = d.n <= worker_heads_max_n ? compute_worker_heads_tails(d, P, integral) : compute_heads_tails(d);
-  for (std::size_t v = 0; v < d.n; ++v) lb = std::max(lb, h.head[v] + d.w[v] + h.tail[v]);
-  lb = std::max(lb, window_bound(d, P, h, integral));
-  if (integral && d.n <= energetic_max_n) {
-    lb = std::ceil(lb - 1e-9);
-    for (int k = 0; k < 1000 && energetic_infeasible(d, P, h, lb); ++k) lb += 1;
-  }
-  return lb;
-}
-
-}  // namespace dfgpar::detail
-// ---------- end <dfgpar/cluster/lower_bounds.hpp> ----------
 
 #include <algorithm>
 #include <array>
@@ -1426,7 +1528,7 @@ namespace dfgpar::detail {
 struct bnb_options {
   std::size_t workers = 2;
   std::uint64_t node_limit = 100'000;  ///< search nodes before giving up (the best schedule so far is returned)
-  std::size_t energetic_max_n = 160;   ///< root energetic reasoning (O(n^3) per trial) only up to this size
+  std::size_t energetic_max_n = 512;   ///< root energetic reasoning (O(n^2 log n) per trial) only up to this size
 };
 
 struct bnb_result {
@@ -1456,11 +1558,17 @@ inline std::vector<std::uint32_t> assign_workers(const flat_dag& d, std::size_t 
   return worker;
 }
 
+/// Largest graph the search runs on (bigger graphs get bounds and the incumbent).
+inline constexpr std::size_t bnb_max_n = 512;
+
+/// The search on graphs of at most 64 x Words vertices (node states are
+/// copied per child, so their size follows the graph).
+template <std::size_t Words>
 class bnb_solver {
  public:
-  static constexpr std::size_t max_n = 256;
+  static constexpr std::size_t max_n = 64 * Words;
   static constexpr std::size_t max_workers = 32;
-  using bits = std::array<std::uint64_t, max_n / 64>;
+  using bits = std::array<std::uint64_t, Words>;
 
   bnb_solver(const flat_dag& d, const bnb_options& o) : d_(d), P_(std::max<std::size_t>(o.workers, 1)), opt_(o) {}
 
@@ -1469,7 +1577,12 @@ class bnb_solver {
     bnb_result res;
     const std::size_t n = d_.n;
     integral_ = all_integral(d_);
-    res.lower_bound = root_lb_ = strong_lower_bound(d_, P_, opt_.energetic_max_n);
+    root_lb_ = strong_lower_bound(d_, P_, 0);
+    if (n > 0 && n <= max_n) {
+      heads_ = compute_worker_heads_tails(d_, P_, integral_);
+      if (integral_ && P_ > 1 && n <= opt_.energetic_max_n) root_lb_ = std::max(root_lb_, energetic_bound(d_, P_, heads_, root_lb_));
+    }
+    res.lower_bound = root_lb_;
     // incumbent: the given schedule or HLFET
     {
       const auto lv = compute_heads_tails(d_);
@@ -1517,12 +1630,22 @@ class bnb_solver {
   std::uint64_t nodes_ = 0;
   double root_lb_ = 0;
   // static data
+  heads_tails heads_;  // worker-aware heads and tails
+  static constexpr std::uint32_t none = std::numeric_limits<std::uint32_t>::max();
   std::vector<std::uint32_t> rank_, by_rank_, by_tail_;
+  std::vector<std::uint32_t> twin_prev_;  // the identical task of next-lower rank (none: no twin)
   std::vector<double> bl_, tail_, head_;  // bounds: worker-aware bottom level, tail, head
   std::vector<std::uint64_t> zob1_, zob2_;
-  std::unordered_map<std::uint64_t, std::pair<std::uint64_t, double>> seen_;
+  struct seen_state {
+    std::uint64_t h2;
+    double T;
+    std::uint32_t disc;  // discrepancies it was searched with
+  };
+  std::unordered_map<std::uint64_t, seen_state> seen_;
+  bool disc_cut_ = false;  // the discrepancy limit skipped a child in this pass
   // scratch
   std::vector<double> est_;
+  std::vector<node> pool_;  // pool_[k]: the state at search depth k
 
   bool done() const { return ub_ <= root_lb_ + eps(); }
   double eps() const { return integral_ ? 0.5 : 1e-9; }
@@ -1534,7 +1657,7 @@ class bnb_solver {
     const std::size_t n = d_.n;
     if (P_ > max_workers) return;
     const auto h0 = compute_heads_tails(d_);  // plain bottom levels: the priority
-    const auto h = compute_worker_heads_tails(d_, P_, integral_);  // the bounds
+    const auto& h = heads_;  // the bounds
     tail_ = h.tail;
     head_ = h.head;
     bl_.resize(n);
@@ -1548,6 +1671,7 @@ class bnb_solver {
     });
     rank_.resize(n);
     for (std::size_t i = 0; i < n; ++i) rank_[by_rank_[i]] = static_cast<std::uint32_t>(i);
+    find_twins();
     by_tail_.resize(n);
     std::iota(by_tail_.begin(), by_tail_.end(), 0u);
     std::sort(by_tail_.begin(), by_tail_.end(), [&](auto a, auto b) { return tail_[a] > tail_[b]; });
@@ -1564,13 +1688,30 @@ class bnb_solver {
     for (std::size_t i = 0; i < n; ++i) zob1_[i] = mix(), zob2_[i] = mix();
     est_.assign(n, 0);
     cur_start_.assign(n, 0);
-    node root;
+    // node states live in a pool by depth, not on the call stack (a state
+    // holds ~1.7 KB on 512 vertices and the depth reaches 2 V)
+    pool_.assign(2 * n + 2, node{});
+    node& root = pool_[0];
     for (std::uint32_t v = 0; v < n; ++v) {
       root.missing[v] = static_cast<std::uint16_t>(d_.pred_begin[v + 1] - d_.pred_begin[v]);
       if (root.missing[v] == 0) set(root.avail, rank_[v]);
     }
-    dfs(root);
-    complete_ = !aborted_;
+    // Limited discrepancy passes (Harvey & Ginsberg): pass k visits the
+    // paths that leave the priority order by at most k positions in all, so
+    // early decisions of the list schedule get revised before the end of
+    // the budget; the last pass has no limit and completes the proof.
+    for (std::uint32_t k = 0;; k = k == 0 ? 1 : 2 * k) {
+      const bool last = k >= 4 * n;
+      const std::uint32_t limit = last ? std::numeric_limits<std::uint32_t>::max() : k;
+      seen_.clear();
+      disc_cut_ = false;
+      dfs(0, limit);
+      if (aborted_ || done()) break;
+      if (last || !disc_cut_) {
+        complete_ = true;
+        break;
+      }
+    }
   }
 
   // Lower bound on any completion of `x`.
@@ -1626,7 +1767,50 @@ class bnb_solver {
     return lb;
   }
 
-  bool transposed(const node& x) {
+  // Identical tasks (same cost, predecessors and successors) are started in
+  // rank order: swapping two of them changes nothing.
+  bool twin_ready(const node& x, std::uint32_t v) const {
+    return twin_prev_[v] == none || test(x.started, rank_[twin_prev_[v]]);
+  }
+
+  // Advancing from x.T to t leaves a worker idle over [x.T, t); an
+  // available task that fits there could start at x.T without moving
+  // anything else (a left shift), so that schedule, found on a sibling
+  // branch, is at least as good.
+  bool left_shift_possible(const node& x, double t) const {
+    const double gap = t - x.T;
+    for (std::size_t wi = 0; wi < x.avail.size(); ++wi)
+      for (std::uint64_t w = x.avail[wi]; w; w &= w - 1) {
+        const std::uint32_t v = by_rank_[wi * 64 + static_cast<std::size_t>(std::countr_zero(w))];
+        if (d_.w[v] <= gap && twin_ready(x, v)) return true;
+      }
+    return false;
+  }
+
+  void find_twins() {
+    const std::size_t n = d_.n;
+    twin_prev_.assign(n, none);
+    auto adj = [&](std::uint32_t v, bool pred) {
+      std::vector<std::uint32_t> a;
+      for (const arc& e : pred ? d_.preds(v) : d_.succs(v)) a.push_back(e.v);
+      std::sort(a.begin(), a.end());
+      return a;
+    };
+    std::vector<std::vector<std::uint32_t>> pr(n), su(n);
+    for (std::uint32_t v = 0; v < n; ++v) pr[v] = adj(v, true), su[v] = adj(v, false);
+    std::vector<std::uint32_t> order(by_rank_);
+    std::stable_sort(order.begin(), order.end(), [&](auto a, auto b) {
+      if (d_.w[a] != d_.w[b]) return d_.w[a] < d_.w[b];
+      if (pr[a] != pr[b]) return pr[a] < pr[b];
+      return su[a] < su[b];
+    });  // stable: rank order within a group of twins
+    for (std::size_t i = 1; i < n; ++i) {
+      const auto a = order[i - 1], b = order[i];
+      if (d_.w[a] == d_.w[b] && pr[a] == pr[b] && su[a] == su[b]) twin_prev_[b] = a;
+    }
+  }
+
+  bool transposed(const node& x, std::uint32_t disc) {
     std::uint64_t h1 = 0, h2 = 0;
     for (std::size_t i = 0; i < x.started.size(); ++i) {
       std::uint64_t w = x.started[i];
@@ -1644,14 +1828,17 @@ class bnb_solver {
       h2 += (zob1_[x.run[i].v] ^ (q * 0x9e3779b97f4a7c15ull)) * 0xff51afd7ed558ccdull;
     }
     if (seen_.size() > 3'000'000) return false;
-    auto [it, fresh] = seen_.try_emplace(h1, h2, x.T);
+    auto [it, fresh] = seen_.try_emplace(h1, seen_state{h2, x.T, disc});
     if (fresh) return false;
-    if (it->second.first == h2 && it->second.second <= x.T) return true;
-    if (it->second.first == h2) it->second.second = x.T;
+    seen_state& e = it->second;
+    if (e.h2 != h2) return false;
+    if (e.T <= x.T && e.disc >= disc) return true;
+    e = {h2, x.T, disc};
     return false;
   }
 
-  void dfs(const node& x) {
+  void dfs(std::size_t depth, std::uint32_t disc) {
+    const node& x = pool_[depth];
     if (aborted_ || done()) return;
     if (++nodes_ > opt_.node_limit) {
       aborted_ = true;
@@ -1665,7 +1852,8 @@ class bnb_solver {
       return;
     }
     if (bound(x) >= ub_ - eps()) return;
-    if (x.last_rank < 0 && transposed(x)) return;
+    if (x.last_rank < 0 && transposed(x, disc)) return;
+    std::uint32_t child = 0;  // position in the priority order: costs that many discrepancies
     if (x.nrun < P_) {
       // start one more available task, best rank first
       const std::size_t from = static_cast<std::size_t>(x.last_rank + 1);
@@ -1676,7 +1864,13 @@ class bnb_solver {
           const std::size_t r = wi * 64 + static_cast<std::size_t>(std::countr_zero(w));
           w &= w - 1;
           const std::uint32_t v = by_rank_[r];
-          node c = x;
+          if (!twin_ready(x, v)) continue;
+          if (child > disc) {
+            disc_cut_ = true;
+            return;
+          }
+          node& c = pool_[depth + 1];
+          c = x;
           clear(c.avail, r);
           set(c.started, r);
           ++c.nstarted;
@@ -1684,16 +1878,23 @@ class bnb_solver {
           c.cmax = std::max(c.cmax, x.T + d_.w[v]);
           c.last_rank = static_cast<int>(r);
           cur_start_[v] = x.T;
-          dfs(c);
+          dfs(depth + 1, disc - child);
+          ++child;
           if (aborted_ || done()) return;
         }
       }
     }
     if (x.nrun > 0) {
       // advance to the next completion
-      node c = x;
       double t = std::numeric_limits<double>::infinity();
-      for (std::uint32_t i = 0; i < c.nrun; ++i) t = std::min(t, c.run[i].finish);
+      for (std::uint32_t i = 0; i < x.nrun; ++i) t = std::min(t, x.run[i].finish);
+      if (x.nrun < P_ && left_shift_possible(x, t)) return;
+      if (child > disc) {
+        disc_cut_ = true;
+        return;
+      }
+      node& c = pool_[depth + 1];
+      c = x;
       c.T = t;
       c.last_rank = -1;
       std::uint32_t k = 0;
@@ -1706,18 +1907,20 @@ class bnb_solver {
         }
       }
       c.nrun = k;
-      dfs(c);
+      dfs(depth + 1, disc - child);
     }
   }
 };
 
 /// Best schedule of `d` on `o.workers` workers within the node limit (edge
 /// costs ignored). `incumbent_start`: start times of a known schedule to beat
-/// (may be empty; then HLFET). Graphs over 256 vertices or more than 32
-/// workers get bounds and the incumbent only.
+/// (may be empty; then HLFET). Graphs over `bnb_max_n` vertices or more
+/// than 32 workers get bounds and the incumbent only.
 inline bnb_result branch_and_bound(const flat_dag& d, const bnb_options& o, const std::vector<double>& incumbent_start = {}) {
-  bnb_solver s(d, o);
-  return s.solve(incumbent_start);
+  if (d.n <= 64) return bnb_solver<1>(d, o).solve(incumbent_start);
+  if (d.n <= 128) return bnb_solver<2>(d, o).solve(incumbent_start);
+  if (d.n <= 256) return bnb_solver<4>(d, o).solve(incumbent_start);
+  return bnb_solver<8>(d, o).solve(incumbent_start);
 }
 
 }  // namespace dfgpar::detail
@@ -1745,6 +1948,7 @@ struct merge_report {
   double makespan = 0;       ///< simulated makespan of the result
   double lower_bound = 0;    ///< max(CP, W/P)
   std::size_t passes = 0;    ///< list-scheduling passes run
+  bool proven_optimal = false;  ///< `makespan` reached max(CP, W/P) or the branch and bound proved it optimal
 };
 
 namespace detail {
@@ -1793,8 +1997,9 @@ struct merge_search {
   std::chrono::steady_clock::time_point t0 = std::chrono::steady_clock::now();
 
   bool proven = false;  // branch and bound proved `best` optimal
+  double proven_bound = 0;  // the branch and bound's lower bound (its root bounds are stronger than max(CP, W/P))
 
-  bool optimal() const { return proven || best.makespan <= report.lower_bound * (1 + 1e-12); }
+  bool optimal() const { return proven || best.makespan <= std::max(report.lower_bound, proven_bound) * (1 + 1e-12); }
   std::size_t budget = 0;  // list-scheduling passes the improvement search may still run
   bool can_search() const {
     return report.passes < budget &&
@@ -1825,7 +2030,7 @@ struct merge_search {
       ++report.passes;
       if (!(f.makespan < r.makespan)) break;
       r = std::move(f);
-      if (r.makespan <= report.lower_bound * (1 + 1e-12)) break;
+      if (r.makespan <= std::max(report.lower_bound, proven_bound) * (1 + 1e-12)) break;
     }
     return r;
   }
@@ -1883,13 +2088,19 @@ inline std::pair<schedule, merge_report> merge(const flat_dag& d, const clusteri
     const bool time_driven = !d.has_comm;
     if (ms.can_search()) ms.offer(ms.improve(ms.best, time_driven), "forward-backward improvement");
     if (!d.has_comm && !ms.optimal() && ms.can_search()) ms.offer(ms.improve(ms.best, false), "forward-backward improvement");
-    // small graphs without edge costs: exact search with a node budget
-    if (!d.has_comm && d.n <= 64 && !ms.optimal()) {
-      const auto nodes = static_cast<std::uint64_t>(20000 * opt.effort);
-      bnb_result r = branch_and_bound(d, {.workers = P, .node_limit = nodes, .energetic_max_n = 64}, ms.best.start);
+    // Graphs of at most bnb_max_n vertices without edge costs: exact search
+    // with a node budget (a node costs O(V+E)), in two rounds: 20000 x effort
+    // nodes now (root proofs and quick wins), and on more than 64 vertices
+    // 1e8 x effort vertex+edge visits (about 0.4 s) after the restarts, so
+    // that its wall time never cuts the restarts short.
+    const bool exact = !d.has_comm && d.n <= bnb_max_n;
+    auto run_exact = [&](double nodes) {
+      bnb_result r = branch_and_bound(d, {.workers = P, .node_limit = static_cast<std::uint64_t>(nodes)}, ms.best.start);
       if (r.makespan < ms.best.makespan) ms.offer(list_result{std::move(r.worker), std::move(r.start), {}, r.makespan}, "branch and bound");
       ms.proven = r.optimal;
-    }
+      ms.proven_bound = std::max(ms.proven_bound, r.lower_bound);  // the restarts stop when they reach it
+    };
+    if (exact && !ms.optimal()) run_exact(opt.effort * 20000.0);
     std::mt19937_64 rng(opt.seed);
     std::vector<double> key(d.n);
     for (std::size_t k = 0; !ms.optimal() && ms.can_search(); ++k) {
@@ -1901,7 +2112,9 @@ inline std::pair<schedule, merge_report> merge(const flat_dag& d, const clusteri
       ++ms.report.passes;
       ms.offer(ms.improve(std::move(r), td), "perturbed bottom level + forward-backward");
     }
+    if (exact && d.n > 64 && !ms.optimal()) run_exact(opt.effort * std::max(20000.0, 1e8 / std::max(size, 1.0)));
   }
+  ms.report.proven_optimal = ms.optimal();
   schedule s = to_schedule(d, P, ms.best, ms.report.makespan);
   return {std::move(s), ms.report};
 }

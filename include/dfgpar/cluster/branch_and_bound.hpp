@@ -1,9 +1,10 @@
 #pragma once
 /// \file branch_and_bound.hpp
 /// Exact depth-first branch and bound for P|prec|Cmax (identical workers,
-/// no communication costs), with a node limit. The merge step runs it on small
-/// graphs (few hundred vertices) that its heuristics did not provably solve;
-/// bench/optimal_solver.hpp runs it with a large limit as the reference.
+/// no communication costs), with a node limit. The merge step runs it on
+/// graphs of up to `bnb_max_n` (512) vertices that its heuristics did not
+/// provably solve; bench/optimal_solver.hpp runs it with a large limit as the
+/// reference. Deterministic: the budget is counted in search nodes.
 ///
 /// Search (in the spirit of Kasahara & Narita's DF/IHS, made complete): at
 /// each event time T either start one more available task on an idle worker,
@@ -13,17 +14,36 @@
 /// an optimal one, is generated once. Children are tried best priority
 /// first, so the first dive is the Graham / HLFET list schedule.
 ///
+/// Order: limited discrepancy passes (Harvey & Ginsberg 1995). Pass k only
+/// visits paths whose children, summed over the path, sit at most k places
+/// after the best-priority child (k = 0, 1, 2, 4, ...); the last pass has no
+/// limit and is the complete search. On 100-300 tasks a plain depth-first
+/// search spends its whole budget near the end of the list schedule; the
+/// passes revise early decisions first, and a pass that skipped nothing is
+/// already complete.
+///
 /// Pruning:
-///  * root bound: strong_lower_bound (max(CP, ceil(W/P)), worker-aware heads
-///    and tails, Fernandez-Bussell window bound, energetic reasoning);
+///  * root bound: max(CP, ceil(W/P)), worker-aware heads and tails,
+///    Fernandez-Bussell window bound (strong_lower_bound), then energetic
+///    reasoning on the worker-aware heads and tails by a ramp sweep
+///    (cluster/bnb_bounds.hpp, O(n^2 log n) per trial length, so it runs up
+///    to 512 vertices);
 ///  * node bound: earliest starts propagated from the partial schedule (never
 ///    below the worker-aware head) plus worker-aware bottom levels; and a
 ///    tail/capacity bound: the unstarted tasks with tail >= b must be done by
 ///    C - b on workers that free up at their current times (water-filling);
 ///  * dominance: a transposition table on (started set, running tasks and
 ///    their remaining times) at each event time: a state already seen at an
-///    earlier or equal time is skipped (128-bit fingerprints).
+///    earlier or equal time, with at least as many discrepancies left, is
+///    skipped (128-bit fingerprints);
+///  * identical tasks (same cost, predecessors and successors) start in rank
+///    order (swapping them changes nothing);
+///  * left shift: advancing time with a worker idle is skipped when an
+///    available task fits in the gap before the next completion (starting
+///    it now moves nothing else; that schedule is on a sibling branch).
+///    Worker symmetry needs no rule: the state holds no worker identities.
 
+#include <dfgpar/cluster/bnb_bounds.hpp>
 #include <dfgpar/cluster/list_scheduling.hpp>
 #include <dfgpar/cluster/lower_bounds.hpp>
 #include <dfgpar/detail/flat_dag.hpp>
@@ -43,7 +63,7 @@ namespace dfgpar::detail {
 struct bnb_options {
   std::size_t workers = 2;
   std::uint64_t node_limit = 100'000;  ///< search nodes before giving up (the best schedule so far is returned)
-  std::size_t energetic_max_n = 160;   ///< root energetic reasoning (O(n^3) per trial) only up to this size
+  std::size_t energetic_max_n = 512;   ///< root energetic reasoning (O(n^2 log n) per trial) only up to this size
 };
 
 struct bnb_result {
@@ -73,11 +93,17 @@ inline std::vector<std::uint32_t> assign_workers(const flat_dag& d, std::size_t 
   return worker;
 }
 
+/// Largest graph the search runs on (bigger graphs get bounds and the incumbent).
+inline constexpr std::size_t bnb_max_n = 512;
+
+/// The search on graphs of at most 64 x Words vertices (node states are
+/// copied per child, so their size follows the graph).
+template <std::size_t Words>
 class bnb_solver {
  public:
-  static constexpr std::size_t max_n = 256;
+  static constexpr std::size_t max_n = 64 * Words;
   static constexpr std::size_t max_workers = 32;
-  using bits = std::array<std::uint64_t, max_n / 64>;
+  using bits = std::array<std::uint64_t, Words>;
 
   bnb_solver(const flat_dag& d, const bnb_options& o) : d_(d), P_(std::max<std::size_t>(o.workers, 1)), opt_(o) {}
 
@@ -86,7 +112,12 @@ class bnb_solver {
     bnb_result res;
     const std::size_t n = d_.n;
     integral_ = all_integral(d_);
-    res.lower_bound = root_lb_ = strong_lower_bound(d_, P_, opt_.energetic_max_n);
+    root_lb_ = strong_lower_bound(d_, P_, 0);
+    if (n > 0 && n <= max_n) {
+      heads_ = compute_worker_heads_tails(d_, P_, integral_);
+      if (integral_ && P_ > 1 && n <= opt_.energetic_max_n) root_lb_ = std::max(root_lb_, energetic_bound(d_, P_, heads_, root_lb_));
+    }
+    res.lower_bound = root_lb_;
     // incumbent: the given schedule or HLFET
     {
       const auto lv = compute_heads_tails(d_);
@@ -134,12 +165,22 @@ class bnb_solver {
   std::uint64_t nodes_ = 0;
   double root_lb_ = 0;
   // static data
+  heads_tails heads_;  // worker-aware heads and tails
+  static constexpr std::uint32_t none = std::numeric_limits<std::uint32_t>::max();
   std::vector<std::uint32_t> rank_, by_rank_, by_tail_;
+  std::vector<std::uint32_t> twin_prev_;  // the identical task of next-lower rank (none: no twin)
   std::vector<double> bl_, tail_, head_;  // bounds: worker-aware bottom level, tail, head
   std::vector<std::uint64_t> zob1_, zob2_;
-  std::unordered_map<std::uint64_t, std::pair<std::uint64_t, double>> seen_;
+  struct seen_state {
+    std::uint64_t h2;
+    double T;
+    std::uint32_t disc;  // discrepancies it was searched with
+  };
+  std::unordered_map<std::uint64_t, seen_state> seen_;
+  bool disc_cut_ = false;  // the discrepancy limit skipped a child in this pass
   // scratch
   std::vector<double> est_;
+  std::vector<node> pool_;  // pool_[k]: the state at search depth k
 
   bool done() const { return ub_ <= root_lb_ + eps(); }
   double eps() const { return integral_ ? 0.5 : 1e-9; }
@@ -151,7 +192,7 @@ class bnb_solver {
     const std::size_t n = d_.n;
     if (P_ > max_workers) return;
     const auto h0 = compute_heads_tails(d_);  // plain bottom levels: the priority
-    const auto h = compute_worker_heads_tails(d_, P_, integral_);  // the bounds
+    const auto& h = heads_;  // the bounds
     tail_ = h.tail;
     head_ = h.head;
     bl_.resize(n);
@@ -165,6 +206,7 @@ class bnb_solver {
     });
     rank_.resize(n);
     for (std::size_t i = 0; i < n; ++i) rank_[by_rank_[i]] = static_cast<std::uint32_t>(i);
+    find_twins();
     by_tail_.resize(n);
     std::iota(by_tail_.begin(), by_tail_.end(), 0u);
     std::sort(by_tail_.begin(), by_tail_.end(), [&](auto a, auto b) { return tail_[a] > tail_[b]; });
@@ -181,13 +223,30 @@ class bnb_solver {
     for (std::size_t i = 0; i < n; ++i) zob1_[i] = mix(), zob2_[i] = mix();
     est_.assign(n, 0);
     cur_start_.assign(n, 0);
-    node root;
+    // node states live in a pool by depth, not on the call stack (a state
+    // holds ~1.7 KB on 512 vertices and the depth reaches 2 V)
+    pool_.assign(2 * n + 2, node{});
+    node& root = pool_[0];
     for (std::uint32_t v = 0; v < n; ++v) {
       root.missing[v] = static_cast<std::uint16_t>(d_.pred_begin[v + 1] - d_.pred_begin[v]);
       if (root.missing[v] == 0) set(root.avail, rank_[v]);
     }
-    dfs(root);
-    complete_ = !aborted_;
+    // Limited discrepancy passes (Harvey & Ginsberg): pass k visits the
+    // paths that leave the priority order by at most k positions in all, so
+    // early decisions of the list schedule get revised before the end of
+    // the budget; the last pass has no limit and completes the proof.
+    for (std::uint32_t k = 0;; k = k == 0 ? 1 : 2 * k) {
+      const bool last = k >= 4 * n;
+      const std::uint32_t limit = last ? std::numeric_limits<std::uint32_t>::max() : k;
+      seen_.clear();
+      disc_cut_ = false;
+      dfs(0, limit);
+      if (aborted_ || done()) break;
+      if (last || !disc_cut_) {
+        complete_ = true;
+        break;
+      }
+    }
   }
 
   // Lower bound on any completion of `x`.
@@ -243,7 +302,50 @@ class bnb_solver {
     return lb;
   }
 
-  bool transposed(const node& x) {
+  // Identical tasks (same cost, predecessors and successors) are started in
+  // rank order: swapping two of them changes nothing.
+  bool twin_ready(const node& x, std::uint32_t v) const {
+    return twin_prev_[v] == none || test(x.started, rank_[twin_prev_[v]]);
+  }
+
+  // Advancing from x.T to t leaves a worker idle over [x.T, t); an
+  // available task that fits there could start at x.T without moving
+  // anything else (a left shift), so that schedule, found on a sibling
+  // branch, is at least as good.
+  bool left_shift_possible(const node& x, double t) const {
+    const double gap = t - x.T;
+    for (std::size_t wi = 0; wi < x.avail.size(); ++wi)
+      for (std::uint64_t w = x.avail[wi]; w; w &= w - 1) {
+        const std::uint32_t v = by_rank_[wi * 64 + static_cast<std::size_t>(std::countr_zero(w))];
+        if (d_.w[v] <= gap && twin_ready(x, v)) return true;
+      }
+    return false;
+  }
+
+  void find_twins() {
+    const std::size_t n = d_.n;
+    twin_prev_.assign(n, none);
+    auto adj = [&](std::uint32_t v, bool pred) {
+      std::vector<std::uint32_t> a;
+      for (const arc& e : pred ? d_.preds(v) : d_.succs(v)) a.push_back(e.v);
+      std::sort(a.begin(), a.end());
+      return a;
+    };
+    std::vector<std::vector<std::uint32_t>> pr(n), su(n);
+    for (std::uint32_t v = 0; v < n; ++v) pr[v] = adj(v, true), su[v] = adj(v, false);
+    std::vector<std::uint32_t> order(by_rank_);
+    std::stable_sort(order.begin(), order.end(), [&](auto a, auto b) {
+      if (d_.w[a] != d_.w[b]) return d_.w[a] < d_.w[b];
+      if (pr[a] != pr[b]) return pr[a] < pr[b];
+      return su[a] < su[b];
+    });  // stable: rank order within a group of twins
+    for (std::size_t i = 1; i < n; ++i) {
+      const auto a = order[i - 1], b = order[i];
+      if (d_.w[a] == d_.w[b] && pr[a] == pr[b] && su[a] == su[b]) twin_prev_[b] = a;
+    }
+  }
+
+  bool transposed(const node& x, std::uint32_t disc) {
     std::uint64_t h1 = 0, h2 = 0;
     for (std::size_t i = 0; i < x.started.size(); ++i) {
       std::uint64_t w = x.started[i];
@@ -261,14 +363,17 @@ class bnb_solver {
       h2 += (zob1_[x.run[i].v] ^ (q * 0x9e3779b97f4a7c15ull)) * 0xff51afd7ed558ccdull;
     }
     if (seen_.size() > 3'000'000) return false;
-    auto [it, fresh] = seen_.try_emplace(h1, h2, x.T);
+    auto [it, fresh] = seen_.try_emplace(h1, seen_state{h2, x.T, disc});
     if (fresh) return false;
-    if (it->second.first == h2 && it->second.second <= x.T) return true;
-    if (it->second.first == h2) it->second.second = x.T;
+    seen_state& e = it->second;
+    if (e.h2 != h2) return false;
+    if (e.T <= x.T && e.disc >= disc) return true;
+    e = {h2, x.T, disc};
     return false;
   }
 
-  void dfs(const node& x) {
+  void dfs(std::size_t depth, std::uint32_t disc) {
+    const node& x = pool_[depth];
     if (aborted_ || done()) return;
     if (++nodes_ > opt_.node_limit) {
       aborted_ = true;
@@ -282,7 +387,8 @@ class bnb_solver {
       return;
     }
     if (bound(x) >= ub_ - eps()) return;
-    if (x.last_rank < 0 && transposed(x)) return;
+    if (x.last_rank < 0 && transposed(x, disc)) return;
+    std::uint32_t child = 0;  // position in the priority order: costs that many discrepancies
     if (x.nrun < P_) {
       // start one more available task, best rank first
       const std::size_t from = static_cast<std::size_t>(x.last_rank + 1);
@@ -293,7 +399,13 @@ class bnb_solver {
           const std::size_t r = wi * 64 + static_cast<std::size_t>(std::countr_zero(w));
           w &= w - 1;
           const std::uint32_t v = by_rank_[r];
-          node c = x;
+          if (!twin_ready(x, v)) continue;
+          if (child > disc) {
+            disc_cut_ = true;
+            return;
+          }
+          node& c = pool_[depth + 1];
+          c = x;
           clear(c.avail, r);
           set(c.started, r);
           ++c.nstarted;
@@ -301,16 +413,23 @@ class bnb_solver {
           c.cmax = std::max(c.cmax, x.T + d_.w[v]);
           c.last_rank = static_cast<int>(r);
           cur_start_[v] = x.T;
-          dfs(c);
+          dfs(depth + 1, disc - child);
+          ++child;
           if (aborted_ || done()) return;
         }
       }
     }
     if (x.nrun > 0) {
       // advance to the next completion
-      node c = x;
       double t = std::numeric_limits<double>::infinity();
-      for (std::uint32_t i = 0; i < c.nrun; ++i) t = std::min(t, c.run[i].finish);
+      for (std::uint32_t i = 0; i < x.nrun; ++i) t = std::min(t, x.run[i].finish);
+      if (x.nrun < P_ && left_shift_possible(x, t)) return;
+      if (child > disc) {
+        disc_cut_ = true;
+        return;
+      }
+      node& c = pool_[depth + 1];
+      c = x;
       c.T = t;
       c.last_rank = -1;
       std::uint32_t k = 0;
@@ -323,18 +442,20 @@ class bnb_solver {
         }
       }
       c.nrun = k;
-      dfs(c);
+      dfs(depth + 1, disc - child);
     }
   }
 };
 
 /// Best schedule of `d` on `o.workers` workers within the node limit (edge
 /// costs ignored). `incumbent_start`: start times of a known schedule to beat
-/// (may be empty; then HLFET). Graphs over 256 vertices or more than 32
-/// workers get bounds and the incumbent only.
+/// (may be empty; then HLFET). Graphs over `bnb_max_n` vertices or more
+/// than 32 workers get bounds and the incumbent only.
 inline bnb_result branch_and_bound(const flat_dag& d, const bnb_options& o, const std::vector<double>& incumbent_start = {}) {
-  bnb_solver s(d, o);
-  return s.solve(incumbent_start);
+  if (d.n <= 64) return bnb_solver<1>(d, o).solve(incumbent_start);
+  if (d.n <= 128) return bnb_solver<2>(d, o).solve(incumbent_start);
+  if (d.n <= 256) return bnb_solver<4>(d, o).solve(incumbent_start);
+  return bnb_solver<8>(d, o).solve(incumbent_start);
 }
 
 }  // namespace dfgpar::detail

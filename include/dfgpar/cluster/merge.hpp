@@ -15,9 +15,10 @@
 ///     the best schedule is re-run backwards on the reversed graph with
 ///     finish times as priorities, then forwards with the backward start
 ///     times, as long as it improves;
-///  6. without edge costs, on graphs of at most 64 vertices, with effort > 0:
+///  6. without edge costs, on graphs of at most 512 vertices, with effort > 0:
 ///     exact branch and bound (cluster/branch_and_bound.hpp) from the best
-///     schedule, with 20000 x effort search nodes: it proves optimality with
+///     schedule, with 20000 x effort search nodes (and on more than 64
+///     vertices once more after step 7, with 1e8 / (V+E) x effort): it proves optimality with
 ///     the stronger bounds of cluster/lower_bounds.hpp or finds a better schedule
 ///     (list schedules miss e.g. {3,3} | {2,2,2} for five independent tasks);
 ///  7. with effort > 0, randomly perturbed bottom levels, each followed by 5.
@@ -55,6 +56,7 @@ struct merge_report {
   double makespan = 0;       ///< simulated makespan of the result
   double lower_bound = 0;    ///< max(CP, W/P)
   std::size_t passes = 0;    ///< list-scheduling passes run
+  bool proven_optimal = false;  ///< `makespan` reached max(CP, W/P) or the branch and bound proved it optimal
 };
 
 namespace detail {
@@ -103,8 +105,9 @@ struct merge_search {
   std::chrono::steady_clock::time_point t0 = std::chrono::steady_clock::now();
 
   bool proven = false;  // branch and bound proved `best` optimal
+  double proven_bound = 0;  // the branch and bound's lower bound (its root bounds are stronger than max(CP, W/P))
 
-  bool optimal() const { return proven || best.makespan <= report.lower_bound * (1 + 1e-12); }
+  bool optimal() const { return proven || best.makespan <= std::max(report.lower_bound, proven_bound) * (1 + 1e-12); }
   std::size_t budget = 0;  // list-scheduling passes the improvement search may still run
   bool can_search() const {
     return report.passes < budget &&
@@ -135,7 +138,7 @@ struct merge_search {
       ++report.passes;
       if (!(f.makespan < r.makespan)) break;
       r = std::move(f);
-      if (r.makespan <= report.lower_bound * (1 + 1e-12)) break;
+      if (r.makespan <= std::max(report.lower_bound, proven_bound) * (1 + 1e-12)) break;
     }
     return r;
   }
@@ -193,13 +196,19 @@ inline std::pair<schedule, merge_report> merge(const flat_dag& d, const clusteri
     const bool time_driven = !d.has_comm;
     if (ms.can_search()) ms.offer(ms.improve(ms.best, time_driven), "forward-backward improvement");
     if (!d.has_comm && !ms.optimal() && ms.can_search()) ms.offer(ms.improve(ms.best, false), "forward-backward improvement");
-    // small graphs without edge costs: exact search with a node budget
-    if (!d.has_comm && d.n <= 64 && !ms.optimal()) {
-      const auto nodes = static_cast<std::uint64_t>(20000 * opt.effort);
-      bnb_result r = branch_and_bound(d, {.workers = P, .node_limit = nodes, .energetic_max_n = 64}, ms.best.start);
+    // Graphs of at most bnb_max_n vertices without edge costs: exact search
+    // with a node budget (a node costs O(V+E)), in two rounds: 20000 x effort
+    // nodes now (root proofs and quick wins), and on more than 64 vertices
+    // 1e8 x effort vertex+edge visits (about 0.4 s) after the restarts, so
+    // that its wall time never cuts the restarts short.
+    const bool exact = !d.has_comm && d.n <= bnb_max_n;
+    auto run_exact = [&](double nodes) {
+      bnb_result r = branch_and_bound(d, {.workers = P, .node_limit = static_cast<std::uint64_t>(nodes)}, ms.best.start);
       if (r.makespan < ms.best.makespan) ms.offer(list_result{std::move(r.worker), std::move(r.start), {}, r.makespan}, "branch and bound");
       ms.proven = r.optimal;
-    }
+      ms.proven_bound = std::max(ms.proven_bound, r.lower_bound);  // the restarts stop when they reach it
+    };
+    if (exact && !ms.optimal()) run_exact(opt.effort * 20000.0);
     std::mt19937_64 rng(opt.seed);
     std::vector<double> key(d.n);
     for (std::size_t k = 0; !ms.optimal() && ms.can_search(); ++k) {
@@ -211,7 +220,9 @@ inline std::pair<schedule, merge_report> merge(const flat_dag& d, const clusteri
       ++ms.report.passes;
       ms.offer(ms.improve(std::move(r), td), "perturbed bottom level + forward-backward");
     }
+    if (exact && d.n > 64 && !ms.optimal()) run_exact(opt.effort * std::max(20000.0, 1e8 / std::max(size, 1.0)));
   }
+  ms.report.proven_optimal = ms.optimal();
   schedule s = to_schedule(d, P, ms.best, ms.report.makespan);
   return {std::move(s), ms.report};
 }
