@@ -369,7 +369,8 @@ int main(int argc, char** argv) {
           std::snprintf(lbs[1], 16, "%7.3f", sim / lb);
           std::snprintf(lbs[2], 16, "%7.3f", td / lb);
           std::snprintf(lbs[3], 16, "%7.3f", tt / lb);
-          std::snprintf(lbs[4], 16, "%7.3f", use_omp ? to / lb : 0.0);
+          if (use_omp) std::snprintf(lbs[4], 16, "%7.3f", to / lb);
+          else std::snprintf(lbs[4], 16, "%s", "-");
         } else {
           for (auto& b : lbs) std::snprintf(b, 16, "%s", "-");
         }
