@@ -365,19 +365,12 @@ struct bounds {
 
 namespace detail {
 
-inline bounds compute_bounds(const flat_dag& d, std::size_t workers) {
+/// max(CP, W/P) from a critical path `cp` computed without edge costs.
+inline bounds bounds_from_critical_path(const flat_dag& d, std::size_t workers, double cp) {
   bounds b;
   b.workers = std::max<std::size_t>(workers, 1);
   b.work = d.total_work();
-  // Communication can always be avoided by running a path on one worker, so
-  // the bound uses CP without edge costs.
-  std::vector<double> bl(d.n, 0.0);
-  for (auto it = d.topo.rbegin(); it != d.topo.rend(); ++it) {
-    double m = 0;
-    for (const arc& a : d.succs(*it)) m = std::max(m, bl[a.v]);
-    bl[*it] = d.w[*it] + m;
-    b.critical_path = std::max(b.critical_path, bl[*it]);
-  }
+  b.critical_path = cp;
   double share = b.work / static_cast<double>(b.workers);
   // with integer costs (as in STG) some worker gets at least ceil(W/P)
   bool integral = true;
@@ -385,6 +378,29 @@ inline bounds compute_bounds(const flat_dag& d, std::size_t workers) {
   if (integral) share = std::ceil(share);
   b.lower_bound = std::max(b.critical_path, share);
   return b;
+}
+
+inline bounds compute_bounds(const flat_dag& d, std::size_t workers) {
+  // Communication can always be avoided by running a path on one worker, so
+  // the bound uses CP without edge costs.
+  std::vector<double> bl(d.n, 0.0);
+  double cp = 0;
+  for (auto it = d.topo.rbegin(); it != d.topo.rend(); ++it) {
+    double m = 0;
+    for (const arc& a : d.succs(*it)) m = std::max(m, bl[a.v]);
+    bl[*it] = d.w[*it] + m;
+    cp = std::max(cp, bl[*it]);
+  }
+  return bounds_from_critical_path(d, workers, cp);
+}
+
+/// Same, reusing the bottom levels of `lv` (`compute_levels(d)`) when the
+/// graph has no edge costs: they are then the ones above, bit for bit.
+inline bounds compute_bounds(const flat_dag& d, std::size_t workers, const levels& lv) {
+  if (d.has_comm) return compute_bounds(d, workers);
+  double cp = 0;
+  for (double b : lv.bottom) cp = std::max(cp, b);
+  return bounds_from_critical_path(d, workers, cp);
 }
 
 }  // namespace detail
@@ -775,11 +791,13 @@ struct clustering {
 
 namespace detail {
 
-inline clustering linear_clustering(const flat_dag& d) {
+/// Clusters `d` starting from its levels `l` (`compute_levels(d)`, taken by
+/// value: they are updated as paths are removed), so that a caller that
+/// needs the levels anyway computes them once.
+inline clustering linear_clustering(const flat_dag& d, levels l) {
   clustering out;
   out.cluster_of.assign(d.n, SIZE_MAX);
   if (d.n == 0) return out;
-  levels l = compute_levels(d);
   std::vector<double>& tl = l.top;
   std::vector<double>& bl = l.bottom;
   std::vector<char> alive(d.n, 1);
@@ -903,6 +921,8 @@ inline clustering linear_clustering(const flat_dag& d) {
   }
   return out;
 }
+
+inline clustering linear_clustering(const flat_dag& d) { return linear_clustering(d, compute_levels(d)); }
 
 }  // namespace detail
 
@@ -1931,6 +1951,8 @@ inline bnb_result branch_and_bound(const flat_dag& d, const bnb_options& o, cons
 #include <numeric>
 #include <random>
 #include <string>
+#include <utility>
+#include <vector>
 
 namespace dfgpar {
 
@@ -1949,6 +1971,10 @@ struct merge_report {
   double lower_bound = 0;    ///< max(CP, W/P)
   std::size_t passes = 0;    ///< list-scheduling passes run
   bool proven_optimal = false;  ///< `makespan` reached max(CP, W/P) or the branch and bound proved it optimal
+  /// Wall time of each phase of the call, in order (levels, bounds,
+  /// clustering, heuristics, search, schedule; `parallelize` adds the
+  /// conversion of the graph), for benchmarks and profiling.
+  std::vector<std::pair<std::string, double>> phase_ms;
 };
 
 namespace detail {
@@ -2036,20 +2062,58 @@ struct merge_search {
   }
 };
 
-inline std::pair<schedule, merge_report> merge(const flat_dag& d, const clustering& cl, const merge_options& opt) {
+/// Records the wall time of consecutive phases into a merge_report.
+class phase_clock {
+ public:
+  explicit phase_clock(merge_report& r) : r_(r) {}
+  /// Ends the current phase under `name`; a phase of the same name adds up.
+  void lap(const char* name) {
+    const auto now = std::chrono::steady_clock::now();
+    const double ms = std::chrono::duration<double, std::milli>(now - t_).count();
+    t_ = now;
+    for (auto& [n, t] : r_.phase_ms)
+      if (n == name) {
+        t += ms;
+        return;
+      }
+    r_.phase_ms.emplace_back(name, ms);
+  }
+
+ private:
+  merge_report& r_;
+  std::chrono::steady_clock::time_point t_ = std::chrono::steady_clock::now();
+};
+
+/// The merge step from the levels of `d` (`compute_levels(d)`) and a
+/// callable returning its linear clustering (`const clustering&`). The
+/// clustering is asked for only when a heuristic needs it: without edge
+/// costs Graham's list schedule often reaches the lower bound first, and on
+/// large graphs the clustering is the most expensive phase.
+template <class Clusters>
+std::pair<schedule, merge_report> merge(const flat_dag& d, const levels& lv, Clusters&& clusters, const merge_options& opt) {
   const std::size_t P = std::max<std::size_t>(opt.workers, 1);
   merge_search ms{d, P, opt, {}, {}, {}};
-  ms.report.lower_bound = compute_bounds(d, P).lower_bound;
+  phase_clock clock(ms.report);
+  ms.report.lower_bound = compute_bounds(d, P, lv).lower_bound;
+  clock.lap("bounds");
   if (d.n == 0) {
     schedule s;
     s.workers = P;
     return {s, ms.report};
   }
-  const levels lv = compute_levels(d);
   std::vector<double> succ_count(d.n);
   for (std::size_t v = 0; v < d.n; ++v) succ_count[v] = static_cast<double>(d.succ_begin[v + 1] - d.succ_begin[v]);
-  std::vector<std::uint32_t> aff(d.n);
-  for (std::size_t v = 0; v < d.n; ++v) aff[v] = static_cast<std::uint32_t>(cl.cluster_of[v]);
+  std::vector<std::uint32_t> aff;
+  auto affinity = [&]() -> const std::vector<std::uint32_t>& {
+    if (aff.empty()) {
+      clock.lap("heuristics");
+      const clustering& cl = clusters();
+      clock.lap("linear clustering");
+      aff.resize(d.n);
+      for (std::size_t v = 0; v < d.n; ++v) aff[v] = static_cast<std::uint32_t>(cl.cluster_of[v]);
+    }
+    return aff;
+  };
   const priority bl{lv.bottom, {}}, misf{lv.bottom, succ_count};
 
   {  // everything on one worker: never worse than W, whatever the edge costs
@@ -2075,11 +2139,12 @@ inline std::pair<schedule, merge_report> merge(const flat_dag& d, const clusteri
     ms.offer(make(), name);
   };
   if (!d.has_comm) construct([&] { return list_schedule_time(d, P, bl); }, "Graham list by bottom level");
-  construct([&] { return list_schedule_tasks(d, P, bl, aff); }, "linear clusters by bottom level");
+  construct([&] { return list_schedule_tasks(d, P, bl, affinity()); }, "linear clusters by bottom level");
   construct([&] { return list_schedule_tasks(d, P, bl); }, "HLFET/ETF");
   construct([&] { return list_schedule_tasks(d, P, misf); }, "CP/MISF");
   if (!d.has_comm) construct([&] { return list_schedule_time(d, P, misf); }, "Graham list CP/MISF");
 
+  clock.lap("heuristics");
   if (opt.effort > 0 && !ms.optimal()) {
     // The search is bounded by a deterministic budget of list-scheduling
     // passes (~3e5 * effort vertex+edge visits in all), so results do not
@@ -2115,8 +2180,14 @@ inline std::pair<schedule, merge_report> merge(const flat_dag& d, const clusteri
     if (exact && d.n > 64 && !ms.optimal()) run_exact(opt.effort * std::max(20000.0, 1e8 / std::max(size, 1.0)));
   }
   ms.report.proven_optimal = ms.optimal();
+  clock.lap("search");
   schedule s = to_schedule(d, P, ms.best, ms.report.makespan);
+  clock.lap("schedule");
   return {std::move(s), ms.report};
+}
+
+inline std::pair<schedule, merge_report> merge(const flat_dag& d, const clustering& cl, const merge_options& opt) {
+  return merge(d, compute_levels(d), [&]() -> const clustering& { return cl; }, opt);
 }
 
 }  // namespace detail
@@ -2500,6 +2571,8 @@ schedule clone_vertices(const Graph& g, schedule s, const CostMap& cost, const C
 }  // namespace dfgpar
 // ---------- end <dfgpar/passes/cloning.hpp> ----------
 
+#include <chrono>
+#include <optional>
 #include <string>
 #include <type_traits>
 #include <utility>
@@ -2526,17 +2599,29 @@ inline merge_options to_merge_options(const options& o) {
 /// `may_clone` (by vertex index) turns cloning on with that policy; without
 /// it `o.clone` turns it on with the default policy.
 inline schedule parallelize(const flat_dag& d, const options& o, const std::vector<char>* may_clone = nullptr) {
-  const clustering cl = linear_clustering(d);
-  auto [s, r] = merge(d, cl, to_merge_options(o));
+  const auto t0 = std::chrono::steady_clock::now();
+  // One level computation serves the bounds, the priorities and (when a
+  // heuristic needs it) the clustering.
+  const levels lv = compute_levels(d);
+  const double levels_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+  std::optional<clustering> cl;
+  auto clusters = [&]() -> const clustering& {
+    if (!cl) cl = linear_clustering(d, lv);
+    return *cl;
+  };
+  auto [s, r] = merge(d, lv, clusters, to_merge_options(o));
+  r.phase_ms.insert(r.phase_ms.begin(), {"levels", levels_ms});
   if (may_clone != nullptr || o.clone) {
+    const auto c0 = std::chrono::steady_clock::now();
     const std::size_t copies = may_clone != nullptr ? clone_vertices(d, s, *may_clone, clone_options{.time_limit_ms = o.time_limit_ms})
                                                     : clone_vertices(d, s, default_clone_mask(d), clone_options{.time_limit_ms = o.time_limit_ms});
     if (copies > 0) {
       r.makespan = simulate(d, make_plan(d, s)).makespan;
       r.heuristic += " + cloning (" + std::to_string(copies) + (copies == 1 ? " copy)" : " copies)");
     }
+    r.phase_ms.emplace_back("cloning", std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - c0).count());
   }
-  if (o.report) *o.report = r;
+  if (o.report) *o.report = std::move(r);
   return s;
 }
 }  // namespace detail
@@ -2550,7 +2635,12 @@ schedule parallelize(const Graph& g, const CostMap& cost, const CommMap& comm, c
   detail::check_graph<Graph>();
   detail::check_vertex_cost<CostMap, Graph>();
   detail::check_edge_cost<CommMap, Graph>();
-  return detail::parallelize(detail::make_flat_dag(g, cost, comm), o);
+  const auto t0 = std::chrono::steady_clock::now();
+  const auto d = detail::make_flat_dag(g, cost, comm);
+  const double flat_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+  schedule s = detail::parallelize(d, o);
+  if (o.report) o.report->phase_ms.insert(o.report->phase_ms.begin(), {"flat graph", flat_ms});
+  return s;
 }
 
 /// Same, cloning the vertices `policy` allows (see passes/cloning.hpp)

@@ -22,19 +22,12 @@ struct bounds {
 
 namespace detail {
 
-inline bounds compute_bounds(const flat_dag& d, std::size_t workers) {
+/// max(CP, W/P) from a critical path `cp` computed without edge costs.
+inline bounds bounds_from_critical_path(const flat_dag& d, std::size_t workers, double cp) {
   bounds b;
   b.workers = std::max<std::size_t>(workers, 1);
   b.work = d.total_work();
-  // Communication can always be avoided by running a path on one worker, so
-  // the bound uses CP without edge costs.
-  std::vector<double> bl(d.n, 0.0);
-  for (auto it = d.topo.rbegin(); it != d.topo.rend(); ++it) {
-    double m = 0;
-    for (const arc& a : d.succs(*it)) m = std::max(m, bl[a.v]);
-    bl[*it] = d.w[*it] + m;
-    b.critical_path = std::max(b.critical_path, bl[*it]);
-  }
+  b.critical_path = cp;
   double share = b.work / static_cast<double>(b.workers);
   // with integer costs (as in STG) some worker gets at least ceil(W/P)
   bool integral = true;
@@ -42,6 +35,29 @@ inline bounds compute_bounds(const flat_dag& d, std::size_t workers) {
   if (integral) share = std::ceil(share);
   b.lower_bound = std::max(b.critical_path, share);
   return b;
+}
+
+inline bounds compute_bounds(const flat_dag& d, std::size_t workers) {
+  // Communication can always be avoided by running a path on one worker, so
+  // the bound uses CP without edge costs.
+  std::vector<double> bl(d.n, 0.0);
+  double cp = 0;
+  for (auto it = d.topo.rbegin(); it != d.topo.rend(); ++it) {
+    double m = 0;
+    for (const arc& a : d.succs(*it)) m = std::max(m, bl[a.v]);
+    bl[*it] = d.w[*it] + m;
+    cp = std::max(cp, bl[*it]);
+  }
+  return bounds_from_critical_path(d, workers, cp);
+}
+
+/// Same, reusing the bottom levels of `lv` (`compute_levels(d)`) when the
+/// graph has no edge costs: they are then the ones above, bit for bit.
+inline bounds compute_bounds(const flat_dag& d, std::size_t workers, const levels& lv) {
+  if (d.has_comm) return compute_bounds(d, workers);
+  double cp = 0;
+  for (double b : lv.bottom) cp = std::max(cp, b);
+  return bounds_from_critical_path(d, workers, cp);
 }
 
 }  // namespace detail

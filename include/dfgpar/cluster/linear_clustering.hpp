@@ -32,11 +32,13 @@ struct clustering {
 
 namespace detail {
 
-inline clustering linear_clustering(const flat_dag& d) {
+/// Clusters `d` starting from its levels `l` (`compute_levels(d)`, taken by
+/// value: they are updated as paths are removed), so that a caller that
+/// needs the levels anyway computes them once.
+inline clustering linear_clustering(const flat_dag& d, levels l) {
   clustering out;
   out.cluster_of.assign(d.n, SIZE_MAX);
   if (d.n == 0) return out;
-  levels l = compute_levels(d);
   std::vector<double>& tl = l.top;
   std::vector<double>& bl = l.bottom;
   std::vector<char> alive(d.n, 1);
@@ -160,6 +162,8 @@ inline clustering linear_clustering(const flat_dag& d) {
   }
   return out;
 }
+
+inline clustering linear_clustering(const flat_dag& d) { return linear_clustering(d, compute_levels(d)); }
 
 }  // namespace detail
 

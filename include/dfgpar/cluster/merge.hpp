@@ -39,6 +39,8 @@
 #include <numeric>
 #include <random>
 #include <string>
+#include <utility>
+#include <vector>
 
 namespace dfgpar {
 
@@ -57,6 +59,10 @@ struct merge_report {
   double lower_bound = 0;    ///< max(CP, W/P)
   std::size_t passes = 0;    ///< list-scheduling passes run
   bool proven_optimal = false;  ///< `makespan` reached max(CP, W/P) or the branch and bound proved it optimal
+  /// Wall time of each phase of the call, in order (levels, bounds,
+  /// clustering, heuristics, search, schedule; `parallelize` adds the
+  /// conversion of the graph), for benchmarks and profiling.
+  std::vector<std::pair<std::string, double>> phase_ms;
 };
 
 namespace detail {
@@ -144,20 +150,58 @@ struct merge_search {
   }
 };
 
-inline std::pair<schedule, merge_report> merge(const flat_dag& d, const clustering& cl, const merge_options& opt) {
+/// Records the wall time of consecutive phases into a merge_report.
+class phase_clock {
+ public:
+  explicit phase_clock(merge_report& r) : r_(r) {}
+  /// Ends the current phase under `name`; a phase of the same name adds up.
+  void lap(const char* name) {
+    const auto now = std::chrono::steady_clock::now();
+    const double ms = std::chrono::duration<double, std::milli>(now - t_).count();
+    t_ = now;
+    for (auto& [n, t] : r_.phase_ms)
+      if (n == name) {
+        t += ms;
+        return;
+      }
+    r_.phase_ms.emplace_back(name, ms);
+  }
+
+ private:
+  merge_report& r_;
+  std::chrono::steady_clock::time_point t_ = std::chrono::steady_clock::now();
+};
+
+/// The merge step from the levels of `d` (`compute_levels(d)`) and a
+/// callable returning its linear clustering (`const clustering&`). The
+/// clustering is asked for only when a heuristic needs it: without edge
+/// costs Graham's list schedule often reaches the lower bound first, and on
+/// large graphs the clustering is the most expensive phase.
+template <class Clusters>
+std::pair<schedule, merge_report> merge(const flat_dag& d, const levels& lv, Clusters&& clusters, const merge_options& opt) {
   const std::size_t P = std::max<std::size_t>(opt.workers, 1);
   merge_search ms{d, P, opt, {}, {}, {}};
-  ms.report.lower_bound = compute_bounds(d, P).lower_bound;
+  phase_clock clock(ms.report);
+  ms.report.lower_bound = compute_bounds(d, P, lv).lower_bound;
+  clock.lap("bounds");
   if (d.n == 0) {
     schedule s;
     s.workers = P;
     return {s, ms.report};
   }
-  const levels lv = compute_levels(d);
   std::vector<double> succ_count(d.n);
   for (std::size_t v = 0; v < d.n; ++v) succ_count[v] = static_cast<double>(d.succ_begin[v + 1] - d.succ_begin[v]);
-  std::vector<std::uint32_t> aff(d.n);
-  for (std::size_t v = 0; v < d.n; ++v) aff[v] = static_cast<std::uint32_t>(cl.cluster_of[v]);
+  std::vector<std::uint32_t> aff;
+  auto affinity = [&]() -> const std::vector<std::uint32_t>& {
+    if (aff.empty()) {
+      clock.lap("heuristics");
+      const clustering& cl = clusters();
+      clock.lap("linear clustering");
+      aff.resize(d.n);
+      for (std::size_t v = 0; v < d.n; ++v) aff[v] = static_cast<std::uint32_t>(cl.cluster_of[v]);
+    }
+    return aff;
+  };
   const priority bl{lv.bottom, {}}, misf{lv.bottom, succ_count};
 
   {  // everything on one worker: never worse than W, whatever the edge costs
@@ -183,11 +227,12 @@ inline std::pair<schedule, merge_report> merge(const flat_dag& d, const clusteri
     ms.offer(make(), name);
   };
   if (!d.has_comm) construct([&] { return list_schedule_time(d, P, bl); }, "Graham list by bottom level");
-  construct([&] { return list_schedule_tasks(d, P, bl, aff); }, "linear clusters by bottom level");
+  construct([&] { return list_schedule_tasks(d, P, bl, affinity()); }, "linear clusters by bottom level");
   construct([&] { return list_schedule_tasks(d, P, bl); }, "HLFET/ETF");
   construct([&] { return list_schedule_tasks(d, P, misf); }, "CP/MISF");
   if (!d.has_comm) construct([&] { return list_schedule_time(d, P, misf); }, "Graham list CP/MISF");
 
+  clock.lap("heuristics");
   if (opt.effort > 0 && !ms.optimal()) {
     // The search is bounded by a deterministic budget of list-scheduling
     // passes (~3e5 * effort vertex+edge visits in all), so results do not
@@ -223,8 +268,14 @@ inline std::pair<schedule, merge_report> merge(const flat_dag& d, const clusteri
     if (exact && d.n > 64 && !ms.optimal()) run_exact(opt.effort * std::max(20000.0, 1e8 / std::max(size, 1.0)));
   }
   ms.report.proven_optimal = ms.optimal();
+  clock.lap("search");
   schedule s = to_schedule(d, P, ms.best, ms.report.makespan);
+  clock.lap("schedule");
   return {std::move(s), ms.report};
+}
+
+inline std::pair<schedule, merge_report> merge(const flat_dag& d, const clustering& cl, const merge_options& opt) {
+  return merge(d, compute_levels(d), [&]() -> const clustering& { return cl; }, opt);
 }
 
 }  // namespace detail

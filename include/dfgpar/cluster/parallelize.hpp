@@ -9,6 +9,8 @@
 #include <dfgpar/concepts.hpp>
 #include <dfgpar/passes/cloning.hpp>
 
+#include <chrono>
+#include <optional>
 #include <string>
 #include <type_traits>
 #include <utility>
@@ -35,17 +37,29 @@ inline merge_options to_merge_options(const options& o) {
 /// `may_clone` (by vertex index) turns cloning on with that policy; without
 /// it `o.clone` turns it on with the default policy.
 inline schedule parallelize(const flat_dag& d, const options& o, const std::vector<char>* may_clone = nullptr) {
-  const clustering cl = linear_clustering(d);
-  auto [s, r] = merge(d, cl, to_merge_options(o));
+  const auto t0 = std::chrono::steady_clock::now();
+  // One level computation serves the bounds, the priorities and (when a
+  // heuristic needs it) the clustering.
+  const levels lv = compute_levels(d);
+  const double levels_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+  std::optional<clustering> cl;
+  auto clusters = [&]() -> const clustering& {
+    if (!cl) cl = linear_clustering(d, lv);
+    return *cl;
+  };
+  auto [s, r] = merge(d, lv, clusters, to_merge_options(o));
+  r.phase_ms.insert(r.phase_ms.begin(), {"levels", levels_ms});
   if (may_clone != nullptr || o.clone) {
+    const auto c0 = std::chrono::steady_clock::now();
     const std::size_t copies = may_clone != nullptr ? clone_vertices(d, s, *may_clone, clone_options{.time_limit_ms = o.time_limit_ms})
                                                     : clone_vertices(d, s, default_clone_mask(d), clone_options{.time_limit_ms = o.time_limit_ms});
     if (copies > 0) {
       r.makespan = simulate(d, make_plan(d, s)).makespan;
       r.heuristic += " + cloning (" + std::to_string(copies) + (copies == 1 ? " copy)" : " copies)");
     }
+    r.phase_ms.emplace_back("cloning", std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - c0).count());
   }
-  if (o.report) *o.report = r;
+  if (o.report) *o.report = std::move(r);
   return s;
 }
 }  // namespace detail
@@ -59,7 +73,12 @@ schedule parallelize(const Graph& g, const CostMap& cost, const CommMap& comm, c
   detail::check_graph<Graph>();
   detail::check_vertex_cost<CostMap, Graph>();
   detail::check_edge_cost<CommMap, Graph>();
-  return detail::parallelize(detail::make_flat_dag(g, cost, comm), o);
+  const auto t0 = std::chrono::steady_clock::now();
+  const auto d = detail::make_flat_dag(g, cost, comm);
+  const double flat_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+  schedule s = detail::parallelize(d, o);
+  if (o.report) o.report->phase_ms.insert(o.report->phase_ms.begin(), {"flat graph", flat_ms});
+  return s;
 }
 
 /// Same, cloning the vertices `policy` allows (see passes/cloning.hpp)
