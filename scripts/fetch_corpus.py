@@ -183,8 +183,8 @@ def main():
                 except (RuntimeError, OSError, tarfile.TarError) as e:
                     print('FAILED   %s: %s' % (r['name'], e))
                     failed += 1
-    print('%d of %d models cached in %s' % (len(rows) - failed, len(rows),
-                                             outdir))
+    print('%d of %d models cached in %s'
+          % (len(rows) - failed, len(rows), outdir))
     return 1 if failed else 0
 
 
