@@ -216,7 +216,7 @@ def compare_main(argv):
         return 0
     ins = [load_pb(f) for f in a.inputs]
     wants = [load_pb(f) for f in a.refs]
-    xs = [torch.from_numpy(np.ascontiguousarray(x)) for x in ins]
+    xs = [torch.from_numpy(np.array(x)) for x in ins]  # writable copies
     worst = 0.0
     failures = []
     exact = None
@@ -293,9 +293,15 @@ def float64_outputs(model, mod, xs):
 def one_line(e):
     text = str(e).strip()
     lines = [ln.strip() for ln in text.splitlines() if ln.strip()]
-    for ln in lines:  # TorchScript errors put the message first
-        return ('%s: %s' % (type(e).__name__, ln))[:300]
-    return type(e).__name__
+    if not lines:
+        return type(e).__name__
+    # The TorchScript interpreter starts with a generic line and a trace
+    # and ends with the error that was raised: keep that one.
+    raised = [ln for ln in lines if re.match(r'^[A-Za-z_.]*(Error|Exception):',
+                                             ln)]
+    if 'TorchScript interpreter' in lines[0] and raised:
+        return raised[-1][:300]
+    return ('%s: %s' % (type(e).__name__, lines[0]))[:300]
 
 
 # ------------------------------------------------------------------ driver
@@ -323,23 +329,27 @@ def analyze_summary(out):
     return ', '.join(parts), (int(nodes.group(1)) if nodes else None)
 
 
-def run_model(row, a, dfgpar, caps, workroot):
+def run_model(row, a, dfgpar, caps, workroot, path=None, extra=()):
+    """One model through the steps; path overrides the cached model that
+    dfgpar reads (ONNX Runtime and the inputs always use the cached one),
+    extra are more options for both dfgpar commands."""
     import onnx
     name = row['name']
     res = {'name': name, 'package': row['package'], 'status': 'FAIL',
            'analyze': '-', 'emit': '-', 'match': '-', 'pep8': None}
-    path = os.path.join(a.cache, 'corpus', name + '.onnx')
-    if not os.path.isfile(path):
+    ref_path = os.path.join(a.cache, 'corpus', name + '.onnx')
+    path = path or ref_path
+    if not os.path.isfile(ref_path):
         res['status'] = 'SKIP'
         res['analyze'] = 'not cached (scripts/fetch_corpus.py %s)' % name
         return res
-    res['size'] = os.path.getsize(path)
+    res['size'] = os.path.getsize(ref_path)
     work = os.path.join(workroot, name)
     os.makedirs(work, exist_ok=True)
     try:
         shapes = parse_assignments(row['input_shapes'], 'input_shapes')
         values = parse_assignments(row['input_values'], 'input_values')
-        model = onnx.load(path)
+        model = onnx.load(ref_path)
         arrays = make_inputs(model, name, shapes, values)
     except Exception as e:  # noqa: BLE001
         res['analyze'] = 'inputs: %s' % one_line(e)
@@ -356,7 +366,8 @@ def run_model(row, a, dfgpar, caps, workroot):
     ok = True
 
     # dfgpar analyze
-    cmd = [dfgpar, 'analyze', path, '--workers', str(a.workers)]
+    cmd = [dfgpar, 'analyze', path, '--workers', str(a.workers)] + \
+        list(extra)
     if caps['analyze_shapes']:
         cmd += shape_args
     rc, out, err = run(cmd, a.timeout)
@@ -372,7 +383,8 @@ def run_model(row, a, dfgpar, caps, workroot):
     # dfgpar emit
     emitted = os.path.join(work, 'emitted')
     shutil.rmtree(emitted, ignore_errors=True)
-    cmd = [dfgpar, 'emit', path, '-o', emitted, '--workers', str(a.workers)]
+    cmd = [dfgpar, 'emit', path, '-o', emitted, '--workers',
+           str(a.workers)] + list(extra)
     if caps['fork']:
         cmd += ['--fork', 'always']
     if caps['emit_shapes']:
@@ -399,7 +411,7 @@ def run_model(row, a, dfgpar, caps, workroot):
     res['emit'] = 'ok (%d lines, %s)' % (res['lines'], pep)
 
     # ONNX Runtime reference
-    rc, out, err = run(['node', ORT_RUN, path] + in_files +
+    rc, out, err = run(['node', ORT_RUN, ref_path] + in_files +
                        ['--runs', '1', '--warmup', '0', '--out',
                         os.path.join(work, 'ort_')], a.timeout, cwd=ROOT)
     if rc != 0:
