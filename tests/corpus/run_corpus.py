@@ -493,6 +493,9 @@ def main():
         for row in rows:
             r = run_model(row, a, dfgpar, caps, workroot)
             results.append(r)
+            if r['status'] == 'SKIP':
+                print('SKIP %-*s  %s' % (width, r['name'], r['analyze']))
+                continue
             print('%-4s %-*s  analyze %s | emit %s | match %s'
                   % (r['status'], width, r['name'], r['analyze'], r['emit'],
                      r['match']), flush=True)
