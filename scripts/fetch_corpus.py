@@ -153,7 +153,12 @@ def main():
             print('%-20s %-8s %s %s' % (r['name'], state, r['package'],
                                         r['path']))
         return 0
-    os.makedirs(outdir, exist_ok=True)
+    try:
+        os.makedirs(outdir, exist_ok=True)
+    except OSError as e:
+        print('fetch_corpus: cannot create %s: %s' % (outdir, e.strerror),
+              file=sys.stderr)
+        return 1
     todo = {}
     for r in rows:
         dest = os.path.join(outdir, r['name'] + '.onnx')
