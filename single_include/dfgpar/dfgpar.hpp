@@ -612,6 +612,13 @@ inline std::string vname(std::size_t v) { return "vertex " + std::to_string(v); 
 /// Checks the reservations of `s` against its allotments and interleaves
 /// them with the workers' steps (plan::worker_items).
 inline void add_holds(const schedule& s, plan& p) {
+  if (s.reservations.empty()) {  // the common case: no allocation
+    for (const plan_step& st : p.steps)
+      if (st.threads != 1)
+        throw graph_error(vname(st.vertex) + " in cluster " + std::to_string(st.cluster) + " runs on " + std::to_string(st.threads) +
+                          " cores but has 0 reserved workers (it needs cores - 1)");
+    return;
+  }
   std::vector<std::uint32_t> first_step(s.clusters.size() + 1, 0);  // step id of each cluster's first entry
   for (std::size_t c = 0; c < s.clusters.size(); ++c)
     first_step[c + 1] = first_step[c] + static_cast<std::uint32_t>(s.clusters[c].vertices.size());
@@ -646,7 +653,6 @@ inline void add_holds(const schedule& s, plan& p) {
       throw graph_error(vname(p.steps[id].vertex) + " in cluster " + std::to_string(p.steps[id].cluster) + " runs on " +
                         std::to_string(p.steps[id].threads) + " cores but has " + std::to_string(held[id]) +
                         " reserved workers (it needs cores - 1)");
-  if (s.reservations.empty()) return;
   p.worker_items.assign(s.workers, {});
   for (std::size_t w = 0; w < s.workers; ++w) {
     std::stable_sort(at[w].begin(), at[w].end(), [](const auto& a, const auto& b) { return a.first < b.first; });
@@ -2949,6 +2955,8 @@ struct placed {
   double makespan = std::numeric_limits<double>::infinity();
   std::vector<placement> order;  // start order (each worker's run order)
   std::vector<std::uint32_t> pool;
+  std::vector<std::uint32_t> allotment;  // the allotment (caps, when adaptive) it was made from
+  bool adaptive = false;
 };
 
 /// Bottom levels (t(v, a(v)) + longest path to the end).
@@ -2982,6 +2990,8 @@ inline placed list_schedule(const flat_dag& d, const moldable_table& tab, std::s
   placed out;
   out.makespan = 0;
   out.order.reserve(n);
+  out.allotment.assign(a.begin(), a.end());
+  out.adaptive = adaptive;
   std::vector<std::uint32_t> by_free(P);
   while (!ready.empty()) {
     const std::uint32_t v = ready.top();
@@ -3009,15 +3019,56 @@ inline placed list_schedule(const flat_dag& d, const moldable_table& tab, std::s
   return out;
 }
 
-/// CPA-style allotment search over d (see the file comment); returns the
-/// best list schedule found and counts the evaluations.
+/// The list schedules tried for an allotment: exactly the allotted cores,
+/// and fewer where that finishes a vertex sooner.
+template <class Keep>
+void try_allotment(const flat_dag& d, const moldable_table& tab, std::span<const std::uint32_t> a, std::size_t& evaluations, Keep keep) {
+  for (bool adaptive : {false, true}) {
+    keep(list_schedule(d, tab, a, adaptive));
+    ++evaluations;
+  }
+}
+
+/// Hill climbing on the allotment of `best`: one vertex's allotment up or
+/// down by one, kept when the list schedule gets shorter, until no move helps
+/// or the time is up.
+inline void improve(const flat_dag& d, const moldable_table& tab, placed& best, std::chrono::steady_clock::time_point deadline,
+                    std::size_t& evaluations) {
+  std::vector<std::uint32_t> a = best.allotment;
+  for (bool better = true; better;) {
+    better = false;
+    for (std::size_t v = 0; v < d.n; ++v)
+      for (int step : {+1, -1}) {
+        const std::uint32_t k = a[v];
+        if ((step > 0 && k >= tab.P) || (step < 0 && k <= 1)) continue;
+        a[v] = static_cast<std::uint32_t>(static_cast<int>(k) + step);
+        try_allotment(d, tab, a, evaluations, [&](placed&& c) {
+          if (c.makespan < best.makespan * (1 - 1e-12)) best = std::move(c), better = true;
+        });
+        if (best.allotment != a) a[v] = k;  // not kept
+        if (std::chrono::steady_clock::now() > deadline) return;
+      }
+  }
+}
+
+/// CPA-style allotment search over d (see the file comment), then hill
+/// climbing; returns the best list schedule found and counts the evaluations.
 inline placed cpa(const flat_dag& d, const moldable_table& tab, double time_limit_ms, std::size_t& evaluations) {
   const auto t0 = std::chrono::steady_clock::now();
+  const auto deadline = t0 + std::chrono::microseconds(static_cast<long long>(time_limit_ms * 1000));
+  const auto half_time = t0 + std::chrono::microseconds(static_cast<long long>(time_limit_ms * 500));
   const std::size_t n = d.n, P = tab.P;
   std::vector<std::uint32_t> a(n, 1);
   placed best = list_schedule(d, tab, a, false);
   ++evaluations;
   if (P == 1 || n == 0) return best;
+  {
+    // greedy earliest finish: every vertex may take up to all cores
+    std::vector<std::uint32_t> all(n, static_cast<std::uint32_t>(P));
+    try_allotment(d, tab, all, evaluations, [&](placed&& c) {
+      if (c.makespan < best.makespan) best = std::move(c);
+    });
+  }
   const std::size_t stride = std::max<std::size_t>(1, n / 64);
   std::vector<double> tl(n), bl;
   double work = 0;
@@ -3052,15 +3103,13 @@ inline placed cpa(const flat_dag& d, const moldable_table& tab, double time_limi
     const bool crossing = !crossed && cp <= work / static_cast<double>(P);
     crossed = crossed || crossing;
     if (crossing || step % stride == 0) {
-      for (bool adaptive : {false, true}) {
-        placed c = list_schedule(d, tab, a, adaptive);
-        ++evaluations;
+      try_allotment(d, tab, a, evaluations, [&](placed&& c) {
         if (c.makespan < best.makespan * (1 - 1e-12)) best = std::move(c);
-      }
-      const double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
-      if (ms > time_limit_ms) break;
+      });
+      if (std::chrono::steady_clock::now() > half_time) break;
     }
   }
+  improve(d, tab, best, deadline, evaluations);
   return best;
 }
 

@@ -133,6 +133,8 @@ struct placed {
   double makespan = std::numeric_limits<double>::infinity();
   std::vector<placement> order;  // start order (each worker's run order)
   std::vector<std::uint32_t> pool;
+  std::vector<std::uint32_t> allotment;  // the allotment (caps, when adaptive) it was made from
+  bool adaptive = false;
 };
 
 /// Bottom levels (t(v, a(v)) + longest path to the end).
@@ -166,6 +168,8 @@ inline placed list_schedule(const flat_dag& d, const moldable_table& tab, std::s
   placed out;
   out.makespan = 0;
   out.order.reserve(n);
+  out.allotment.assign(a.begin(), a.end());
+  out.adaptive = adaptive;
   std::vector<std::uint32_t> by_free(P);
   while (!ready.empty()) {
     const std::uint32_t v = ready.top();
@@ -193,15 +197,56 @@ inline placed list_schedule(const flat_dag& d, const moldable_table& tab, std::s
   return out;
 }
 
-/// CPA-style allotment search over d (see the file comment); returns the
-/// best list schedule found and counts the evaluations.
+/// The list schedules tried for an allotment: exactly the allotted cores,
+/// and fewer where that finishes a vertex sooner.
+template <class Keep>
+void try_allotment(const flat_dag& d, const moldable_table& tab, std::span<const std::uint32_t> a, std::size_t& evaluations, Keep keep) {
+  for (bool adaptive : {false, true}) {
+    keep(list_schedule(d, tab, a, adaptive));
+    ++evaluations;
+  }
+}
+
+/// Hill climbing on the allotment of `best`: one vertex's allotment up or
+/// down by one, kept when the list schedule gets shorter, until no move helps
+/// or the time is up.
+inline void improve(const flat_dag& d, const moldable_table& tab, placed& best, std::chrono::steady_clock::time_point deadline,
+                    std::size_t& evaluations) {
+  std::vector<std::uint32_t> a = best.allotment;
+  for (bool better = true; better;) {
+    better = false;
+    for (std::size_t v = 0; v < d.n; ++v)
+      for (int step : {+1, -1}) {
+        const std::uint32_t k = a[v];
+        if ((step > 0 && k >= tab.P) || (step < 0 && k <= 1)) continue;
+        a[v] = static_cast<std::uint32_t>(static_cast<int>(k) + step);
+        try_allotment(d, tab, a, evaluations, [&](placed&& c) {
+          if (c.makespan < best.makespan * (1 - 1e-12)) best = std::move(c), better = true;
+        });
+        if (best.allotment != a) a[v] = k;  // not kept
+        if (std::chrono::steady_clock::now() > deadline) return;
+      }
+  }
+}
+
+/// CPA-style allotment search over d (see the file comment), then hill
+/// climbing; returns the best list schedule found and counts the evaluations.
 inline placed cpa(const flat_dag& d, const moldable_table& tab, double time_limit_ms, std::size_t& evaluations) {
   const auto t0 = std::chrono::steady_clock::now();
+  const auto deadline = t0 + std::chrono::microseconds(static_cast<long long>(time_limit_ms * 1000));
+  const auto half_time = t0 + std::chrono::microseconds(static_cast<long long>(time_limit_ms * 500));
   const std::size_t n = d.n, P = tab.P;
   std::vector<std::uint32_t> a(n, 1);
   placed best = list_schedule(d, tab, a, false);
   ++evaluations;
   if (P == 1 || n == 0) return best;
+  {
+    // greedy earliest finish: every vertex may take up to all cores
+    std::vector<std::uint32_t> all(n, static_cast<std::uint32_t>(P));
+    try_allotment(d, tab, all, evaluations, [&](placed&& c) {
+      if (c.makespan < best.makespan) best = std::move(c);
+    });
+  }
   const std::size_t stride = std::max<std::size_t>(1, n / 64);
   std::vector<double> tl(n), bl;
   double work = 0;
@@ -236,15 +281,13 @@ inline placed cpa(const flat_dag& d, const moldable_table& tab, double time_limi
     const bool crossing = !crossed && cp <= work / static_cast<double>(P);
     crossed = crossed || crossing;
     if (crossing || step % stride == 0) {
-      for (bool adaptive : {false, true}) {
-        placed c = list_schedule(d, tab, a, adaptive);
-        ++evaluations;
+      try_allotment(d, tab, a, evaluations, [&](placed&& c) {
         if (c.makespan < best.makespan * (1 - 1e-12)) best = std::move(c);
-      }
-      const double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
-      if (ms > time_limit_ms) break;
+      });
+      if (std::chrono::steady_clock::now() > half_time) break;
     }
   }
+  improve(d, tab, best, deadline, evaluations);
   return best;
 }
 

@@ -50,6 +50,13 @@ inline std::string vname(std::size_t v) { return "vertex " + std::to_string(v); 
 /// Checks the reservations of `s` against its allotments and interleaves
 /// them with the workers' steps (plan::worker_items).
 inline void add_holds(const schedule& s, plan& p) {
+  if (s.reservations.empty()) {  // the common case: no allocation
+    for (const plan_step& st : p.steps)
+      if (st.threads != 1)
+        throw graph_error(vname(st.vertex) + " in cluster " + std::to_string(st.cluster) + " runs on " + std::to_string(st.threads) +
+                          " cores but has 0 reserved workers (it needs cores - 1)");
+    return;
+  }
   std::vector<std::uint32_t> first_step(s.clusters.size() + 1, 0);  // step id of each cluster's first entry
   for (std::size_t c = 0; c < s.clusters.size(); ++c)
     first_step[c + 1] = first_step[c] + static_cast<std::uint32_t>(s.clusters[c].vertices.size());
@@ -84,7 +91,6 @@ inline void add_holds(const schedule& s, plan& p) {
       throw graph_error(vname(p.steps[id].vertex) + " in cluster " + std::to_string(p.steps[id].cluster) + " runs on " +
                         std::to_string(p.steps[id].threads) + " cores but has " + std::to_string(held[id]) +
                         " reserved workers (it needs cores - 1)");
-  if (s.reservations.empty()) return;
   p.worker_items.assign(s.workers, {});
   for (std::size_t w = 0; w < s.workers; ++w) {
     std::stable_sort(at[w].begin(), at[w].end(), [](const auto& a, const auto& b) { return a.first < b.first; });
