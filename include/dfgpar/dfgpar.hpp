@@ -15,6 +15,8 @@
 #include <dfgpar/cluster/linear_clustering.hpp>
 #include <dfgpar/cluster/makespan.hpp>
 #include <dfgpar/cluster/merge.hpp>
+#include <dfgpar/cluster/moldable_cost.hpp>
+#include <dfgpar/cluster/moldable_schedule.hpp>
 #include <dfgpar/cluster/parallelize.hpp>
 #include <dfgpar/cluster/schedule.hpp>
 #include <dfgpar/cluster/validate.hpp>

@@ -9,6 +9,7 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <span>
 #include <string>
 #include <unordered_map>  // clone resolution
 #include <vector>
@@ -26,15 +27,82 @@ struct plan_step {
   std::uint32_t cluster;
   std::uint32_t worker;
   std::uint32_t dep_begin, dep_end;  // range in plan::deps
+  std::uint32_t threads = 1;         // cores (allotment)
+};
+
+// One entry of a worker's run order: a step of its own, or a reservation
+// (the worker idles while `step`, a multi-core step of another worker, runs).
+struct plan_item {
+  std::uint32_t step;
+  bool hold;
 };
 
 struct plan {
   std::vector<std::vector<std::uint32_t>> worker_steps;  // step ids per worker, run order
   std::vector<plan_step> steps;
   std::vector<plan_dep> deps;
+  // Only with reservations (else empty): per worker its steps and holds in run order.
+  std::vector<std::vector<plan_item>> worker_items;
 };
 
 inline std::string vname(std::size_t v) { return "vertex " + std::to_string(v); }
+
+/// Checks the reservations of `s` against its allotments and interleaves
+/// them with the workers' steps (plan::worker_items).
+inline void add_holds(const schedule& s, plan& p) {
+  if (s.reservations.empty()) {  // the common case: no allocation
+    for (const plan_step& st : p.steps)
+      if (st.threads != 1)
+        throw graph_error(vname(st.vertex) + " in cluster " + std::to_string(st.cluster) + " runs on " + std::to_string(st.threads) +
+                          " cores but has 0 reserved workers (it needs cores - 1)");
+    return;
+  }
+  std::vector<std::uint32_t> first_step(s.clusters.size() + 1, 0);  // step id of each cluster's first entry
+  for (std::size_t c = 0; c < s.clusters.size(); ++c)
+    first_step[c + 1] = first_step[c] + static_cast<std::uint32_t>(s.clusters[c].vertices.size());
+  std::vector<std::uint32_t> held(p.steps.size(), 0);  // reservations per step
+  std::vector<std::vector<std::pair<std::size_t, std::uint32_t>>> at(s.workers);  // (position, step) per worker
+  for (std::size_t r = 0; r < s.reservations.size(); ++r) {
+    const reservation& res = s.reservations[r];
+    const std::string what = "reservation " + std::to_string(r);
+    if (res.worker >= s.workers) throw graph_error(what + " names worker " + std::to_string(res.worker) + " of " + std::to_string(s.workers));
+    if (res.cluster >= s.clusters.size() || res.index >= s.clusters[res.cluster].vertices.size())
+      throw graph_error(what + " names a vertex copy (cluster " + std::to_string(res.cluster) + ", entry " + std::to_string(res.index) +
+                        ") that does not exist");
+    const std::uint32_t id = first_step[res.cluster] + static_cast<std::uint32_t>(res.index);
+    const plan_step& st = p.steps[id];
+    if (res.worker == st.worker) throw graph_error(what + " reserves the worker that runs " + vname(st.vertex) + " itself");
+    if (res.position > p.worker_steps[res.worker].size())
+      throw graph_error(what + " is at position " + std::to_string(res.position) + " of worker " + std::to_string(res.worker) +
+                        ", which runs only " + std::to_string(p.worker_steps[res.worker].size()) + " vertex copies");
+    ++held[id];
+    at[res.worker].emplace_back(res.position, id);
+  }
+  std::vector<std::uint32_t> ids;
+  for (std::size_t w = 0; w < s.workers; ++w) {
+    ids.clear();
+    for (const auto& h : at[w]) ids.push_back(h.second);
+    std::sort(ids.begin(), ids.end());
+    if (const auto it = std::adjacent_find(ids.begin(), ids.end()); it != ids.end())
+      throw graph_error("worker " + std::to_string(w) + " is reserved twice for " + vname(p.steps[*it].vertex));
+  }
+  for (std::uint32_t id = 0; id < p.steps.size(); ++id)
+    if (held[id] + 1 != p.steps[id].threads)
+      throw graph_error(vname(p.steps[id].vertex) + " in cluster " + std::to_string(p.steps[id].cluster) + " runs on " +
+                        std::to_string(p.steps[id].threads) + " cores but has " + std::to_string(held[id]) +
+                        " reserved workers (it needs cores - 1)");
+  p.worker_items.assign(s.workers, {});
+  for (std::size_t w = 0; w < s.workers; ++w) {
+    std::stable_sort(at[w].begin(), at[w].end(), [](const auto& a, const auto& b) { return a.first < b.first; });
+    auto& items = p.worker_items[w];
+    items.reserve(p.worker_steps[w].size() + at[w].size());
+    std::size_t h = 0;
+    for (std::size_t i = 0; i <= p.worker_steps[w].size(); ++i) {
+      for (; h < at[w].size() && at[w][h].first == i; ++h) items.push_back({at[w][h].second, true});
+      if (i < p.worker_steps[w].size()) items.push_back({p.worker_steps[w][i], false});
+    }
+  }
+}
 
 /// Resolves which copy each consumer reads; throws graph_error when the
 /// schedule does not fit the graph (missing vertex, bad worker, a consumer
@@ -57,18 +125,28 @@ inline plan make_plan(const flat_dag& d, const schedule& s) {
     const auto& cl = s.clusters[c];
     if (cl.worker >= s.workers)
       throw graph_error("cluster " + std::to_string(c) + " is on worker " + std::to_string(cl.worker) + " of " + std::to_string(s.workers));
-    for (std::size_t v : cl.vertices) {
+    if (!cl.threads.empty() && cl.threads.size() != cl.vertices.size())
+      throw graph_error("cluster " + std::to_string(c) + " has " + std::to_string(cl.threads.size()) + " core counts for " +
+                        std::to_string(cl.vertices.size()) + " vertices");
+    for (std::size_t i = 0; i < cl.vertices.size(); ++i) {
+      const std::size_t v = cl.vertices[i];
+      const std::size_t k = cl.threads.empty() ? 1 : cl.threads[i];
+      if (k == 0 || k > s.workers)
+        throw graph_error(vname(v) + " in cluster " + std::to_string(c) + " has " + std::to_string(k) + " cores, outside 1.." +
+                          std::to_string(s.workers));
       if (v >= d.n) throw graph_error("cluster " + std::to_string(c) + " names vertex " + std::to_string(v) + ", which does not exist");
       if (last_cluster[v] == c) throw graph_error(vname(v) + " appears twice in cluster " + std::to_string(c));
       last_cluster[v] = c;
       const auto id = static_cast<std::uint32_t>(p.steps.size());
       ++copies[v];
       if (s.home[v] == c) home_step[v] = id;
-      p.steps.push_back({static_cast<std::uint32_t>(v), static_cast<std::uint32_t>(c), static_cast<std::uint32_t>(cl.worker), 0, 0});
+      p.steps.push_back({static_cast<std::uint32_t>(v), static_cast<std::uint32_t>(c), static_cast<std::uint32_t>(cl.worker), 0, 0,
+                         static_cast<std::uint32_t>(k)});
     }
   }
   // Clusters of one worker run in index order; their steps concatenate.
   for (std::uint32_t id = 0; id < p.steps.size(); ++id) p.worker_steps[p.steps[id].worker].push_back(id);
+  add_holds(s, p);
   for (std::size_t v = 0; v < d.n; ++v) {
     if (copies[v] == 0) throw graph_error(vname(v) + " is not scheduled");
     if (home_step[v] == none) throw graph_error(vname(v) + ": its home cluster does not contain it");
@@ -118,6 +196,15 @@ inline plan make_plan(const flat_dag& d, const schedule& s) {
   return p;
 }
 
+/// The workers reserved for each step (empty for single-core steps).
+inline std::vector<std::vector<std::uint32_t>> reserved_workers(const plan& p) {
+  std::vector<std::vector<std::uint32_t>> out(p.steps.size());
+  for (std::uint32_t w = 0; w < p.worker_items.size(); ++w)
+    for (const plan_item& it : p.worker_items[w])
+      if (it.hold) out[it.step].push_back(w);
+  return out;
+}
+
 /// Start/finish time of every step; throws graph_error on a deadlock (two
 /// workers waiting on each other).
 struct timing {
@@ -125,12 +212,14 @@ struct timing {
   double makespan = 0;
 };
 
-inline timing simulate(const flat_dag& d, const plan& p) {
+inline timing simulate(const flat_dag& d, const plan& p, std::span<const double> step_time = {}) {
   const std::size_t m = p.steps.size();
   timing t;
   t.start.assign(m, 0.0);
   t.finish.assign(m, 0.0);
-  // Kahn over steps: a step waits for its producers and its worker predecessor.
+  // Kahn over steps: a step waits for its producers and for the item before
+  // it in the run order of each worker it occupies (its own and, for a
+  // multi-core step, the reserved ones).
   std::vector<std::uint32_t> missing(m, 0);
   std::vector<std::uint32_t> reader_begin(m + 1, 0), readers(p.deps.size());  // CSR: steps reading each step
   for (const auto& dep : p.deps) ++reader_begin[dep.step + 1];
@@ -143,12 +232,28 @@ inline timing simulate(const flat_dag& d, const plan& p) {
         readers[fill[p.deps[k].step]++] = id;
       }
   }
+  // Run-order successors: one per worker without reservations, else CSR.
   std::vector<std::uint32_t> next_on_worker(m, UINT32_MAX);
-  for (const auto& ws : p.worker_steps)
-    for (std::size_t i = 0; i < ws.size(); ++i) {
-      if (i > 0) ++missing[ws[i]];
-      if (i + 1 < ws.size()) next_on_worker[ws[i]] = ws[i + 1];
-    }
+  std::vector<std::uint32_t> next_begin, next;
+  if (p.worker_items.empty()) {
+    for (const auto& ws : p.worker_steps)
+      for (std::size_t i = 0; i < ws.size(); ++i) {
+        if (i > 0) ++missing[ws[i]];
+        if (i + 1 < ws.size()) next_on_worker[ws[i]] = ws[i + 1];
+      }
+  } else {
+    next_begin.assign(m + 1, 0);
+    for (const auto& items : p.worker_items)
+      for (std::size_t i = 0; i + 1 < items.size(); ++i) ++next_begin[items[i].step + 1];
+    for (std::size_t i = 0; i < m; ++i) next_begin[i + 1] += next_begin[i];
+    next.resize(next_begin[m]);
+    std::vector<std::uint32_t> fill(next_begin.begin(), next_begin.end() - 1);
+    for (const auto& items : p.worker_items)
+      for (std::size_t i = 0; i + 1 < items.size(); ++i) {
+        next[fill[items[i].step]++] = items[i + 1].step;
+        ++missing[items[i + 1].step];
+      }
+  }
   std::vector<std::uint32_t> ready;
   for (std::uint32_t id = 0; id < m; ++id)
     if (missing[id] == 0) ready.push_back(id);
@@ -164,16 +269,18 @@ inline timing simulate(const flat_dag& d, const plan& p) {
       s = std::max(s, t.finish[dep.step] + (dep.remote ? dep.cost : 0.0));
     }
     t.start[id] = s;
-    t.finish[id] = s + d.w[st.vertex];
+    t.finish[id] = s + (step_time.empty() ? d.w[st.vertex] : step_time[id]);
     t.makespan = std::max(t.makespan, t.finish[id]);
     auto release = [&](std::uint32_t r) {
+      t.start[r] = std::max(t.start[r], t.finish[id]);  // only run-order successors need this; readers recompute
       if (--missing[r] == 0) ready.push_back(r);
     };
-    if (next_on_worker[id] != UINT32_MAX) {
-      t.start[next_on_worker[id]] = std::max(t.start[next_on_worker[id]], t.finish[id]);
-      release(next_on_worker[id]);
+    if (next_on_worker[id] != UINT32_MAX) release(next_on_worker[id]);
+    for (std::uint32_t k = next_begin.empty() ? 0 : next_begin[id]; k < (next_begin.empty() ? 0 : next_begin[id + 1]); ++k)
+      release(next[k]);
+    for (std::uint32_t k = reader_begin[id]; k < reader_begin[id + 1]; ++k) {
+      if (--missing[readers[k]] == 0) ready.push_back(readers[k]);
     }
-    for (std::uint32_t k = reader_begin[id]; k < reader_begin[id + 1]; ++k) release(readers[k]);
   }
   if (done != m) throw graph_error("the schedule deadlocks: workers wait on each other in a cycle");
   return t;

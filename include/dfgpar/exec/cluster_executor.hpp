@@ -41,6 +41,14 @@
 ///   token does the same. Waits follow the acyclic schedule, so this reaches
 ///   every waiter and nobody deadlocks. `run()` rethrows; the next run starts
 ///   with a fresh stop source (the only allocation, and only after a failure).
+/// * A vertex copy with k > 1 cores (a moldable schedule) runs on its worker
+///   while k - 1 reserved workers idle. A reservation is one more entry in
+///   the reserved worker's run order, handled with the same progress counters:
+///   the multi-core step waits until each reserved worker has run what comes
+///   before its reservation, and the reserved worker waits until the step has
+///   finished. That wait sleeps in `atomic::wait` at once, without spinning:
+///   the core it would spin on belongs to the kernel's threads. The task
+///   learns its core count from `task_info::threads`.
 
 #include <dfgpar/cluster/schedule.hpp>
 #include <dfgpar/cluster/validate.hpp>
@@ -97,6 +105,7 @@ struct task_info {
   std::size_t cluster = 0;  ///< cluster of this copy
   std::span<const input_copy> inputs;  ///< the copies read, one per in-edge (ordered by source index)
   const std::stop_source* stop = nullptr;
+  std::size_t threads = 1;  ///< cores this copy may use (its allotment): set the kernel's thread count to this
 
   /// True once another task of this run has thrown: long tasks may return early.
   bool stop_requested() const noexcept { return stop != nullptr && stop->stop_requested(); }
@@ -184,7 +193,9 @@ class cluster_executor {
   /// Number of workers (threads).
   std::size_t workers() const noexcept { return workers_.size(); }
   /// Number of vertex copies each run executes.
-  std::size_t steps() const noexcept { return steps_.size(); }
+  std::size_t steps() const noexcept { return steps_.size() - holds_; }
+  /// Number of reservations (a worker idling for a multi-core copy) per run.
+  std::size_t reservations() const noexcept { return holds_; }
   /// Number of cross-worker waits per run after thinning (≤ cross-worker edges).
   std::size_t waits() const noexcept { return waits_.size(); }
 
@@ -196,6 +207,8 @@ class cluster_executor {
     std::uint32_t wait_begin, wait_end;    // range in waits_
     std::uint32_t input_begin, input_end;  // range in inputs_
     bool publish;                          // a remote step waits for this one
+    bool hold;                             // a reservation: wait for a multi-core step of another worker, run nothing
+    std::uint32_t threads;                 // cores of the copy (of the step held for, for a reservation)
   };
   // Wait until worker `worker` has completed `count` steps of this run.
   struct wait_rec {
@@ -218,13 +231,26 @@ class cluster_executor {
 
     const std::size_t P = p.worker_steps.size();
     workers_ = std::vector<worker_state>(P);
+    // Each worker's run order: its steps and, with allotments, its reservations.
+    std::vector<std::vector<detail::plan_item>> items(P);
+    for (std::size_t w = 0; w < P; ++w)
+      if (!p.worker_items.empty())
+        items[w] = p.worker_items[w];
+      else
+        for (std::uint32_t id : p.worker_steps[w]) items[w].push_back({id, false});
     std::vector<std::uint32_t> worker_of(p.steps.size()), pos_of(p.steps.size());
+    std::vector<std::vector<std::pair<std::uint32_t, std::uint32_t>>> held_at(p.worker_items.empty() ? 0 : p.steps.size());
     std::size_t longest = 0;
     for (std::size_t w = 0; w < P; ++w) {
-      longest = std::max(longest, p.worker_steps[w].size());
-      for (std::size_t i = 0; i < p.worker_steps[w].size(); ++i) {
-        worker_of[p.worker_steps[w][i]] = static_cast<std::uint32_t>(w);
-        pos_of[p.worker_steps[w][i]] = static_cast<std::uint32_t>(i);
+      longest = std::max(longest, items[w].size());
+      for (std::size_t i = 0; i < items[w].size(); ++i) {
+        const auto [id, hold] = items[w][i];
+        if (hold) {
+          held_at[id].emplace_back(static_cast<std::uint32_t>(w), static_cast<std::uint32_t>(i));
+        } else {
+          worker_of[id] = static_cast<std::uint32_t>(w);
+          pos_of[id] = static_cast<std::uint32_t>(i);
+        }
       }
     }
     // Counters: completed steps count 1..longest, "aborted" is stride-1.
@@ -238,16 +264,24 @@ class cluster_executor {
     for (std::size_t w = 0; w < P; ++w) {
       std::fill(waited.begin(), waited.end(), 0);
       workers_[w].begin = static_cast<std::uint32_t>(steps_.size());
-      for (std::uint32_t id : p.worker_steps[w]) {
+      for (const auto [id, hold] : items[w]) {
         const auto& st = p.steps[id];
         step out{st.vertex, st.cluster, static_cast<std::uint32_t>(waits_.size()), 0,
-                 static_cast<std::uint32_t>(inputs_.size()), 0, false};
+                 static_cast<std::uint32_t>(inputs_.size()), 0, false, hold, st.threads};
         std::fill(need.begin(), need.end(), 0);
-        for (std::uint32_t k = st.dep_begin; k < st.dep_end; ++k) {
-          const auto& dep = p.deps[k];
-          const auto& src = p.steps[dep.step];
-          inputs_.push_back({src.vertex, src.cluster});
-          if (dep.remote) need[worker_of[dep.step]] = std::max(need[worker_of[dep.step]], pos_of[dep.step] + 1);
+        if (hold) {
+          // idle until the multi-core step has finished on its worker
+          need[worker_of[id]] = pos_of[id] + 1;
+        } else {
+          for (std::uint32_t k = st.dep_begin; k < st.dep_end; ++k) {
+            const auto& dep = p.deps[k];
+            const auto& src = p.steps[dep.step];
+            inputs_.push_back({src.vertex, src.cluster});
+            if (dep.remote) need[worker_of[dep.step]] = std::max(need[worker_of[dep.step]], pos_of[dep.step] + 1);
+          }
+          // start once every reserved worker has run what precedes its reservation
+          if (!held_at.empty())
+            for (const auto& [x, at] : held_at[id]) need[x] = std::max(need[x], at);
         }
         for (std::uint32_t x = 0; x < P; ++x)
           if (need[x] > waited[x]) {
@@ -255,6 +289,7 @@ class cluster_executor {
             published.emplace_back(x, need[x] - 1);
             waited[x] = need[x];
           }
+        holds_ += hold ? 1 : 0;
         out.wait_end = static_cast<std::uint32_t>(waits_.size());
         out.input_end = static_cast<std::uint32_t>(inputs_.size());
         steps_.push_back(out);
@@ -331,13 +366,15 @@ class cluster_executor {
     for (std::uint32_t i = me.begin; i < me.end; ++i) {
       const step& s = steps_[i];
       bool ok = !stop.stop_requested();
+      // A reserved worker sleeps at once: its core runs the kernel's threads.
+      const std::uint32_t spin = s.hold ? 0 : spin_;
       for (std::uint32_t k = s.wait_begin; ok && k < s.wait_end; ++k) {
         worker_state& x = workers_[waits_[k].worker];
         const std::uint64_t target = base + waits_[k].count;
-        wait_until([&] { return x.progress.load(std::memory_order_acquire) >= target; }, x.progress, x.sleepers, spin_);
+        wait_until([&] { return x.progress.load(std::memory_order_acquire) >= target; }, x.progress, x.sleepers, spin);
         ok = x.progress.load(std::memory_order_acquire) != aborted;
       }
-      if (ok) {
+      if (ok && !s.hold) {
         try {
           invoke(s, w);
         } catch (...) {
@@ -359,7 +396,7 @@ class cluster_executor {
     if constexpr (with_info) {
       const task_info info{s.vertex, w, s.cluster,
                            std::span<const input_copy>(inputs_.data() + s.input_begin, s.input_end - s.input_begin),
-                           &run_stop_};
+                           &run_stop_, s.threads};
       std::invoke(task_, descriptors_[s.vertex], info);
     } else {
       std::invoke(task_, descriptors_[s.vertex]);
@@ -375,6 +412,7 @@ class cluster_executor {
   std::vector<input_copy> inputs_;
   std::vector<worker_state> workers_;
   std::uint64_t stride_ = 2;
+  std::size_t holds_ = 0;
 
   // Per run; written by run() before the start signal, read by workers after it.
   std::uint64_t run_ = 0;

@@ -2,7 +2,8 @@
 /// \file dot.hpp
 /// Graphviz DOT picture of a schedule: one box (`subgraph cluster_N`) per
 /// cluster, one fill colour per worker, cross-worker edges drawn red, bold
-/// and dashed, cloned copies drawn dashed with a double border.
+/// and dashed, cloned copies drawn dashed with a double border, a vertex copy
+/// on k > 1 cores labelled "(k cores)" with a bold border.
 ///
 /// \code
 /// std::ofstream f("schedule.dot");
@@ -100,7 +101,10 @@ inline void write_dot(std::ostream& os, const flat_dag& d, const schedule& s, co
        << "; style=rounded; penwidth=2; color=\"" << colour << "\";\n";
     for (std::uint32_t id : steps_of[c]) {
       const std::uint32_t v = p.steps[id].vertex;
-      os << "    " << node(id) << " [label=" << dot_quote(label[v]) << ", fillcolor=\"" << colour << '"';
+      const std::uint32_t k = p.steps[id].threads;
+      os << "    " << node(id) << " [label=" << dot_quote(k > 1 ? label[v] + "\n(" + std::to_string(k) + " cores)" : label[v])
+         << ", fillcolor=\"" << colour << '"';
+      if (k > 1) os << ", penwidth=3";
       if (s.home[v] != c) os << ", style=\"filled,dashed\", peripheries=2, tooltip=\"copy of vertex " << v << '"';
       os << "];\n";
     }

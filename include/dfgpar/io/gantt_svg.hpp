@@ -4,7 +4,10 @@
 /// copy at its simulated start and finish, a time axis with ticks, one colour
 /// per cluster, labels where they fit and a tooltip (`<title>`) on every box.
 /// Cloned copies have a dashed border; a dashed vertical line marks the lower
-/// bound max(CP, W/P). Standalone SVG 1.1, no scripts or style sheets.
+/// bound max(CP, W/P). A vertex copy on k > 1 cores shows "k cores" and
+/// shades the rows of its k - 1 reserved workers for its duration; with a
+/// moldable cost (cluster/moldable_cost.hpp) boxes last t(v, k) and the line
+/// marks the moldable lower bound. Standalone SVG 1.1, no scripts or style sheets.
 ///
 /// \code
 /// std::ofstream f("schedule.svg");
@@ -12,6 +15,7 @@
 /// \endcode
 
 #include <dfgpar/analysis/bounds.hpp>
+#include <dfgpar/cluster/moldable_cost.hpp>
 #include <dfgpar/cluster/schedule.hpp>
 #include <dfgpar/concepts.hpp>
 #include <dfgpar/detail/flat_dag.hpp>
@@ -24,6 +28,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <ostream>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -151,10 +156,13 @@ inline double tick_step(double span, double target = 10) {
 }
 
 inline void write_gantt_svg(std::ostream& os, const flat_dag& d, const schedule& s, const std::vector<std::string>& label,
-                            const gantt_options& o) {
+                            const gantt_options& o, std::span<const double> step_time = {},
+                            const moldable_bounds* mb = nullptr) {
   const plan p = make_plan(d, s);  // throws graph_error when s does not fit the graph
-  const timing t = simulate(d, p);
-  const bounds b = compute_bounds(d, s.workers);
+  const timing t = simulate(d, p, step_time);
+  bounds b = compute_bounds(d, s.workers);
+  if (mb != nullptr) b.critical_path = mb->critical_path, b.lower_bound = mb->lower_bound;
+  const auto reserved = reserved_workers(p);
 
   const double width = std::max(o.width, 300.0), row_h = std::max(o.row_height, 10.0);
   const double left = 80, right = 24, top = 44, font = 11, char_w = 0.6 * font;
@@ -213,6 +221,20 @@ inline void write_gantt_svg(std::ostream& os, const flat_dag& d, const schedule&
      << "\" text-anchor=\"middle\" stroke=\"none\">time" << xml_escape(unit) << "</text>\n"
      << "</g>\n";
 
+  // reserved rows: shaded for the duration of the multi-core copy they serve
+  if (!s.reservations.empty()) {
+    os << "<g class=\"reservations\" fill=\"#9a9a9a\" fill-opacity=\"0.35\">\n";
+    for (std::uint32_t id = 0; id < p.steps.size(); ++id)
+      for (std::uint32_t r : reserved[id]) {
+        const double x = x_of(t.start[id]), w = std::max((t.finish[id] - t.start[id]) * scale, 0.5);
+        os << "<rect class=\"reserved\" x=\"" << svg_number(x) << "\" y=\"" << svg_number(top + row_h * static_cast<double>(r) + 2)
+           << "\" width=\"" << svg_number(w) << "\" height=\"" << svg_number(row_h - 4) << "\"><title>worker " << r
+           << " reserved for " << xml_escape(label[p.steps[id].vertex]) << " (vertex " << p.steps[id].vertex << ", "
+           << p.steps[id].threads << " cores)</title></rect>\n";
+      }
+    os << "</g>\n";
+  }
+
   // one box per vertex copy
   std::vector<std::size_t> nth_in_cluster(s.clusters.size(), 0);
   os << "<g class=\"boxes\" stroke=\"#ffffff\" stroke-width=\"0.5\">\n";
@@ -221,13 +243,15 @@ inline void write_gantt_svg(std::ostream& os, const flat_dag& d, const schedule&
     const bool clone = s.home[st.vertex] != st.cluster;
     const double x = x_of(t.start[id]), y = top + row_h * static_cast<double>(st.worker) + 2;
     const double w = std::max((t.finish[id] - t.start[id]) * scale, 0.5), h = row_h - 4;
-    const std::string& name = label[st.vertex];
+    const std::string name = st.threads > 1 ? label[st.vertex] + " \xC3\x97" + std::to_string(st.threads) : label[st.vertex];
     os << "<rect class=\"box\" x=\"" << svg_number(x) << "\" y=\"" << svg_number(y) << "\" width=\"" << svg_number(w)
        << "\" height=\"" << svg_number(h) << "\" fill=\"" << cluster_fill(st.cluster, nth_in_cluster[st.cluster]++)
        << '"';
     if (clone) os << " stroke=\"#333333\" stroke-dasharray=\"3,2\" stroke-width=\"1\"";
     os << "><title>" << xml_escape(name) << "&#10;vertex " << st.vertex << (clone ? " (cloned copy)" : "")
-       << ", cluster " << st.cluster << ", worker " << st.worker << "&#10;start " << time_of(t.start[id])
+       << ", cluster " << st.cluster << ", worker " << st.worker;
+    if (st.threads > 1) os << ", " << st.threads << " cores";
+    os << "&#10;start " << time_of(t.start[id])
        << ", finish " << time_of(t.finish[id]) << ", duration " << time_of(t.finish[id] - t.start[id])
        << xml_escape(unit) << "</title></rect>\n";
     // a label, cut with "…" when at least three characters fit
@@ -257,9 +281,16 @@ template <class Graph, class CostMap, class CommMap, class Label>
 void gantt_svg(std::ostream& os, const Graph& g, const schedule& s, const CostMap& cost, const CommMap& comm,
                const Label& label, const gantt_options& o) {
   check_graph<Graph>();
-  check_vertex_cost<CostMap, Graph>();
   check_edge_cost<CommMap, Graph>();
-  write_gantt_svg(os, make_flat_dag(g, cost, comm), s, labels_by_index(g, label), o);
+  if constexpr (moldable_cost<CostMap, Graph>) {
+    const auto tab = make_moldable_table(g, cost, s.workers);
+    const auto d = flat_dag_of(g, tab, comm);
+    const auto mb = compute_moldable_bounds(d, tab);
+    write_gantt_svg(os, d, s, labels_by_index(g, label), o, step_times(make_plan(d, s), tab), &mb);
+  } else {
+    check_vertex_cost<CostMap, Graph>();
+    write_gantt_svg(os, make_flat_dag(g, cost, comm), s, labels_by_index(g, label), o);
+  }
 }
 
 }  // namespace detail

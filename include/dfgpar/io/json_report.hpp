@@ -3,7 +3,9 @@
 /// A JSON report of a schedule: per cluster its worker, its vertices and the
 /// simulated start/finish times; totals W, CP, lower bound, makespan,
 /// speedup, cross-worker edges and clones. Deterministic output; no JSON
-/// library needed.
+/// library needed. A vertex copy on k > 1 cores has "threads": k and
+/// "reserved_workers"; with a moldable cost (cluster/moldable_cost.hpp) the
+/// times are t(v, k) and the bounds are the moldable ones.
 ///
 /// \code
 /// std::ofstream f("report.json");
@@ -12,6 +14,7 @@
 
 #include <dfgpar/analysis/bounds.hpp>
 #include <dfgpar/cluster/makespan.hpp>
+#include <dfgpar/cluster/moldable_cost.hpp>
 #include <dfgpar/cluster/schedule.hpp>
 #include <dfgpar/concepts.hpp>
 #include <dfgpar/detail/flat_dag.hpp>
@@ -21,6 +24,7 @@
 #include <cmath>
 #include <cstddef>
 #include <ostream>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -73,11 +77,14 @@ inline std::string json_quote(std::string_view s) {
 inline std::string json_number(double x) { return std::isfinite(x) ? format_number(x) : std::string("null"); }
 
 inline void write_json_report(std::ostream& os, const flat_dag& d, const schedule& s,
-                              const std::vector<std::string>& label) {
+                              const std::vector<std::string>& label, std::span<const double> step_time = {},
+                              const moldable_bounds* mb = nullptr) {
   const plan p = make_plan(d, s);  // throws graph_error when s does not fit the graph
-  const timing t = simulate(d, p);
-  const cluster_times ct = times_of_clusters(d, s);
-  const bounds b = compute_bounds(d, s.workers);
+  const timing t = simulate(d, p, step_time);
+  const cluster_times ct = times_of_clusters(d, s, step_time);
+  bounds b = compute_bounds(d, s.workers);
+  if (mb != nullptr) b.critical_path = mb->critical_path, b.lower_bound = mb->lower_bound;
+  const auto reserved = reserved_workers(p);
   std::size_t cross_worker = 0, cross_cluster = 0;
   for (const auto& st : p.steps)
     for (std::uint32_t k = st.dep_begin; k < st.dep_end; ++k) {
@@ -100,7 +107,8 @@ inline void write_json_report(std::ostream& os, const flat_dag& d, const schedul
      << "    \"speedup\": " << json_number(speedup) << ",\n"
      << "    \"cross_worker_edges\": " << cross_worker << ",\n"
      << "    \"cross_cluster_edges\": " << cross_cluster << ",\n"
-     << "    \"clones\": " << p.steps.size() - d.n << "\n"
+     << "    \"clones\": " << p.steps.size() - d.n << ",\n"
+     << "    \"reservations\": " << s.reservations.size() << "\n"
      << "  },\n  \"clusters\": [";
   std::vector<std::vector<std::uint32_t>> steps_of(s.clusters.size());
   for (std::uint32_t id = 0; id < p.steps.size(); ++id) steps_of[p.steps[id].cluster].push_back(id);
@@ -114,6 +122,11 @@ inline void write_json_report(std::ostream& os, const flat_dag& d, const schedul
       os << (i ? ",\n" : "\n") << "      {\"id\": " << v << ", \"label\": " << json_quote(label[v])
          << ", \"start\": " << json_number(t.start[id]) << ", \"finish\": " << json_number(t.finish[id]);
       if (s.home[v] != c) os << ", \"clone\": true";
+      if (p.steps[id].threads > 1) {
+        os << ", \"threads\": " << p.steps[id].threads << ", \"reserved_workers\": [";
+        for (std::size_t k = 0; k < reserved[id].size(); ++k) os << (k ? ", " : "") << reserved[id][k];
+        os << ']';
+      }
       os << '}';
     }
     os << (steps_of[c].empty() ? "]}" : "\n    ]}");
@@ -125,9 +138,16 @@ template <class Graph, class CostMap, class CommMap, class Label>
 void json_report(std::ostream& os, const Graph& g, const schedule& s, const CostMap& cost, const CommMap& comm,
                  const Label& label) {
   check_graph<Graph>();
-  check_vertex_cost<CostMap, Graph>();
   check_edge_cost<CommMap, Graph>();
-  write_json_report(os, make_flat_dag(g, cost, comm), s, labels_by_index(g, label));
+  if constexpr (moldable_cost<CostMap, Graph>) {
+    const auto tab = make_moldable_table(g, cost, s.workers);
+    const auto d = flat_dag_of(g, tab, comm);
+    const auto mb = compute_moldable_bounds(d, tab);
+    write_json_report(os, d, s, labels_by_index(g, label), step_times(make_plan(d, s), tab), &mb);
+  } else {
+    check_vertex_cost<CostMap, Graph>();
+    write_json_report(os, make_flat_dag(g, cost, comm), s, labels_by_index(g, label));
+  }
 }
 
 }  // namespace detail
