@@ -571,3 +571,36 @@ assert torch.allclose(a, b, rtol=1e-5, atol=1e-6)
   CHECK_MESSAGE(out.starts_with("rc=0"), out);
   fs::remove_all(dir);
 }
+
+TEST_CASE("[dfgpar][pytorch] a code generator hook changes one piece of model.py, the steps compose as emit_pytorch") {
+  auto m = dfgpar::onnx::build_model(fork_join_model(), fs::temp_directory_path());
+  dfgpar::onnx::apply_costs(m);
+  const auto s = schedule_for(m, 2);
+  const py::emit_options o{.fork = py::emit_options::fork_choice::always};
+  const py::model_view view(m);
+  const auto plan = py::plan_stages(m, view, s, o.planning());
+  const py::module_names names(view, plan);
+  // the four steps by hand give what emit_pytorch gives
+  const auto whole = py::emit_pytorch(m, s, o);
+  const auto steps = py::module_codegen(view, plan, names, o).generate();
+  REQUIRE(steps.size() == 2);
+  CHECK(steps[0].content == whole[0].content);
+  CHECK(steps[1].content == whole[1].content);
+  // one hook overridden: every node's comment, nothing else
+  struct tagged : py::module_codegen {
+    using py::module_codegen::module_codegen;
+    std::vector<std::string> node_comment(const ::onnx::NodeProto& nd) const override {
+      return {"        # node " + py::python_comment_text(nd.name())};
+    }
+  };
+  const std::string code = tagged(view, plan, names, o).generate()[0].content;
+  CHECK(code.find("        # node /mix/Concat\n") != std::string::npos);
+  CHECK(code.find("# Conv -> ") == std::string::npos);
+  auto count = [](const std::string& text, const std::string& what) {
+    std::size_t k = 0;
+    for (std::size_t at = text.find(what); at != std::string::npos; at = text.find(what, at + 1)) ++k;
+    return k;
+  };
+  CHECK(count(code, "        # node ") == 7);
+  CHECK(count(code, "\n") == count(whole[0].content, "\n"));
+}
