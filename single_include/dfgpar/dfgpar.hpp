@@ -4426,7 +4426,7 @@ cluster_executor(const Graph&, const schedule&, Task&&, const executor_options&)
 // ---------- begin <dfgpar/io/text.hpp> ----------
 /// \file text.hpp
 /// What the I/O writers share: the vertex-label concept, shortest round-trip
-/// number formatting and UTF-8 clean-up (the last two in detail).
+/// number formatting and UTF-8 validation and decoding (the last two in detail).
 
 #include <charconv>
 #include <concepts>
@@ -4506,6 +4506,23 @@ inline std::size_t utf8_sequence_length(std::string_view s, std::size_t i) {
   for (std::size_t k = 2; k < len; ++k)
     if (b(i + k) < 0x80 || b(i + k) > 0xBF) return 0;
   return len;
+}
+
+/// Decodes the UTF-8 sequence at s[i] (validated as `utf8_sequence_length`
+/// says) and advances i past it; for bytes that are not valid UTF-8 returns
+/// -1 and advances one byte, so a caller writes one U+FFFD per bad byte.
+/// The one UTF-8 decoder of dfgpar (the PyTorch emitter's literals use it too).
+inline std::int32_t next_code_point(std::string_view s, std::size_t& i) {
+  const std::size_t len = utf8_sequence_length(s, i);
+  if (len == 0) {
+    ++i;
+    return -1;
+  }
+  const auto b = [&](std::size_t k) { return static_cast<std::int32_t>(static_cast<unsigned char>(s[i + k])); };
+  std::int32_t cp = len == 1 ? b(0) : b(0) & (len == 2 ? 0x1f : len == 3 ? 0x0f : 0x07);
+  for (std::size_t k = 1; k < len; ++k) cp = cp << 6 | (b(k) & 0x3f);
+  i += len;
+  return cp;
 }
 
 /// U+FFFD REPLACEMENT CHARACTER, written for bytes that are not valid UTF-8.

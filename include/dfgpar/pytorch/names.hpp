@@ -1,25 +1,22 @@
 #pragma once
 /// \file names.hpp
-/// Turning text from a model file into safe Python: identifiers for tensors,
-/// weights and methods (`identifier_table`), and string, float and list
-/// literals. Whatever the model contains, the results are plain ASCII and can
-/// only be read by Python as a name or a literal, never as code.
+/// Turning text from a model file into safe Python literals (string, float
+/// and list) and wrapping generated lines to 79 columns. Whatever the model
+/// contains, the results are plain ASCII and can only be read by Python as a
+/// literal, never as code. Identifiers are made by naming.hpp.
 /// \code
-///   dfgpar::pytorch::identifier_table ids;
-///   ids.make("conv1.weight");          // "conv1_weight"
-///   ids.make("class");                 // "class_"
-///   ids.make("conv1/weight");          // "conv1_weight_2" (collision, resolved in call order)
 ///   dfgpar::pytorch::python_string("it's\n");  // "'it\\'s\\n'"
+///   dfgpar::pytorch::python_float(0.1);        // "0.1"
 /// \endcode
+
+#include <dfgpar/io/text.hpp>
 
 #include <array>
 #include <charconv>
 #include <cmath>
 #include <cstdint>
-#include <initializer_list>
 #include <string>
 #include <string_view>
-#include <unordered_set>
 #include <utility>
 #include <vector>
 
@@ -27,68 +24,8 @@ namespace dfgpar::pytorch {
 
 namespace detail {
 
-/// Python 3 keywords (hard and soft), TorchScript's reserved words, and the
-/// names the generated module itself uses: none of them may name a tensor.
-inline const std::unordered_set<std::string>& reserved_identifiers() {
-  static const std::unordered_set<std::string> names = {
-      // keywords
-      "False", "None", "True", "and", "as", "assert", "async", "await", "break", "class", "continue", "def", "del",
-      "elif", "else", "except", "finally", "for", "from", "global", "if", "import", "in", "is", "lambda",
-      "nonlocal", "not", "or", "pass", "raise", "return", "try", "while", "with", "yield", "match", "case", "_",
-      "print", "exec",
-      // builtins and modules the generated code reads
-      "torch", "F", "nn", "json", "os", "sys", "time", "math", "statistics", "argparse", "Tensor", "Tuple", "List",
-      "Optional", "Future", "float", "int", "bool", "str", "len", "range", "list", "tuple", "dict", "min", "max",
-      "abs", "sum", "open", "super", "object", "type", "isinstance", "getattr", "setattr", "__import__", "eval",
-      "compile", "globals", "locals", "vars", "input", "self", "load_weights", "main", "Model", "DTYPES",
-      "WEIGHTS", "INPUTS", "OUTPUTS", "WORKERS", "STAGES", "INPUT_NAMES", "run", "parallel", "set_threads", "tune", "optimize", "prepare", "FLAGS_FILE", "read_fork_flags",
-      "save_fork_flags",
-      "random_inputs", "median_ms", "start_interop_pool", "pool_task",
-      // torch.nn.Module members a buffer must not shadow
-      "forward", "forward_serial", "training", "train", "eval", "to", "cpu", "cuda", "float", "double", "half",
-      "apply", "buffers", "children", "modules", "parameters", "state_dict", "load_state_dict", "named_buffers",
-      "named_children", "named_modules", "named_parameters", "register_buffer", "register_parameter",
-      "register_module", "add_module", "requires_grad_", "zero_grad", "share_memory", "extra_repr", "dump_patches",
-      "call_super_init", "T_destination", "type", "xpu", "ipu", "bfloat16", "get_submodule", "get_parameter",
-      "get_buffer", "get_extra_state", "set_extra_state", "register_forward_hook", "register_forward_pre_hook",
-      "register_backward_hook", "register_full_backward_hook", "register_load_state_dict_post_hook"};
-  return names;
-}
-
-inline bool is_ascii_alnum(unsigned char c) {
-  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
-}
-
-/// Decodes one UTF-8 code point at s[i]; returns it and advances i, or
-/// returns -1 (and advances one byte) for an invalid sequence.
-inline std::int32_t next_code_point(std::string_view s, std::size_t& i) {
-  const auto b0 = static_cast<unsigned char>(s[i]);
-  if (b0 < 0x80) {
-    ++i;
-    return b0;
-  }
-  int len = b0 >= 0xf0 && b0 <= 0xf4 ? 4 : b0 >= 0xe0 ? 3 : b0 >= 0xc2 && b0 < 0xe0 ? 2 : 0;
-  if (len == 0 || i + static_cast<std::size_t>(len) > s.size()) {
-    ++i;
-    return -1;
-  }
-  std::int32_t cp = b0 & (len == 2 ? 0x1f : len == 3 ? 0x0f : 0x07);
-  for (int k = 1; k < len; ++k) {
-    const auto b = static_cast<unsigned char>(s[i + static_cast<std::size_t>(k)]);
-    if ((b & 0xc0) != 0x80) {
-      ++i;
-      return -1;
-    }
-    cp = cp << 6 | (b & 0x3f);
-  }
-  // overlong forms, surrogates, beyond U+10FFFF
-  if ((len == 3 && cp < 0x800) || (len == 4 && (cp < 0x10000 || cp > 0x10ffff)) || (cp >= 0xd800 && cp <= 0xdfff)) {
-    ++i;
-    return -1;
-  }
-  i += static_cast<std::size_t>(len);
-  return cp;
-}
+// one UTF-8 decoder in dfgpar (io/text.hpp); weights.hpp reads it from here too
+using dfgpar::detail::next_code_point;
 
 }  // namespace detail
 
@@ -304,76 +241,6 @@ inline std::vector<std::string> wrap_python_line(const std::string& line, std::s
   }
   lines[0] = std::string(indent, ' ') + lines[0];
   return lines;
-}
-
-/// Python identifiers for names from a model: each call to `make` returns a
-/// fresh, valid, ASCII identifier that is no keyword, no name the generated
-/// code uses, and different from every earlier result. Deterministic: the
-/// same calls in the same order give the same identifiers.
-///
-/// Rules: characters other than ASCII letters, digits and `_` become `_`
-/// (runs collapse), leading/trailing `_` are dropped (no dunder or private
-/// names), a leading digit gets the prefix `t_`, reserved words get a
-/// trailing `_`, long names are cut to `max_length`, and a collision gets
-/// `_2`, `_3`, ... An empty result uses `fallback`.
-class identifier_table {
- public:
-  explicit identifier_table(std::size_t max_length = 48) : max_length_(max_length < 8 ? 8 : max_length) {}
-
-  /// A fresh identifier for `name` (see the class comment for the rules).
-  std::string make(std::string_view name, std::string_view fallback = "t") {
-    std::string base = sanitize(name);
-    if (base.empty()) base = sanitize(fallback);
-    if (base.empty()) base = "t";
-    if (base.size() > max_length_) {
-      base.resize(max_length_);
-      while (!base.empty() && base.back() == '_') base.pop_back();
-    }
-    const std::string first = detail::reserved_identifiers().count(base) ? base + "_" : base;
-    if (!used_.count(first)) {
-      used_.insert(first);
-      return first;
-    }
-    for (std::size_t k = 2;; ++k) {
-      std::string cand = base + "_" + std::to_string(k);
-      if (!used_.count(cand) && !detail::reserved_identifiers().count(cand)) {
-        used_.insert(cand);
-        return cand;
-      }
-    }
-  }
-
-  /// Marks `id` as taken (a name the generator chose itself).
-  void reserve(const std::string& id) { used_.insert(id); }
-  bool taken(const std::string& id) const { return used_.count(id) > 0 || detail::reserved_identifiers().count(id); }
-
-  /// The character mapping alone (no uniqueness, no reserved words).
-  static std::string sanitize(std::string_view name) {
-    std::string out;
-    for (unsigned char c : name) {
-      if (detail::is_ascii_alnum(c)) {
-        out += static_cast<char>(c);
-      } else if (!out.empty() && out.back() != '_') {
-        out += '_';
-      }
-    }
-    while (!out.empty() && out.back() == '_') out.pop_back();
-    if (!out.empty() && out[0] >= '0' && out[0] <= '9') out = "t_" + out;
-    return out;
-  }
-
- private:
-  std::size_t max_length_;
-  std::unordered_set<std::string> used_;
-};
-
-/// True when `s` is an identifier `identifier_table` could return: ASCII
-/// letters, digits and `_`, not starting with a digit or `_`, not reserved.
-inline bool is_safe_identifier(std::string_view s) {
-  if (s.empty() || (s[0] >= '0' && s[0] <= '9') || s[0] == '_') return false;
-  for (unsigned char c : s)
-    if (!detail::is_ascii_alnum(c) && c != '_') return false;
-  return !detail::reserved_identifiers().count(std::string(s));
 }
 
 }  // namespace dfgpar::pytorch

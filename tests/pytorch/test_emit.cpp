@@ -5,17 +5,22 @@
 // compiled and run (parallel against serial) and must not have touched the
 // file system.
 //
-// The real models are checked by tests/pytorch/check_models.sh.
+// Stage planning alone is tested in test_plan.cpp; the real models are
+// checked by tests/pytorch/check_models.sh.
 
-#include <dfgpar/cluster/parallelize.hpp>
 #include <dfgpar/onnx/cost_model.hpp>
 #include <dfgpar/onnx/model.hpp>
 #include <dfgpar/onnx/split.hpp>
 #include <dfgpar/onnx/tensor.hpp>
 #include <dfgpar/pytorch/emitter.hpp>
 #include <dfgpar/pytorch/names.hpp>
+#include <dfgpar/pytorch/naming.hpp>
 #include <dfgpar/pytorch/ops.hpp>
+#include <dfgpar/pytorch/plan.hpp>
+#include <dfgpar/pytorch/runtime_text.hpp>
 #include <dfgpar/pytorch/weights.hpp>
+
+#include "model_builder.hpp"
 
 #include <boost/graph/adjacency_list.hpp>
 #include <doctest/doctest.h>
@@ -26,16 +31,14 @@
 #include <fstream>
 #include <set>
 #include <sstream>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
-#include <unistd.h>
-
 namespace {
 
-namespace fs = std::filesystem;
 namespace py = dfgpar::pytorch;
-using tp = ::onnx::TensorProto;
+using namespace dfgpar_test::pytorch;
 
 bool is_ascii_printable_or_newline(const std::string& s) {
   for (unsigned char c : s)
@@ -45,49 +48,6 @@ bool is_ascii_printable_or_newline(const std::string& s) {
 
 const std::string hostile_input = "x'); __import__('os').system('touch PWNED') #";
 const std::string hostile_output = "__import__('os').system('touch PWNED2')";
-
-void add_value_info(::onnx::ValueInfoProto* v, const std::string& name, std::vector<std::int64_t> dims) {
-  v->set_name(name);
-  auto* t = v->mutable_type()->mutable_tensor_type();
-  t->set_elem_type(tp::FLOAT);
-  for (auto d : dims) t->mutable_shape()->add_dim()->set_dim_value(d);
-}
-
-::onnx::TensorProto float_tensor(const std::string& name, std::vector<std::int64_t> dims, float start) {
-  ::onnx::TensorProto t;
-  t.set_name(name);
-  t.set_data_type(tp::FLOAT);
-  std::int64_t n = 1;
-  for (auto d : dims) t.add_dims(d), n *= d;
-  for (std::int64_t i = 0; i < n; ++i) t.add_float_data(start + 0.01f * static_cast<float>(i % 17));
-  return t;
-}
-
-::onnx::AttributeProto int_attr(const std::string& name, std::int64_t v) {
-  ::onnx::AttributeProto a;
-  a.set_name(name);
-  a.set_type(::onnx::AttributeProto::INT);
-  a.set_i(v);
-  return a;
-}
-
-::onnx::AttributeProto ints_attr(const std::string& name, std::vector<std::int64_t> v) {
-  ::onnx::AttributeProto a;
-  a.set_name(name);
-  a.set_type(::onnx::AttributeProto::INTS);
-  for (auto x : v) a.add_ints(x);
-  return a;
-}
-
-::onnx::NodeProto* add_node(::onnx::GraphProto* g, const std::string& op, const std::string& name,
-                            std::vector<std::string> in, std::vector<std::string> out) {
-  auto* n = g->add_node();
-  n->set_op_type(op);
-  n->set_name(name);
-  for (auto& s : in) n->add_input(s);
-  for (auto& s : out) n->add_output(s);
-  return n;
-}
 
 /// Two branches from one input, with names built to break naive emitters:
 /// quotes, newlines, backslashes, keywords, non-ASCII, code, collisions.
@@ -114,39 +74,6 @@ void add_value_info(::onnx::ValueInfoProto* v, const std::string& name, std::vec
   return m;
 }
 
-dfgpar::schedule schedule_for(const dfgpar::onnx::model& m, std::size_t workers) {
-  return dfgpar::parallelize(m.g, get(&dfgpar::onnx::node_info::cost, m.g), get(&dfgpar::onnx::edge_info::comm, m.g),
-                             dfgpar::options{.workers = workers});
-}
-
-fs::path temp_dir(const std::string& tag) {
-  fs::path d = fs::temp_directory_path() / ("dfgpar_pytorch_" + tag + "_" + std::to_string(::getpid()));
-  fs::remove_all(d);
-  fs::create_directories(d);
-  return d;
-}
-
-void write_files(const fs::path& dir, const std::vector<py::emitted_file>& files) {
-  for (const auto& f : files) {
-    std::ofstream out(dir / f.name, std::ios::binary);
-    out.write(f.content.data(), static_cast<std::streamsize>(f.content.size()));
-  }
-}
-
-std::string run_python(const fs::path& dir, const std::string& args) {
-  const std::string cmd = "cd '" + dir.string() + "' && nice -n 19 /usr/bin/python3 " + args + " > run.log 2>&1";
-  const int rc = std::system(cmd.c_str());
-  std::ifstream log(dir / "run.log");
-  std::string text((std::istreambuf_iterator<char>(log)), std::istreambuf_iterator<char>());
-  return (rc == 0 ? "rc=0\n" : "rc=" + std::to_string(rc) + "\n") + text;
-}
-
-bool have_torch() {
-  static const bool yes =
-      fs::exists("/usr/bin/python3") && std::system("/usr/bin/python3 -c 'import torch' >/dev/null 2>&1") == 0;
-  return yes;
-}
-
 }  // namespace
 
 TEST_CASE("[dfgpar][pytorch] python_string escapes everything that could end the literal") {
@@ -161,6 +88,10 @@ TEST_CASE("[dfgpar][pytorch] python_string escapes everything that could end the
   CHECK(py::python_string("\xff") == "'\\ufffd'");            // invalid UTF-8
   CHECK(py::python_string("\xed\xa0\x80") == "'\\ufffd\\ufffd\\ufffd'");  // encoded surrogate
   CHECK(py::python_string("\xc0\xaf") == "'\\ufffd\\ufffd'");  // overlong '/'
+  CHECK(py::python_string("\xff\x80\x80") == "'\\ufffd\\ufffd\\ufffd'");  // no lead byte above 0xf4
+  CHECK(py::python_string("\xf4\x90\x80\x80") == "'\\ufffd\\ufffd\\ufffd\\ufffd'");  // above U+10FFFF
+  CHECK(py::python_string("\xe2\x82\xac\xf4\x8f\xbf\xbf") == "'\\u20ac\\U0010ffff'");
+  CHECK(py::python_string("\xe2\x82") == "'\\ufffd\\ufffd'");  // cut short
   const std::string h = py::python_string(hostile_input);
   CHECK(is_ascii_printable_or_newline(h));
   CHECK(h.find('\n') == std::string::npos);
@@ -205,6 +136,112 @@ TEST_CASE("[dfgpar][pytorch] identifier_table makes safe, unique, deterministic 
   // deterministic
   py::identifier_table a, b;
   for (const std::string s : {"x", "x", "x.1", "x_1", "x-1"}) CHECK(a.make(s) == b.make(s));
+}
+
+TEST_CASE("[dfgpar][pytorch] the runtime text's definitions are read from it") {
+  const auto names = py::runtime::defined_names(
+      "\"\"\"doc\ndef not_this():\n\"\"\"\nimport os\nimport torch.nn.functional as F\nfrom typing import Tuple, List as L\n"
+      "X = 1\nY == 2\n  Z = 3\nclass ${class}(object):\n    def method(self):\n        local = 1\ndef helper(a):\n"
+      "class Plain:\n");
+  CHECK(names == std::vector<std::string>{"os", "F", "Tuple", "L", "X", "method", "helper", "Plain"});
+  // model.py's own definitions, as its text has them today
+  std::set<std::string> runtime;
+  for (const auto& n : py::runtime::defined_names(py::runtime::model_template)) runtime.insert(n);
+  for (const auto& n : py::runtime::defined_names(py::python_weights_loader())) runtime.insert(n);
+  for (const std::string n : {"torch", "F", "Tensor", "Tuple", "json", "os", "WORKERS", "WEIGHTS", "FLAGS_FILE",
+                              "INPUTS", "STAGES", "INPUT_NAMES", "DTYPES", "load_weights", "read_fork_flags",
+                              "save_fork_flags", "forward", "forward_serial", "run", "set_threads", "tune",
+                              "optimize", "prepare", "main", "pool_task", "start_interop_pool", "random_inputs",
+                              "median_ms"})
+    CHECK_MESSAGE(runtime.count(n), n);
+  // every one of them, and every name the hand-typed list of earlier
+  // versions had, is reserved
+  for (const auto& n : runtime)
+    if (!n.starts_with("_")) CHECK_MESSAGE(!py::is_safe_identifier(n), n);
+  for (const std::string n : {"self", "parallel", "Model", "nn", "sys", "math", "List", "Optional", "Future",
+                              "statistics", "argparse", "time", "float", "eval", "type", "super", "training",
+                              "register_buffer", "state_dict", "half", "cuda"})
+    CHECK_MESSAGE(!py::is_safe_identifier(n), n);
+  // the template's slots: one value each, no more, no fewer
+  CHECK(py::runtime::fill("a ${x} b ${y} ${x}", {{"x", "1"}, {"y", "2"}}) == "a 1 b 2 1");
+  CHECK_THROWS_AS(py::runtime::fill("${x}", {}), std::logic_error);
+  CHECK_THROWS_AS(py::runtime::fill("x", {{"x", "1"}}), std::logic_error);
+}
+
+namespace {
+
+/// Every name model.py defines (read from the runtime text, so a function
+/// added there is covered): the input, the tensors, the weights and the nodes
+/// are named after them. Two chains from the input, a few weights multiplied
+/// in, joined by an Add.
+::onnx::ModelProto runtime_names_model(const std::vector<std::string>& names,
+                                       const std::vector<std::string>& weights) {
+  auto m = empty_model("runtime names");
+  auto* g = m.mutable_graph();
+  add_value_info(g->add_input(), names[0], {1, 4});
+  std::string chain[2] = {names[0], names[0]};
+  for (std::size_t i = 1; i + 1 < names.size(); ++i) {
+    std::string& prev = chain[i % 2];
+    add_node(g, i % 2 ? "Relu" : "Sigmoid", names[(i + 5) % names.size()], {prev}, {names[i]});
+    prev = names[i];
+  }
+  for (std::size_t k = 0; k < weights.size(); ++k) {
+    *g->add_initializer() = float_tensor(weights[k], {1, 4}, 0.5f + static_cast<float>(k));
+    const std::string out = weights[k] + "_";  // a fresh tensor name; the identifiers come from the weights
+    add_node(g, "Mul", weights[k], {chain[k % 2], weights[k]}, {out});
+    chain[k % 2] = out;
+  }
+  add_node(g, "Add", names.back(), {chain[0], chain[1]}, {names.back()});
+  add_value_info(g->add_output(), names.back(), {1, 4});
+  return m;
+}
+
+}  // namespace
+
+TEST_CASE("[dfgpar][pytorch] names that are model.py's own definitions are renamed, and the model runs") {
+  std::vector<std::string> names, weights;
+  std::set<std::string> runtime;
+  for (const auto& n : py::runtime::defined_names(py::runtime::model_template)) runtime.insert(n);
+  for (const auto& n : py::runtime::defined_names(py::python_weights_loader())) runtime.insert(n);
+  for (const std::string n : {"self", "parallel", "Model"}) runtime.insert(n);
+  // the methods of the module are weights (module attributes), the rest tensors
+  for (const auto& n : runtime)
+    (n == "forward" || n == "forward_serial" || n == "run" || n == "load_weights" ? weights : names).push_back(n);
+  REQUIRE(names.size() > 20);
+  auto m = dfgpar::onnx::build_model(runtime_names_model(names, weights), fs::temp_directory_path());
+  for (std::size_t workers : {1, 2}) {
+    CAPTURE(workers);
+    const auto s = schedule_for(m, workers);
+    const py::model_view view(m);
+    const auto plan = py::plan_stages(m, view, s);
+    const py::module_names ids(view, plan);
+    for (const auto& t : names) {
+      CHECK_MESSAGE(!runtime.count(ids.var(t)), t);
+      CHECK_MESSAGE(py::is_safe_identifier(ids.var(t)), t);
+    }
+    for (const auto& t : weights) {
+      CHECK_MESSAGE(!runtime.count(ids.var(t)), t);
+      CHECK(ids.expr(t) == "self." + ids.var(t));
+    }
+    for (std::size_t i = 0; i < plan.stages.size(); ++i) CHECK(!runtime.count(ids.stage_method(i)));
+    CHECK(ids.var("forward") == "forward_");
+    CHECK(ids.var("torch") == "torch_");
+
+    const auto files = py::emit_pytorch(m, s, py::emit_options{.fork = py::emit_options::fork_choice::always});
+    const std::string& code = files[0].content;
+    CHECK(code.find("    def forward(self, ") != std::string::npos);
+    CHECK(code.find("register_buffer('forward_', w['forward_'])") != std::string::npos);
+    for (const auto& r : runtime) CHECK_MESSAGE(code.find("\n        " + r + " = ") == std::string::npos, r);
+    if (!have_torch()) {
+      MESSAGE("skipping the run of model.py: /usr/bin/python3 has no torch");
+      continue;
+    }
+    const fs::path dir = temp_dir("runtime_names" + std::to_string(workers));
+    write_files(dir, files);
+    const std::string text = run_python(dir, "model.py --threads 1 --runs 2");
+    CHECK_MESSAGE(text.starts_with("rc=0"), text);
+    fs::remove_all(dir);
+  }
 }
 
 TEST_CASE("[dfgpar][pytorch] weights round trip through the safetensors layout") {
@@ -533,4 +570,37 @@ assert torch.allclose(a, b, rtol=1e-5, atol=1e-6)
   const std::string out = run_python(dir, "check.py");
   CHECK_MESSAGE(out.starts_with("rc=0"), out);
   fs::remove_all(dir);
+}
+
+TEST_CASE("[dfgpar][pytorch] a code generator hook changes one piece of model.py, the steps compose as emit_pytorch") {
+  auto m = dfgpar::onnx::build_model(fork_join_model(), fs::temp_directory_path());
+  dfgpar::onnx::apply_costs(m);
+  const auto s = schedule_for(m, 2);
+  const py::emit_options o{.fork = py::emit_options::fork_choice::always};
+  const py::model_view view(m);
+  const auto plan = py::plan_stages(m, view, s, o.planning());
+  const py::module_names names(view, plan);
+  // the four steps by hand give what emit_pytorch gives
+  const auto whole = py::emit_pytorch(m, s, o);
+  const auto steps = py::module_codegen(view, plan, names, o).generate();
+  REQUIRE(steps.size() == 2);
+  CHECK(steps[0].content == whole[0].content);
+  CHECK(steps[1].content == whole[1].content);
+  // one hook overridden: every node's comment, nothing else
+  struct tagged : py::module_codegen {
+    using py::module_codegen::module_codegen;
+    std::vector<std::string> node_comment(const ::onnx::NodeProto& nd) const override {
+      return {"        # node " + py::python_comment_text(nd.name())};
+    }
+  };
+  const std::string code = tagged(view, plan, names, o).generate()[0].content;
+  CHECK(code.find("        # node /mix/Concat\n") != std::string::npos);
+  CHECK(code.find("# Conv -> ") == std::string::npos);
+  auto count = [](const std::string& text, const std::string& what) {
+    std::size_t k = 0;
+    for (std::size_t at = text.find(what); at != std::string::npos; at = text.find(what, at + 1)) ++k;
+    return k;
+  };
+  CHECK(count(code, "        # node ") == 7);
+  CHECK(count(code, "\n") == count(whole[0].content, "\n"));
 }

@@ -1,0 +1,408 @@
+#pragma once
+/// \file codegen.hpp
+/// Code generation for the PyTorch back end: from a stage plan (plan.hpp)
+/// and the module's names (naming.hpp) to model.py and the weights file.
+/// `module_codegen` translates every node through the op registry, collects
+/// the weights the translations read, and fills the slots of the fixed
+/// Python (runtime_text.hpp). Its protected virtual hooks (one node, one
+/// unit's method, one region's method) let a subclass change one piece of
+/// the text, as torch.fx's CodeGen does, without copying the rest.
+/// \code
+///   const dfgpar::pytorch::model_view view(m);
+///   const auto plan = dfgpar::pytorch::plan_stages(m, view, s);
+///   const dfgpar::pytorch::module_names names(view, plan);
+///   auto files = dfgpar::pytorch::module_codegen(view, plan, names, {}).generate();
+/// \endcode
+
+#include <dfgpar/error.hpp>
+#include <dfgpar/onnx/graph.hpp>
+#include <dfgpar/onnx/tensor.hpp>
+#include <dfgpar/pytorch/names.hpp>
+#include <dfgpar/pytorch/naming.hpp>
+#include <dfgpar/pytorch/ops.hpp>
+#include <dfgpar/pytorch/plan.hpp>
+#include <dfgpar/pytorch/runtime_text.hpp>
+#include <dfgpar/pytorch/weights.hpp>
+
+#include <onnx/onnx_pb.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
+#include <memory>
+#include <set>
+#include <sstream>
+#include <string>
+#include <unordered_map>
+#include <unordered_set>
+#include <utility>
+#include <vector>
+
+namespace dfgpar::pytorch {
+
+/// What `emit_pytorch` writes.
+struct emit_options {
+  using fork_choice = pytorch::fork_choice;
+  std::string class_name = "Model";                    ///< the nn.Module subclass
+  std::string weights_file = "weights.safetensors";    ///< file name of the weights, next to model.py
+  bool shape_comments = true;                          ///< `# Conv -> [1, 64, 112, 112]` above each op
+  const op_registry* ops = nullptr;                    ///< translations (null: op_registry::standard())
+  /// Default fork/inline choice of a region: fork when its predicted forked
+  /// makespan (one intra-op thread per part, node costs) plus
+  /// `fork_overhead` per part is below work / (1 + (P - 1) * efficiency),
+  /// the time its nodes take on one thread with P intra-op threads.
+  /// 0.8: PyTorch's intra-op efficiency at batch 1 on 2 cores (GoogLeNet,
+  /// SqueezeNet eager). model.py's `tune()` re-measures the choice.
+  double intra_op_efficiency = 0.8;
+  double fork_overhead = 20;                           ///< per forked part, in the cost unit (us for the cost model)
+  /// The regions' fork flags in model.py: chosen by the cost model as above,
+  /// or all true / all false (tests, experiments; tune() still re-measures).
+  fork_choice fork = fork_choice::cost_model;
+
+  /// The part of these options stage planning reads.
+  plan_options planning() const {
+    return {.intra_op_efficiency = intra_op_efficiency, .fork_overhead = fork_overhead, .fork = fork};
+  }
+};
+
+/// One output file: its name (relative to the output folder) and bytes.
+struct emitted_file {
+  std::string name;
+  std::string content;
+};
+
+namespace detail {
+
+inline std::string shape_text(const onnx::tensor_info* info) {
+  if (!info || (info->shape.empty() && !info->shape_known)) return "";
+  std::string s = "[";
+  for (std::size_t i = 0; i < info->shape.size(); ++i)
+    s += (i ? ", " : "") + (info->shape[i] < 0 ? std::string("?") : std::to_string(info->shape[i]));
+  return s + "]";
+}
+
+inline std::string tensor_type(std::size_t n) {
+  if (n == 1) return "Tensor";
+  std::string s = "Tuple[";
+  for (std::size_t i = 0; i < n; ++i) s += (i ? ", " : "") + std::string("Tensor");
+  return s + "]";
+}
+
+/// Does `line` wrap within 79 columns (PEP 8)?
+inline bool fits(const std::string& line) {
+  for (const auto& l : wrap_python_line(line))
+    if (l.size() > 79) return false;
+  return true;
+}
+
+}  // namespace detail
+
+/// Writes model.py and the weights of one planned, named module.
+/// `generate()` runs three steps: `translate()` (every node, through the op
+/// registry), `weights()` (the safetensors file of what the translations
+/// read) and `module_text()` (the runtime template, filled).
+class module_codegen {
+ public:
+  module_codegen(const model_view& view, const stage_plan& plan, const module_names& names, const emit_options& o)
+      : view_(view), plan_(plan), names_(names), o_(o), g_(view.m->proto.graph()),
+        bodies_(plan.units.size()) {
+    for (const auto& op : view.m->proto.opset_import())
+      if (op.domain().empty() || op.domain() == "ai.onnx") opset_ = op.version();
+  }
+  virtual ~module_codegen() = default;
+  module_codegen(const module_codegen&) = delete;
+  module_codegen& operator=(const module_codegen&) = delete;
+
+  /// model.py and the weights file, in this order.
+  std::vector<emitted_file> generate() {
+    translate();
+    std::string w = weights();
+    return {{"model.py", module_text()}, {o_.weights_file, std::move(w)}};
+  }
+
+ protected:
+  // ---- hooks
+
+  /// Translates one node: fills `c.lines` and `c.input_used`. The one call
+  /// into the op registry.
+  virtual void translate_node(op_context& c) const { (o_.ops ? *o_.ops : op_registry::standard()).translate(c); }
+
+  /// The lines above a node's code: `# Conv -> [1, 64, 112, 112]`.
+  virtual std::vector<std::string> node_comment(const ::onnx::NodeProto& nd) const {
+    if (!o_.shape_comments) return {};
+    std::string cm = "        # " + nd.op_type();
+    const std::string sh = nd.output_size() ? detail::shape_text(info_of(nd.output(0))) : "";
+    if (!sh.empty()) cm += " -> " + sh;
+    return {cm};
+  }
+
+  /// The method of unit `k`: its signature, its nodes' code, its return.
+  virtual void write_unit(std::ostream& py, std::size_t k) const {
+    const plan_unit& u = plan_.units[k];
+    py << signature(names_.unit_method(k), "", u.inputs, u.outputs.size());
+    for (const auto& l : bodies_[k]) py << l << "\n";
+    if (u.outputs.empty()) py << "        return torch.empty(0)\n";
+    else py << "        return " << unpacked(u.outputs) << "\n";
+  }
+
+  /// The method of region `si`: forks its parts (waiting where a part reads
+  /// another's values) or runs them in order, then its epilogue; then the
+  /// parts' methods.
+  virtual void write_region(std::ostream& py, std::size_t si) const {
+    const plan_stage& st = plan_.stages[si];
+    const auto& units = plan_.units;
+    py << signature(names_.stage_method(si), ", parallel: bool", st.inputs, st.outputs.size());
+    py << "        \"\"\"" << st.units.size() << " parts on " << st.workers
+       << " workers, forked when parallel and the flag is set"
+       << (st.epilogue == plan_stage::none ? "" : ";\n        then what joins them") << ".\"\"\"\n"
+       << "        if parallel and self." << names_.stage_flag(si) << ":\n";
+    std::set<std::size_t> pending;  // forked, not yet waited
+    auto wait = [&](std::size_t d) {
+      const std::string& m = names_.unit_method(d);
+      bind(py, "            ", units[d].outputs, "out_" + m, "torch.jit.wait(fut_" + m + ")");
+      pending.erase(d);
+    };
+    for (std::size_t ui : st.units) {
+      for (std::size_t d : units[ui].deps)
+        if (pending.count(d)) wait(d);
+      const plan_unit& u = units[ui];
+      py << "            fut_" << names_.unit_method(ui) << " = torch.jit.fork(self." << names_.unit_method(ui)
+         << (u.inputs.empty() ? "" : ", ") << joined(u.inputs) << ")\n";
+      pending.insert(ui);
+    }
+    for (std::size_t ui : st.units)
+      if (pending.count(ui)) wait(ui);
+    py << "        else:\n";
+    for (std::size_t ui : st.units)
+      bind(py, "            ", units[ui].outputs, "out_" + names_.unit_method(ui),
+           "self." + names_.unit_method(ui) + "(" + joined(units[ui].inputs) + ")");
+    if (st.epilogue != plan_stage::none)
+      for (const auto& l : bodies_[st.epilogue]) py << l << "\n";
+    if (st.outputs.empty()) py << "        return torch.empty(0)\n";
+    else py << "        return " << unpacked(st.outputs) << "\n";
+    for (std::size_t ui : st.units) write_unit(py, ui);
+  }
+
+  // ---- helpers for hooks
+
+  const onnx::tensor_info* info_of(const std::string& t) const {
+    auto it = view_.m->tensors.find(t);
+    return it == view_.m->tensors.end() ? nullptr : &it->second;
+  }
+
+  /// `a, b` for tensors `ts`.
+  std::string joined(const std::vector<std::string>& ts) const {
+    std::vector<std::string> a;
+    for (const auto& t : ts) a.push_back(names_.var(t));
+    return detail::join(a);
+  }
+
+  /// `a` or `(a, b)`: the left side that takes a method's result.
+  std::string unpacked(const std::vector<std::string>& ts) const {
+    return ts.size() == 1 ? names_.var(ts[0]) : "(" + joined(ts) + ")";
+  }
+
+  /// `(a, b) = rhs`; through the variable `tmp` when that line would not
+  /// wrap within 79 columns (the tuple on the left leaves no room for the call).
+  void bind(std::ostream& py, const std::string& indent, const std::vector<std::string>& outs, const std::string& tmp,
+            const std::string& rhs) const {
+    if (outs.empty()) {
+      py << indent << rhs << "\n";
+      return;
+    }
+    const std::string direct = indent + unpacked(outs) + " = " + rhs;
+    if (detail::fits(direct)) {
+      py << direct << "\n";
+    } else if (outs.size() == 1) {
+      py << indent << names_.var(outs[0]) << " = (" << rhs << ")\n";  // the wrapper hangs it after `(`
+    } else {
+      const std::string line = indent + tmp + " = " + rhs;
+      py << (detail::fits(line) ? line : indent + tmp + " = (" + rhs + ")") << "\n";
+      for (std::size_t i = 0; i < outs.size(); ++i) {
+        const std::string item = indent + names_.var(outs[i]) + " = " + tmp + "[" + std::to_string(i) + "]";
+        // too long: the wrapper gives `x = (` a hanging indent
+        py << (item.size() <= 79 ? item : indent + names_.var(outs[i]) + " = (" + tmp + "[" + std::to_string(i) + "])")
+           << "\n";
+      }
+    }
+  }
+
+  /// `\n    def method(self<first>, a: Tensor, ...) -> Tensor:\n`.
+  std::string signature(const std::string& method, const std::string& first, const std::vector<std::string>& ins,
+                        std::size_t outs) const {
+    std::string ps = "self" + first;
+    for (const auto& t : ins) ps += ", " + names_.var(t) + ": Tensor";
+    // TorchScript infers the return type; a tuple's is left out when it
+    // would not fit within 79 columns
+    const std::string annotated =
+        "    def " + method + "(" + ps + ") -> " + detail::tensor_type(std::max<std::size_t>(outs, 1)) + ":";
+    return "\n" + (detail::fits(annotated) || outs <= 1 ? annotated : "    def " + method + "(" + ps + "):") + "\n";
+  }
+
+  const model_view& view_;
+  const stage_plan& plan_;
+  const module_names& names_;
+  const emit_options& o_;
+  const ::onnx::GraphProto& g_;
+  std::int64_t opset_ = 0;
+  std::vector<std::vector<std::string>> bodies_;  // per unit: its nodes' lines
+  std::set<std::string> weights_used_;            // weights the translations read, and weight outputs
+
+ private:
+  /// A constant's value (initializer or Constant node), decoded once.
+  std::shared_ptr<const onnx::tensor> value_of(const std::string& t) {
+    if (auto it = values_.find(t); it != values_.end()) return it->second;
+    std::shared_ptr<const onnx::tensor> v;
+    if (auto it = view_.initializer.find(t); it != view_.initializer.end()) {
+      v = std::make_shared<const onnx::tensor>(onnx::from_proto(g_.initializer(it->second)));
+    } else if (auto c = view_.constant_node.find(t); c != view_.constant_node.end()) {
+      const auto& nd = g_.node(static_cast<int>(c->second));
+      for (const auto& a : nd.attribute())
+        if (a.name() == "value" && a.has_t()) v = std::make_shared<const onnx::tensor>(onnx::from_proto(a.t()));
+      if (!v)
+        throw unsupported_op("dfgpar: pytorch: Constant node " + python_string(nd.name()) +
+                             ": only the 'value' attribute is supported");
+    }
+    values_.emplace(t, v);
+    return v;
+  }
+
+  /// Translates every unit's nodes into `bodies_`, noting the weights read.
+  void translate() {
+    for (std::size_t k = 0; k < plan_.units.size(); ++k) {
+      for (std::size_t v : plan_.units[k].vertices) {
+        const auto& nd = g_.node(static_cast<int>(v));
+        if (view_.constant_node.count(nd.output_size() ? nd.output(0) : std::string())) continue;  // a weight
+        op_context c;
+        c.node = &nd;
+        c.opset = opset_;
+        for (const auto& t : nd.input()) {
+          c.inputs.push_back(t.empty() ? std::string() : names_.expr(t));
+          c.input_info.push_back(t.empty() ? nullptr : info_of(t));
+          c.constants.push_back(t.empty() ? nullptr : value_of(t));
+        }
+        for (const auto& t : nd.output()) {
+          c.outputs.push_back(t.empty() ? std::string() : names_.var(t));
+          c.output_info.push_back(t.empty() ? nullptr : info_of(t));
+        }
+        translate_node(c);
+        for (std::size_t i = 0; i < c.inputs.size(); ++i)
+          if (c.input_used[i] && view_.is_weight(nd.input(static_cast<int>(i))))
+            weights_used_.insert(nd.input(static_cast<int>(i)));
+        for (auto& l : node_comment(nd)) bodies_[k].push_back(std::move(l));
+        for (auto& l : c.lines) bodies_[k].push_back("        " + l);
+      }
+    }
+    for (const auto& t : plan_.outputs)
+      if (view_.is_weight(t)) weights_used_.insert(t);
+  }
+
+  /// The weights file: the weights used, in the order the graph first reads them.
+  std::string weights() {
+    std::unordered_set<std::string> listed;
+    auto list = [&](const std::string& t) {
+      if (weights_used_.count(t) && listed.insert(t).second) weight_list_.emplace_back(names_.var(t), t);
+    };
+    for (const auto& nd : g_.node())
+      for (const auto& t : nd.input()) list(t);
+    for (const auto& t : plan_.outputs) list(t);
+    std::vector<named_tensor> stored;
+    std::vector<std::shared_ptr<const onnx::tensor>> keep;
+    for (const auto& [id, t] : weight_list_) {
+      auto v = value_of(t);
+      if (!v) throw graph_error("dfgpar: pytorch: weight " + python_string(t) + " has no value");
+      if (detail::torch_dtype(v->elem_type).empty() && v->elem_type != ::onnx::TensorProto::UINT16 &&
+          v->elem_type != ::onnx::TensorProto::UINT32 && v->elem_type != ::onnx::TensorProto::UINT64)
+        throw unsupported_op("dfgpar: pytorch: weight " + python_string(t) + " has element type " +
+                             onnx::elem_type_name(v->elem_type));
+      keep.push_back(v);
+      stored.push_back({id, v.get()});
+    }
+    std::ostringstream wbuf;
+    write_safetensors(wbuf, stored);
+    return wbuf.str();
+  }
+
+  /// model.py: the runtime template with its slots filled, lines wrapped at
+  /// their brackets (PEP 8).
+  std::string module_text() const {
+    const std::string sanitized = identifier_table::sanitize(o_.class_name);
+    const std::string cls = sanitized.empty() ? "Model" : sanitized;
+    const auto& stages = plan_.stages;
+    const std::size_t regions = plan_.regions();
+    const std::size_t sw = plan_.schedule_workers;
+    std::ostringstream inputs, stage_rows, buffers, flags, run, methods;
+    for (const auto& t : names_.inputs()) {
+      const auto* info = info_of(t);
+      std::vector<std::int64_t> shape = info ? info->shape : std::vector<std::int64_t>{};
+      for (auto& d : shape) d = d < 0 ? 1 : d;
+      std::string dt = info ? detail::torch_dtype(info->elem_type) : "";
+      if (dt.empty()) dt = "torch.float32";
+      inputs << "    (" << python_string(names_.var(t)) << ", " << python_int_list(shape) << ", " << dt << "),\n";
+    }
+    auto name_list = [&](const std::vector<std::string>& ts) {
+      std::vector<std::string> r;
+      for (const auto& t : ts) r.push_back(python_string(names_.var(t)));
+      return "[" + detail::join(r) + "]";
+    };
+    for (std::size_t si = 0; si < stages.size(); ++si)
+      stage_rows << "    (" << python_string(names_.stage_method(si)) << ", " << python_string(names_.stage_flag(si))
+                 << ", " << name_list(stages[si].inputs) << ", " << name_list(stages[si].outputs) << "),\n";
+    for (const auto& [id, t] : weight_list_)
+      buffers << "        self.register_buffer(" << python_string(id) << ", w[" << python_string(id) << "])\n";
+    if (regions) {
+      flags << runtime::fork_flags_comment;
+      for (std::size_t si = 0; si < stages.size(); ++si)
+        if (stages[si].region)
+          flags << "        # predicted: work " << std::llround(stages[si].work) << ", forked "
+                << std::llround(stages[si].makespan) << "\n"
+                << "        self." << names_.stage_flag(si) << " = " << (stages[si].fork ? "True" : "False") << "\n";
+    }
+    std::string params, args;
+    for (const auto& t : names_.inputs()) params += ", " + names_.var(t) + ": Tensor", args += ", " + names_.var(t);
+    std::vector<std::string> result;
+    for (const auto& t : plan_.outputs) result.push_back(names_.expr(t));
+    for (std::size_t si = 0; si < stages.size(); ++si) {
+      const plan_stage& st = stages[si];
+      const std::string& m = names_.stage_method(si);
+      const std::string call = "self." + m + "(" + (st.region ? std::string("parallel") : std::string()) +
+                               (st.region && !st.inputs.empty() ? ", " : "") + joined(st.inputs) + ")";
+      bind(run, "        ", st.outputs, "out_" + m, call);
+      if (st.region) write_region(methods, si);
+      else write_unit(methods, st.units[0]);
+    }
+    std::vector<std::string> input_names;
+    for (const auto& t : names_.inputs()) input_names.push_back(python_string(names_.var(t)));
+    const std::string text = runtime::fill(
+        runtime::model_template,
+        {{"schedule", std::to_string(sw) + (sw == 1 ? " worker" : " workers")},
+         {"stage_count", std::to_string(stages.size()) + (stages.size() == 1 ? " stage" : " stages")},
+         {"region_count", std::to_string(regions) + " of them " + (regions == 1 ? "a region" : "regions")},
+         {"workers", std::to_string(plan_.workers)},
+         {"weights_file", python_string(o_.weights_file)},
+         {"class", cls},
+         {"inputs", inputs.str()},
+         {"stages", stage_rows.str()},
+         {"weights_loader", python_weights_loader()},
+         {"buffers", buffers.str()},
+         {"fork_flags", flags.str()},
+         {"params", params},
+         {"args", args},
+         {"returns", detail::tensor_type(plan_.outputs.size())},
+         {"run", run.str()},
+         {"result", result.size() == 1 ? result[0] : "(" + detail::join(result) + ")"},
+         {"methods", methods.str()},
+         {"input_names", detail::join(input_names)}});
+    // PEP 8: wrap long lines at their brackets
+    std::string wrapped;
+    std::istringstream lines(text);
+    for (std::string line; std::getline(lines, line);)
+      for (const auto& l : wrap_python_line(line)) wrapped += l + "\n";
+    return wrapped;
+  }
+
+  std::unordered_map<std::string, std::shared_ptr<const onnx::tensor>> values_;
+  std::vector<std::pair<std::string, std::string>> weight_list_;  // (identifier, tensor name)
+};
+
+}  // namespace dfgpar::pytorch
