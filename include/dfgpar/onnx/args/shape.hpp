@@ -26,6 +26,10 @@ inline std::pair<std::int64_t, std::int64_t> shape_range(const ::onnx::NodeProto
     if (end < 0) end += rank;
     start = std::clamp<std::int64_t>(start, 0, rank);
     end = std::clamp<std::int64_t>(end, 0, rank);
+  } else {
+    // Shape-1/13 has no start/end: ignored (the ONNX checker refuses them anyway)
+    a.ignore("start");
+    a.ignore("end");
   }
   if (end < start) end = start;
   return {start, end};
