@@ -2,6 +2,7 @@
 /// \file activation.hpp
 /// PyTorch translations, activations: the ReLU family, sigmoids, Softmax/LogSoftmax and Hardmax.
 
+#include <dfgpar/onnx/args/softmax.hpp>
 #include <dfgpar/pytorch/ops/context.hpp>
 #include <dfgpar/pytorch/ops/elementwise.hpp>
 #include <dfgpar/pytorch/ops/registry.hpp>
@@ -35,14 +36,15 @@ inline void hard_sigmoid(op_context& c) {
            python_float(c.attr_float("beta", 0.5)) + ", 0.0, 1.0)");
 }
 
-/// Softmax/LogSoftmax (`fn`). Before version 13 the input is coerced to 2-D
-/// at `axis` (default 1); since, the op works along `axis` (default -1).
-inline op_translation softmax_like(std::string fn, bool coerced_2d) {
-  return [fn, coerced_2d](op_context& c) {
+/// Softmax/LogSoftmax (`fn`) with the argument layer's axis rule: before
+/// opset 13 the input is coerced to 2-D at `axis`, since the op works along it.
+inline op_translation softmax_like(std::string fn) {
+  return [fn](op_context& c) {
     check_types(c);
     const int r = c.need_rank(0);
-    const std::int64_t axis = normalize_axis(c, c.attr_int("axis", coerced_2d ? 1 : -1), r);
-    if (!coerced_2d || axis == r - 1) {
+    const auto a = onnx::read_softmax(*c.node, c.attrs(), c.opset);
+    const std::int64_t axis = normalize_axis(c, a.axis, r);
+    if (!a.coerce_2d || axis == r - 1) {
       c.assign(fn + "(" + c.in(0) + ", " + std::to_string(axis) + ")");
     } else {
       c.assign(fn + "(torch.flatten(" + c.in(0) + ", " + std::to_string(axis) + "), -1).reshape(" + c.in(0) +
@@ -59,24 +61,17 @@ inline void shrink(op_context& c) {
            ", torch.zeros_like(" + x + ")))");
 }
 
-inline void hardmax_along(op_context& c, std::int64_t axis) {
-  const std::string x = c.in(0), a = std::to_string(axis);
-  c.assign("F.one_hot(torch.argmax(" + x + ", " + a + "), " + x + ".shape[" + a + "]).movedim(-1, " + a + ").to(" + x +
-           ".dtype)");
+/// Hardmax; coerced to 2-D (before opset 13) only along the last axis.
+inline void hardmax(op_context& c) {
+  check_types(c);
+  const int r = c.need_rank(0);
+  const auto a = onnx::read_softmax(*c.node, c.attrs(), c.opset);
+  const std::int64_t axis = normalize_axis(c, a.axis, r);
+  if (a.coerce_2d && axis != r - 1) c.unsupported("opset < 13 with an axis other than the last");
+  const std::string x = c.in(0), ax = std::to_string(axis);
+  c.assign("F.one_hot(torch.argmax(" + x + ", " + ax + "), " + x + ".shape[" + ax + "]).movedim(-1, " + ax + ").to(" +
+           x + ".dtype)");
 }
-
-/// Hardmax; before version 13 (input coerced to 2-D at `axis`, default 1)
-/// only along the last axis.
-inline op_translation hardmax(bool coerced_2d) {
-  return [coerced_2d](op_context& c) {
-    check_types(c);
-    const int r = c.need_rank(0);
-    const std::int64_t axis = normalize_axis(c, c.attr_int("axis", coerced_2d ? 1 : -1), r);
-    if (coerced_2d && axis != r - 1) c.unsupported("opset < 13 with an axis other than the last");
-    hardmax_along(c, axis);
-  };
-}
-
 
 inline void prelu(op_context& c) {
   check_types(c);
@@ -114,12 +109,9 @@ inline void add_activation_translations(op_registry& r) {
   r.add("PRelu", 1, prelu);
   r.add("ThresholdedRelu", 10, thresholded_relu);
   r.add("Shrink", 9, shrink);
-  r.add("Softmax", 1, softmax_like("torch.softmax", true));
-  r.add("Softmax", 13, softmax_like("torch.softmax", false));
-  r.add("LogSoftmax", 1, softmax_like("torch.log_softmax", true));
-  r.add("LogSoftmax", 13, softmax_like("torch.log_softmax", false));
-  r.add("Hardmax", 1, hardmax(true));
-  r.add("Hardmax", 13, hardmax(false));
+  r.add("Softmax", 1, softmax_like("torch.softmax"));
+  r.add("LogSoftmax", 1, softmax_like("torch.log_softmax"));
+  r.add("Hardmax", 1, hardmax);
 }
 
 }  // namespace dfgpar::pytorch

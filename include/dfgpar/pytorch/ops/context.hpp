@@ -8,6 +8,8 @@
 /// naming the op and the attribute or input it cannot handle.
 
 #include <dfgpar/error.hpp>
+#include <dfgpar/onnx/args/common.hpp>
+#include <dfgpar/onnx/attributes.hpp>
 #include <dfgpar/onnx/graph.hpp>
 #include <dfgpar/onnx/tensor.hpp>
 #include <dfgpar/pytorch/names.hpp>
@@ -23,6 +25,7 @@
 #include <optional>
 #include <set>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace dfgpar::pytorch {
@@ -47,7 +50,6 @@ struct op_context {
   ///< (a temporary a translation needs is named after an output plus a part
   ///< with "__", which no identifier_table name contains, so it cannot collide)
   std::vector<char> input_used;                                 ///< which inputs the code reads as tensors
-  std::set<std::string> attributes_read;
 
   const std::string& op() const { return node->op_type(); }
 
@@ -118,41 +120,47 @@ struct op_context {
     return info ? info->elem_type : 0;
   }
 
-  const ::onnx::AttributeProto* attr(const std::string& name) {
-    for (const auto& a : node->attribute())
-      if (a.name() == name) {
-        attributes_read.insert(name);
-        return &a;
-      }
-    return nullptr;
+  /// The node's attributes, read through the adapter's one typed reader
+  /// (onnx/attributes.hpp), which remembers what was read: the registry
+  /// refuses a node with an attribute its translation did not read, and a
+  /// wrongly typed attribute, by name.
+  onnx::attribute_reader& attrs() {
+    if (!attrs_ || &attrs_->node() != node) attrs_.emplace(*node);
+    return *attrs_;
   }
-  std::int64_t attr_int(const std::string& name, std::int64_t def) {
-    const auto* a = attr(name);
-    return a ? a->i() : def;
+  std::int64_t attr_int(std::string_view name, std::int64_t def) { return attrs().get_int(name, def); }
+  double attr_float(std::string_view name, double def) { return attrs().get_float(name, def); }
+  std::string attr_string(std::string_view name, std::string def) { return attrs().get_string(name, std::move(def)); }
+  std::vector<std::int64_t> attr_ints(std::string_view name, std::vector<std::int64_t> def = {}) {
+    return attrs().get_ints(name, std::move(def));
   }
-  double attr_float(const std::string& name, double def) {
-    const auto* a = attr(name);
-    return a ? static_cast<double>(a->f()) : def;
-  }
-  std::string attr_string(const std::string& name, const std::string& def) {
-    const auto* a = attr(name);
-    return a ? a->s() : def;
-  }
-  std::vector<std::int64_t> attr_ints(const std::string& name, std::vector<std::int64_t> def = {}) {
-    const auto* a = attr(name);
-    return a ? std::vector<std::int64_t>(a->ints().begin(), a->ints().end()) : def;
-  }
-  bool has_attr(const std::string& name) const {
+  /// Whether the node has attribute `name` (not a read).
+  bool has_attr(std::string_view name) const {
     for (const auto& a : node->attribute())
       if (a.name() == name) return true;
     return false;
   }
   /// Marks attributes whose value does not change the result (e.g. a seed).
-  void ignore(const std::string& name) { attributes_read.insert(name); }
+  void ignore(std::string_view name) { attrs().ignore(name); }
+
+  /// The inputs as the argument layer (onnx/args/) sees them: given or not,
+  /// and the value of those that are constants.
+  onnx::node_inputs known_inputs() const {
+    std::vector<char> given(inputs.size());
+    std::vector<const onnx::tensor*> values(inputs.size(), nullptr);
+    for (std::size_t i = 0; i < inputs.size(); ++i) {
+      given[i] = has_input(i);
+      values[i] = constant(i);
+    }
+    return onnx::node_inputs(std::move(given), std::move(values));
+  }
 
   void emit(std::string line) { lines.push_back(std::move(line)); }
   /// `out = expr`.
   void assign(const std::string& expr, std::size_t output = 0) { emit(out(output) + " = " + expr); }
+
+ private:
+  std::optional<onnx::attribute_reader> attrs_;
 };
 
 /// Signature of one translation.

@@ -2,6 +2,9 @@
 /// \file elementwise.hpp
 /// PyTorch translations, element-wise math, comparisons, logic, Cast/CastLike, Identity and inference Dropout.
 
+#include <dfgpar/onnx/args/cast.hpp>
+#include <dfgpar/onnx/args/clip.hpp>
+#include <dfgpar/onnx/args/dropout.hpp>
 #include <dfgpar/pytorch/ops/context.hpp>
 #include <dfgpar/pytorch/ops/registry.hpp>
 
@@ -28,7 +31,7 @@ inline op_translation binary(std::string fn) {
 inline op_translation legacy_broadcast(op_translation f) {
   return [f = std::move(f)](op_context& c) {
     if (c.attr_int("broadcast", 0) != 0) c.unsupported("legacy broadcast=1 (opset < 7)");
-    if (c.attr("axis")) c.unsupported("legacy axis attribute (opset < 7)");
+    if (c.has_attr("axis")) c.unsupported("legacy axis attribute (opset < 7)");
     f(c);
   };
 }
@@ -55,38 +58,21 @@ inline op_translation variadic(std::string fn, bool mean = false) {
   };
 }
 
-/// torch.clamp between lo and hi ("None": unbounded).
-inline void clamp(op_context& c, const std::string& lo, const std::string& hi) {
-  if (lo == "None" && hi == "None") c.assign(c.in(0));
-  else c.assign("torch.clamp(" + c.in(0) + ", " + lo + ", " + hi + ")");
-}
-
-/// Clip-1 and Clip-6: the bounds are the min/max attributes.
-inline void clip_attributes(op_context& c) {
-  check_types(c);
-  std::string lo = "None", hi = "None";
-  if (const auto* a = c.attr("min")) lo = python_float(a->f());
-  if (const auto* a = c.attr("max")) hi = python_float(a->f());
-  clamp(c, lo, hi);
-}
-
-/// Clip-11 and later: the bounds are the optional inputs 1 and 2.
+/// Clip: the bounds as the argument layer reads them (attributes before
+/// opset 11, inputs since), each a literal when known, else read at run time.
 inline void clip(op_context& c) {
   check_types(c);
-  std::string lo = "None", hi = "None";
-  auto bound = [&](std::size_t i, std::string& s) {
-    if (!c.has_input(i)) return;
-    if (const auto* t = c.constant(i)) {
-      if (t->size() != 1) c.unsupported("min/max must be scalars");
-      s = is_float_type(t->elem_type) ? python_float(t->as_double(0))
-                                      : std::to_string(static_cast<long long>(t->as_double(0)));
-    } else {
-      s = c.in(i);
-    }
+  const auto a = onnx::read_clip(*c.node, c.attrs(), c.opset, c.known_inputs());
+  auto bound = [&](const onnx::arg<double>& b) -> std::string {
+    if (!b.given()) return "None";
+    const auto i = static_cast<std::size_t>(b.input);
+    if (!b.known()) return c.in(i);
+    const bool fl = b.source == onnx::arg_source::attribute || is_float_type(c.constant(i)->elem_type);
+    return fl ? python_float(*b.value) : std::to_string(static_cast<long long>(*b.value));
   };
-  bound(1, lo);
-  bound(2, hi);
-  clamp(c, lo, hi);
+  const std::string lo = bound(a.min), hi = bound(a.max);
+  if (lo == "None" && hi == "None") c.assign(c.in(0));
+  else c.assign("torch.clamp(" + c.in(0) + ", " + lo + ", " + hi + ")");
 }
 
 /// x (of ONNX type `from`, 0 = unknown) converted to `to`. float -> int
@@ -115,8 +101,7 @@ inline std::string cast_expr(op_context& c, const std::string& x, std::int32_t f
 inline op_translation cast(bool truncate_bfloat16) {
   return [truncate_bfloat16](op_context& c) {
     check_types(c);
-    const auto to = static_cast<std::int32_t>(c.attr_int("to", 0));
-    c.ignore("saturate");
+    const auto to = onnx::read_cast(*c.node, c.attrs(), c.opset).to;
     const std::string d = torch_dtype(to);
     if (d.empty()) c.unsupported("cast to " + onnx::elem_type_name(to));
     c.assign(cast_expr(c, c.in(0), c.elem_type(0), to, truncate_bfloat16));
@@ -127,8 +112,7 @@ inline op_translation cast(bool truncate_bfloat16) {
 inline op_translation cast_like(bool truncate_bfloat16) {
   return [truncate_bfloat16](op_context& c) {
     check_types(c);
-    c.ignore("saturate");
-    const auto to = c.elem_type(1);
+    const auto to = onnx::read_cast_like(c.attrs(), c.elem_type(1)).to;
     if (to == 0) c.unsupported("the element type of input 1 is not known");
     c.assign(cast_expr(c, c.in(0), c.elem_type(0), to, truncate_bfloat16));
   };
@@ -139,22 +123,15 @@ inline void identity(op_context& c) {
   c.assign(c.in(0));
 }
 
-/// Dropout in inference: the identity (and an all-true mask). `is_test`
-/// (before opset 7) must say inference; a training_mode input (opset 12)
-/// must be a constant false.
-inline op_translation dropout(bool has_is_test) {
-  return [has_is_test](op_context& c) {
-    c.ignore("seed");
-    if (c.has_output(1)) c.emit(c.out(1) + " = torch.ones_like(" + c.in(0) + ", dtype=torch.bool)");
-    if (has_is_test && c.attr_int("is_test", 0) == 0) c.unsupported("is_test=0 (training)");
-    c.ignore("ratio");
-    if (c.has_input(2)) {
-      const auto* t = c.constant(2);
-      if (!t || t->size() != 1 || t->as_double(0) != 0) c.unsupported("training_mode that is not constant false");
-    }
-    check_types(c);
-    c.assign(c.in(0));
-  };
+/// Dropout in inference (the argument layer's rule: is_test before opset 7,
+/// the training_mode input since 12): the identity and an all-true mask.
+inline void dropout(op_context& c) {
+  const auto d = onnx::read_dropout(*c.node, c.attrs(), c.opset, c.known_inputs());
+  if (d.mode == onnx::dropout_mode::training) c.unsupported("training mode (is_test=0 or training_mode true)");
+  if (d.mode == onnx::dropout_mode::at_run_time) c.unsupported("a training_mode computed at run time");
+  if (d.mask_output) c.emit(c.out(1) + " = torch.ones_like(" + c.in(0) + ", dtype=torch.bool)");
+  check_types(c);
+  c.assign(c.in(0));
 }
 
 inline void where(op_context& c) {
@@ -232,15 +209,13 @@ inline void add_elementwise_translations(op_registry& r) {
   r.add("Mean", 1, variadic("torch.add", true));
   r.add("Where", 9, where);
   r.add("IsInf", 10, is_inf);
-  r.add("Clip", 1, clip_attributes);
-  r.add("Clip", 11, clip);
+  r.add("Clip", 1, clip);
   r.add("Cast", 1, cast(true));
   r.add("Cast", 19, cast(false));
   r.add("CastLike", 15, cast_like(true));
   r.add("CastLike", 19, cast_like(false));
   r.add("Identity", 1, identity);
-  r.add("Dropout", 1, dropout(true));
-  r.add("Dropout", 7, dropout(false));
+  r.add("Dropout", 1, dropout);
 }
 
 }  // namespace dfgpar::pytorch

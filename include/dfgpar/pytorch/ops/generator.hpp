@@ -19,9 +19,8 @@ inline std::string scalar_literal(op_context& c, const onnx::tensor& t, const ch
 inline void constant_of_shape(op_context& c) {
   check_types(c);
   std::string value = "0.0", dtype = "torch.float32";
-  if (const auto* a = c.attr("value")) {
-    if (!a->has_t()) c.unsupported("value that is not a tensor");
-    const auto t = onnx::from_proto(a->t());
+  if (const auto* a = c.attrs().find_tensor("value")) {
+    const auto t = onnx::from_proto(*a);
     dtype = torch_dtype(t.elem_type);
     if (dtype.empty()) c.unsupported("value of type " + onnx::elem_type_name(t.elem_type));
     value = scalar_literal(c, t, "value");
@@ -45,9 +44,9 @@ inline void eye_like(op_context& c) {
   check_types(c);
   if (c.need_rank(0) != 2) c.unsupported("input that is not 2-D");
   std::string d = "";
-  if (const auto* a = c.attr("dtype")) {
-    d = torch_dtype(static_cast<std::int32_t>(a->i()));
-    if (d.empty()) c.unsupported("dtype " + onnx::elem_type_name(static_cast<std::int32_t>(a->i())));
+  if (const auto dt = c.attrs().find_int("dtype")) {
+    d = torch_dtype(static_cast<std::int32_t>(*dt));
+    if (d.empty()) c.unsupported("dtype " + onnx::elem_type_name(static_cast<std::int32_t>(*dt)));
   }
   const std::string x = c.in(0);
   if (d.empty()) d = x + ".dtype";

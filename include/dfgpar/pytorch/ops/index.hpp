@@ -3,6 +3,8 @@
 /// PyTorch translations, indexing: Gather*, Scatter*, Slice, TopK, OneHot, Compress, NonZero, ReverseSequence,
 /// Unique.
 
+#include <dfgpar/onnx/args/slice.hpp>
+#include <dfgpar/onnx/args/topk.hpp>
 #include <dfgpar/pytorch/ops/context.hpp>
 #include <dfgpar/pytorch/ops/registry.hpp>
 
@@ -64,39 +66,24 @@ inline void slice_runtime(op_context& c) {
          ", device=" + x + ".device))");
 }
 
-/// Slice; starts/ends/axes are attributes before version 10, inputs (with
-/// steps) since.
-inline void slice(op_context& c, bool inputs) {
+/// Slice with the arguments the argument layer reads (attributes before
+/// opset 10, inputs since): Python slicing when every argument is known and
+/// the steps are positive, else index_select along each axis at run time.
+inline void slice(op_context& c) {
   check_types(c);
   const int r = c.need_rank(0);
-  std::vector<std::int64_t> starts, ends, axes, steps;
-  if (!inputs) {
-    starts = c.attr_ints("starts");
-    ends = c.attr_ints("ends");
-    axes = c.attr_ints("axes");
-  } else {
-    bool computed = !c.constant(1) || !c.constant(2) || (c.has_input(3) && !c.constant(3)) ||
-                    (c.has_input(4) && !c.constant(4));
-    if (c.has_input(4) && c.constant(4))
-      for (auto st : c.constant(4)->to_int64()) computed = computed || st <= 0;
-    if (computed) {
-      slice_runtime(c);
-      return;
-    }
-    starts = c.constant_ints(1, "starts");
-    ends = c.constant_ints(2, "ends");
-    if (c.has_input(3)) axes = c.constant_ints(3, "axes");
-    if (c.has_input(4)) steps = c.constant_ints(4, "steps");
+  const auto s = onnx::read_slice(*c.node, c.attrs(), c.opset, c.known_inputs());
+  bool computed = !s.all_known();
+  if (!computed)
+    for (auto st : *s.steps.value) computed = computed || st <= 0;
+  if (computed) {
+    slice_runtime(c);
+    return;
   }
-  if (axes.empty())
-    for (std::size_t k = 0; k < starts.size(); ++k) axes.push_back(static_cast<std::int64_t>(k));
-  if (steps.empty()) steps.assign(starts.size(), 1);
-  if (ends.size() != starts.size() || axes.size() != starts.size() || steps.size() != starts.size())
-    c.unsupported("starts/ends/axes/steps of different lengths");
+  const auto &starts = *s.starts.value, &ends = *s.ends.value, &axes = *s.axes.value, &steps = *s.steps.value;
   std::vector<std::string> idx(static_cast<std::size_t>(r), ":");
   for (std::size_t k = 0; k < starts.size(); ++k) {
     const auto a = static_cast<std::size_t>(normalize_axis(c, axes[k], r));
-    if (steps[k] <= 0) c.unsupported("steps that are not positive");
     idx[a] = std::to_string(starts[k]) + ":" + std::to_string(ends[k]) + (steps[k] != 1 ? ":" + std::to_string(steps[k]) : "");
   }
   while (!idx.empty() && idx.back() == ":") idx.pop_back();
@@ -104,20 +91,18 @@ inline void slice(op_context& c, bool inputs) {
   else c.assign(c.in(0) + "[" + join(idx) + "]");
 }
 
-/// TopK; k is an attribute before version 10, input 1 since.
-inline void top_k(op_context& c, bool k_input) {
+/// TopK (k an attribute before opset 10, input 1 since), always sorted,
+/// which sorted=0 allows.
+inline void top_k(op_context& c) {
   check_types(c);
   const int r = c.need_rank(0);
-  const std::string a = std::to_string(normalize_axis(c, c.attr_int("axis", -1), r));
-  const bool largest = c.attr_int("largest", 1) != 0;
-  c.ignore("sorted");  // the k elements are always returned sorted, which sorted=0 allows
-  std::string k;
-  if (!k_input) k = std::to_string(c.attr_int("k", 0));
-  else k = int_scalar(c, 1, "K");
+  const auto t = onnx::read_topk(*c.node, c.attrs(), c.opset, c.known_inputs());
+  const std::string a = std::to_string(normalize_axis(c, t.axis, r));
+  const std::string k = t.k.known() ? std::to_string(*t.k.value) : int_scalar(c, 1, "K");
   // a stable sort: among equal values the lower index comes first, as ONNX asks
   const std::string v = temp(c, "sorted"), i = temp(c, "order");
   c.emit(v + ", " + i + " = torch.sort(" + c.in(0) + ", stable=True, dim=" + a + ", descending=" +
-         (largest ? "True" : "False") + ")");
+         (t.largest ? "True" : "False") + ")");
   if (c.has_output(0)) c.assign(v + ".narrow(" + a + ", 0, " + k + ")", 0);
   if (c.has_output(1)) c.emit(c.out(1) + " = " + i + ".narrow(" + a + ", 0, " + k + ")");
 }
@@ -194,39 +179,41 @@ inline std::string nd_flat_index(op_context& c, const std::vector<std::int64_t>&
   return flat;
 }
 
+/// The shapes of data (input 0) and indices (input 1) of GatherND and
+/// ScatterND, which must be known.
+inline std::pair<std::vector<std::int64_t>, std::vector<std::int64_t>> nd_shapes(const op_context& c) {
+  const auto ds = c.shape(0), is = c.shape(1);
+  bool known = ds && is && !is->empty();
+  for (const auto* v : {&ds, &is})
+    if (known)
+      for (auto d : **v) known = known && d >= 0;
+  if (!known) c.unsupported("needs the shapes of data and indices");
+  return {*ds, *is};
+}
+
 inline void gather_nd(op_context& c) {
   check_types(c);
-  const auto ds = c.shape(0), is = c.shape(1);
-  if (!ds || !is || is->empty()) c.unsupported("needs the shapes of data and indices");
-  for (auto d : *ds)
-    if (d < 0) c.unsupported("needs the shapes of data and indices");
-  for (auto d : *is)
-    if (d < 0) c.unsupported("needs the shapes of data and indices");
+  const auto [ds, is] = nd_shapes(c);
   const std::int64_t b = c.attr_int("batch_dims", 0);
-  if (b < 0 || b >= static_cast<std::int64_t>(is->size())) c.unsupported("batch_dims out of range");
-  const std::int64_t k = is->back();
-  std::vector<std::int64_t> tail(ds->begin() + b + k, ds->end()), out(is->begin(), is->end() - 1), flat_shape{-1};
+  if (b < 0 || b >= static_cast<std::int64_t>(is.size())) c.unsupported("batch_dims out of range");
+  const std::int64_t k = is.back();
+  std::vector<std::int64_t> tail(ds.begin() + b + k, ds.end()), out(is.begin(), is.end() - 1), flat_shape{-1};
   out.insert(out.end(), tail.begin(), tail.end());
   flat_shape.insert(flat_shape.end(), tail.begin(), tail.end());
-  const std::string flat = nd_flat_index(c, *ds, *is, b);
+  const std::string flat = nd_flat_index(c, ds, is, b);
   c.assign(c.in(0) + ".reshape(" + python_int_list(flat_shape) + ")[" + flat + "]");
   c.assign(c.out(0) + ".reshape(" + python_int_list(out) + ")");
 }
 
 inline void scatter_nd(op_context& c) {
   check_types(c);
-  const auto ds = c.shape(0), is = c.shape(1);
-  if (!ds || !is || is->empty()) c.unsupported("needs the shapes of data and indices");
-  for (auto d : *ds)
-    if (d < 0) c.unsupported("needs the shapes of data and indices");
-  for (auto d : *is)
-    if (d < 0) c.unsupported("needs the shapes of data and indices");
+  const auto [ds, is] = nd_shapes(c);
   const std::string red = c.attr_string("reduction", "none");
-  const std::int64_t k = is->back();
+  const std::int64_t k = is.back();
   std::vector<std::int64_t> flat_shape{-1};
-  flat_shape.insert(flat_shape.end(), ds->begin() + std::min<std::int64_t>(k, static_cast<std::int64_t>(ds->size())),
-                    ds->end());
-  const std::string flat = nd_flat_index(c, *ds, *is, 0), o = c.out(0), fs = python_int_list(flat_shape);
+  flat_shape.insert(flat_shape.end(), ds.begin() + std::min<std::int64_t>(k, static_cast<std::int64_t>(ds.size())),
+                    ds.end());
+  const std::string flat = nd_flat_index(c, ds, is, 0), o = c.out(0), fs = python_int_list(flat_shape);
   const std::string u = c.in(2) + ".reshape(" + fs + ")", f = flat;
   c.assign(c.in(0) + ".clone()");
   if (red == "none") c.emit(o + ".view(" + fs + ").index_copy_(0, " + f + ", " + u + ")");
@@ -300,13 +287,11 @@ inline void add_index_translations(op_registry& r) {
   r.add("Gather", 1, gather);
   r.add("GatherElements", 11, gather_elements);
   r.add("GatherND", 11, gather_nd);
-  r.add("Slice", 1, [](op_context& c) { slice(c, false); });
-  r.add("Slice", 10, [](op_context& c) { slice(c, true); });
+  r.add("Slice", 1, slice);
   r.add("Scatter", 9, scatter_elements);
   r.add("ScatterElements", 11, scatter_elements);
   r.add("ScatterND", 11, scatter_nd);
-  r.add("TopK", 1, [](op_context& c) { top_k(c, false); });
-  r.add("TopK", 10, [](op_context& c) { top_k(c, true); });
+  r.add("TopK", 1, top_k);
   r.add("OneHot", 9, one_hot);
   r.add("Compress", 9, compress);
   r.add("NonZero", 9, non_zero);

@@ -18,8 +18,8 @@ inline std::string loss_reduction(op_context& c) {
 /// F.nll_loss's ignore_index: the attribute, else one no valid class equals
 /// (ONNX targets lie in [0, C) when no ignore_index is given).
 inline std::string loss_ignore_index(op_context& c) {
-  const auto* a = c.attr("ignore_index");
-  return a ? std::to_string(a->i()) : std::string("-100");
+  const auto i = c.attrs().find_int("ignore_index");
+  return i ? std::to_string(*i) : std::string("-100");
 }
 
 inline void nll_loss(op_context& c) {

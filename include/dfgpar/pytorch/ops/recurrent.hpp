@@ -29,8 +29,7 @@ inline void recurrent(op_context& c, const std::string& kind) {
                                       : kind == "GRU" ? std::vector<std::string>{"Sigmoid", "Tanh"}
                                                       : std::vector<std::string>{"Sigmoid", "Tanh", "Tanh"};
   std::vector<std::string> acts;
-  if (const auto* a = c.attr("activations"))
-    for (const auto& s : a->strings()) acts.push_back(s);
+  if (auto a = c.attrs().find_strings("activations")) acts = std::move(*a);
   if (acts.empty())
     for (int d = 0; d < dirs; ++d) acts.insert(acts.end(), defaults.begin(), defaults.end());
   if (acts.size() != defaults.size() * static_cast<std::size_t>(dirs)) c.unsupported("activations of the wrong number");
@@ -41,7 +40,7 @@ inline void recurrent(op_context& c, const std::string& kind) {
     c.unsupported("activation " + python_string(a));
   };
   std::string clip;
-  if (const auto* a = c.attr("clip")) clip = python_float(a->f());
+  if (const auto v = c.attrs().find_float("clip")) clip = python_float(*v);
   auto act = [&](const std::string& f, const std::string& e) {
     return fn(f) + "(" + (clip.empty() ? e : "torch.clamp(" + e + ", -" + clip + ", " + clip + ")") + ")";
   };

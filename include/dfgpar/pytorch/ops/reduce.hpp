@@ -2,6 +2,7 @@
 /// \file reduce.hpp
 /// PyTorch translations, reductions: Reduce*, ArgMax/ArgMin, CumSum.
 
+#include <dfgpar/onnx/args/reduce.hpp>
 #include <dfgpar/pytorch/ops/context.hpp>
 #include <dfgpar/pytorch/ops/registry.hpp>
 
@@ -42,21 +43,19 @@ inline void reduce_runtime(op_context& c, const std::string& kind, int r, bool k
   }
 }
 
-/// Reduce*: axes from the attribute or (`axes_input`: ReduceSum-13,
-/// the others from version 18) input 1.
-inline op_translation reduce(std::string kind, bool axes_input) {
-  return [kind, axes_input](op_context& c) {
+/// Reduce*: the axes as the argument layer reads them (the attribute, or
+/// input 1 from ReduceSum-13 and the others' version 18).
+inline op_translation reduce(std::string kind) {
+  return [kind](op_context& c) {
     check_types(c);
     const int r = c.need_rank(0);
-    const bool keep = c.attr_int("keepdims", 1) != 0;
-    const bool noop = c.attr_int("noop_with_empty_axes", 0) != 0;
-    std::vector<std::int64_t> axes;
-    if (axes_input && c.has_input(1) && !c.constant(1)) {
+    const auto a = onnx::read_reduce(*c.node, c.attrs(), c.opset, c.known_inputs());
+    const bool keep = a.keepdims, noop = a.noop_with_empty_axes;
+    if (a.axes.at_run_time()) {
       reduce_runtime(c, kind, r, keep, noop);
       return;
     }
-    if (!axes_input) axes = c.attr_ints("axes");
-    else if (c.has_input(1)) axes = c.constant_ints(1, "axes");
+    std::vector<std::int64_t> axes = a.axes.given() ? *a.axes.value : std::vector<std::int64_t>{};
     if (axes.empty()) {
       if (noop) {
         c.assign(c.in(0));
@@ -139,15 +138,11 @@ inline void cumsum(op_context& c) {
 /// Reductions, ArgMax/ArgMin and CumSum.
 inline void add_reduce_translations(op_registry& r) {
   using namespace detail;
-  r.add("ReduceSum", 1, reduce("sum", false));
-  r.add("ReduceSum", 13, reduce("sum", true));
   for (const auto& [op, kind] : std::vector<std::pair<std::string, std::string>>{
-           {"ReduceMean", "mean"}, {"ReduceMax", "max"}, {"ReduceMin", "min"}, {"ReduceProd", "prod"},
-           {"ReduceL1", "l1"}, {"ReduceL2", "l2"}, {"ReduceSumSquare", "sumsquare"}, {"ReduceLogSum", "logsum"},
-           {"ReduceLogSumExp", "logsumexp"}}) {
-    r.add(op, 1, reduce(kind, false));
-    r.add(op, 18, reduce(kind, true));
-  }
+           {"ReduceSum", "sum"}, {"ReduceMean", "mean"}, {"ReduceMax", "max"}, {"ReduceMin", "min"},
+           {"ReduceProd", "prod"}, {"ReduceL1", "l1"}, {"ReduceL2", "l2"}, {"ReduceSumSquare", "sumsquare"},
+           {"ReduceLogSum", "logsum"}, {"ReduceLogSumExp", "logsumexp"}})
+    r.add(op, 1, reduce(kind));
   r.add("ArgMax", 1, arg_reduce("torch.argmax"));
   r.add("ArgMin", 1, arg_reduce("torch.argmin"));
   r.add("CumSum", 11, cumsum);

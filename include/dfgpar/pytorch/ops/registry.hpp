@@ -121,10 +121,13 @@ class op_registry {
     }
     c.since_version = r->first.since_version;
     c.input_used.assign(c.inputs.size(), 0);
-    r->second(c);
-    for (const auto& a : n.attribute())
-      if (!c.attributes_read.count(a.name()))
-        c.unsupported("attribute " + python_string(a.name()) + " is not supported");
+    try {
+      r->second(c);
+    } catch (const onnx::argument_error& e) {
+      c.unsupported(e.why);  // a missing or wrongly typed attribute, inputs that contradict each other
+    }
+    if (const auto unread = c.attrs().unread(); !unread.empty())
+      c.unsupported("attribute " + python_string(unread.front()) + " is not supported");
   }
 
  private:

@@ -2,6 +2,7 @@
 /// \file resize.hpp
 /// PyTorch translations, resampling: Resize, Upsample, GridSample.
 
+#include <dfgpar/onnx/args/resize.hpp>
 #include <dfgpar/pytorch/ops/context.hpp>
 #include <dfgpar/pytorch/ops/registry.hpp>
 
@@ -19,14 +20,6 @@ inline void grid_sample(op_context& c) {
            (c.attr_int("align_corners", 0) != 0 ? "True" : "False") + ")");
 }
 
-/// The versions of Resize and Upsample whose arguments differ.
-enum class resize_rule {
-  upsample_1,  ///< Upsample-1 and -7: scales as an attribute, nearest or (bi)linear, asymmetric
-  upsample_9,  ///< Upsample-9: scales as input 1
-  resize_10,   ///< Resize-10: as Upsample-9
-  resize_11,   ///< Resize-11 and later: roi, scales or sizes as inputs, coordinate modes, cubic
-};
-
 /// Resize (version 11 and later), Resize-10 and Upsample, as the ONNX reference
 /// computes it: one axis after the other, each output coordinate mapped
 /// back to the input (coordinate_transformation_mode), then the nearest
@@ -34,26 +27,20 @@ enum class resize_rule {
 /// outside the input clamped to the edge, or with exclude_outside their
 /// weights dropped and the rest renormalised). Scales and sizes may be
 /// computed at run time.
-inline void resize(op_context& c, resize_rule rule) {
+inline void resize(op_context& c) {
   check_types(c);
   const int r = c.need_rank(0);
-  const bool upsample = rule == resize_rule::upsample_1 || rule == resize_rule::upsample_9;
-  const bool legacy = rule != resize_rule::resize_11;
-  std::string mode = c.attr_string("mode", "nearest");
-  if (legacy && (mode == "bilinear" || mode == "trilinear")) mode = "linear";
+  const bool upsample = c.op() == "Upsample";
+  const auto args = onnx::read_resize(*c.node, c.attrs(), c.opset, c.known_inputs());
+  const bool legacy = args.legacy;
+  const std::string& mode = args.mode;
+  const std::string& ctm = args.coordinate_transformation_mode;
+  const std::string& nearest = args.nearest_mode;
+  const double a = args.cubic_coeff_a, extrapolation = args.extrapolation_value;
+  const bool exclude = args.exclude_outside;
   if (mode != "nearest" && mode != "linear" && mode != "cubic") c.unsupported("mode " + python_string(mode));
   if (legacy && mode == "cubic") c.unsupported("mode cubic before opset 11");
-  std::string ctm = "asymmetric", nearest = "floor";
-  double a = -0.75, extrapolation = 0.0;
-  bool exclude = false;
-  if (!legacy) {
-    ctm = c.attr_string("coordinate_transformation_mode", "half_pixel");
-    nearest = c.attr_string("nearest_mode", "round_prefer_floor");
-    a = c.attr_float("cubic_coeff_a", -0.75);
-    exclude = c.attr_int("exclude_outside", 0) != 0;
-    extrapolation = c.attr_float("extrapolation_value", 0.0);
-  }
-  if (c.has_attr("axes") || c.has_attr("keep_aspect_ratio_policy")) c.unsupported("axes / keep_aspect_ratio_policy");
+  if (args.axes || args.keep_aspect_ratio_policy != "stretch") c.unsupported("axes / keep_aspect_ratio_policy");
   if (ctm != "half_pixel" && ctm != "pytorch_half_pixel" && ctm != "align_corners" && ctm != "asymmetric" &&
       ctm != "tf_crop_and_resize" && !(ctm == "tf_half_pixel_for_nn" && mode == "nearest"))
     c.unsupported("coordinate_transformation_mode " + python_string(ctm));
@@ -62,30 +49,21 @@ inline void resize(op_context& c, resize_rule rule) {
   if (exclude && mode == "nearest") c.unsupported("exclude_outside with mode nearest");
   if (mode != "nearest") require_float(c);
 
-  // where the scales or sizes come from
+  // where the scales or sizes come from: a literal (Upsample-7's attribute)
+  // or the input, indexed at run time
   std::string scales, sizes;
   std::vector<double> const_scales;
-  if (rule == resize_rule::upsample_1) {
-    const auto* at = c.attr("scales");
-    if (!at) c.unsupported("scales missing");
-    for (float f : at->floats()) const_scales.push_back(f);
-    std::vector<std::string> parts;
-    for (double f : const_scales) parts.push_back(python_float(f));
-    scales = "[" + join(parts) + "]";
-  } else if (legacy) {
-    scales = c.in(1);
-    if (const auto* t = c.constant(1))
-      for (std::size_t i = 0; i < t->size(); ++i) const_scales.push_back(t->as_double(i));
+  if (args.sizes.given()) {
+    sizes = c.in(static_cast<std::size_t>(args.sizes.input));
   } else {
-    const bool no_scales = !c.has_input(2) || (c.constant(2) && c.constant(2)->size() == 0);
-    if (c.has_input(3) && no_scales) sizes = c.in(3);
-    else if (c.has_input(2)) {
-      if (c.has_input(3) && !(c.constant(3) && c.constant(3)->size() == 0))
-        c.unsupported("both scales and sizes");
-      scales = c.in(2);
-      if (const auto* t = c.constant(2))
-        for (std::size_t i = 0; i < t->size(); ++i) const_scales.push_back(t->as_double(i));
-    } else c.unsupported("neither scales nor sizes");
+    if (args.scales.known()) const_scales = *args.scales.value;
+    if (args.scales.source == onnx::arg_source::input) {
+      scales = c.in(static_cast<std::size_t>(args.scales.input));
+    } else {
+      std::vector<std::string> parts;
+      for (double f : const_scales) parts.push_back(python_float(f));
+      scales = "[" + join(parts) + "]";
+    }
   }
   if (legacy && mode == "nearest") {
     // floor is the legacy rule for upsampling only (Upsample requires scales >= 1)
@@ -218,10 +196,8 @@ inline void resize(op_context& c, resize_rule rule) {
 /// Resize, Upsample and GridSample.
 inline void add_resize_translations(op_registry& r) {
   using namespace detail;
-  r.add("Upsample", 1, [](op_context& c) { resize(c, resize_rule::upsample_1); });
-  r.add("Upsample", 9, [](op_context& c) { resize(c, resize_rule::upsample_9); });
-  r.add("Resize", 10, [](op_context& c) { resize(c, resize_rule::resize_10); });
-  r.add("Resize", 11, [](op_context& c) { resize(c, resize_rule::resize_11); });
+  r.add("Upsample", 1, resize);
+  r.add("Resize", 10, resize);
   r.add("GridSample", 16, grid_sample);
 }
 

@@ -3,6 +3,11 @@
 /// PyTorch translations, shape operators: Concat, Flatten, Reshape, Transpose, Squeeze/Unsqueeze, Pad, Expand,
 /// Tile, Split, DepthToSpace/SpaceToDepth, Shape, Size.
 
+#include <dfgpar/onnx/args/pad.hpp>
+#include <dfgpar/onnx/args/reshape.hpp>
+#include <dfgpar/onnx/args/shape.hpp>
+#include <dfgpar/onnx/args/split.hpp>
+#include <dfgpar/onnx/args/squeeze.hpp>
 #include <dfgpar/pytorch/ops/context.hpp>
 #include <dfgpar/pytorch/ops/registry.hpp>
 
@@ -23,13 +28,9 @@ inline void concat(op_context& c, std::int64_t default_axis) {
 inline void flatten(op_context& c) {
   check_types(c);
   const int r = c.need_rank(0);
-  std::int64_t axis = c.attr_int("axis", 1);
-  if (axis < -r || axis > r) c.unsupported("axis out of range");
-  if (axis < 0) axis += r;
+  const std::int64_t axis = onnx::read_flatten_axis(*c.node, c.attrs(), r);
   if (auto s = c.shape(0)) {
-    std::int64_t a = 1, b = 1;
-    for (int d = 0; d < r; ++d) (d < axis ? a : b) *= (*s)[static_cast<std::size_t>(d)];
-    c.assign("torch.reshape(" + c.in(0) + ", [" + std::to_string(a) + ", " + std::to_string(b) + "])");
+    c.assign("torch.reshape(" + c.in(0) + ", " + python_int_list(onnx::flatten_dims(*s, axis)) + ")");
   } else if (axis == 1 && r >= 2) {
     c.assign("torch.flatten(" + c.in(0) + ", 1)");
   } else {
@@ -37,16 +38,15 @@ inline void flatten(op_context& c) {
   }
 }
 
-/// Reshape; the shape is the `shape` attribute before version 5, input 1
-/// since.
-inline void reshape(op_context& c, bool shape_input) {
+/// Reshape (the shape an attribute before opset 5, input 1 since; 0 copies
+/// the input's dimension unless allowzero).
+inline void reshape(op_context& c) {
   check_types(c);
-  std::vector<std::int64_t> shape;
-  const bool allowzero = c.attr_int("allowzero", 0) != 0;
-  if (shape_input && !c.constant(1)) {
+  const auto a = onnx::read_reshape(*c.node, c.attrs(), c.opset, c.known_inputs());
+  if (a.shape.at_run_time()) {
     // the shape is computed: read at run time, a 0 copying the input's dimension
     const std::string x = c.in(0), s = int_list(c, 1);
-    if (!allowzero) {
+    if (!a.allowzero) {
       const std::string k = temp(c, "k");
       c.emit("for " + k + " in range(len(" + s + ")):");
       c.emit("    if " + s + "[" + k + "] == 0:");
@@ -55,14 +55,12 @@ inline void reshape(op_context& c, bool shape_input) {
     c.assign("torch.reshape(" + x + ", " + s + ")");
     return;
   }
-  if (!shape_input) shape = c.attr_ints("shape");
-  else shape = c.constant_ints(1, "the shape");
-  for (std::size_t d = 0; d < shape.size(); ++d)
-    if (shape[d] == 0 && !allowzero) {
-      const auto s = c.shape(0);
-      if (!s || d >= s->size()) c.unsupported("a 0 in the shape needs the input's shape, which is not known");
-      shape[d] = (*s)[d];
-    }
+  auto shape = *a.shape.value;
+  if (const auto s = c.shape(0)) {
+    shape = onnx::reshape_dims(*c.node, *s, shape, a.allowzero);
+  } else if (!a.allowzero && std::find(shape.begin(), shape.end(), 0) != shape.end()) {
+    c.unsupported("a 0 in the shape needs the input's shape, which is not known");
+  }
   c.assign("torch.reshape(" + c.in(0) + ", " + python_int_list(shape) + ")");
 }
 
@@ -76,61 +74,35 @@ inline void transpose(op_context& c) {
   c.assign(c.in(0) + ".permute(" + python_int_list(perm) + ")");
 }
 
-/// Squeeze/Unsqueeze axes: the `axes` attribute before version 13, else the
-/// constant input `input`.
-inline std::vector<std::int64_t> axes_of(op_context& c, std::size_t input, bool axes_input, bool required) {
-  if (!axes_input) {
-    if (!c.has_attr("axes") && required) c.unsupported("axes missing");
-    return c.attr_ints("axes");
-  }
-  if (!c.has_input(input)) {
-    if (required) c.unsupported("axes missing");
-    return {};
-  }
-  return c.constant_ints(input, "axes");
-}
-
-inline void unsqueeze(op_context& c, bool axes_input) {
+/// Squeeze/Unsqueeze: the axes as the argument layer reads them (an
+/// attribute before opset 13, input 1 since), literal when known, else read
+/// at run time.
+inline void squeeze_or_unsqueeze(op_context& c) {
   check_types(c);
-  if (axes_input && c.has_input(1) && !c.constant(1)) {
-    const std::string x = c.in(0), ax = temp(c, "axes"), a = temp(c, "a");
-    c.emit(ax + " = [int(d__) % (" + x + ".dim() + " + c.in(1) + ".numel()) for d__ in " + c.in(1) + ".reshape(-1)]");
-    c.emit(ax + ".sort()");
+  const bool un = c.op() == "Unsqueeze";
+  const auto a = onnx::read_squeeze_axes(*c.node, c.attrs(), c.opset, c.known_inputs());
+  if (a.at_run_time()) {
+    const std::string x = c.in(0), ax = temp(c, "axes"), i = temp(c, "a"), in = c.in(static_cast<std::size_t>(a.input));
+    const std::string rank = un ? "(" + x + ".dim() + " + in + ".numel())" : x + ".dim()";
+    c.emit(ax + " = [int(d__) % " + rank + " for d__ in " + in + ".reshape(-1)]");
+    c.emit(ax + (un ? ".sort()" : ".sort(reverse=True)"));
     c.assign(x);
-    c.emit("for " + a + " in " + ax + ":");
-    c.emit("    " + c.out(0) + " = torch.unsqueeze(" + c.out(0) + ", " + a + ")");
+    c.emit("for " + i + " in " + ax + ":");
+    c.emit("    " + c.out(0) + " = torch." + (un ? "unsqueeze(" : "squeeze(") + c.out(0) + ", " + i + ")");
     return;
   }
-  auto axes = axes_of(c, 1, axes_input, true);
-  const int r = c.need_rank(0) + static_cast<int>(axes.size());
-  for (auto& a : axes) a = normalize_axis(c, a, r);
-  std::sort(axes.begin(), axes.end());
-  std::string e = c.in(0);
-  for (auto a : axes) e = "torch.unsqueeze(" + e + ", " + std::to_string(a) + ")";
-  c.assign(e);
-}
-
-inline void squeeze(op_context& c, bool axes_input) {
-  check_types(c);
-  if (axes_input && c.has_input(1) && !c.constant(1)) {
-    const std::string x = c.in(0), ax = temp(c, "axes"), a = temp(c, "a");
-    c.emit(ax + " = [int(d__) % " + x + ".dim() for d__ in " + c.in(1) + ".reshape(-1)]");
-    c.emit(ax + ".sort(reverse=True)");
-    c.assign(x);
-    c.emit("for " + a + " in " + ax + ":");
-    c.emit("    " + c.out(0) + " = torch.squeeze(" + c.out(0) + ", " + a + ")");
-    return;
-  }
-  auto axes = axes_of(c, 1, axes_input, false);
-  if (axes.empty()) {
+  auto axes = a.given() ? *a.value : std::vector<std::int64_t>{};
+  if (axes.empty() && !un) {
     c.assign("torch.squeeze(" + c.in(0) + ")");
     return;
   }
-  const int r = c.need_rank(0);
-  for (auto& a : axes) a = normalize_axis(c, a, r);
-  std::sort(axes.rbegin(), axes.rend());
+  const int r = c.need_rank(0) + (un ? static_cast<int>(axes.size()) : 0);
+  for (auto& x : axes) x = normalize_axis(c, x, r);
+  // unsqueeze from the first new axis on, squeeze from the last
+  if (un) std::sort(axes.begin(), axes.end());
+  else std::sort(axes.rbegin(), axes.rend());
   std::string e = c.in(0);
-  for (auto a : axes) e = "torch.squeeze(" + e + ", " + std::to_string(a) + ")";
+  for (auto x : axes) e = std::string("torch.") + (un ? "unsqueeze(" : "squeeze(") + e + ", " + std::to_string(x) + ")";
   c.assign(e);
 }
 
@@ -139,6 +111,17 @@ inline void squeeze(op_context& c, bool axes_input) {
 inline std::string pad_value(op_context& c, double v) {
   if (!is_float_type(c.elem_type(0)) && std::abs(v) > 9007199254740992.0) c.unsupported("an integer pad value beyond 2^53");
   return python_float(v);
+}
+
+/// F.pad's list for the last `last` of `r` dimensions (last dimension
+/// first) from ONNX pads [b0, b1, ..., e0, e1, ...].
+inline std::string torch_pads(const std::vector<std::int64_t>& pads, int r, int last) {
+  std::vector<std::int64_t> p;
+  for (int d = r - 1; d >= r - last; --d) {
+    p.push_back(pads[static_cast<std::size_t>(d)]);
+    p.push_back(pads[static_cast<std::size_t>(d + r)]);
+  }
+  return python_int_list(p);
 }
 
 /// Pad with mode edge or reflect as an index_select per dimension (any rank,
@@ -162,105 +145,68 @@ inline void pad_by_index(op_context& c, const std::string& mode, int r, const st
   }
 }
 
-/// Pad (opset >= 11) whose pads or value are computed at run time.
-inline void pad_runtime(op_context& c, const std::string& mode, int r) {
-  if (c.has_input(3)) c.unsupported("axes with computed pads");
+/// Pad whose pads or value are computed at run time (opset 11 and later).
+inline void pad_runtime(op_context& c, const onnx::pad_args& a, int r) {
+  if (a.axes.given()) c.unsupported("axes with computed pads");
+  const auto& mode = a.mode;
   if (mode == "edge" || mode == "reflect") {
     if (c.has_input(2)) c.in(2);  // the value does not matter in these modes
     pad_by_index(c, mode, r, int_list(c, 1));
     return;
   }
   if (mode != "constant") c.unsupported("mode " + python_string(mode));
-  std::string value = "0.0";
-  if (c.has_input(2)) {
-    if (const auto* v = c.constant(2)) {
-      if (v->size() != 1) c.unsupported("constant_value must be a scalar");
-      value = pad_value(c, v->as_double(0));
-    } else {
-      if (!is_float_type(c.elem_type(0))) c.unsupported("a computed constant_value on a non-float tensor");
-      value = "float(" + c.in(2) + ".reshape(-1)[0])";
-    }
+  std::string value;
+  if (a.value.at_run_time()) {
+    if (!is_float_type(c.elem_type(0))) c.unsupported("a computed constant_value on a non-float tensor");
+    value = "float(" + c.in(2) + ".reshape(-1)[0])";
+  } else {
+    value = pad_value(c, *a.value.value);
   }
-  // ONNX [b0, b1, ..., e0, e1, ...] -> F.pad's [b_last, e_last, ..., b0, e0]
-  if (c.constant(1)) {
-    auto pads = c.constant(1)->to_int64();
-    if (static_cast<int>(pads.size()) != 2 * r) c.unsupported("pads has the wrong length");
-    std::vector<std::int64_t> p;
-    for (int d = r - 1; d >= 0; --d) {
-      p.push_back(pads[static_cast<std::size_t>(d)]);
-      p.push_back(pads[static_cast<std::size_t>(d + r)]);
-    }
-    c.assign("F.pad(" + c.in(0) + ", " + python_int_list(p) + ", 'constant', " + value + ")");
+  if (a.pads.known()) {
+    if (static_cast<int>(a.pads.value->size()) != 2 * r) c.unsupported("pads has the wrong length");
+    c.assign("F.pad(" + c.in(0) + ", " + torch_pads(*a.pads.value, r, r) + ", 'constant', " + value + ")");
     return;
   }
+  // ONNX [b0, b1, ..., e0, e1, ...] -> F.pad's [b_last, e_last, ..., b0, e0]
   const std::string pt = temp(c, "pads_t"), pl = temp(c, "pads");
   c.emit(pt + " = " + c.in(1) + ".reshape(2, " + std::to_string(r) + ").flip(1).t().reshape(-1)");
   c.emit(pl + " = [int(d__) for d__ in " + pt + "]");
   c.assign("F.pad(" + c.in(0) + ", " + pl + ", 'constant', " + value + ")");
 }
 
-/// Pad; pads and value are attributes before version 11, inputs since
-/// (axes, input 3, since version 18).
-inline void pad(op_context& c, bool pads_input) {
+/// Pad with the arguments the argument layer reads (attributes before opset
+/// 11, inputs since, axes since 18).
+inline void pad(op_context& c) {
   check_types(c);
-  const std::string mode = c.attr_string("mode", "constant");
   const int r = c.need_rank(0);
-  std::vector<std::int64_t> pads;
-  double value = 0;
-  std::string value_expr;
-  if (pads_input && (!c.constant(1) || (c.has_input(2) && !c.constant(2)))) {
-    pad_runtime(c, mode, r);
+  const auto a = onnx::read_pad(*c.node, c.attrs(), c.opset, c.known_inputs());
+  if (a.pads.at_run_time() || a.value.at_run_time() || a.axes.at_run_time()) {
+    pad_runtime(c, a, r);
     return;
   }
-  if (!pads_input) {
-    pads = c.attr_ints("pads");
-    value = c.attr_float("value", 0.0);
-  } else {
-    pads = c.constant_ints(1, "pads");
-    if (c.has_input(2)) {
-      const auto* v = c.constant(2);
-      if (!v || v->size() != 1) c.unsupported("constant_value must be a constant scalar");
-      value = v->as_double(0);
-    }
-    if (c.has_input(3)) {
-      // axes (opset 18): pads then cover only those axes
-      auto axes = c.constant_ints(3, "axes");
-      std::vector<std::int64_t> full(2 * static_cast<std::size_t>(r), 0);
-      if (pads.size() != 2 * axes.size()) c.unsupported("pads and axes lengths disagree");
-      for (std::size_t k = 0; k < axes.size(); ++k) {
-        const auto a = static_cast<std::size_t>(normalize_axis(c, axes[k], r));
-        full[a] = pads[k];
-        full[a + static_cast<std::size_t>(r)] = pads[k + axes.size()];
-      }
-      pads = full;
-    }
-  }
-  if (static_cast<int>(pads.size()) != 2 * r) c.unsupported("pads has the wrong length");
+  const auto pads = onnx::full_pads(*c.node, a, r);
+  const std::string& mode = a.mode;
   // trailing dimensions that are not padded can be left out of F.pad's list
   int last = 0;
   for (int d = 0; d < r; ++d)
     if (pads[static_cast<std::size_t>(d)] != 0 || pads[static_cast<std::size_t>(d + r)] != 0) last = std::max(last, r - d);
-  std::vector<std::int64_t> p;
-  for (int d = r - 1; d >= r - last; --d) {
-    p.push_back(pads[static_cast<std::size_t>(d)]);
-    p.push_back(pads[static_cast<std::size_t>(d + r)]);
-  }
-  if (p.empty()) {
+  if (last == 0) {
     c.assign(c.in(0));
     return;
   }
+  const std::string p = torch_pads(pads, r, last);
   if (mode == "constant") {
-    c.assign("F.pad(" + c.in(0) + ", " + python_int_list(p) + ", 'constant', " + pad_value(c, value) + ")");
+    c.assign("F.pad(" + c.in(0) + ", " + p + ", 'constant', " + pad_value(c, *a.value.value) + ")");
     return;
   }
   if (mode != "reflect" && mode != "edge") c.unsupported("mode " + python_string(mode));
   bool simple = is_float_type(c.elem_type(0)) && last <= 3 && last <= r - 1;
-  for (auto v : p) simple = simple && v >= 0;
+  for (auto v : pads) simple = simple && v >= 0;
   if (!simple) {
     pad_by_index(c, mode, r, python_int_list(pads));
     return;
   }
-  c.assign("F.pad(" + c.in(0) + ", " + python_int_list(p) + ", '" + (mode == "edge" ? "replicate" : "reflect") + "')");
+  c.assign("F.pad(" + c.in(0) + ", " + p + ", '" + (mode == "edge" ? "replicate" : "reflect") + "')");
 }
 
 inline void expand(op_context& c) {
@@ -291,40 +237,35 @@ inline void tile(op_context& c) {
   c.assign(c.in(0) + ".repeat(" + int_list(c, 1) + ")");
 }
 
-/// Split; the sizes are the `split` attribute before version 13, input 1
-/// since, else the outputs' sizes.
-inline void split(op_context& c, bool sizes_input) {
+/// Split: the sizes as the argument layer reads them (input 1 or attribute),
+/// else the outputs' sizes.
+inline void split(op_context& c) {
   check_types(c);
   const int r = c.need_rank(0);
-  const std::int64_t axis = normalize_axis(c, c.attr_int("axis", 0), r);
-  std::vector<std::int64_t> sizes;
-  if (!sizes_input) sizes = c.attr_ints("split");
-  else if (c.has_input(1) && !c.constant(1)) {
-    std::vector<std::string> outs;
-    for (std::size_t k = 0; k < c.outputs.size(); ++k) {
-      if (!c.has_output(k)) c.unsupported("an unnamed output");
-      outs.push_back(c.outputs[k]);
-    }
-    const std::string lhs = outs.size() == 1 ? outs[0] + "," : join(outs);
-    c.emit(lhs + " = torch.split(" + c.in(0) + ", " + int_list(c, 1) + ", " + std::to_string(axis) + ")");
-    return;
-  } else if (c.has_input(1)) sizes = c.constant_ints(1, "split");
-  c.attr("num_outputs");
-  if (sizes.empty()) {
-    for (std::size_t k = 0; k < c.outputs.size(); ++k) {
-      const auto* info = c.output_info[k];
-      if (!info || !info->shape_known) c.unsupported("output sizes are not known");
-      sizes.push_back(info->shape[static_cast<std::size_t>(axis)]);
-    }
-  }
-  if (sizes.size() != c.outputs.size()) c.unsupported("split sizes and outputs differ in number");
+  const auto a = onnx::read_split(*c.node, c.attrs(), c.opset, c.known_inputs());
+  const std::int64_t axis = normalize_axis(c, a.axis, r);
   std::vector<std::string> outs;
   for (std::size_t k = 0; k < c.outputs.size(); ++k) {
     if (!c.has_output(k)) c.unsupported("an unnamed output");
     outs.push_back(c.outputs[k]);
   }
   const std::string lhs = outs.size() == 1 ? outs[0] + "," : join(outs);
-  c.emit(lhs + " = torch.split(" + c.in(0) + ", " + python_int_list(sizes) + ", " + std::to_string(axis) + ")");
+  std::string sizes;
+  if (a.split.at_run_time()) {
+    sizes = int_list(c, static_cast<std::size_t>(a.split.input));
+  } else {
+    std::vector<std::int64_t> v = a.split.given() ? *a.split.value : std::vector<std::int64_t>{};
+    if (v.empty()) {
+      for (std::size_t k = 0; k < c.outputs.size(); ++k) {
+        const auto* info = c.output_info[k];
+        if (!info || !info->shape_known) c.unsupported("output sizes are not known");
+        v.push_back(info->shape[static_cast<std::size_t>(axis)]);
+      }
+    }
+    if (v.size() != c.outputs.size()) c.unsupported("split sizes and outputs differ in number");
+    sizes = python_int_list(v);
+  }
+  c.emit(lhs + " = torch.split(" + c.in(0) + ", " + sizes + ", " + std::to_string(axis) + ")");
 }
 
 inline void depth_to_space(op_context& c) {
@@ -357,11 +298,8 @@ inline void space_to_depth(op_context& c) {
 
 inline void shape_op(op_context& c) {
   check_types(c);
-  const int r = c.need_rank(0);
-  std::int64_t start = c.attr_int("start", 0), end = c.attr_int("end", r);
-  start = std::clamp<std::int64_t>(start < 0 ? start + r : start, 0, r);
-  end = std::clamp<std::int64_t>(end < 0 ? end + r : end, 0, r);
-  c.assign("torch.tensor(" + c.in(0) + ".shape[" + std::to_string(start) + ":" + std::to_string(std::max(start, end)) +
+  const auto [start, end] = onnx::shape_range(*c.node, c.attrs(), c.opset, c.need_rank(0));
+  c.assign("torch.tensor(" + c.in(0) + ".shape[" + std::to_string(start) + ":" + std::to_string(end) +
            "], dtype=torch.int64)");
 }
 
@@ -374,19 +312,14 @@ inline void add_shape_translations(op_registry& r) {
   r.add("Concat", 1, [](op_context& c) { concat(c, 1); });
   r.add("Concat", 4, [](op_context& c) { concat(c, 0); });
   r.add("Flatten", 1, flatten);
-  r.add("Reshape", 1, [](op_context& c) { reshape(c, false); });
-  r.add("Reshape", 5, [](op_context& c) { reshape(c, true); });
+  r.add("Reshape", 1, reshape);
   r.add("Transpose", 1, transpose);
-  r.add("Squeeze", 1, [](op_context& c) { squeeze(c, false); });
-  r.add("Squeeze", 13, [](op_context& c) { squeeze(c, true); });
-  r.add("Unsqueeze", 1, [](op_context& c) { unsqueeze(c, false); });
-  r.add("Unsqueeze", 13, [](op_context& c) { unsqueeze(c, true); });
-  r.add("Pad", 1, [](op_context& c) { pad(c, false); });
-  r.add("Pad", 11, [](op_context& c) { pad(c, true); });
+  r.add("Squeeze", 1, squeeze_or_unsqueeze);
+  r.add("Unsqueeze", 1, squeeze_or_unsqueeze);
+  r.add("Pad", 1, pad);
   r.add("Expand", 8, expand);
   r.add("Tile", 1, tile);
-  r.add("Split", 1, [](op_context& c) { split(c, false); });
-  r.add("Split", 13, [](op_context& c) { split(c, true); });
+  r.add("Split", 1, split);
   r.add("DepthToSpace", 1, depth_to_space);
   r.add("SpaceToDepth", 1, space_to_depth);
   r.add("Shape", 1, shape_op);

@@ -26,8 +26,7 @@ inline void tfidf_vectorizer(op_context& c) {
   const auto counts = c.attr_ints("ngram_counts"), indexes = c.attr_ints("ngram_indexes"), pool = c.attr_ints("pool_int64s");
   if (c.has_attr("pool_strings")) c.unsupported("pool_strings");
   std::vector<double> weights;
-  if (const auto* a = c.attr("weights"))
-    for (float f : a->floats()) weights.push_back(f);
+  for (float f : c.attrs().get_floats("weights")) weights.push_back(f);
   if (lo < 1 || hi < lo || skips < 0 || counts.empty() || indexes.empty()) c.unsupported("bad gram lengths or pool");
   if (!weights.empty() && weights.size() != indexes.size()) c.unsupported("weights and ngram_indexes differ in length");
   std::int64_t width = 0;
