@@ -156,20 +156,19 @@ inline op_translation roi_align(bool has_transformation_mode) {
     };
     c.emit("    " + ry + " = " + xb + ".index_select(1, " + temp(c, "lo_y") + ")");
     c.emit("    " + rh + " = " + xb + ".index_select(1, " + temp(c, "hi_y") + ")");
-    const std::string t1 = corner(ry, "lo", "w_lo", "w_lo"), t2 = corner(ry, "hi", "w_lo", "w_hi"),
-                      t3 = corner(rh, "lo", "w_hi", "w_lo"), t4 = corner(rh, "hi", "w_hi", "w_hi");
     const std::string shape = "[" + x + ".shape[1], " + std::to_string(oh) + ", " + grids[0] + ", " +
                               std::to_string(ow) + ", " + grids[1] + "]";
+    const std::string combine = mode == "avg" ? "torch.add(" : "torch.maximum(";
     c.emit("    if " + grids[0] + " > 0 and " + grids[1] + " > 0:");
-    if (mode == "avg") {
-      c.emit("        " + v + " = torch.add(torch.add(" + t1 + ", " + t2 + "), torch.add(" + t3 + ", " + t4 + "))");
-      c.emit("        " + o + "[" + n + "] = torch.div(" + v + ".reshape(" + shape + ").sum([2, 4]), " + grids[0] +
-             " * " + grids[1] + ")");
-    } else {
-      c.emit("        " + v + " = torch.maximum(torch.maximum(" + t1 + ", " + t2 + "), torch.maximum(" + t3 + ", " + t4 +
-             "))");
-      c.emit("        " + o + "[" + n + "] = torch.amax(" + v + ".reshape(" + shape + "), [2, 4])");
-    }
+    c.emit("        " + v + " = " + corner(ry, "lo", "w_lo", "w_lo"));
+    c.emit("        " + v + " = " + combine + v + ", " + corner(ry, "hi", "w_lo", "w_hi") + ")");
+    c.emit("        " + v + " = " + combine + v + ", " + corner(rh, "lo", "w_hi", "w_lo") + ")");
+    c.emit("        " + v + " = " + combine + v + ", " + corner(rh, "hi", "w_hi", "w_hi") + ")");
+    c.emit("        " + v + " = " + v + ".reshape(" + shape + ")");
+    if (mode == "avg")
+      c.emit("        " + o + "[" + n + "] = torch.div(" + v + ".sum([2, 4]), " + grids[0] + " * " + grids[1] + ")");
+    else
+      c.emit("        " + o + "[" + n + "] = torch.amax(" + v + ", [2, 4])");
   };
 }
 
