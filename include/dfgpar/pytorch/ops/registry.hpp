@@ -75,10 +75,9 @@ class op_registry {
     return v;
   }
 
-  /// The operator version in effect for `op_type` of `domain` at `opset`:
-  /// the ONNX schema's since version, or, for an opset newer than the linked
-  /// ONNX library knows, the newest registered version not above the opset.
-  /// 0 when the operator does not exist at that opset.
+  /// The operator version in effect for `op_type` of `domain` at `opset`
+  /// as the linked ONNX library's schema registry knows it (the schema's
+  /// since version); 0 when it has no such operator at that opset.
   static int op_version(std::string_view domain, const std::string& op_type, std::int64_t opset) {
     const std::string dom = canonical_domain(domain);
     const auto* s = ::onnx::OpSchemaRegistry::Schema(op_type, static_cast<int>(opset), dom);
