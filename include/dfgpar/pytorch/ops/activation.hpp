@@ -1,6 +1,9 @@
 #pragma once
 /// \file activation.hpp
-/// PyTorch translations, activations: the ReLU family, sigmoids, Softmax/LogSoftmax and Hardmax.
+/// The PyTorch translations of activations: the ReLU family, sigmoids,
+/// Softmax/LogSoftmax and Hardmax.
+/// Each is registered with the operator version it starts at (see
+/// registry.hpp) by the add_*_translations function at the end.
 
 #include <dfgpar/onnx/args/softmax.hpp>
 #include <dfgpar/pytorch/ops/context.hpp>

@@ -1,6 +1,9 @@
 #pragma once
 /// \file conv_pool.hpp
-/// PyTorch translations, convolutions (Conv, ConvTranspose) and pooling (max, average, global, MaxUnpool).
+/// The PyTorch translations of convolutions (Conv, ConvTranspose) and pooling
+/// (max, average, global, MaxUnpool).
+/// Each is registered with the operator version it starts at (see
+/// registry.hpp) by the add_*_translations function at the end.
 
 #include <dfgpar/pytorch/ops/context.hpp>
 #include <dfgpar/pytorch/ops/registry.hpp>

@@ -1,6 +1,8 @@
 #pragma once
 /// \file detection.hpp
-/// PyTorch translations, object detection: NonMaxSuppression, RoiAlign.
+/// The PyTorch translations of object detection: NonMaxSuppression, RoiAlign.
+/// Each is registered with the operator version it starts at (see
+/// registry.hpp) by the add_*_translations function at the end.
 
 #include <dfgpar/pytorch/ops/context.hpp>
 #include <dfgpar/pytorch/ops/registry.hpp>

@@ -1,6 +1,9 @@
 #pragma once
 /// \file elementwise.hpp
-/// PyTorch translations, element-wise math, comparisons, logic, Cast/CastLike, Identity and inference Dropout.
+/// The PyTorch translations of element-wise math, comparisons, logic,
+/// Cast/CastLike, Identity and inference Dropout.
+/// Each is registered with the operator version it starts at (see
+/// registry.hpp) by the add_*_translations function at the end.
 
 #include <dfgpar/onnx/args/cast.hpp>
 #include <dfgpar/onnx/args/clip.hpp>
@@ -11,6 +14,7 @@
 namespace dfgpar::pytorch {
 namespace detail {
 
+/// `fn(x)`, element by element.
 inline op_translation unary(std::string fn) {
   return [fn](op_context& c) {
     check_types(c);

@@ -1,6 +1,8 @@
 #pragma once
 /// \file generator.hpp
-/// PyTorch translations, generators: ConstantOfShape, Range, EyeLike.
+/// The PyTorch translations of generators: ConstantOfShape, Range, EyeLike.
+/// Each is registered with the operator version it starts at (see
+/// registry.hpp) by the add_*_translations function at the end.
 
 #include <dfgpar/pytorch/ops/context.hpp>
 #include <dfgpar/pytorch/ops/registry.hpp>

@@ -1,7 +1,9 @@
 #pragma once
 /// \file index.hpp
-/// PyTorch translations, indexing: Gather*, Scatter*, Slice, TopK, OneHot, Compress, NonZero, ReverseSequence,
-/// Unique.
+/// The PyTorch translations of indexing: Gather*, Scatter*, Slice, TopK,
+/// OneHot, Compress, NonZero, ReverseSequence, Unique.
+/// Each is registered with the operator version it starts at (see
+/// registry.hpp) by the add_*_translations function at the end.
 
 #include <dfgpar/onnx/args/slice.hpp>
 #include <dfgpar/onnx/args/topk.hpp>

@@ -1,6 +1,9 @@
 #pragma once
 /// \file linalg.hpp
-/// PyTorch translations, linear algebra: Gemm, MatMul, Einsum, Det, Trilu.
+/// The PyTorch translations of linear algebra: Gemm, MatMul, Einsum, Det,
+/// Trilu.
+/// Each is registered with the operator version it starts at (see
+/// registry.hpp) by the add_*_translations function at the end.
 
 #include <dfgpar/pytorch/ops/context.hpp>
 #include <dfgpar/pytorch/ops/elementwise.hpp>

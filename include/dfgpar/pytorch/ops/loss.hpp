@@ -1,6 +1,9 @@
 #pragma once
 /// \file loss.hpp
-/// PyTorch translations, losses: NegativeLogLikelihoodLoss, SoftmaxCrossEntropyLoss.
+/// The PyTorch translations of losses: NegativeLogLikelihoodLoss,
+/// SoftmaxCrossEntropyLoss.
+/// Each is registered with the operator version it starts at (see
+/// registry.hpp) by the add_*_translations function at the end.
 
 #include <dfgpar/pytorch/ops/context.hpp>
 #include <dfgpar/pytorch/ops/registry.hpp>

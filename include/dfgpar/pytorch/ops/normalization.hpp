@@ -1,7 +1,9 @@
 #pragma once
 /// \file normalization.hpp
-/// PyTorch translations, normalisation: BatchNormalization, LayerNormalization, InstanceNormalization, LRN,
-/// MeanVarianceNormalization.
+/// The PyTorch translations of normalisation: BatchNormalization,
+/// LayerNormalization, InstanceNormalization, LRN, MeanVarianceNormalization.
+/// Each is registered with the operator version it starts at (see
+/// registry.hpp) by the add_*_translations function at the end.
 
 #include <dfgpar/pytorch/ops/context.hpp>
 #include <dfgpar/pytorch/ops/registry.hpp>

@@ -1,7 +1,10 @@
 #pragma once
 /// \file quantization.hpp
-/// PyTorch translations, quantisation: QuantizeLinear, DequantizeLinear, DynamicQuantizeLinear, MatMulInteger,
-/// ConvInteger, QLinearMatMul, QLinearConv.
+/// The PyTorch translations of quantisation: QuantizeLinear, DequantizeLinear,
+/// DynamicQuantizeLinear, MatMulInteger, ConvInteger, QLinearMatMul,
+/// QLinearConv.
+/// Each is registered with the operator version it starts at (see
+/// registry.hpp) by the add_*_translations function at the end.
 
 #include <dfgpar/pytorch/ops/context.hpp>
 #include <dfgpar/pytorch/ops/conv_pool.hpp>

@@ -1,6 +1,9 @@
 #pragma once
 /// \file recurrent.hpp
-/// PyTorch translations, recurrent networks: RNN, GRU, LSTM, written out as loops over the time steps.
+/// The PyTorch translations of recurrent networks: RNN, GRU, LSTM, written out
+/// as loops over the time steps.
+/// Each is registered with the operator version it starts at (see
+/// registry.hpp) by the add_*_translations function at the end.
 
 #include <dfgpar/pytorch/ops/context.hpp>
 #include <dfgpar/pytorch/ops/registry.hpp>

@@ -1,6 +1,8 @@
 #pragma once
 /// \file reduce.hpp
-/// PyTorch translations, reductions: Reduce*, ArgMax/ArgMin, CumSum.
+/// The PyTorch translations of reductions: Reduce*, ArgMax/ArgMin, CumSum.
+/// Each is registered with the operator version it starts at (see
+/// registry.hpp) by the add_*_translations function at the end.
 
 #include <dfgpar/onnx/args/reduce.hpp>
 #include <dfgpar/pytorch/ops/context.hpp>

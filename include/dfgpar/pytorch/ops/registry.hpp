@@ -1,21 +1,20 @@
 #pragma once
 /// \file registry.hpp
-/// The table of PyTorch translations, keyed by (domain, op type, since
-/// version) as onnx2torch keys its converters: a translation registered
-/// with since version v handles the operator's versions from v up to the
-/// next registration of the same op. A node is resolved against the ONNX
-/// schema registry: the op version in effect at the model's opset is the
-/// schema's SinceVersion(), and the registration with the largest since
-/// version not above it translates the node.
-/// \code
-///   dfgpar::pytorch::op_registry r;
-///   r.add("Relu", 1, [](op_context& c) { c.assign("torch.relu(" + c.in(0) + ")"); });
-///   r.add("Clip", 1, clip_from_attributes);   // Clip-1 and Clip-6
-///   r.add("Clip", 11, clip_from_inputs);      // Clip-11 and later
-///   r.translate(ctx);   // appends ctx.lines or throws unsupported_op
-/// \endcode
+/// The table of The PyTorch translations of keyed by (domain, op type, since
+/// version) as onnx2torch keys its converters: a translation registered with
+/// since version v handles the operator's versions from v up to the next
+/// registration of the same op. A node is resolved against the ONNX schema
+/// registry: the op version in effect at the model's opset is the schema's
+/// SinceVersion(), and the registration with the largest since version not
+/// above it translates the node. \code   dfgpar::pytorch::op_registry r;
+/// r.add("Relu", 1, [](op_context& c) { c.assign("torch.relu(" + c.in(0) +
+/// ")"); });   r.add("Clip", 1, clip_from_attributes);   // Clip-1 and Clip-6
+/// r.add("Clip", 11, clip_from_inputs);      // Clip-11 and later
+/// r.translate(ctx);   // appends ctx.lines or throws unsupported_op \endcode
 /// The standard registry, `op_registry::standard()`, is defined in
 /// <dfgpar/pytorch/ops.hpp>, which includes every operator family.
+/// Each is registered with the operator version it starts at (see
+/// registry.hpp) by the add_*_translations function at the end.
 
 #include <dfgpar/pytorch/ops/context.hpp>
 

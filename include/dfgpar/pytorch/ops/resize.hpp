@@ -1,6 +1,8 @@
 #pragma once
 /// \file resize.hpp
-/// PyTorch translations, resampling: Resize, Upsample, GridSample.
+/// The PyTorch translations of resampling: Resize, Upsample, GridSample.
+/// Each is registered with the operator version it starts at (see
+/// registry.hpp) by the add_*_translations function at the end.
 
 #include <dfgpar/onnx/args/resize.hpp>
 #include <dfgpar/pytorch/ops/context.hpp>

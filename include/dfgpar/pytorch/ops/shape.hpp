@@ -1,7 +1,10 @@
 #pragma once
 /// \file shape.hpp
-/// PyTorch translations, shape operators: Concat, Flatten, Reshape, Transpose, Squeeze/Unsqueeze, Pad, Expand,
-/// Tile, Split, DepthToSpace/SpaceToDepth, Shape, Size.
+/// The PyTorch translations of shape operators: Concat, Flatten, Reshape,
+/// Transpose, Squeeze/Unsqueeze, Pad, Expand, Tile, Split,
+/// DepthToSpace/SpaceToDepth, Shape, Size.
+/// Each is registered with the operator version it starts at (see
+/// registry.hpp) by the add_*_translations function at the end.
 
 #include <dfgpar/onnx/args/pad.hpp>
 #include <dfgpar/onnx/args/reshape.hpp>

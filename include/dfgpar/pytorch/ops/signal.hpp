@@ -1,6 +1,9 @@
 #pragma once
 /// \file signal.hpp
-/// PyTorch translations, signal processing: DFT, STFT and the Hann/Hamming/Blackman windows.
+/// The PyTorch translations of signal processing: DFT, STFT and the
+/// Hann/Hamming/Blackman windows.
+/// Each is registered with the operator version it starts at (see
+/// registry.hpp) by the add_*_translations function at the end.
 
 #include <dfgpar/pytorch/ops/context.hpp>
 #include <dfgpar/pytorch/ops/registry.hpp>

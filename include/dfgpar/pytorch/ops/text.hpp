@@ -1,6 +1,8 @@
 #pragma once
 /// \file text.hpp
-/// PyTorch translations, text: TfIdfVectorizer.
+/// The PyTorch translations of text: TfIdfVectorizer.
+/// Each is registered with the operator version it starts at (see
+/// registry.hpp) by the add_*_translations function at the end.
 
 #include <dfgpar/pytorch/ops/context.hpp>
 #include <dfgpar/pytorch/ops/registry.hpp>
