@@ -55,8 +55,10 @@ def roi_align(x, rois, batch, oh, ow, ratio=0, scale=1.0, mode='avg',
                             xh = xl + 1
                         ly, lx = yy - yl, xx - xl
                         hy, hx = 1 - ly, 1 - lx
-                        t = [hy * hx * img[:, yl, xl], hy * lx * img[:, yl, xh],
-                             ly * hx * img[:, yh, xl], ly * lx * img[:, yh, xh]]
+                        t = [hy * hx * img[:, yl, xl],
+                             hy * lx * img[:, yl, xh],
+                             ly * hx * img[:, yh, xl],
+                             ly * lx * img[:, yh, xh]]
                         vals.append(sum(t) if mode == 'avg'
                                     else np.max(t, axis=0))
                 if not vals:

@@ -60,14 +60,15 @@ class Resize(OpTest):
                           ('asymmetric', [0, 2, 4, 4]),
                           ('align_corners', [0, 4 / 3, 8 / 3, 4])):
             with self.subTest(coordinate_transformation_mode=ctm):
-                self.check_node(np.array(want, np.float32).reshape(1, 1, 1, 4),
-                                'Resize', ins, opset=13, constants=('roi', 's'),
-                                mode='linear',
+                want = np.array(want, np.float32).reshape(1, 1, 1, 4)
+                self.check_node(want, 'Resize', ins, opset=13,
+                                constants=('roi', 's'), mode='linear',
                                 coordinate_transformation_mode=ctm)
 
     def test_resize_suite_cubic_and_crop(self):
         for case in ('test_resize_upsample_scales_cubic',
-                     'test_resize_downsample_scales_cubic_A_n0p5_exclude_outside',
+                     'test_resize_downsample_scales_cubic_A_n0p5_'
+                     'exclude_outside',
                      'test_resize_downsample_sizes_linear_pytorch_half_pixel',
                      'test_resize_tf_crop_and_resize'):
             with self.subTest(case=case):

@@ -8,7 +8,7 @@ start/end (opset 15)."""
 
 import numpy as np
 
-from optest import OpTest, needs_dfgpar
+from optest import OpTest, needs_dfgpar, run_node
 
 RNG = np.random.default_rng(4)
 X = RNG.standard_normal((2, 3, 4)).astype(np.float32)
@@ -85,7 +85,6 @@ class Shape(OpTest):
                         [('a', X), ('b', X)], axis=-1)
 
     def test_split_attribute_opset11_and_input_opset13(self):
-        from optest import run_node
         got = run_node('Split', [('x', X)], ('p', 'q'), opset=11, axis=2,
                        split=[1, 3])
         self.check(got[0], X[:, :, :1])
@@ -104,14 +103,12 @@ class Shape(OpTest):
 
     def test_expand_tile(self):
         x = X[:, :1, :]
-        s = np.array([3, 1], I64)
         self.check_node(np.broadcast_to(x, (2, 3, 4)), 'Expand',
                         [('x', x), ('s', np.array([2, 3, 1], I64))],
                         constants=('s',))
         self.check_node(np.tile(X, (1, 1, 2)), 'Tile',
                         [('x', X), ('r', np.array([1, 1, 2], I64))],
                         constants=('r',))
-        del s
 
     def test_depth_to_space_modes(self):
         x = np.arange(16, dtype=np.float32).reshape(1, 4, 2, 2)
