@@ -24,12 +24,14 @@ T0=$SECONDS
 section() {
   printf '\n==== [%s +%ss] %s ====\n' "$(date +%H:%M:%S)" "$((SECONDS - T0))" "$*"
 }
-# timed <label> <command...>: runs a command and reports how long it took.
+# timed <label> <command...>: runs a command and reports how long it took;
+# returns the command's status (so that `timed ... || rc=1` sees a failure).
 timed() {
-  local label=$1 start=$SECONDS
+  local label=$1 start=$SECONDS status=0
   shift
-  "$@"
+  "$@" || status=$?
   printf -- '---- %s: %ss\n' "$label" "$((SECONDS - start))"
+  return "$status"
 }
 
 # The Debian packages (idempotent: installs only what is missing), so the
@@ -86,6 +88,9 @@ step_pytorch() {
     return 0
   fi
   local rc=0
+  # one test file per operator family (tests/pytorch/ops/test_<family>.py)
+  timed "translations by family" env DFGPAR="$BUILD_DIR/dfgpar" PYTHONDONTWRITEBYTECODE=1 \
+    nice -n 10 /usr/bin/python3 -m unittest discover -s tests/pytorch/ops -t tests/pytorch/ops || rc=1
   timed "backend suite" nice -n 10 /usr/bin/python3 tests/pytorch/backend_suite.py "$BUILD_DIR/dfgpar" \
     --min-eligible-pass 90 || rc=1
   timed "models" bash tests/pytorch/check_models.sh "$BUILD_DIR" "$BUILD_DIR/models" || rc=1

@@ -262,7 +262,7 @@ inline constexpr op_info op_table[] = {
     {.op_type = "Reshape", .cost = {.kind = cost_kind::view}, .clone = clone_class::view, .foldable = true, .pytorch = true},
     {.op_type = "Resize", .cost = {.kind = cost_kind::resize}, .pytorch = true},
     {.op_type = "ReverseSequence", .cost = {.kind = cost_kind::copy}, .pytorch = true},
-    {.op_type = "RoiAlign", .cost = {.kind = cost_kind::window, .window_attr = "pooled_shape"}},
+    {.op_type = "RoiAlign", .cost = {.kind = cost_kind::window, .window_attr = "pooled_shape"}, .pytorch = true},
     {.op_type = "Round", .cost = {.kind = cost_kind::elementwise}, .pytorch = true},
     {.op_type = "STFT", .pytorch = true},
     {.op_type = "Scan", .cost = {.kind = cost_kind::control_flow}},

@@ -1,9 +1,10 @@
-// The PyTorch op translations (include/dfgpar/pytorch/ops.hpp) one node at a
+// The PyTorch op translations (include/dfgpar/pytorch/ops/) one node at a
 // time: what they emit for inputs known only at run time, and that they
 // refuse, naming the operator and the attribute, what they cannot translate
-// exactly, without pasting model strings into code. Whole models, and the
-// values the code computes, are checked by tests/pytorch/backend_suite.py
-// and tests/pytorch/check_models.sh.
+// exactly, without pasting model strings into code. The values the code
+// computes are checked per family by tests/pytorch/ops/test_<family>.py, and
+// for whole models by tests/pytorch/backend_suite.py and
+// tests/pytorch/check_models.sh.
 
 #include <dfgpar/onnx/tensor.hpp>
 #include <dfgpar/pytorch/ops.hpp>
@@ -55,6 +56,13 @@ struct node_case {
     a->set_name(name);
     a->set_type(::onnx::AttributeProto::INT);
     a->set_i(v);
+    return *this;
+  }
+  node_case& attr_float(const std::string& name, float v) {
+    auto* a = node.add_attribute();
+    a->set_name(name);
+    a->set_type(::onnx::AttributeProto::FLOAT);
+    a->set_f(v);
     return *this;
   }
   node_case& attr_string(const std::string& name, const std::string& v) {
@@ -194,4 +202,26 @@ TEST_CASE("[dfgpar][pytorch] translations refuse what they cannot compute exactl
     n.input("x", {2, 3}).input("t", {2}, tp::INT32).attr_string("reduction", "sum").attr_int("ignore_index", 1);
     CHECK(n.translate() == "y = F.nll_loss(x, t.to(torch.int64), None, None, 1, None, 'sum')\n");
   }
+}
+
+TEST_CASE("[dfgpar][pytorch] the registry names why it refuses a node") {
+  node_case n("LessOrEqual");
+  n.input("a", {2}).input("b", {2});
+  n.opset = 11;
+  auto c = n.context();
+  CHECK_THROWS_WITH_AS(py::op_registry::standard().translate(c), doctest::Contains("not an operator of opset 11"),
+                       py::unsupported_op);
+  n.opset = 12;
+  CHECK(n.translate() == "y = torch.le(a, b)\n");
+}
+
+TEST_CASE("[dfgpar][pytorch] a wrongly typed attribute is refused by name, through the adapter's attribute reader") {
+  node_case bad("Flatten");
+  bad.input("x", {2, 3, 4}).attr_float("axis", 2.0F);
+  auto c = bad.context();
+  CHECK_THROWS_WITH_AS(py::op_registry::standard().translate(c), doctest::Contains("'axis' has type FLOAT"),
+                       py::unsupported_op);
+  node_case ok("Flatten");
+  ok.input("x", {2, 3, 4}).attr_int("axis", 2);
+  CHECK(ok.translate() == "y = torch.reshape(x, [6, 4])\n");
 }
