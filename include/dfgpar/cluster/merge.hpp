@@ -54,6 +54,7 @@ struct merge_report {
   std::string heuristic;     ///< name of the heuristic whose schedule won
   double makespan = 0;       ///< simulated makespan of the result
   double lower_bound = 0;    ///< max(CP, W/P)
+  std::size_t linear_clusters = 0;  ///< linear clusters that were merged
   std::size_t passes = 0;    ///< list-scheduling passes run
 };
 
@@ -145,6 +146,7 @@ inline std::pair<schedule, merge_report> merge(const flat_dag& d, const clusteri
   const std::size_t P = std::max<std::size_t>(opt.workers, 1);
   merge_search ms{d, P, opt, {}, {}, {}};
   ms.report.lower_bound = compute_bounds(d, P).lower_bound;
+  ms.report.linear_clusters = cl.clusters.size();
   if (d.n == 0) {
     schedule s;
     s.workers = P;

@@ -25,12 +25,14 @@
 #include <onnx/shape_inference/implementation.h>
 
 #include <google/protobuf/io/coded_stream.h>
+#include <google/protobuf/io/zero_copy_stream_impl.h>
 
 #include <algorithm>
 #include <charconv>
 #include <cstdint>
 #include <filesystem>
 #include <fstream>
+#include <istream>
 #include <map>
 #include <new>
 #include <set>
@@ -644,6 +646,23 @@ inline ::onnx::ModelProto parse_proto(std::string_view bytes) {
   return proto;
 }
 
+/// Parses a model straight from a stream of `size` bytes: the weights are
+/// copied once, from the file into the proto, never through a whole-file
+/// buffer (which would double the memory touched and the copies).
+inline ::onnx::ModelProto parse_proto(std::istream& file, std::uint64_t size) {
+  if (size == 0) fail("empty file (not an ONNX model)");
+  if (size > static_cast<std::uint64_t>(INT32_MAX)) fail("file larger than 2 GiB (protobuf's limit)");
+  ::onnx::ModelProto proto;
+  google::protobuf::io::IstreamInputStream stream(&file, 1 << 20);
+  google::protobuf::io::CodedInputStream in(&stream);
+  in.SetTotalBytesLimit(static_cast<int>(size));
+  in.SetRecursionLimit(100);
+  if (!proto.ParseFromCodedStream(&in) || !in.ConsumedEntireMessage() || file.bad())
+    fail("not an ONNX model: protobuf parsing failed near byte " + std::to_string(in.CurrentPosition()) + " of " +
+         std::to_string(size) + " (truncated, or not a protobuf file)");
+  return proto;
+}
+
 }  // namespace detail
 
 /// Builds the model from a parsed proto; `base_dir` is the folder that
@@ -679,10 +698,7 @@ inline model load_model(const std::filesystem::path& file, const load_options& o
       detail::fail("file is " + std::to_string(size) + " bytes, over the limit of " + std::to_string(o.max_file_bytes));
     std::ifstream in(file, std::ios::binary);
     if (!in) detail::fail("cannot open the file");
-    std::string bytes(static_cast<std::size_t>(size), '\0');
-    in.read(bytes.data(), static_cast<std::streamsize>(size));
-    if (static_cast<std::uint64_t>(in.gcount()) != size) detail::fail("short read");
-    model m = detail::build(detail::parse_proto(bytes), file.parent_path(), o);
+    model m = detail::build(detail::parse_proto(in, size), file.parent_path(), o);
     m.path = file;
     return m;
   });
