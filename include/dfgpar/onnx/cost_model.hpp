@@ -13,7 +13,9 @@
 /// programs on an idle machine and pass the printed values in
 /// `load_options::costs`.
 
+#include <dfgpar/onnx/attributes.hpp>
 #include <dfgpar/onnx/graph.hpp>
+#include <dfgpar/onnx/op_table.hpp>
 
 #include <onnx/defs/schema.h>
 
@@ -22,8 +24,8 @@
 #include <functional>
 #include <map>
 #include <string>
+#include <string_view>
 #include <unordered_map>
-#include <unordered_set>
 
 namespace dfgpar::onnx {
 
@@ -186,58 +188,11 @@ inline double dim_at(const tensor_info* t, std::ptrdiff_t i) {
   return t->shape[static_cast<std::size_t>(i)] < 0 ? 1.0 : static_cast<double>(t->shape[static_cast<std::size_t>(i)]);
 }
 
-inline const ::onnx::AttributeProto* attr(const ::onnx::NodeProto& n, const char* name) {
-  for (const auto& a : n.attribute())
-    if (a.name() == name) return &a;
-  return nullptr;
-}
-inline std::int64_t attr_int(const ::onnx::NodeProto& n, const char* name, std::int64_t def) {
-  const auto* a = attr(n, name);
-  return a && a->has_i() ? a->i() : def;
-}
-inline double attr_ints_prod(const ::onnx::NodeProto& n, const char* name) {
-  const auto* a = attr(n, name);
+/// Product of the positive values of INTS attribute `name` (1 when absent).
+inline double attr_ints_prod(attribute_reader& a, std::string_view name) {
   double p = 1;
-  if (a)
-    for (auto v : a->ints()) p *= v > 0 ? static_cast<double>(v) : 1.0;
+  for (auto v : a.get_ints(name)) p *= v > 0 ? static_cast<double>(v) : 1.0;
   return p;
-}
-
-// Per-element FLOPs of element-wise operators (transcendental ones cost more).
-inline const std::unordered_map<std::string, double>& elementwise_ops() {
-  static const std::unordered_map<std::string, double> m = [] {
-    std::unordered_map<std::string, double> t;
-    for (const char* op : {"Add", "Sub", "Mul", "Div", "Relu", "LeakyRelu", "PRelu", "Clip", "Max", "Min", "Sum",
-                           "Mean", "Abs", "Neg", "Floor", "Ceil", "Round", "Sign", "Not", "And", "Or", "Xor",
-                           "Equal", "Less", "Greater", "LessOrEqual", "GreaterOrEqual", "Where", "Cast", "CastLike",
-                           "BitShift", "Mod", "Reciprocal", "HardSigmoid", "HardSwish", "ThresholdedRelu", "Selu",
-                           "Elu", "Celu", "IsNaN", "IsInf", "QuantizeLinear", "DequantizeLinear", "Shrink",
-                           "BitwiseAnd", "BitwiseOr", "BitwiseXor", "BitwiseNot", "Sqrt"})
-      t.emplace(op, 1.0);
-    for (const char* op : {"Exp", "Log", "Tanh", "Sigmoid", "Erf", "Sin", "Cos", "Tan", "Asin", "Acos", "Atan",
-                           "Sinh", "Cosh", "Asinh", "Acosh", "Atanh", "Softplus", "Softsign", "Gelu", "Mish", "Pow",
-                           "DynamicQuantizeLinear"})
-      t.emplace(op, 8.0);
-    return t;
-  }();
-  return m;
-}
-// Operators that only reinterpret metadata (no data is copied).
-inline const std::unordered_set<std::string>& view_ops() {
-  static const std::unordered_set<std::string> s{"Reshape", "Flatten", "Squeeze", "Unsqueeze", "Identity", "Dropout",
-                                                  "Shape", "Size", "Constant", "Optional", "OptionalHasElement",
-                                                  "OptionalGetElement"};
-  return s;
-}
-// Operators that copy data without arithmetic.
-inline const std::unordered_set<std::string>& copy_ops() {
-  static const std::unordered_set<std::string> s{
-      "Concat", "Split", "Transpose", "Slice", "Gather", "GatherElements", "GatherND", "Scatter", "ScatterElements",
-      "ScatterND", "Pad", "Tile", "Expand", "DepthToSpace", "SpaceToDepth", "Compress", "OneHot", "Trilu",
-      "ReverseSequence", "ConstantOfShape", "EyeLike", "Range", "NonZero", "Unique", "SplitToSequence",
-      "ConcatFromSequence", "SequenceAt", "SequenceConstruct", "SequenceInsert", "SequenceErase", "SequenceEmpty",
-      "SequenceLength", "Col2Im", "CenterCropPad"};
-  return s;
 }
 
 inline node_estimate estimate_node(const ::onnx::NodeProto& n, const tensor_lookup& find, const roofline& r, int depth);
@@ -287,8 +242,12 @@ inline node_estimate estimate_node(const ::onnx::NodeProto& n, const tensor_look
   }
   e.bytes = in_bytes + out_bytes;
   const bool std_domain = is_default_domain(n.domain()) || n.domain() == "ai.onnx.ml";
+  // the ai.onnx.ml domain has no row: its operators take the schema fallback below
+  const op_info* row = is_default_domain(n.domain()) ? find_op(n.domain(), op) : nullptr;
+  const op_cost cost = row ? row->cost : op_cost{};
+  attribute_reader attrs(n);
 
-  if (std_domain && depth < 64 && (op == "If" || op == "Loop" || op == "Scan")) {
+  if (std_domain && depth < 64 && cost.kind == cost_kind::control_flow) {
     node_estimate body;
     for (const auto& a : n.attribute()) {
       if (!a.has_g()) continue;
@@ -301,7 +260,7 @@ inline node_estimate estimate_node(const ::onnx::NodeProto& n, const tensor_look
     }
     double trips = 1;
     if (op == "Scan") {
-      const auto states = n.input_size() - attr_int(n, "num_scan_inputs", 0);
+      const auto states = n.input_size() - attrs.get_int("num_scan_inputs", 0);
       trips = dim_at(in(static_cast<int>(std::max<std::int64_t>(states, 0))), 0);
     }
     e.flops = body.flops * trips;
@@ -312,62 +271,68 @@ inline node_estimate estimate_node(const ::onnx::NodeProto& n, const tensor_look
     return e;
   }
 
-  if (std_domain) {
-    if (op == "Conv" || op == "ConvInteger" || op == "QLinearConv" || op == "DeformConv") {
-      const auto* w = in(op == "QLinearConv" ? 3 : 1);
-      e.flops = 2 * out_numel * prod_from(w, 1);
-    } else if (op == "ConvTranspose") {
-      e.flops = 2 * numel_est(in(0)) * prod_from(in(1), 1);
-    } else if (op == "Gemm") {
-      const auto* a = in(0);
-      const double k = attr_int(n, "transA", 0) ? dim_at(a, 0) : dim_at(a, 1);
-      e.flops = 2 * out_numel * k + (in(2) ? out_numel : 0);
-    } else if (op == "MatMul" || op == "MatMulInteger" || op == "QLinearMatMul") {
-      e.flops = 2 * out_numel * dim_at(in(0), -1);
-    } else if (op == "Einsum") {
-      e.flops = 2 * std::max(out_numel, numel_est(in(0)) * (n.input_size() > 1 ? dim_at(in(1), -1) : 1.0));
-    } else if (op == "MaxPool" || op == "AveragePool" || op == "LpPool" || op == "MaxRoiPool" ||
-               op == "RoiAlign") {
-      e.flops = numel_est(out(0)) * attr_ints_prod(n, op == "MaxRoiPool" || op == "RoiAlign" ? "pooled_shape" : "kernel_shape");
-    } else if (op == "GlobalAveragePool" || op == "GlobalMaxPool" || op == "GlobalLpPool" || op == "MaxUnpool") {
-      e.flops = numel_est(in(0));
-    } else if (op == "BatchNormalization") {
-      e.flops = 2 * numel_est(in(0));
-    } else if (op == "InstanceNormalization" || op == "LayerNormalization" || op == "GroupNormalization" ||
-               op == "MeanVarianceNormalization" || op == "LpNormalization") {
-      e.flops = 5 * numel_est(in(0));
-    } else if (op == "LRN") {
-      e.flops = (2 + static_cast<double>(std::max<std::int64_t>(attr_int(n, "size", 1), 1))) * numel_est(in(0));
-    } else if (op == "Softmax" || op == "LogSoftmax" || op == "Hardmax") {
-      e.flops = 5 * numel_est(in(0));
-    } else if (op.rfind("Reduce", 0) == 0 || op == "ArgMax" || op == "ArgMin" || op == "CumSum") {
-      e.flops = numel_est(in(0)) * (op == "ReduceLogSumExp" ? 8.0 : 1.0);
-    } else if (op == "TopK") {
-      e.flops = numel_est(in(0)) * 4;
-    } else if (op == "Resize" || op == "Upsample" || op == "GridSample" || op == "AffineGrid") {
-      e.flops = 4 * out_numel;
-      e.bytes = out_bytes + bytes_est(in(0));
-    } else if (op == "RNN" || op == "GRU" || op == "LSTM") {
-      const double seq = dim_at(in(0), 0), batch = dim_at(in(0), 1);
-      e.flops = 2 * seq * batch * (numel_est(in(1)) + numel_est(in(2))) + 10 * out_numel;
-    } else if (op == "NonMaxSuppression") {
-      e.flops = numel_est(in(1)) * dim_at(in(0), 1);
-    } else if (view_ops().count(op)) {
-      e.bytes = 0;
-    } else if (copy_ops().count(op)) {
-      e.flops = 0;
-      // data-dependent reads (Gather, Slice) touch about as much as they write
-      e.bytes = 2 * out_bytes;
-    } else if (auto it = elementwise_ops().find(op); it != elementwise_ops().end()) {
-      e.flops = it->second * out_numel;
-    } else if (::onnx::OpSchemaRegistry::Schema(op, n.domain() == "ai.onnx" ? std::string() : n.domain()) !=
-               nullptr) {
-      e.flops = out_numel;  // a standard op the table does not list: treated as memory-bound
-    } else {
-      e.known = false;
-    }
-  } else {
+  if (!std_domain) {
     e.known = false;
+  } else {
+    switch (cost.kind) {
+      case cost_kind::conv:
+        e.flops = 2 * out_numel * prod_from(in(cost.weight_input), 1);
+        break;
+      case cost_kind::conv_transpose:
+        e.flops = 2 * numel_est(in(0)) * prod_from(in(1), 1);
+        break;
+      case cost_kind::gemm: {
+        const auto* a = in(0);
+        const double k = attrs.get_int("transA", 0) ? dim_at(a, 0) : dim_at(a, 1);
+        e.flops = 2 * out_numel * k + (in(2) ? out_numel : 0);
+        break;
+      }
+      case cost_kind::matmul:
+        e.flops = 2 * out_numel * dim_at(in(0), -1);
+        break;
+      case cost_kind::einsum:
+        e.flops = 2 * std::max(out_numel, numel_est(in(0)) * (n.input_size() > 1 ? dim_at(in(1), -1) : 1.0));
+        break;
+      case cost_kind::window:
+        e.flops = numel_est(out(0)) * attr_ints_prod(attrs, cost.window_attr);
+        break;
+      case cost_kind::per_input:
+        e.flops = cost.factor * numel_est(in(0));
+        break;
+      case cost_kind::lrn:
+        e.flops = (2 + static_cast<double>(std::max<std::int64_t>(attrs.get_int("size", 1), 1))) * numel_est(in(0));
+        break;
+      case cost_kind::resize:
+        e.flops = 4 * out_numel;
+        e.bytes = out_bytes + bytes_est(in(0));
+        break;
+      case cost_kind::recurrent: {
+        const double seq = dim_at(in(0), 0), batch = dim_at(in(0), 1);
+        e.flops = 2 * seq * batch * (numel_est(in(1)) + numel_est(in(2))) + 10 * out_numel;
+        break;
+      }
+      case cost_kind::nms:
+        e.flops = numel_est(in(1)) * dim_at(in(0), 1);
+        break;
+      case cost_kind::view:
+        e.bytes = 0;
+        break;
+      case cost_kind::copy:
+        e.flops = 0;
+        // data-dependent reads (Gather, Slice) touch about as much as they write
+        e.bytes = 2 * out_bytes;
+        break;
+      case cost_kind::elementwise:
+        e.flops = cost.factor * out_numel;
+        break;
+      case cost_kind::generic:
+      case cost_kind::control_flow:  // nested deeper than 64: as a standard op
+        if (::onnx::OpSchemaRegistry::Schema(op, n.domain() == "ai.onnx" ? std::string() : n.domain()) != nullptr)
+          e.flops = out_numel;  // a standard op the table does not model: treated as memory-bound
+        else
+          e.known = false;
+        break;
+    }
   }
   e.us = e.known ? roofline_us(e.flops, e.bytes, r) : r.unknown_op_us;
   return e;

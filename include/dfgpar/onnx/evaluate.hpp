@@ -2,22 +2,34 @@
 /// \file evaluate.hpp
 /// Evaluates one ONNX node on known input values: the arithmetic behind
 /// constant folding. Covers the shape arithmetic PyTorch exports are full of
-/// and a few cheap element-wise ops:
+/// and a few cheap element-wise ops: the operators whose row in op_table.hpp
+/// says `foldable` (Constant, Identity, inference Dropout, Shape, Size,
+/// Gather, Unsqueeze, Squeeze, Concat, Slice, Reshape, Flatten, Expand,
+/// Transpose, Cast, CastLike, ConstantOfShape, Range, Add, Sub, Mul, Div,
+/// Neg, Equal, Where), for every numeric element type (16-bit floats: data
+/// movement and Cast only), following the operator versions of opsets 1 to
+/// 17. The opset rules of the arguments (Squeeze/Unsqueeze axes as an
+/// attribute before opset 13, Slice attributes before opset 10, ...) are the
+/// argument layer's (onnx/args/), shared with the PyTorch translations.
 ///
-///   Constant Identity Dropout(inference) Shape Size Gather Unsqueeze Squeeze
-///   Concat Slice Reshape Flatten Expand Transpose Cast CastLike
-///   ConstantOfShape Range Add Sub Mul Div Neg Equal Where
-///
-/// for every numeric element type (16-bit floats: data movement and Cast
-/// only), following the operator versions of opsets 1 to 17 (e.g. Squeeze and
-/// Unsqueeze axes as an attribute before opset 13 and as an input since,
-/// Slice attributes before opset 10).
+/// A node with an attribute the evaluator does not read is declined
+/// (nullopt): an attribute it does not understand may change the result. A
+/// wrongly typed attribute makes the node invalid (graph_error).
 /// \code
 ///   std::vector<const tensor*> in{&a, &b};
 ///   if (auto out = dfgpar::onnx::evaluate(node, in, 13)) use((*out)[0]);
 /// \endcode
 
 #include <dfgpar/error.hpp>
+#include <dfgpar/onnx/args/cast.hpp>
+#include <dfgpar/onnx/args/common.hpp>
+#include <dfgpar/onnx/args/dropout.hpp>
+#include <dfgpar/onnx/args/reshape.hpp>
+#include <dfgpar/onnx/args/shape.hpp>
+#include <dfgpar/onnx/args/slice.hpp>
+#include <dfgpar/onnx/args/squeeze.hpp>
+#include <dfgpar/onnx/attributes.hpp>
+#include <dfgpar/onnx/op_table.hpp>
 #include <dfgpar/onnx/tensor.hpp>
 
 #include <onnx/onnx_pb.h>
@@ -44,35 +56,15 @@ struct eval_options {
   std::size_t max_elements = std::size_t{1} << 20;
 };
 
-/// Whether `evaluate` implements this operator (standard domain only).
+/// Whether `evaluate` implements this operator (its op_table row is foldable).
 inline bool can_evaluate(std::string_view op_type, std::string_view domain = "") {
-  if (!domain.empty() && domain != "ai.onnx") return false;
-  static constexpr std::string_view ops[] = {
-      "Constant", "Identity", "Dropout",   "Shape", "Size",  "Gather",          "Unsqueeze", "Squeeze",
-      "Concat",   "Slice",    "Reshape",   "Flatten", "Expand", "Transpose",     "Cast",      "CastLike",
-      "ConstantOfShape",      "Range",     "Add",   "Sub",   "Mul",             "Div",       "Neg",
-      "Equal",    "Where"};
-  return std::find(std::begin(ops), std::end(ops), op_type) != std::end(ops);
+  const op_info* op = find_op(domain, op_type);
+  return op && op->foldable;
 }
 
 namespace detail {
 
 using tp = ::onnx::TensorProto;
-
-inline const ::onnx::AttributeProto* find_attr(const ::onnx::NodeProto& n, std::string_view name) {
-  for (const auto& a : n.attribute())
-    if (a.name() == name) return &a;
-  return nullptr;
-}
-inline std::int64_t attr_int(const ::onnx::NodeProto& n, std::string_view name, std::int64_t def) {
-  const auto* a = find_attr(n, name);
-  return a ? a->i() : def;
-}
-inline std::optional<std::vector<std::int64_t>> attr_ints(const ::onnx::NodeProto& n, std::string_view name) {
-  const auto* a = find_attr(n, name);
-  if (!a) return std::nullopt;
-  return std::vector<std::int64_t>(a->ints().begin(), a->ints().end());
-}
 
 [[noreturn]] inline void bad_node(const ::onnx::NodeProto& n, const std::string& why) {
   throw graph_error("dfgpar: cannot evaluate " + n.op_type() + " node '" + n.name() + "': " + why);
@@ -269,25 +261,19 @@ inline std::optional<tensor> binary(const ::onnx::NodeProto& n, binop op, const 
 
 // ----------------------------------------------------------------- ops
 
-inline std::vector<std::int64_t> shape_slice(const ::onnx::NodeProto& n, const std::vector<std::int64_t>& dims,
-                                             std::int64_t opset) {
-  const auto r = static_cast<std::int64_t>(dims.size());
-  std::int64_t start = 0, end = r;
-  if (opset >= 15) {
-    start = attr_int(n, "start", 0);
-    end = attr_int(n, "end", r);
-    if (start < 0) start += r;
-    if (end < 0) end += r;
-    start = std::clamp<std::int64_t>(start, 0, r);
-    end = std::clamp<std::int64_t>(end, 0, r);
-  }
-  if (end < start) end = start;
-  return std::vector<std::int64_t>(dims.begin() + start, dims.begin() + end);
+inline std::vector<std::int64_t> shape_slice(const ::onnx::NodeProto& n, attribute_reader& a,
+                                             const std::vector<std::int64_t>& dims, std::int64_t opset) {
+  const auto [b, e] = shape_range(n, a, opset, static_cast<std::int64_t>(dims.size()));
+  return std::vector<std::int64_t>(dims.begin() + b, dims.begin() + e);
 }
 
-inline tensor eval_gather(const ::onnx::NodeProto& n, const tensor& data, const tensor& ind) {
-  if (data.rank() == 0) bad_node(n, "data must have rank >= 1");
-  const std::size_t axis = norm_axis(n, attr_int(n, "axis", 0), data.rank());
+inline std::vector<std::int64_t> shape_slice(const ::onnx::NodeProto& n, const std::vector<std::int64_t>& dims,
+                                             std::int64_t opset) {
+  attribute_reader a(n);
+  return shape_slice(n, a, dims, opset);
+}
+
+inline tensor eval_gather(const ::onnx::NodeProto& n, std::size_t axis, const tensor& data, const tensor& ind) {
   const auto idx = ind.to_int64();
   const std::int64_t dim = data.dims[axis];
   std::vector<std::int64_t> dims(data.dims.begin(), data.dims.begin() + static_cast<std::ptrdiff_t>(axis));
@@ -307,11 +293,10 @@ inline tensor eval_gather(const ::onnx::NodeProto& n, const tensor& data, const 
   return gather_elements_by(data, std::move(dims), map);
 }
 
-inline tensor eval_concat(const ::onnx::NodeProto& n, std::span<const tensor* const> in) {
+inline tensor eval_concat(const ::onnx::NodeProto& n, attribute_reader& attrs, std::span<const tensor* const> in) {
   if (in.empty() || !in[0]) bad_node(n, "no inputs");
   const tensor& first = *in[0];
-  if (!find_attr(n, "axis")) bad_node(n, "missing attribute axis");
-  const std::size_t axis = norm_axis(n, attr_int(n, "axis", 0), first.rank());
+  const std::size_t axis = norm_axis(n, attrs.need_int("axis"), first.rank());
   std::vector<std::int64_t> dims = first.dims;
   dims[axis] = 0;
   for (const tensor* t : in) {
@@ -339,92 +324,24 @@ inline tensor eval_concat(const ::onnx::NodeProto& n, std::span<const tensor* co
   return out;
 }
 
-inline tensor eval_slice(const ::onnx::NodeProto& n, std::span<const tensor* const> in,
-                                        std::int64_t opset) {
-  const tensor& data = *in[0];
-  std::vector<std::int64_t> starts, ends, axes, steps;
-  if (opset < 10) {
-    auto s = attr_ints(n, "starts"), e = attr_ints(n, "ends");
-    if (!s || !e) bad_node(n, "missing starts/ends");
-    starts = *s, ends = *e;
-    if (auto a = attr_ints(n, "axes")) axes = *a;
-  } else {
-    if (in.size() < 3 || !in[1] || !in[2]) bad_node(n, "missing starts/ends");
-    starts = in[1]->to_int64(), ends = in[2]->to_int64();
-    if (in.size() > 3 && in[3]) axes = in[3]->to_int64();
-    if (in.size() > 4 && in[4]) steps = in[4]->to_int64();
-  }
-  if (axes.empty())
-    for (std::size_t i = 0; i < starts.size(); ++i) axes.push_back(static_cast<std::int64_t>(i));
-  if (steps.empty()) steps.assign(starts.size(), 1);
-  if (ends.size() != starts.size() || axes.size() != starts.size() || steps.size() != starts.size())
-    bad_node(n, "starts, ends, axes and steps differ in length");
+inline tensor eval_slice(const ::onnx::NodeProto& n, const tensor& data, const slice_args& args) {
+  const slice_plan p = resolve_slice(n, args, data.dims);
   const std::size_t r = data.rank();
-  std::vector<std::int64_t> st(r, 0), sp(r, 1), cnt = data.dims;
-  std::vector<char> seen(r, 0);
-  for (std::size_t i = 0; i < starts.size(); ++i) {
-    const std::size_t a = norm_axis(n, axes[i], r);
-    if (seen[a]++) bad_node(n, "repeated axis");
-    const std::int64_t d = data.dims[a], step = steps[i];
-    if (step == 0) bad_node(n, "step 0");
-    std::int64_t s = starts[i], e = ends[i];
-    if (s < 0) s += d;
-    if (e < 0) e += d;  // INT64_MIN + d cannot overflow: d >= 0
-    if (step > 0) {
-      s = std::clamp<std::int64_t>(s, 0, d);
-      e = std::clamp<std::int64_t>(e, 0, d);
-      cnt[a] = e > s ? (e - s + step - 1) / step : 0;
-    } else {
-      s = std::clamp<std::int64_t>(s, 0, d - 1);
-      e = std::clamp<std::int64_t>(e, -1, d - 1);
-      cnt[a] = s > e ? (s - e + (-step) - 1) / (-step) : 0;
-    }
-    st[a] = s, sp[a] = step;
-  }
-  const std::size_t total = element_count(cnt);
+  const std::size_t total = element_count(p.count);
   const auto strides = strides_of(data.dims);
   std::vector<std::size_t> map;
   map.reserve(total);
   std::vector<std::int64_t> idx(r, 0);
   for (std::size_t k = 0; k < total; ++k) {
     std::size_t off = 0;
-    for (std::size_t a = 0; a < r; ++a) off += static_cast<std::size_t>(st[a] + idx[a] * sp[a]) * strides[a];
+    for (std::size_t a = 0; a < r; ++a) off += static_cast<std::size_t>(p.start[a] + idx[a] * p.step[a]) * strides[a];
     map.push_back(off);
     for (std::size_t a = r; a-- > 0;) {
-      if (++idx[a] < cnt[a]) break;
+      if (++idx[a] < p.count[a]) break;
       idx[a] = 0;
     }
   }
-  return gather_elements_by(data, cnt, map);
-}
-
-inline tensor eval_reshape(const ::onnx::NodeProto& n, const tensor& data, const tensor& shape_t) {
-  auto shape = shape_t.to_int64();
-  const bool allowzero = attr_int(n, "allowzero", 0) != 0;
-  std::int64_t known = 1;
-  std::ptrdiff_t infer = -1;
-  for (std::size_t i = 0; i < shape.size(); ++i) {
-    if (shape[i] == 0 && !allowzero) {
-      if (i >= data.rank()) bad_node(n, "0 in shape beyond the input's rank");
-      shape[i] = data.dims[i];
-    }
-    if (shape[i] == -1) {
-      if (infer >= 0) bad_node(n, "more than one -1 in shape");
-      infer = static_cast<std::ptrdiff_t>(i);
-    } else if (shape[i] < 0) {
-      bad_node(n, "negative dimension in shape");
-    } else {
-      known *= shape[i];
-    }
-  }
-  const auto total = static_cast<std::int64_t>(data.size());
-  if (infer >= 0) {
-    if (known == 0 || total % known) bad_node(n, "cannot infer the -1 dimension");
-    shape[static_cast<std::size_t>(infer)] = total / known;
-  } else if (known != total) {
-    bad_node(n, "element count changes");
-  }
-  return reshaped(data, std::move(shape));
+  return gather_elements_by(data, p.count, map);
 }
 
 inline std::optional<tensor> eval_range(const ::onnx::NodeProto& n, const tensor& s, const tensor& l, const tensor& d,
@@ -450,10 +367,10 @@ inline std::optional<tensor> eval_range(const ::onnx::NodeProto& n, const tensor
   return out;
 }
 
-inline tensor eval_transpose(const ::onnx::NodeProto& n, const tensor& data) {
+inline tensor eval_transpose(const ::onnx::NodeProto& n, attribute_reader& attrs, const tensor& data) {
   const std::size_t r = data.rank();
   std::vector<std::int64_t> perm;
-  if (auto p = attr_ints(n, "perm")) perm = *p;
+  if (auto p = attrs.find_ints("perm")) perm = *p;
   else for (std::size_t i = r; i-- > 0;) perm.push_back(static_cast<std::int64_t>(i));
   if (perm.size() != r) bad_node(n, "perm has the wrong length");
   std::vector<std::int64_t> dims(r);
@@ -480,17 +397,21 @@ inline tensor eval_transpose(const ::onnx::NodeProto& n, const tensor& data) {
   return gather_elements_by(data, std::move(dims), map);
 }
 
-inline std::optional<tensor> eval_constant(const ::onnx::NodeProto& n) {
-  if (const auto* a = find_attr(n, "value")) {
-    if (!is_supported_elem_type(a->t().data_type())) return std::nullopt;
-    return from_proto(a->t());
+inline std::optional<tensor> eval_constant(attribute_reader& a) {
+  if (const auto* t = a.find_tensor("value")) {
+    if (!is_supported_elem_type(t->data_type())) return std::nullopt;
+    return from_proto(*t);
   }
-  if (const auto* a = find_attr(n, "value_float")) return make_tensor<float>(tp::FLOAT, {}, {a->f()});
-  if (const auto* a = find_attr(n, "value_int")) return scalar_int64(a->i());
-  if (const auto* a = find_attr(n, "value_floats"))
-    return make_tensor<float>(tp::FLOAT, {a->floats_size()}, {a->floats().begin(), a->floats().end()});
-  if (const auto* a = find_attr(n, "value_ints"))
-    return make_tensor<std::int64_t>(tp::INT64, {a->ints_size()}, {a->ints().begin(), a->ints().end()});
+  if (auto v = a.find_float("value_float")) return make_tensor<float>(tp::FLOAT, {}, {static_cast<float>(*v)});
+  if (auto v = a.find_int("value_int")) return scalar_int64(*v);
+  if (auto v = a.find_floats("value_floats")) {
+    const auto len = static_cast<std::int64_t>(v->size());
+    return make_tensor<float>(tp::FLOAT, {len}, std::move(*v));
+  }
+  if (auto v = a.find_ints("value_ints")) {
+    const auto len = static_cast<std::int64_t>(v->size());
+    return make_tensor<std::int64_t>(tp::INT64, {len}, std::move(*v));
+  }
   return std::nullopt;  // sparse_value, strings
 }
 
@@ -505,19 +426,13 @@ inline tensor shape_value(const ::onnx::NodeProto& node, const std::vector<std::
   return make_tensor<std::int64_t>(::onnx::TensorProto::INT64, {len}, std::move(s));
 }
 
-/// Evaluates `node` (standard domain, operator set `opset`) on `inputs`, one
-/// pointer per node input, nullptr for an omitted optional input. Returns one
-/// tensor per node output (optional outputs such as Dropout's mask are not
-/// produced: the vector is shorter), or nullopt when the node is not
-/// supported (op, element type or attribute combination) or an output would
-/// exceed `opts.max_elements`. Throws graph_error when the node is invalid
-/// (axis out of range, shapes that do not fit).
-inline std::optional<std::vector<tensor>> evaluate(const ::onnx::NodeProto& node, std::span<const tensor* const> inputs,
-                                                   std::int64_t opset, const eval_options& opts = {}) {
-  using namespace detail;
+namespace detail {
+
+inline std::optional<std::vector<tensor>> evaluate_node(const ::onnx::NodeProto& node, attribute_reader& attrs,
+                                                        std::span<const tensor* const> inputs, std::int64_t opset,
+                                                        const eval_options& opts) {
   using out_t = std::optional<std::vector<tensor>>;
   const std::string& op = node.op_type();
-  if (!can_evaluate(op, node.domain())) return std::nullopt;
   const std::size_t max_el = opts.max_elements;
   auto one = [&](std::optional<tensor> t) -> out_t {
     if (!t || t->size() > max_el) return std::nullopt;
@@ -530,78 +445,54 @@ inline std::optional<std::vector<tensor>> evaluate(const ::onnx::NodeProto& node
     if (!in(i)) bad_node(node, "input " + std::to_string(i) + " is missing");
     return *in(i);
   };
+  const node_inputs known(inputs);
+  attrs.ignore("consumed_inputs");  // opset 1: a legacy hint without meaning
 
-  if (op == "Constant") return one(eval_constant(node));
+  if (op == "Constant") return one(eval_constant(attrs));
   if (op == "Identity") return one(need(0));
   if (op == "Dropout") {
-    // inference: output = input. Training mode (opset >= 12: third input;
-    // before opset 7: is_test = 0) or a requested mask: not folded.
-    if (node.output_size() > 1 && !node.output(1).empty()) return std::nullopt;
-    if (opset < 7 && attr_int(node, "is_test", 0) == 0) return std::nullopt;
-    if (in(2) && (in(2)->size() != 1 || in(2)->as_double(0) != 0)) return std::nullopt;
+    // inference: output = input; training mode or a requested mask: not folded
+    if (!read_dropout(node, attrs, opset, known).is_identity()) return std::nullopt;
     return one(need(0));
   }
-  if (op == "Shape") return one(shape_value(node, need(0).dims, opset));
+  if (op == "Shape") {
+    const auto& x = need(0);
+    auto s = shape_slice(node, attrs, x.dims, opset);
+    const auto len = static_cast<std::int64_t>(s.size());
+    return one(make_tensor<std::int64_t>(tp::INT64, {len}, std::move(s)));
+  }
   if (op == "Size") return one(scalar_int64(static_cast<std::int64_t>(need(0).size())));
   if (op == "Gather") {
     const auto& d = need(0);
+    if (d.rank() == 0) bad_node(node, "data must have rank >= 1");
+    const std::size_t axis = norm_axis(node, attrs.get_int("axis", 0), d.rank());
     std::size_t out = need(1).size();
     for (std::size_t i = 0; i < d.rank(); ++i)
-      if (i != norm_axis(node, attr_int(node, "axis", 0), d.rank())) out *= static_cast<std::size_t>(d.dims[i]);
+      if (i != axis) out *= static_cast<std::size_t>(d.dims[i]);
     if (out > max_el) return std::nullopt;
-    return one(eval_gather(node, d, need(1)));
+    return one(eval_gather(node, axis, d, need(1)));
   }
   if (op == "Unsqueeze" || op == "Squeeze") {
     const tensor& data = need(0);
-    std::optional<std::vector<std::int64_t>> axes;
-    if (opset >= 13) {
-      if (in(1)) axes = in(1)->to_int64();
-    } else {
-      axes = attr_ints(node, "axes");
-    }
-    if (op == "Unsqueeze") {
-      if (!axes) bad_node(node, "missing axes");
-      const std::size_t r = data.rank() + axes->size();
-      std::vector<char> is_new(r, 0);
-      for (std::int64_t a : *axes) {
-        const std::size_t k = norm_axis(node, a, r);
-        if (is_new[k]++) bad_node(node, "repeated axis");
-      }
-      std::vector<std::int64_t> dims;
-      std::size_t j = 0;
-      for (std::size_t k = 0; k < r; ++k) dims.push_back(is_new[k] ? 1 : data.dims[j++]);
-      return one(reshaped(data, std::move(dims)));
-    }
-    std::vector<char> drop(data.rank(), 0);
-    if (axes) {
-      for (std::int64_t a : *axes) {
-        const std::size_t k = norm_axis(node, a, data.rank());
-        if (data.dims[k] != 1) bad_node(node, "squeezed dimension is not 1");
-        drop[k] = 1;
-      }
-    } else {
-      for (std::size_t k = 0; k < data.rank(); ++k) drop[k] = data.dims[k] == 1;
-    }
-    std::vector<std::int64_t> dims;
-    for (std::size_t k = 0; k < data.rank(); ++k)
-      if (!drop[k]) dims.push_back(data.dims[k]);
-    return one(reshaped(data, std::move(dims)));
+    const ints_arg axes = read_squeeze_axes(node, attrs, opset, known);
+    if (op == "Unsqueeze") return one(reshaped(data, unsqueeze_dims(node, data.dims, *axes.value)));
+    return one(reshaped(data, squeeze_dims(node, data.dims, axes.given() ? &*axes.value : nullptr)));
   }
-  if (op == "Concat") return one(eval_concat(node, inputs));
-  if (op == "Slice") return one(eval_slice(node, inputs, opset));
+  if (op == "Concat") return one(eval_concat(node, attrs, inputs));
+  if (op == "Slice") {
+    const tensor& data = need(0);
+    return one(eval_slice(node, data, read_slice(node, attrs, opset, known)));
+  }
   if (op == "Reshape") {
     if (opset < 5) return std::nullopt;  // shape as an attribute: PyTorch never emits it
-    return one(eval_reshape(node, need(0), need(1)));
+    const tensor& data = need(0);
+    const reshape_args r = read_reshape(node, attrs, opset, known);
+    return one(reshaped(data, reshape_dims(node, data.dims, *r.shape.value, r.allowzero)));
   }
   if (op == "Flatten") {
     const tensor& d = need(0);
-    const std::int64_t r = static_cast<std::int64_t>(d.rank());
-    std::int64_t axis = attr_int(node, "axis", 1);
-    if (axis < -r || axis > r) bad_node(node, "axis out of range");
-    if (axis < 0) axis += r;
-    std::int64_t a = 1, b = 1;
-    for (std::int64_t i = 0; i < r; ++i) (i < axis ? a : b) *= d.dims[static_cast<std::size_t>(i)];
-    return one(reshaped(d, {a, b}));
+    const std::int64_t axis = read_flatten_axis(node, attrs, static_cast<std::int64_t>(d.rank()));
+    return one(reshaped(d, flatten_dims(d.dims, axis)));
   }
   if (op == "Expand") {
     const tensor& d = need(0);
@@ -611,28 +502,34 @@ inline std::optional<std::vector<tensor>> evaluate(const ::onnx::NodeProto& node
     if (element_count(dims) > max_el) return std::nullopt;
     return one(gather_elements_by(d, dims, broadcast_offsets(d.dims, dims)));
   }
-  if (op == "Transpose") return one(eval_transpose(node, need(0)));
+  if (op == "Transpose") return one(eval_transpose(node, attrs, need(0)));
   if (op == "Cast") {
-    if (!find_attr(node, "to")) bad_node(node, "missing attribute to");
-    return one(cast_to(need(0), static_cast<std::int32_t>(attr_int(node, "to", 0))));
+    const cast_args c = read_cast(node, attrs, opset);
+    return one(cast_to(need(0), c.to));
   }
-  if (op == "CastLike") return one(cast_to(need(0), need(1).elem_type));
+  if (op == "CastLike") {
+    const cast_args c = read_cast_like(attrs, need(1).elem_type);
+    return one(cast_to(need(0), c.to));
+  }
   if (op == "ConstantOfShape") {
     const auto shape = need(0).to_int64();
     for (std::int64_t d : shape)
       if (d < 0) bad_node(node, "negative dimension");
     if (element_count(shape) > max_el) return std::nullopt;
     tensor fill = make_tensor<float>(tp::FLOAT, {1}, {0.0f});
-    if (const auto* a = find_attr(node, "value")) {
-      if (!is_supported_elem_type(a->t().data_type())) return std::nullopt;
-      fill = from_proto(a->t());
+    if (const auto* t = attrs.find_tensor("value")) {
+      if (!is_supported_elem_type(t->data_type())) return std::nullopt;
+      fill = from_proto(*t);
       if (fill.size() != 1) bad_node(node, "value must have one element");
     }
     return one(gather_elements_by(fill, shape, std::vector<std::size_t>(element_count(shape), 0)));
   }
   if (op == "Range") return one(eval_range(node, need(0), need(1), need(2), max_el));
   if (op == "Add" || op == "Sub" || op == "Mul" || op == "Div") {
-    if (opset < 7 && find_attr(node, "broadcast")) return std::nullopt;  // legacy limited broadcasting
+    if (opset < 7) {
+      if (attrs.has("broadcast")) return std::nullopt;  // legacy limited broadcasting
+      attrs.ignore("axis");                            // only meaningful with broadcast
+    }
     const binop b = op == "Add" ? binop::add : op == "Sub" ? binop::sub : op == "Mul" ? binop::mul : binop::div;
     return one(binary(node, b, need(0), need(1), max_el));
   }
@@ -680,6 +577,30 @@ inline std::optional<std::vector<tensor>> evaluate(const ::onnx::NodeProto& node
     return one(std::move(out));
   }
   return std::nullopt;
+}
+
+}  // namespace detail
+
+/// Evaluates `node` (standard domain, operator set `opset`) on `inputs`, one
+/// pointer per node input, nullptr for an omitted optional input. Returns one
+/// tensor per node output (optional outputs such as Dropout's mask are not
+/// produced: the vector is shorter), or nullopt when the node is not
+/// supported (op, element type, attribute combination, or an attribute the
+/// evaluator does not read) or an output would exceed `opts.max_elements`.
+/// Throws graph_error when the node is invalid (axis out of range, shapes
+/// that do not fit, a wrongly typed attribute).
+inline std::optional<std::vector<tensor>> evaluate(const ::onnx::NodeProto& node, std::span<const tensor* const> inputs,
+                                                   std::int64_t opset, const eval_options& opts = {}) {
+  if (!can_evaluate(node.op_type(), node.domain())) return std::nullopt;
+  attribute_reader attrs(node);
+  std::optional<std::vector<tensor>> out;
+  try {
+    out = detail::evaluate_node(node, attrs, inputs, opset, opts);
+  } catch (const argument_error& e) {
+    detail::bad_node(node, e.why);
+  }
+  if (out && !attrs.all_read()) return std::nullopt;  // an attribute we do not understand
+  return out;
 }
 
 }  // namespace dfgpar::onnx

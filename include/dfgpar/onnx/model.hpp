@@ -14,8 +14,10 @@
 /// and Scan: body x trip count when it is known, else one iteration).
 
 #include <dfgpar/error.hpp>
+#include <dfgpar/onnx/attributes.hpp>
 #include <dfgpar/onnx/cost_model.hpp>
 #include <dfgpar/onnx/graph.hpp>
+#include <dfgpar/onnx/op_table.hpp>
 #include <dfgpar/onnx/profile.hpp>
 
 #include <onnx/checker.h>
@@ -45,6 +47,7 @@
 #include <istream>
 #include <map>
 #include <new>
+#include <optional>
 #include <set>
 #include <string>
 #include <string_view>
@@ -447,49 +450,39 @@ inline void check_ranks(const ::onnx::GraphProto& g, std::unordered_map<std::str
         bad(std::string(what) + " " + quote(n.input(k)) + " has rank " + std::to_string(r) + ", expected " +
             (lo == hi ? std::to_string(lo) : std::to_string(lo) + ".." + std::to_string(hi)));
     };
-    auto attr_len = [&](const char* name, int want) {
+    auto attr_len = [&](attribute_reader& attrs, const char* name, int want) {
       if (want < 0) return;
-      for (const auto& a : n.attribute())
-        if (a.name() == name && a.ints_size() != want)
-          bad(std::string("attribute ") + name + " has " + std::to_string(a.ints_size()) + " values, expected " +
-              std::to_string(want) + " for the input's rank");
-    };
-    const std::string& op = n.op_type();
-    if (!(n.domain().empty() || n.domain() == "ai.onnx")) {
-    } else if (op == "Gemm") {
-      need(0, 2, 2, "input A");
-      need(1, 2, 2, "input B");
-      need(2, 0, 2, "input C");
-    } else if (op == "Conv" || op == "ConvInteger" || op == "ConvTranspose" || op == "QLinearConv" ||
-               op == "DeformConv" || op == "MaxPool" || op == "AveragePool" || op == "LpPool") {
-      need(0, 3, 64, "input X");
-      const int r = rank(0);
-      const int sp = r >= 3 ? r - 2 : -1;
-      const bool pool = op == "MaxPool" || op == "AveragePool" || op == "LpPool";
-      if (!pool) {
-        const int w = op == "QLinearConv" ? 3 : 1;
-        if (r >= 0) need(w, r, r, "weight W");
-        else need(w, 3, 64, "weight W");
+      std::optional<std::vector<std::int64_t>> v;
+      try {
+        v = attrs.find_ints(name);
+      } catch (const argument_error& e) {
+        bad(e.why);
       }
-      attr_len("kernel_shape", sp);
-      attr_len("strides", sp);
-      attr_len("dilations", sp);
-      attr_len("pads", sp < 0 ? -1 : 2 * sp);
-      attr_len("output_padding", sp);
-      attr_len("output_shape", sp);
-    } else if (op == "MaxUnpool") {
-      need(0, 3, 64, "input X");
-      const int r = rank(0);
-      if (r >= 0) need(1, r, r, "input I");
-      else need(1, 3, 64, "input I");
-      need(2, 1, 1, "input output_shape");
-      const int sp = r >= 3 ? r - 2 : -1;
-      attr_len("kernel_shape", sp);
-      attr_len("strides", sp);
-      attr_len("pads", sp < 0 ? -1 : 2 * sp);
-    } else if (op == "GlobalAveragePool" || op == "GlobalMaxPool" || op == "GlobalLpPool" ||
-               op == "InstanceNormalization" || op == "BatchNormalization" || op == "LRN") {
-      need(0, op == "BatchNormalization" ? 1 : 2, 64, "input X");
+      if (v && static_cast<int>(v->size()) != want)
+        bad(std::string("attribute ") + name + " has " + std::to_string(v->size()) + " values, expected " +
+            std::to_string(want) + " for the input's rank");
+    };
+    const op_info* op = is_default_domain(n.domain()) ? find_op(n.domain(), n.op_type()) : nullptr;
+    if (op && op->guard.any()) {
+      const op_guard& gd = op->guard;
+      for (const rank_rule& rule : gd.ranks) {
+        if (rule.input < 0) continue;
+        const std::string what(rule.what);
+        const int r0 = rank(0);
+        if (rule.same_as_input0 && r0 >= 0) need(rule.input, r0, r0, what.c_str());
+        else need(rule.input, rule.lo, rule.hi, what.c_str());
+      }
+      if (gd.spatial_attributes) {
+        attribute_reader attrs(n);
+        const int r = rank(0);
+        const int sp = r >= 3 ? r - 2 : -1;
+        attr_len(attrs, "kernel_shape", sp);
+        attr_len(attrs, "strides", sp);
+        attr_len(attrs, "dilations", sp);
+        attr_len(attrs, "pads", sp < 0 ? -1 : 2 * sp);
+        attr_len(attrs, "output_padding", sp);
+        attr_len(attrs, "output_shape", sp);
+      }
     }
     for (const auto& a : n.attribute()) {
       if (a.has_g()) check_ranks(a.g(), ranks, depth + 1);

@@ -19,6 +19,8 @@
 /// an initializer or another graph output).
 
 #include <dfgpar/error.hpp>
+#include <dfgpar/onnx/args/dropout.hpp>
+#include <dfgpar/onnx/attributes.hpp>
 #include <dfgpar/onnx/graph.hpp>
 #include <dfgpar/onnx/model.hpp>
 #include <dfgpar/onnx/semantics.hpp>
@@ -30,6 +32,7 @@
 
 #include <cstddef>
 #include <filesystem>
+#include <memory>
 #include <string>
 #include <unordered_map>
 #include <unordered_set>
@@ -59,21 +62,24 @@ struct optimize_report {
 
 namespace detail {
 
-/// Dropout that is the identity: no mask read, not in training mode.
+/// Dropout that is the identity: no mask read, not in training mode (the
+/// rule is args/dropout.hpp's).
 inline bool is_inference_dropout(const ::onnx::NodeProto& n, std::int64_t opset,
                                  const std::unordered_set<std::string>& needed, semantics& sem) {
   if (n.op_type() != "Dropout" || !semantics::is_standard(n.domain()) || n.input_size() < 1) return false;
   if (n.output_size() > 1 && !n.output(1).empty() && needed.count(n.output(1))) return false;
-  if (opset < 7) {
-    for (const auto& a : n.attribute())
-      if (a.name() == "is_test") return a.i() != 0;
-    return false;  // is_test defaults to 0: training
+  std::vector<std::shared_ptr<const tensor>> values;  // keeps the known inputs alive
+  const auto in = node_inputs::of(n, [&](std::size_t i) -> const tensor* {
+    if (i == 0) return nullptr;  // the data: not needed
+    values.push_back(sem.value(n.input(static_cast<int>(i))));
+    return values.back().get();
+  });
+  attribute_reader a(n);
+  try {
+    return read_dropout(n, a, opset, in).mode == dropout_mode::inference;
+  } catch (const argument_error&) {
+    return false;  // an invalid node stays
   }
-  if (n.input_size() > 2 && !n.input(2).empty()) {
-    auto t = sem.value(n.input(2));
-    return t && t->size() == 1 && t->as_double(0) == 0;
-  }
-  return true;
 }
 
 }  // namespace detail

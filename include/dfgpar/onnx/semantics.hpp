@@ -17,7 +17,9 @@
 
 #include <dfgpar/error.hpp>
 #include <dfgpar/onnx/evaluate.hpp>
+#include <dfgpar/onnx/attributes.hpp>
 #include <dfgpar/onnx/graph.hpp>
+#include <dfgpar/onnx/op_table.hpp>
 #include <dfgpar/onnx/tensor.hpp>
 
 #include <onnx/onnx_pb.h>
@@ -83,6 +85,16 @@ class semantics {
   /// they are reported as sources; `live_vertices` then does not keep their
   /// input alive for them.
   bool is_constant(vertex v) {
+    try {
+      return constant_source(v);
+    } catch (const argument_error& e) {  // a wrongly typed attribute: the node is not folded
+      warnings_.push_back(std::string("not folded: ") + e.what());
+      return false;
+    }
+  }
+
+  /// Whether v is a source constant (see is_constant); stores its outputs.
+  bool constant_source(vertex v) {
     const auto& n = node(v);
     if (!is_standard(n.domain())) return false;
     if (n.op_type() == "Constant") return store_outputs(n, [&] { return evaluate_node(n); });
@@ -135,24 +147,20 @@ class semantics {
   /// assumed to have side effects (they are kept, never folded).
   bool has_side_effects(vertex v) const { return !is_known_domain(node(v).domain()); }
 
-  /// Cheap enough to duplicate on another worker: Constant; shape and
-  /// element-wise ops whose outputs total at most `clone_max_bytes`; pure
-  /// views at any size (see semantics_options). Needs known output sizes.
+  /// Cheap enough to duplicate on another worker, by the clone class of the
+  /// op's row in op_table.hpp: Constant; shape and element-wise ops whose
+  /// outputs total at most `clone_max_bytes`; pure views at any size (see
+  /// semantics_options). Needs known output sizes.
   bool may_clone(vertex v) const {
     const auto& n = node(v);
     if (!is_standard(n.domain())) return false;
-    const std::string& op = n.op_type();
-    if (op == "Constant") return true;
-    static constexpr std::string_view views[] = {"Reshape", "Flatten", "Squeeze", "Unsqueeze", "Identity", "Dropout"};
-    static constexpr std::string_view cheap[] = {
-        "Shape", "Size", "Gather", "Concat", "Slice", "Cast", "CastLike", "ConstantOfShape", "Range", "Expand",
-        "Transpose", "Add", "Sub", "Mul", "Div", "Neg", "Abs", "Relu", "LeakyRelu", "Clip", "Sigmoid",
-        "HardSigmoid", "HardSwish", "Tanh", "Exp", "Sqrt", "Reciprocal", "Pow", "Min", "Max", "Equal",
-        "Less", "Greater", "Not", "And", "Or", "Where", "Floor", "Ceil", "Sign"};
-    const bool is_view = std::find(std::begin(views), std::end(views), op) != std::end(views);
-    if (op == "Dropout" && n.output_size() > 1 && !n.output(1).empty()) return false;
-    if (is_view && o_.clone_views_any_size) return true;
-    if (!is_view && std::find(std::begin(cheap), std::end(cheap), op) == std::end(cheap)) return false;
+    const op_info* op = find_op(n.domain(), n.op_type());
+    const clone_class c = op ? op->clone : clone_class::never;
+    if (c == clone_class::never) return false;
+    if (c == clone_class::constant) return true;
+    // a Dropout that produces its mask is not a view (nor cheap)
+    if (n.op_type() == "Dropout" && n.output_size() > 1 && !n.output(1).empty()) return false;
+    if (c == clone_class::view && o_.clone_views_any_size) return true;
     std::uint64_t bytes = 0;
     for (const auto& out : n.output()) {
       if (out.empty()) continue;
@@ -206,9 +214,8 @@ class semantics {
       return false;
     const auto* t = info(shape_node.input(0));
     if (!t || (t->shape.empty() && !t->shape_known)) return false;  // rank unknown
-    const auto& attrs = n.attribute();
-    for (const auto& a : attrs)
-      if (a.name() == "axis" && a.i() != 0 && a.i() != -1) return false;
+    const std::int64_t axis = attribute_reader(n).get_int("axis", 0);
+    if (axis != 0 && axis != -1) return false;
     const auto indices = static_value(n.input(1));
     if (!indices || !indices->is_integer()) return false;
     const auto dims = detail::shape_slice(shape_node, t->shape, opset_);  // -1: unknown

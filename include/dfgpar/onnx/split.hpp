@@ -22,6 +22,7 @@
 /// \endcode
 
 #include <dfgpar/error.hpp>
+#include <dfgpar/onnx/attributes.hpp>
 #include <dfgpar/onnx/cost_model.hpp>
 #include <dfgpar/onnx/graph.hpp>
 #include <dfgpar/onnx/model.hpp>
@@ -126,7 +127,7 @@ inline ::onnx::ModelProto split_convolutions_proto(const model& m, const split_o
   for (int v = 0; v < n; ++v) {
     const auto& nd = g.node(v);
     if (nd.op_type() != "Conv" || !detail::is_default_domain(nd.domain()) || nd.output_size() != 1 || nd.input_size() < 2) continue;
-    if (detail::attr_int(nd, "group", 1) != 1) continue;
+    if (attribute_reader(nd).get_int("group", 1) != 1) continue;
     if (total <= 0 || m.g[static_cast<std::size_t>(v)].cost < o.min_fraction * total) continue;
     auto w = initializer.find(nd.input(1));
     if (w == initializer.end() || graph_inputs.count(nd.input(1))) continue;
@@ -155,9 +156,10 @@ inline ::onnx::ModelProto split_convolutions_proto(const model& m, const split_o
     int concat = only_reader(result);
     if (concat >= 0) {
       const auto& c = g.node(concat);
-      const std::int64_t axis = detail::attr_int(c, "axis", 0);
+      const bool is_concat = c.op_type() == "Concat" && detail::is_default_domain(c.domain());
+      const std::int64_t axis = is_concat ? attribute_reader(c).get_int("axis", 0) : 0;
       const auto rank = static_cast<std::int64_t>(wt.rank());
-      if (c.op_type() != "Concat" || !detail::is_default_domain(c.domain()) || (axis != 1 && axis != 1 - rank)) concat = -1;
+      if (!is_concat || (axis != 1 && axis != 1 - rank)) concat = -1;
     }
     p.concat = concat;
     p.result = result;
