@@ -256,6 +256,14 @@ int run_analyze(const std::vector<std::string>& argv) {
 
 }  // namespace
 
-const command analyze_command{"analyze", analyze_help_text, run_analyze};
+const command analyze_command{
+    "analyze", "MODEL.onnx --workers P [options]",
+    R"(load an ONNX model, fold constants and remove dead code, estimate
+            node costs, cluster the graph along its critical paths, merge the
+            clusters onto P workers and report the predicted schedule
+            (nodes, work W, critical path CP, W/CP, makespan, speedup,
+            clusters, phase times); optionally write a JSON report, a
+            Graphviz DOT picture, an SVG Gantt chart and the optimised model.)",
+    analyze_help_text, run_analyze};
 
 }  // namespace dfgpar_cli

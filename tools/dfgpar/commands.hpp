@@ -12,7 +12,9 @@ namespace dfgpar_cli {
 /// One command: `dfgpar NAME ARGS...`.
 struct command {
   std::string_view name;
-  std::string (*help)();                          ///< the text of `dfgpar NAME --help`
+  std::string_view usage;    ///< what follows `dfgpar NAME` in the usage line
+  std::string_view summary;  ///< for `dfgpar --help`: lines after the first indented by 12 spaces
+  std::string (*help)();     ///< the text of `dfgpar NAME --help`
   int (*run)(const std::vector<std::string>& args);  ///< ARGS (after NAME); returns the exit status
 };
 

@@ -166,6 +166,11 @@ int run_emit(const std::vector<std::string>& argv) {
 
 }  // namespace
 
-const command emit_command{"emit", emit_help_text, run_emit};
+const command emit_command{
+    "emit", "MODEL.onnx -o DIR --workers P [options]",
+    R"(the same pipeline, then write DIR/model.py (a readable PyTorch
+            module whose clusters run in parallel with torch.jit.fork) and
+            DIR/weights.safetensors.)",
+    emit_help_text, run_emit};
 
 }  // namespace dfgpar_cli

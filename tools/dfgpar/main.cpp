@@ -7,7 +7,9 @@
 // load, fold constants and remove dead code, cost, cluster, merge onto P
 // workers) in a file of its own; this file only dispatches and turns
 // failures into exit statuses: 0 success, 1 bad input (model, profile,
-// unwritable output), 2 bad command line.
+// unwritable output), 2 bad command line. A new command (`run`) is one file
+// defining a dfgpar_cli::command (commands.hpp), one entry in `commands`
+// below and one source in cmake/dfgpar_onnx.cmake.
 
 #include "args.hpp"
 #include "commands.hpp"
@@ -16,6 +18,7 @@
 
 #include <google/protobuf/stubs/logging.h>
 
+#include <algorithm>
 #include <array>
 #include <exception>
 #include <iostream>
@@ -34,32 +37,26 @@ using dfgpar_cli::usage_error;
 /// Every command, in the order `dfgpar --help` lists them.
 const std::array commands = {&dfgpar_cli::analyze_command, &dfgpar_cli::emit_command};
 
-constexpr const char* main_help = R"(dfgpar - find and schedule the task parallelism in a dataflow graph
-
-Usage:
-  dfgpar analyze MODEL.onnx --workers P [options]
-  dfgpar emit MODEL.onnx -o DIR --workers P [options]
-  dfgpar help [COMMAND]
-  dfgpar --help | --version
-
-Commands:
-  analyze   load an ONNX model, fold constants and remove dead code, estimate
-            node costs, cluster the graph along its critical paths, merge the
-            clusters onto P workers and report the predicted schedule
-            (nodes, work W, critical path CP, W/CP, makespan, speedup,
-            clusters, phase times); optionally write a JSON report, a
-            Graphviz DOT picture, an SVG Gantt chart and the optimised model.
-  emit      the same pipeline, then write DIR/model.py (a readable PyTorch
-            module whose clusters run in parallel with torch.jit.fork) and
-            DIR/weights.safetensors.
-
-Run `dfgpar analyze --help` or `dfgpar emit --help` for the options.
+/// `dfgpar --help`: the usage lines and summaries come from the table.
+std::string main_help() {
+  std::string s = "dfgpar - find and schedule the task parallelism in a dataflow graph\n\nUsage:\n";
+  for (const auto* c : commands) s += "  dfgpar " + std::string(c->name) + " " + std::string(c->usage) + "\n";
+  s += "  dfgpar help [COMMAND]\n  dfgpar --help | --version\n\nCommands:\n";
+  for (const auto* c : commands) {
+    std::string name(c->name);
+    name.resize(std::max<std::size_t>(name.size() + 1, 10), ' ');
+    s += "  " + name + std::string(c->summary) + "\n";
+  }
+  s += R"(
+Run `dfgpar COMMAND --help` for the options of a command.
 
 Exit status: 0 success, 1 bad input (unreadable or invalid model or profile,
 output that cannot be written), 2 bad command line. Errors are one line on
 stderr; warnings (e.g. unknown operators, costed with a default) start with
 "dfgpar: warning:". Output files are written whole or not at all.
 )";
+  return s;
+}
 
 const dfgpar_cli::command* find_command(const std::string& name) {
   for (const auto* c : commands)
@@ -75,13 +72,13 @@ std::string command_list() {
 
 int run(const std::vector<std::string>& args) {
   if (args.empty()) {
-    std::cerr << main_help;
+    std::cerr << main_help();
     return 2;
   }
   const std::string& cmd = args[0];
   const std::vector<std::string> rest(args.begin() + 1, args.end());
   if (cmd == "-h" || cmd == "--help") {
-    std::cout << main_help;
+    std::cout << main_help();
     return 0;
   }
   if (cmd == "--version") {
@@ -89,7 +86,7 @@ int run(const std::vector<std::string>& args) {
     return 0;
   }
   if (cmd == "help") {
-    if (rest.empty()) std::cout << main_help;
+    if (rest.empty()) std::cout << main_help();
     else if (const auto* c = find_command(rest[0])) std::cout << c->help();
     else throw usage_error("no help on '" + rest[0] + "': the commands are: " + command_list());
     return 0;
