@@ -58,9 +58,9 @@ set(probe ${CONSUMER_BINARY_DIR}-probe)
 file(REMOVE_RECURSE ${probe})
 file(MAKE_DIRECTORY ${probe})
 file(WRITE ${probe}/CMakeLists.txt
-  "cmake_minimum_required(VERSION 3.25)\nproject(probe NONE)\nfind_package(dfgpar REQUIRED COMPONENTS no_such_component)\n")
-execute_process(COMMAND ${CMAKE_COMMAND} -S ${probe} -B ${probe}/build -DCMAKE_PREFIX_PATH=${PREFIX}
-                        -DCMAKE_FIND_USE_PACKAGE_REGISTRY=OFF
+  "cmake_minimum_required(VERSION 3.25)\nproject(probe LANGUAGES CXX)\nfind_package(dfgpar REQUIRED COMPONENTS no_such_component)\n")
+execute_process(COMMAND ${CMAKE_COMMAND} -S ${probe} -B ${probe}/build -G ${GENERATOR} -DCMAKE_CXX_COMPILER=${CXX}
+                        -DCMAKE_PREFIX_PATH=${PREFIX} -DCMAKE_FIND_USE_PACKAGE_REGISTRY=OFF
                 RESULT_VARIABLE rc OUTPUT_QUIET ERROR_VARIABLE err)
 if(rc EQUAL 0 OR NOT err MATCHES "no component 'no_such_component'")
   message(FATAL_ERROR "consumer: find_package(dfgpar COMPONENTS no_such_component) did not fail as it should (${rc}): ${err}")

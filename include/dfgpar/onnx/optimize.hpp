@@ -334,7 +334,8 @@ inline model optimize(model&& m, const optimize_options& o = {}, optimize_report
 /// copying them, so the weights exist once: `m` keeps its graph, nodes,
 /// tensor facts and the names, types and shapes of its initializers, but not
 /// their data (`m.weights_moved` is set; `save_model` refuses such a model).
-/// What `compile` does (pipeline.hpp).
+/// When the rebuilt model is rejected (graph_error), `m` may have lost its
+/// weights all the same. What `compile` does (pipeline.hpp).
 inline model optimize_moving_weights(model& m, const optimize_options& o = {}, optimize_report* report = nullptr) {
   return detail::rebuild(m, detail::optimize_proto(m, o, report, &m), o, report);
 }
