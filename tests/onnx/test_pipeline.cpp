@@ -213,8 +213,14 @@ TEST_CASE("[dfgpar][pipeline] a profile of the loaded model is matched to the op
   const ox::graph& g = r.scheduled().g;
   bool saw_a = false, saw_c = false;
   for (std::size_t v = 0; v < num_vertices(g); ++v) {
-    if (g[v].name == "MatMul_a") saw_a = true, CHECK(g[v].cost == 1000);
-    if (g[v].name == "MatMul_c") saw_c = true, CHECK(g[v].cost == 2000);
+    if (g[v].name == "MatMul_a") {
+      saw_a = true;
+      CHECK(g[v].cost == 1000);
+    }
+    if (g[v].name == "MatMul_c") {
+      saw_c = true;
+      CHECK(g[v].cost == 2000);
+    }
   }
   CHECK(saw_a);
   CHECK(saw_c);
