@@ -1,5 +1,5 @@
 // ONNX constant folding, Identity/Dropout removal, dead-code elimination and
-// saving: per-op unit tests on hand-made values, the ONNX backend test data of
+// saving (the evaluator's per-op unit tests are in test_evaluate.cpp): the ONNX backend test data of
 // every folded op (inputs turned into initializers, the whole graph folded,
 // compared to the reference outputs), and the exported torchvision models
 // when DFGPAR_MODELS_DIR names their folder (scripts/export_models.py).
@@ -81,13 +81,6 @@ struct node_builder {
   }
   operator ::onnx::NodeProto() const { return n; }  // NOLINT: builder
 };
-
-/// Evaluates one node; fails the test if it declines.
-std::vector<ox::tensor> eval(const ::onnx::NodeProto& n, std::vector<const ox::tensor*> in, std::int64_t opset = 13) {
-  auto r = ox::evaluate(n, in, opset);
-  REQUIRE_MESSAGE(r.has_value(), n.op_type() << " declined");
-  return *r;
-}
 
 void set_value_info(::onnx::ValueInfoProto* vi, const std::string& name, std::int32_t type,
                     std::vector<std::int64_t> dims) {
@@ -243,143 +236,6 @@ TEST_CASE("[dfgpar][onnx] tensor: float16 and bfloat16 conversions round to near
   CHECK(ox::bfloat16_to_float(ox::float_to_bfloat16(3.0f)) == 3.0f);
   CHECK(ox::float_to_bfloat16(std::bit_cast<float>(0x3f808000u)) == 0x3f80);  // tie -> even
   CHECK(ox::float_to_bfloat16(std::bit_cast<float>(0x3f818000u)) == 0x3f82);
-}
-
-// ================================================================== evaluate
-
-TEST_CASE("[dfgpar][onnx] evaluate: shape arithmetic ops against numpy values") {
-  const auto x = f32({2, 3, 4}, std::vector<float>(24, 1.0f));
-
-  SUBCASE("Shape, with opset-15 start/end") {
-    CHECK(eval(node_builder("Shape", {"x"}, {"y"}), {&x})[0] == i64({3}, {2, 3, 4}));
-    CHECK(eval(node_builder("Shape", {"x"}, {"y"}).i("start", 1), {&x}, 15)[0] == i64({2}, {3, 4}));
-    CHECK(eval(node_builder("Shape", {"x"}, {"y"}).i("end", -1), {&x}, 15)[0] == i64({2}, {2, 3}));
-    CHECK(eval(node_builder("Shape", {"x"}, {"y"}).i("start", 1), {&x}, 13)[0] == i64({3}, {2, 3, 4}));
-    CHECK(eval(node_builder("Size", {"x"}, {"y"}), {&x})[0] == i64({}, {24}));
-  }
-  SUBCASE("Gather: scalar index drops the axis; negative indices; axis 1") {
-    const auto s = i64({4}, {1, 3, 224, 224});
-    const auto k = i64({}, {0}), neg = i64({2}, {-1, 0});
-    CHECK(eval(node_builder("Gather", {"s", "k"}, {"y"}).i("axis", 0), {&s, &k})[0] == i64({}, {1}));
-    CHECK(eval(node_builder("Gather", {"s", "k"}, {"y"}), {&s, &neg})[0] == i64({2}, {224, 1}));
-    const auto m = i64({2, 3}, {1, 2, 3, 4, 5, 6});
-    const auto idx = i64({2}, {2, 0});
-    // np.take([[1,2,3],[4,5,6]], [2,0], axis=1) = [[3,1],[6,4]]
-    CHECK(eval(node_builder("Gather", {"m", "i"}, {"y"}).i("axis", 1), {&m, &idx})[0] == i64({2, 2}, {3, 1, 6, 4}));
-    const auto bad = i64({}, {4});
-    CHECK_THROWS_AS(ox::evaluate(node_builder("Gather", {"s", "k"}, {"y"}), std::vector<const ox::tensor*>{&s, &bad}, 13),
-                    dfgpar::graph_error);
-  }
-  SUBCASE("Unsqueeze / Squeeze: axes as input (opset 13) and attribute (opset 11)") {
-    const auto v = i64({}, {7});
-    const auto ax0 = i64({1}, {0});
-    CHECK(eval(node_builder("Unsqueeze", {"v", "a"}, {"y"}), {&v, &ax0})[0] == i64({1}, {7}));
-    CHECK(eval(node_builder("Unsqueeze", {"v"}, {"y"}).ints("axes", {0}), {&v}, 11)[0] == i64({1}, {7}));
-    const auto ax = i64({2}, {-1, 0});
-    CHECK(eval(node_builder("Unsqueeze", {"x", "a"}, {"y"}), {&x, &ax})[0].dims == std::vector<std::int64_t>{1, 2, 3, 4, 1});
-    const auto y = f32({1, 3, 1}, {1, 2, 3});
-    CHECK(eval(node_builder("Squeeze", {"y"}, {"z"}), {&y})[0] == f32({3}, {1, 2, 3}));
-    const auto a2 = i64({1}, {2});
-    CHECK(eval(node_builder("Squeeze", {"y", "a"}, {"z"}), {&y, &a2})[0] == f32({1, 3}, {1, 2, 3}));
-    CHECK(eval(node_builder("Squeeze", {"y"}, {"z"}).ints("axes", {0}), {&y}, 11)[0] == f32({3, 1}, {1, 2, 3}));
-    const auto a1 = i64({1}, {1});
-    CHECK_THROWS_AS(ox::evaluate(node_builder("Squeeze", {"y", "a"}, {"z"}), std::vector<const ox::tensor*>{&y, &a1}, 13),
-                    dfgpar::graph_error);
-  }
-  SUBCASE("Concat along axis 0 and -1") {
-    const auto a = i64({1}, {1}), b = i64({2}, {-1, 768});
-    CHECK(eval(node_builder("Concat", {"a", "b"}, {"y"}).i("axis", 0), {&a, &b})[0] == i64({3}, {1, -1, 768}));
-    const auto p = i64({2, 1}, {1, 2}), q = i64({2, 2}, {3, 4, 5, 6});
-    CHECK(eval(node_builder("Concat", {"p", "q"}, {"y"}).i("axis", -1), {&p, &q})[0] == i64({2, 3}, {1, 3, 4, 2, 5, 6}));
-  }
-  SUBCASE("Slice: inputs (opset 13), attributes (opset 9), negative steps, clamping") {
-    const auto s = i64({4}, {1, 3, 224, 224});
-    const auto st = i64({1}, {-2}), en = i64({1}, {std::numeric_limits<std::int64_t>::max()});
-    CHECK(eval(node_builder("Slice", {"s", "st", "en"}, {"y"}), {&s, &st, &en})[0] == i64({2}, {224, 224}));
-    CHECK(eval(node_builder("Slice", {"s"}, {"y"}).ints("starts", {1}).ints("ends", {3}), {&s}, 9)[0] ==
-          i64({2}, {3, 224}));
-    // np.arange(10)[8:1:-3] = [8, 5, 2]
-    std::vector<std::int64_t> r(10);
-    for (int i = 0; i < 10; ++i) r[static_cast<std::size_t>(i)] = i;
-    const auto ar = i64({10}, r), b = i64({1}, {8}), e = i64({1}, {1}), ax = i64({1}, {0}), step = i64({1}, {-3});
-    CHECK(eval(node_builder("Slice", {"r", "b", "e", "a", "s"}, {"y"}), {&ar, &b, &e, &ax, &step})[0] ==
-          i64({3}, {8, 5, 2}));
-    // np.arange(6).reshape(2,3)[:, ::-1]
-    const auto m = i64({2, 3}, {0, 1, 2, 3, 4, 5});
-    const auto b2 = i64({1}, {-1}), e2 = i64({1}, {std::numeric_limits<std::int64_t>::min()}), ax1 = i64({1}, {1}),
-               sm1 = i64({1}, {-1});
-    CHECK(eval(node_builder("Slice", {"m", "b", "e", "a", "s"}, {"y"}), {&m, &b2, &e2, &ax1, &sm1})[0] ==
-          i64({2, 3}, {2, 1, 0, 5, 4, 3}));
-  }
-  SUBCASE("Reshape with 0 and -1, allowzero; Flatten") {
-    const auto sh = i64({3}, {0, -1, 2});
-    CHECK(eval(node_builder("Reshape", {"x", "s"}, {"y"}), {&x, &sh})[0].dims == std::vector<std::int64_t>{2, 6, 2});
-    const auto bad = i64({2}, {5, -1});
-    CHECK_THROWS_AS(ox::evaluate(node_builder("Reshape", {"x", "s"}, {"y"}), std::vector<const ox::tensor*>{&x, &bad}, 13),
-                    dfgpar::graph_error);
-    CHECK(eval(node_builder("Flatten", {"x"}, {"y"}), {&x})[0].dims == std::vector<std::int64_t>{2, 12});
-    CHECK(eval(node_builder("Flatten", {"x"}, {"y"}).i("axis", 0), {&x})[0].dims == std::vector<std::int64_t>{1, 24});
-  }
-  SUBCASE("Cast, ConstantOfShape, Range") {
-    const auto f = f32({4}, {1.7f, -1.7f, 0.0f, 3.0f});
-    CHECK(eval(node_builder("Cast", {"f"}, {"y"}).i("to", tp::INT64), {&f})[0] == i64({4}, {1, -1, 0, 3}));
-    const auto c = eval(node_builder("Cast", {"f"}, {"y"}).i("to", tp::BOOL), {&f})[0];
-    CHECK(c.values<std::uint8_t>() == std::vector<std::uint8_t>{1, 1, 0, 1});
-    const auto big = f32({1}, {1e30f});
-    CHECK_FALSE(ox::evaluate(node_builder("Cast", {"f"}, {"y"}).i("to", tp::INT32), std::vector<const ox::tensor*>{&big}, 13));
-    const auto shape = i64({2}, {2, 3});
-    CHECK(eval(node_builder("ConstantOfShape", {"s"}, {"y"}), {&shape})[0] == f32({2, 3}, std::vector<float>(6, 0.0f)));
-    CHECK(eval(node_builder("ConstantOfShape", {"s"}, {"y"}).t("value", i64({1}, {5})), {&shape})[0] ==
-          i64({2, 3}, std::vector<std::int64_t>(6, 5)));
-    // np.arange(10, 1, -3) = [10, 7, 4]
-    const auto s0 = i64({}, {10}), s1 = i64({}, {1}), s2 = i64({}, {-3});
-    CHECK(eval(node_builder("Range", {"a", "b", "c"}, {"y"}), {&s0, &s1, &s2})[0] == i64({3}, {10, 7, 4}));
-    const auto f0 = f32({}, {0.0f}), f1 = f32({}, {1.0f}), f2 = f32({}, {0.25f});
-    CHECK(eval(node_builder("Range", {"a", "b", "c"}, {"y"}), {&f0, &f1, &f2})[0] == f32({4}, {0, 0.25f, 0.5f, 0.75f}));
-  }
-  SUBCASE("Add/Sub/Mul/Div on int64 and float with broadcasting; integer division truncates") {
-    const auto a = i64({2, 1}, {7, -7}), b = i64({3}, {2, 3, 4});
-    CHECK(eval(node_builder("Add", {"a", "b"}, {"y"}), {&a, &b})[0] == i64({2, 3}, {9, 10, 11, -5, -4, -3}));
-    CHECK(eval(node_builder("Sub", {"a", "b"}, {"y"}), {&a, &b})[0] == i64({2, 3}, {5, 4, 3, -9, -10, -11}));
-    CHECK(eval(node_builder("Mul", {"a", "b"}, {"y"}), {&a, &b})[0] == i64({2, 3}, {14, 21, 28, -14, -21, -28}));
-    CHECK(eval(node_builder("Div", {"a", "b"}, {"y"}), {&a, &b})[0] == i64({2, 3}, {3, 2, 1, -3, -2, -1}));
-    const auto zero = i64({}, {0});
-    CHECK_FALSE(ox::evaluate(node_builder("Div", {"a", "b"}, {"y"}), std::vector<const ox::tensor*>{&a, &zero}, 13));
-    const auto fa = f32({2}, {1, 2}), fb = f32({}, {4});
-    CHECK(eval(node_builder("Div", {"a", "b"}, {"y"}), {&fa, &fb})[0] == f32({2}, {0.25f, 0.5f}));
-    CHECK(eval(node_builder("Neg", {"a"}, {"y"}), {&fa})[0] == f32({2}, {-1, -2}));
-    CHECK_THROWS_AS(ox::evaluate(node_builder("Add", {"a", "b"}, {"y"}), std::vector<const ox::tensor*>{&a, &fa}, 13),
-                    dfgpar::graph_error);
-  }
-  SUBCASE("Equal, Where, Expand, Transpose, Identity, Dropout, Constant") {
-    const auto a = i64({3}, {1, -1, 3}), m1 = i64({}, {-1}), one = i64({}, {1});
-    const auto eq = eval(node_builder("Equal", {"a", "b"}, {"y"}), {&a, &m1})[0];
-    CHECK(eq.values<std::uint8_t>() == std::vector<std::uint8_t>{0, 1, 0});
-    CHECK(eval(node_builder("Where", {"c", "x", "y"}, {"z"}), {&eq, &one, &a})[0] == i64({3}, {1, 1, 3}));
-    const auto sh = i64({2}, {2, 1});
-    CHECK(eval(node_builder("Expand", {"a", "s"}, {"y"}), {&a, &sh})[0] == i64({2, 3}, {1, -1, 3, 1, -1, 3}));
-    const auto m = i64({2, 3}, {1, 2, 3, 4, 5, 6});
-    CHECK(eval(node_builder("Transpose", {"m"}, {"y"}), {&m})[0] == i64({3, 2}, {1, 4, 2, 5, 3, 6}));
-    CHECK(eval(node_builder("Identity", {"m"}, {"y"}), {&m})[0] == m);
-    CHECK(eval(node_builder("Dropout", {"m"}, {"y"}), {&m})[0] == m);
-    CHECK_FALSE(ox::evaluate(node_builder("Dropout", {"m"}, {"y", "mask"}), std::vector<const ox::tensor*>{&m}, 13));
-    const auto yes = ox::make_tensor<std::uint8_t>(tp::BOOL, {}, {1});
-    const auto r = i64({}, {0});
-    CHECK_FALSE(ox::evaluate(node_builder("Dropout", {"m", "r", "t"}, {"y"}), std::vector<const ox::tensor*>{&m, &r, &yes}, 13));
-    CHECK(eval(node_builder("Constant", {}, {"y"}).t("value", m), {})[0] == m);
-    CHECK(eval(node_builder("Constant", {}, {"y"}).ints("value_ints", {4, 5}), {})[0] == i64({2}, {4, 5}));
-  }
-  SUBCASE("outputs over the element cap are declined") {
-    const auto shape = i64({2}, {4096, 4096});
-    CHECK_FALSE(ox::evaluate(node_builder("ConstantOfShape", {"s"}, {"y"}), std::vector<const ox::tensor*>{&shape}, 13));
-    CHECK(ox::evaluate(node_builder("ConstantOfShape", {"s"}, {"y"}), std::vector<const ox::tensor*>{&shape}, 13,
-                       ox::eval_options{.max_elements = std::size_t{1} << 24}));
-  }
-  SUBCASE("unsupported ops and domains") {
-    CHECK_FALSE(ox::can_evaluate("Conv"));
-    CHECK_FALSE(ox::can_evaluate("Shape", "com.example"));
-    CHECK_FALSE(ox::evaluate(node_builder("Relu", {"x"}, {"y"}), std::vector<const ox::tensor*>{&x}, 13));
-  }
 }
 
 // ================================================================== optimize on small models

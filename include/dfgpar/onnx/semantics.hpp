@@ -16,8 +16,8 @@
 /// lazily, when a fold reads them.
 
 #include <dfgpar/error.hpp>
-#include <dfgpar/onnx/evaluate.hpp>
 #include <dfgpar/onnx/attributes.hpp>
+#include <dfgpar/onnx/evaluate.hpp>
 #include <dfgpar/onnx/graph.hpp>
 #include <dfgpar/onnx/op_table.hpp>
 #include <dfgpar/onnx/tensor.hpp>
@@ -91,30 +91,6 @@ class semantics {
       warnings_.push_back(std::string("not folded: ") + e.what());
       return false;
     }
-  }
-
-  /// Whether v is a source constant (see is_constant); stores its outputs.
-  bool constant_source(vertex v) {
-    const auto& n = node(v);
-    if (!is_standard(n.domain())) return false;
-    if (n.op_type() == "Constant") return store_outputs(n, [&] { return evaluate_node(n); });
-    if ((n.op_type() == "Shape" || n.op_type() == "Size") && n.input_size() == 1 && n.output_size() == 1) {
-      const auto* t = info(n.input(0));
-      if (!t || !t->shape_known) return false;
-      return store_outputs(n, [&]() -> std::optional<std::vector<tensor>> {
-        std::vector<tensor> out;
-        if (n.op_type() == "Shape") {
-          out.push_back(shape_value(n, t->shape, opset_));
-        } else {
-          std::int64_t size = 1;
-          for (std::int64_t d : t->shape) size *= d;
-          out.push_back(make_tensor<std::int64_t>(::onnx::TensorProto::INT64, {}, {size}));
-        }
-        return out;
-      });
-    }
-    if (n.op_type() == "Gather" && n.input_size() == 2 && n.output_size() == 1) return gather_of_shape(n);
-    return false;
   }
 
   /// Pure, evaluable by evaluate.hpp, and every input is constant or omitted
@@ -198,6 +174,30 @@ class semantics {
   }
 
  private:
+  /// Whether v is a source constant (see is_constant); stores its outputs.
+  bool constant_source(vertex v) {
+    const auto& n = node(v);
+    if (!is_standard(n.domain())) return false;
+    if (n.op_type() == "Constant") return store_outputs(n, [&] { return evaluate_node(n); });
+    if ((n.op_type() == "Shape" || n.op_type() == "Size") && n.input_size() == 1 && n.output_size() == 1) {
+      const auto* t = info(n.input(0));
+      if (!t || !t->shape_known) return false;
+      return store_outputs(n, [&]() -> std::optional<std::vector<tensor>> {
+        std::vector<tensor> out;
+        if (n.op_type() == "Shape") {
+          out.push_back(shape_value(n, t->shape, opset_));
+        } else {
+          std::int64_t size = 1;
+          for (std::int64_t d : t->shape) size *= d;
+          out.push_back(make_tensor<std::int64_t>(::onnx::TensorProto::INT64, {}, {size}));
+        }
+        return out;
+      });
+    }
+    if (n.op_type() == "Gather" && n.input_size() == 2 && n.output_size() == 1) return gather_of_shape(n);
+    return false;
+  }
+
   const ::onnx::NodeProto& node(vertex v) const { return m_->proto.graph().node(static_cast<int>((*m_).g[v].node)); }
 
   const tensor_info* info(const std::string& name) const {
