@@ -1,6 +1,9 @@
 # cmake -P script run by the CTest test dfgpar_consumer: installs dfgpar from
 # DFGPAR_BINARY_DIR into PREFIX, then configures, builds and runs the separate
 # project tests/consumer, which finds it with find_package(dfgpar REQUIRED).
+# With -DONNX=1 (dfgpar was built with its ONNX adapter) the consumer also
+# asks for the onnx component and runs dfgpar_consumer_onnx, which links
+# dfgpar::onnx; and an unknown component must make find_package fail.
 cmake_minimum_required(VERSION 3.25)
 
 foreach(var DFGPAR_BINARY_DIR PREFIX CONSUMER_SOURCE_DIR CONSUMER_BINARY_DIR GENERATOR CXX)
@@ -33,12 +36,33 @@ set(configure ${CMAKE_COMMAND} -S ${CONSUMER_SOURCE_DIR} -B ${CONSUMER_BINARY_DI
 if(MAKE_PROGRAM)
   list(APPEND configure -DCMAKE_MAKE_PROGRAM=${MAKE_PROGRAM})
 endif()
+set(programs dfgpar_consumer)
+if(ONNX)
+  list(APPEND configure -DDFGPAR_CONSUMER_ONNX=ON)
+  list(APPEND programs dfgpar_consumer_onnx)
+endif()
 run(${configure})
 run(${CMAKE_COMMAND} --build ${CONSUMER_BINARY_DIR} --config ${CONFIG})
 
-find_program(consumer_exe dfgpar_consumer PATHS ${CONSUMER_BINARY_DIR} ${CONSUMER_BINARY_DIR}/${CONFIG} NO_DEFAULT_PATH)
-if(NOT consumer_exe)
-  message(FATAL_ERROR "consumer: dfgpar_consumer executable not found in ${CONSUMER_BINARY_DIR}")
+foreach(program IN LISTS programs)
+  unset(exe CACHE)
+  find_program(exe ${program} PATHS ${CONSUMER_BINARY_DIR} ${CONSUMER_BINARY_DIR}/${CONFIG} NO_DEFAULT_PATH)
+  if(NOT exe)
+    message(FATAL_ERROR "consumer: ${program} executable not found in ${CONSUMER_BINARY_DIR}")
+  endif()
+  run(${exe})
+endforeach()
+
+# find_package(dfgpar COMPONENTS <unknown>) must fail, not quietly succeed
+set(probe ${CONSUMER_BINARY_DIR}-probe)
+file(REMOVE_RECURSE ${probe})
+file(MAKE_DIRECTORY ${probe})
+file(WRITE ${probe}/CMakeLists.txt
+  "cmake_minimum_required(VERSION 3.25)\nproject(probe LANGUAGES CXX)\nfind_package(dfgpar REQUIRED COMPONENTS no_such_component)\n")
+execute_process(COMMAND ${CMAKE_COMMAND} -S ${probe} -B ${probe}/build -G ${GENERATOR} -DCMAKE_CXX_COMPILER=${CXX}
+                        -DCMAKE_PREFIX_PATH=${PREFIX} -DCMAKE_FIND_USE_PACKAGE_REGISTRY=OFF
+                RESULT_VARIABLE rc OUTPUT_QUIET ERROR_VARIABLE err)
+if(rc EQUAL 0 OR NOT err MATCHES "no component 'no_such_component'")
+  message(FATAL_ERROR "consumer: find_package(dfgpar COMPONENTS no_such_component) did not fail as it should (${rc}): ${err}")
 endif()
-run(${consumer_exe})
 message(STATUS "consumer: OK")

@@ -5,7 +5,9 @@
 # When the ONNX library (CMake package ONNX, targets onnx + onnx_proto; Debian:
 # libonnx-dev) and protobuf are found, this defines
 #   dfgpar_onnx / dfgpar::onnx   INTERFACE: dfgpar + onnx + onnx_proto + protobuf,
-#                                ONNX_ML=1 ONNX_NAMESPACE=onnx
+#                                ONNX_ML=1 ONNX_NAMESPACE=onnx; installed as the
+#                                package component `onnx` (dfgparOnnxTargets.cmake:
+#                                find_package(dfgpar COMPONENTS onnx) -> dfgpar::onnx)
 #   dfgpar_onnx_tests            tests/onnx/*.cpp (own doctest runner), registered with CTest
 #   fuzz_loader, fuzz_json       libFuzzer harnesses (fuzz/), only with Clang or DFGPAR_FUZZ=ON
 # Without ONNX nothing is defined and the rest of dfgpar builds as before.
@@ -39,6 +41,13 @@ else()
 endif()
 target_link_libraries(dfgpar_onnx INTERFACE dfgpar::dfgpar onnx onnx_proto ${dfgpar_protobuf_lib})
 target_compile_definitions(dfgpar_onnx INTERFACE ONNX_ML=1 ONNX_NAMESPACE=onnx)
+set_target_properties(dfgpar_onnx PROPERTIES EXPORT_NAME onnx)
+if(DFGPAR_INSTALL)
+  # The headers are installed with the core's; the consumer's dfgparConfig.cmake
+  # finds ONNX and protobuf again before it includes this file.
+  install(TARGETS dfgpar_onnx EXPORT dfgparOnnxTargets)
+  install(EXPORT dfgparOnnxTargets NAMESPACE dfgpar:: DESTINATION ${DFGPAR_INSTALL_CMAKEDIR})
+endif()
 
 if(DFGPAR_BUILD_TESTS)
   if(NOT TARGET doctest::doctest)
@@ -93,7 +102,10 @@ endif()
 # scripts/export_models.py in DFGPAR_MODELS_DIR (cases without them are skipped).
 option(DFGPAR_BUILD_CLI "Build the dfgpar command-line tool (needs the ONNX adapter)" ON)
 if(DFGPAR_BUILD_CLI)
-  add_executable(dfgpar_cli ${PROJECT_SOURCE_DIR}/tools/dfgpar/main.cpp)
+  # one file per command (analyze.cpp, emit.cpp) plus the shared argument handling
+  set(dfgpar_cli_dir ${PROJECT_SOURCE_DIR}/tools/dfgpar)
+  add_executable(dfgpar_cli ${dfgpar_cli_dir}/main.cpp ${dfgpar_cli_dir}/args.cpp
+                            ${dfgpar_cli_dir}/analyze.cpp ${dfgpar_cli_dir}/emit.cpp)
   set_target_properties(dfgpar_cli PROPERTIES OUTPUT_NAME dfgpar)
   target_compile_definitions(dfgpar_cli PRIVATE DFGPAR_CLI_VERSION="${PROJECT_VERSION}")
   target_link_libraries(dfgpar_cli PRIVATE dfgpar::onnx)

@@ -187,7 +187,8 @@ dfgpar::schedule diamond_with_clone(const G& g) {
 }  // namespace
 
 TEST_CASE("[dfgpar] io: JSON string escaping") {
-  using dfgpar::detail::json_quote;
+  // the one quoter of every JSON writer (report, profile, safetensors header)
+  const auto json_quote = [](std::string_view s) { return dfgpar::detail::json::quote(s); };
   CHECK(json_quote("") == "\"\"");
   CHECK(json_quote("a\"b\\c/d") == "\"a\\\"b\\\\c/d\"");
   CHECK(json_quote("\n\r\t\b\f") == "\"\\n\\r\\t\\b\\f\"");
@@ -198,7 +199,19 @@ TEST_CASE("[dfgpar] io: JSON string escaping") {
   CHECK(json_quote("\xC0\xAF") == "\"\xEF\xBF\xBD\xEF\xBF\xBD\"");                    // overlong '/'
   CHECK(json_quote("\xED\xA0\x80") == "\"\xEF\xBF\xBD\xEF\xBF\xBD\xEF\xBF\xBD\"");    // surrogate
   CHECK(json_quote("\xE2\x82") == "\"\xEF\xBF\xBD\xEF\xBF\xBD\"");                    // truncated
+  CHECK(json_quote("\xF4\x8F\xBF\xBF") == "\"\xF4\x8F\xBF\xBF\"");                    // U+10FFFF passes
+  const std::string fffd = "\xEF\xBF\xBD";
+  CHECK(json_quote("\xF4\x90\x80\x80") == "\"" + fffd + fffd + fffd + fffd + "\"");  // above U+10FFFF
+  CHECK(json_quote("\xF8\x80\x80") == "\"\xEF\xBF\xBD\xEF\xBF\xBD\xEF\xBF\xBD\"");     // no 5-byte forms
   for (const auto& s : nasty) CHECK(json_checker::valid(json_quote(s)));
+  // valid UTF-8 reads back unchanged; anything reads back as valid UTF-8
+  for (const std::string s : {"", "plain", "caf\xC3\xA9 \xF0\x9F\x98\x80", "a\"b\\c\n\x01\x7f", "\xE6\x97\xA5\xE6\x9C\xAC"})
+    CHECK(dfgpar::detail::json::parse(json_quote(s)).string() == s);
+  for (const auto& s : nasty) {
+    const std::string back = dfgpar::detail::json::parse(json_quote(s)).string();
+    for (std::size_t i = 0; i < back.size(); i += dfgpar::detail::utf8_sequence_length(back, i))
+      REQUIRE(dfgpar::detail::utf8_sequence_length(back, i) > 0);
+  }
 }
 
 TEST_CASE("[dfgpar] io: DOT string escaping") {

@@ -2,8 +2,10 @@
 /// \file error.hpp
 /// The exception dfgpar throws for input it cannot work with.
 
+#include <cstddef>
 #include <stdexcept>
 #include <string>
+#include <string_view>
 
 namespace dfgpar {
 
@@ -14,5 +16,27 @@ class graph_error : public std::runtime_error {
  public:
   using std::runtime_error::runtime_error;
 };
+
+/// `s` on one line, for an error message: runs of whitespace and control
+/// characters become one space, and text past `max` characters becomes "...".
+inline std::string one_line(std::string_view s, std::size_t max = 400) {
+  std::string out;
+  bool space = false;
+  for (char c : s) {
+    const auto u = static_cast<unsigned char>(c);
+    if (u <= 0x20 || u == 0x7f) {
+      space = !out.empty();
+      continue;
+    }
+    if (space) out += ' ';
+    space = false;
+    out += c;
+    if (out.size() >= max) {
+      out += "...";
+      break;
+    }
+  }
+  return out;
+}
 
 }  // namespace dfgpar

@@ -1,17 +1,16 @@
 #pragma once
 // Command-line parsing for the dfgpar CLI: a tiny option scanner that
-// accepts `--name value`, `--name=value` and short aliases, and checked
-// number conversion. Every problem is a usage_error (exit status 2).
+// accepts `--name value`, `--name=value` and short aliases, checked number
+// conversion, and the options every pipeline command shares. Every problem
+// is a usage_error (exit status 2).
 
-#include <charconv>
-#include <cmath>
 #include <cstddef>
-#include <limits>
+#include <cstdint>
+#include <filesystem>
 #include <optional>
 #include <stdexcept>
 #include <string>
 #include <string_view>
-#include <system_error>
 #include <vector>
 
 namespace dfgpar_cli {
@@ -21,7 +20,7 @@ struct usage_error : std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
-/// Walks argv; `next_option` / `value` / `positional` pull from it in order.
+/// Walks argv; `next` / `value` / `no_value` pull from it in order.
 class arg_scanner {
  public:
   arg_scanner(std::string command, std::vector<std::string> args) : command_(std::move(command)), args_(std::move(args)) {}
@@ -31,44 +30,17 @@ class arg_scanner {
   /// The next argument. Options come back as their name ("--workers"); a
   /// glued `--name=value` keeps its value for `value()`. Anything else (and
   /// everything after "--") is positional: `is_option` tells.
-  std::string next() {
-    pending_.reset();
-    std::string a = args_[i_++];
-    is_option_ = false;
-    if (a == "--") {
-      only_positional_ = true;
-      return done() ? std::string() : next();
-    }
-    if (!only_positional_ && a.size() > 1 && a[0] == '-') {
-      is_option_ = true;
-      if (auto eq = a.find('='); a.starts_with("--") && eq != std::string::npos) {
-        pending_ = a.substr(eq + 1);
-        a.resize(eq);
-      }
-    }
-    current_ = a;
-    return a;
-  }
+  std::string next();
   bool is_option() const { return is_option_; }
 
   /// The value of the current option (glued or the next argument).
-  std::string value() {
-    if (pending_) {
-      std::string v = *pending_;
-      pending_.reset();
-      return v;
-    }
-    if (done()) throw usage_error(current_ + " needs a value");
-    return args_[i_++];
-  }
+  std::string value();
+  /// The value of the current option, a file name (not empty).
+  std::string file_value();
   /// Throws when a flag was given a glued value (`--clone=yes`).
-  void no_value() const {
-    if (pending_) throw usage_error(current_ + " takes no value");
-  }
+  void no_value() const;
 
-  [[noreturn]] void unknown() const {
-    throw usage_error("unknown option '" + current_ + "' (see dfgpar " + command_ + " --help)");
-  }
+  [[noreturn]] void unknown() const;
 
  private:
   std::string command_;
@@ -81,26 +53,32 @@ class arg_scanner {
 };
 
 /// An integer in [lo, hi], or usage_error naming the option.
-inline std::size_t parse_count(std::string_view option, std::string_view text, std::size_t lo, std::size_t hi) {
-  std::size_t x = 0;
-  auto [p, ec] = std::from_chars(text.data(), text.data() + text.size(), x);
-  if (text.empty() || ec != std::errc{} || p != text.data() + text.size() || x < lo || x > hi)
-    throw usage_error(std::string(option) + " must be an integer from " + std::to_string(lo) + " to " +
-                      std::to_string(hi) + ", not '" + std::string(text) + "'");
-  return x;
-}
+std::size_t parse_count(std::string_view option, std::string_view text, std::size_t lo, std::size_t hi);
 
 /// A finite number in [lo, hi], or usage_error naming the option.
-inline double parse_number(std::string_view option, std::string_view text, double lo, double hi) {
-  double x = 0;
-  auto [p, ec] = std::from_chars(text.data(), text.data() + text.size(), x);
-  if (text.empty() || ec != std::errc{} || p != text.data() + text.size() || !std::isfinite(x) || x < lo || x > hi) {
-    char buf[2][32];
-    auto a = std::to_chars(buf[0], buf[0] + 32, lo), b = std::to_chars(buf[1], buf[1] + 32, hi);
-    throw usage_error(std::string(option) + " must be a number from " + std::string(buf[0], a.ptr) + " to " +
-                      std::string(buf[1], b.ptr) + ", not '" + std::string(text) + "'");
-  }
-  return x;
-}
+double parse_number(std::string_view option, std::string_view text, double lo, double hi);
+
+/// The number of hardware threads (at least 1).
+std::size_t hardware_threads();
+
+/// A help text with %CORES% replaced by the number of hardware threads.
+std::string with_cores(std::string_view help);
+
+/// The model and the options of the pipeline (onnx::compile) that every
+/// command taking a model shares: folding, the cost source, the scheduling.
+struct pipeline_args {
+  static constexpr std::size_t max_workers = 1024;
+
+  std::filesystem::path model, profile;
+  std::size_t workers = hardware_threads();
+  double effort = 1, time_limit_ms = 1000;
+  std::uint64_t seed = 1;
+  bool optimize = true;
+
+  /// Takes `opt` (and its value) if it is one of the shared options.
+  bool parse(const std::string& opt, arg_scanner& args);
+  /// Sets `model` from the positional arguments of `command`.
+  void take_model(const std::vector<std::string>& positional, std::string_view command, std::string_view usage);
+};
 
 }  // namespace dfgpar_cli

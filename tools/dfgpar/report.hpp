@@ -1,6 +1,6 @@
 #pragma once
-// Text output of `dfgpar analyze`: number formatting, op-type summaries and
-// a plain aligned table.
+// Text output of the CLI: number formatting, op-type summaries, a plain
+// aligned table and the warning lines.
 
 #include <algorithm>
 #include <cstddef>
@@ -49,6 +49,11 @@ inline std::string op_summary(const std::vector<std::string>& ops, std::size_t m
     if (kinds[k].count > 1) out += " x" + std::to_string(kinds[k].count);
   }
   return out;
+}
+
+/// One "dfgpar: warning: ..." line per warning.
+inline void print_warnings(std::ostream& os, const std::vector<std::string>& warnings) {
+  for (const auto& w : warnings) os << "dfgpar: warning: " << w << '\n';
 }
 
 /// A table printed with columns padded to their widest cell; the last

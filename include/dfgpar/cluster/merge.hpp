@@ -57,6 +57,7 @@ struct merge_report {
   std::string heuristic;     ///< name of the heuristic whose schedule won
   double makespan = 0;       ///< simulated makespan of the result
   double lower_bound = 0;    ///< max(CP, W/P)
+  std::size_t linear_clusters = 0;  ///< linear clusters that were merged (0 when no heuristic needed the clustering)
   std::size_t passes = 0;    ///< list-scheduling passes run
   bool proven_optimal = false;  ///< `makespan` reached max(CP, W/P) or the branch and bound proved it optimal
   /// Wall time of each phase of the call, in order (levels, bounds,
@@ -197,6 +198,7 @@ std::pair<schedule, merge_report> merge(const flat_dag& d, const levels& lv, Clu
       clock.lap("heuristics");
       const clustering& cl = clusters();
       clock.lap("linear clustering");
+      ms.report.linear_clusters = cl.clusters.size();
       aff.resize(d.n);
       for (std::size_t v = 0; v < d.n; ++v) aff[v] = static_cast<std::uint32_t>(cl.cluster_of[v]);
     }

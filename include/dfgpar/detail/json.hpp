@@ -1,9 +1,11 @@
 #pragma once
 /// \file json.hpp
 /// A small JSON reader (RFC 8259) for profiles and reports: no dependency,
-/// bounded nesting, and errors that name the line and column.
+/// bounded nesting, and errors that name the line and column; and the one
+/// JSON string quoter every writer uses (`quote`).
 
 #include <dfgpar/error.hpp>
+#include <dfgpar/io/text.hpp>  // utf8_sequence_length
 
 #include <charconv>
 #include <cmath>
@@ -271,24 +273,52 @@ class parser {
 /// Parses `text`; errors are graph_error "<source>: <what> at line L, column C".
 inline value parse(std::string_view text, std::string source = {}) { return parser(text, std::move(source)).parse(); }
 
-/// `s` as a JSON string literal (quotes included).
+/// `s` as a JSON string literal (RFC 8259), quotes included. dfgpar's one
+/// JSON quoter (reports, profiles, safetensors headers), with one policy:
+/// `"` and `\` are escaped, control characters below U+0020 become `\n`,
+/// `\t`, ... or `\u00XX`; well-formed UTF-8 passes through unchanged; every
+/// byte that is not part of a well-formed UTF-8 sequence (RFC 3629: no
+/// overlong forms, surrogates or code points above U+10FFFF) becomes U+FFFD.
+/// So the result is always valid UTF-8 and valid JSON, and `parse` gives `s`
+/// back whenever `s` was valid UTF-8.
 inline std::string quote(std::string_view s) {
   static constexpr char hex[] = "0123456789abcdef";
   std::string out = "\"";
-  for (char c : s) {
+  out.reserve(s.size() + 2);
+  for (std::size_t i = 0; i < s.size();) {
+    const char c = s[i];
     const auto u = static_cast<unsigned char>(c);
-    if (c == '"' || c == '\\') {
-      out += '\\';
-      out += c;
-    } else if (u < 0x20) {
-      out += "\\u00";
-      out += hex[u >> 4];
-      out += hex[u & 15];
-    } else {
-      out += c;
+    if (u >= 0x80) {
+      const std::size_t len = utf8_sequence_length(s, i);
+      if (len == 0) {
+        out += utf8_replacement;
+        ++i;
+      } else {
+        out.append(s.substr(i, len));
+        i += len;
+      }
+      continue;
     }
+    switch (c) {
+      case '"': out += "\\\""; break;
+      case '\\': out += "\\\\"; break;
+      case '\b': out += "\\b"; break;
+      case '\f': out += "\\f"; break;
+      case '\n': out += "\\n"; break;
+      case '\r': out += "\\r"; break;
+      case '\t': out += "\\t"; break;
+      default:
+        if (u < 0x20) {
+          out += "\\u00";
+          out += hex[u >> 4];
+          out += hex[u & 15];
+        } else {
+          out += c;
+        }
+    }
+    ++i;
   }
-  return out + '"';
+  return out += '"';
 }
 
 }  // namespace dfgpar::detail::json

@@ -18,6 +18,7 @@
 #include <dfgpar/cluster/schedule.hpp>
 #include <dfgpar/concepts.hpp>
 #include <dfgpar/detail/flat_dag.hpp>
+#include <dfgpar/detail/json.hpp>
 #include <dfgpar/detail/plan.hpp>
 #include <dfgpar/io/text.hpp>
 
@@ -32,46 +33,6 @@
 namespace dfgpar {
 
 namespace detail {
-
-/// `s` as a JSON string literal (RFC 8259): quote, backslash and control
-/// characters escaped, valid UTF-8 passed through, invalid bytes U+FFFD.
-inline std::string json_quote(std::string_view s) {
-  static constexpr char hex[] = "0123456789abcdef";
-  std::string out = "\"";
-  for (std::size_t i = 0; i < s.size();) {
-    const char c = s[i];
-    const auto u = static_cast<unsigned char>(c);
-    switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\b': out += "\\b"; break;
-      case '\f': out += "\\f"; break;
-      case '\n': out += "\\n"; break;
-      case '\r': out += "\\r"; break;
-      case '\t': out += "\\t"; break;
-      default:
-        if (u < 0x20) {
-          out += "\\u00";
-          out += hex[u >> 4];
-          out += hex[u & 15];
-        } else if (u >= 0x80) {
-          const std::size_t len = utf8_sequence_length(s, i);
-          if (len == 0) {
-            out += utf8_replacement;
-            ++i;
-          } else {
-            out.append(s.substr(i, len));
-            i += len;
-          }
-          continue;
-        } else {
-          out += c;
-        }
-    }
-    ++i;
-  }
-  return out += '"';
-}
 
 /// A JSON number; NaN and infinities (which JSON lacks) become null.
 inline std::string json_number(double x) { return std::isfinite(x) ? format_number(x) : std::string("null"); }
@@ -119,7 +80,7 @@ inline void write_json_report(std::ostream& os, const flat_dag& d, const schedul
     for (std::size_t i = 0; i < steps_of[c].size(); ++i) {
       const std::uint32_t id = steps_of[c][i];
       const std::uint32_t v = p.steps[id].vertex;
-      os << (i ? ",\n" : "\n") << "      {\"id\": " << v << ", \"label\": " << json_quote(label[v])
+      os << (i ? ",\n" : "\n") << "      {\"id\": " << v << ", \"label\": " << json::quote(label[v])
          << ", \"start\": " << json_number(t.start[id]) << ", \"finish\": " << json_number(t.finish[id]);
       if (s.home[v] != c) os << ", \"clone\": true";
       if (p.steps[id].threads > 1) {

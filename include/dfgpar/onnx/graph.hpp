@@ -87,6 +87,9 @@ struct model {
   std::unordered_map<std::string, tensor_info> tensors;   ///< every value name (inputs, initializers, node outputs)
   std::unordered_map<std::string, std::size_t> producer;  ///< tensor name -> vertex (node outputs only)
   std::vector<std::string> warnings;                      ///< e.g. unknown operator, default cost used
+  /// `optimize_moving_weights` moved the initializers' data into the
+  /// optimised model: `proto` keeps their names, types and shapes only.
+  bool weights_moved = false;
 };
 
 /// Bytes per element of an ONNX data type (0 for strings and unknown types).
@@ -128,26 +131,7 @@ inline std::string quote_raw(std::string_view s, std::size_t max = 80) {
 }
 inline std::string quote(std::string_view s) { return "'" + quote_raw(s) + "'"; }
 
-/// Joins a multi-line message into one line (runs of whitespace become one space).
-inline std::string one_line(std::string_view s, std::size_t max = 400) {
-  std::string out;
-  bool space = false;
-  for (char c : s) {
-    const auto u = static_cast<unsigned char>(c);
-    if (u <= 0x20 || u == 0x7f) {
-      space = !out.empty();
-      continue;
-    }
-    if (space) out += ' ';
-    space = false;
-    out += c;
-    if (out.size() >= max) {
-      out += "...";
-      break;
-    }
-  }
-  return out;
-}
+using ::dfgpar::one_line;
 
 [[noreturn]] inline void fail(const std::string& msg) { throw graph_error(one_line(msg, 600)); }
 

@@ -27,12 +27,24 @@
 #include <onnx/shape_inference/implementation.h>
 
 #include <google/protobuf/io/coded_stream.h>
+#include <google/protobuf/io/zero_copy_stream_impl.h>
+
+#if __has_include(<sys/mman.h>) && __has_include(<fcntl.h>) && __has_include(<unistd.h>)
+#include <fcntl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#define DFGPAR_ONNX_HAVE_MMAP 1
+#else
+#define DFGPAR_ONNX_HAVE_MMAP 0
+#endif
 
 #include <algorithm>
 #include <charconv>
 #include <cstdint>
 #include <filesystem>
 #include <fstream>
+#include <istream>
 #include <map>
 #include <new>
 #include <optional>
@@ -637,6 +649,69 @@ inline ::onnx::ModelProto parse_proto(std::string_view bytes) {
   return proto;
 }
 
+/// A file mapped read-only into memory (POSIX mmap): the parser reads the
+/// page cache directly, so the weights are copied once, from the file into
+/// the proto. `data()` is null where mapping is not available or fails.
+/// (Like every reader of a mapped file, a process that truncates the file
+/// while it is being parsed can make the parse fault.)
+class mapped_file {
+ public:
+  mapped_file(const std::filesystem::path& file, std::uint64_t size) {
+#if DFGPAR_ONNX_HAVE_MMAP
+    if (size == 0 || size > static_cast<std::uint64_t>(INT32_MAX)) return;
+    const int fd = ::open(file.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return;
+    struct stat st {};
+    if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || static_cast<std::uint64_t>(st.st_size) != size) {
+      ::close(fd);  // changed since it was measured, or not a plain file: read it as a stream
+      return;
+    }
+    int flags = MAP_PRIVATE;
+#ifdef MAP_POPULATE
+    flags |= MAP_POPULATE;  // one call maps every page instead of one fault per few pages
+#endif
+    void* p = ::mmap(nullptr, static_cast<std::size_t>(size), PROT_READ, flags, fd, 0);
+    ::close(fd);
+    if (p == MAP_FAILED) return;
+    data_ = static_cast<const char*>(p);
+    size_ = static_cast<std::size_t>(size);
+#else
+    (void)file;
+    (void)size;
+#endif
+  }
+  mapped_file(const mapped_file&) = delete;
+  mapped_file& operator=(const mapped_file&) = delete;
+  ~mapped_file() {
+#if DFGPAR_ONNX_HAVE_MMAP
+    if (data_) ::munmap(const_cast<char*>(data_), size_);
+#endif
+  }
+  const char* data() const noexcept { return data_; }
+  std::string_view bytes() const noexcept { return {data_, size_}; }
+
+ private:
+  const char* data_ = nullptr;
+  std::size_t size_ = 0;
+};
+
+/// Parses a model straight from a stream of `size` bytes (where the file
+/// cannot be mapped): the weights are copied once, from the file into the
+/// proto, never through a whole-file buffer.
+inline ::onnx::ModelProto parse_proto(std::istream& file, std::uint64_t size) {
+  if (size == 0) fail("empty file (not an ONNX model)");
+  if (size > static_cast<std::uint64_t>(INT32_MAX)) fail("file larger than 2 GiB (protobuf's limit)");
+  ::onnx::ModelProto proto;
+  google::protobuf::io::IstreamInputStream stream(&file, 1 << 20);
+  google::protobuf::io::CodedInputStream in(&stream);
+  in.SetTotalBytesLimit(static_cast<int>(size));
+  in.SetRecursionLimit(100);
+  if (!proto.ParseFromCodedStream(&in) || !in.ConsumedEntireMessage() || file.bad())
+    fail("not an ONNX model: protobuf parsing failed near byte " + std::to_string(in.CurrentPosition()) + " of " +
+         std::to_string(size) + " (truncated, or not a protobuf file)");
+  return proto;
+}
+
 }  // namespace detail
 
 /// Builds the model from a parsed proto; `base_dir` is the folder that
@@ -670,12 +745,15 @@ inline model load_model(const std::filesystem::path& file, const load_options& o
     if (ec) detail::fail("cannot read the file size");
     if (size > o.max_file_bytes)
       detail::fail("file is " + std::to_string(size) + " bytes, over the limit of " + std::to_string(o.max_file_bytes));
-    std::ifstream in(file, std::ios::binary);
-    if (!in) detail::fail("cannot open the file");
-    std::string bytes(static_cast<std::size_t>(size), '\0');
-    in.read(bytes.data(), static_cast<std::streamsize>(size));
-    if (static_cast<std::uint64_t>(in.gcount()) != size) detail::fail("short read");
-    model m = detail::build(detail::parse_proto(bytes), file.parent_path(), o);
+    ::onnx::ModelProto proto;
+    if (const detail::mapped_file map(file, size); map.data()) {
+      proto = detail::parse_proto(map.bytes());
+    } else {
+      std::ifstream in(file, std::ios::binary);
+      if (!in) detail::fail("cannot open the file");
+      proto = detail::parse_proto(in, size);
+    }
+    model m = detail::build(std::move(proto), file.parent_path(), o);
     m.path = file;
     return m;
   });

@@ -84,11 +84,12 @@ inline bool is_inference_dropout(const ::onnx::NodeProto& n, std::int64_t opset,
 
 }  // namespace detail
 
-/// Rewrites `m`'s proto: folds constants, removes Identity/Dropout and dead
-/// nodes, and drops unused initializers. Returns the proto; `optimize` also
-/// rebuilds the model from it.
-inline ::onnx::ModelProto optimize_proto(const model& m, const optimize_options& o = {},
-                                         optimize_report* report = nullptr) {
+namespace detail {
+
+/// optimize_proto; with `take` (== &m) the kept initializers are moved out of
+/// m instead of copied (m keeps their names, types and shapes).
+inline ::onnx::ModelProto optimize_proto(const model& m, const optimize_options& o, optimize_report* report,
+                                         model* take) {
   optimize_report r;
   const auto& g0 = m.proto.graph();
   const std::size_t n = static_cast<std::size_t>(g0.node_size());
@@ -238,20 +239,38 @@ inline ::onnx::ModelProto optimize_proto(const model& m, const optimize_options&
     defined.insert(name);
   }
   for (auto& nd : kept) *g.add_node() = std::move(nd);
-  // initializers: the original ones still read, then folded values
+  // initializers: the original ones still read, then folded values (the
+  // originals are taken last: `sem` may still decode them until then)
   std::unordered_set<std::string> init_names;
-  for (const auto& t : g0.initializer())
-    if (!o.prune_initializers || needed.count(t.name())) {
-      *g.add_initializer() = t;
+  std::vector<int> kept_inits;
+  for (int k = 0; k < g0.initializer_size(); ++k)
+    if (const auto& t = g0.initializer(k); !o.prune_initializers || needed.count(t.name())) {
+      kept_inits.push_back(k);
       init_names.insert(t.name());
     }
+  std::vector<::onnx::TensorProto> folded_inits;
   for (const auto& name : needed) {
     if (name.empty() || init_names.count(name) || defined.count(name) || graph_inputs.count(name)) continue;
     auto v = sem.value(name);
     if (!v) throw graph_error("dfgpar: optimize: tensor '" + name + "' is read but neither produced nor known");
-    *g.add_initializer() = to_proto(*v, name);
+    folded_inits.push_back(to_proto(*v, name));
     init_names.insert(name);
   }
+  g.mutable_initializer()->Reserve(static_cast<int>(kept_inits.size() + folded_inits.size()));
+  for (int k : kept_inits) {
+    auto* t = g.add_initializer();
+    if (!take) {
+      *t = g0.initializer(k);
+      continue;
+    }
+    // the weights move (no byte is copied); the source keeps what describes them
+    auto& src = *take->proto.mutable_graph()->mutable_initializer(k);
+    t->Swap(&src);
+    src.set_name(t->name());
+    src.set_data_type(t->data_type());
+    *src.mutable_dims() = t->dims();
+  }
+  for (auto& t : folded_inits) g.add_initializer()->Swap(&t);
   // graph inputs that were only defaults of initializers we dropped go too
   if (o.prune_initializers) {
     std::unordered_set<std::string> old_inits;
@@ -272,14 +291,12 @@ inline ::onnx::ModelProto optimize_proto(const model& m, const optimize_options&
   r.initializers_after = static_cast<std::size_t>(g.initializer_size());
   r.warnings = sem.warnings();
   if (report) *report = std::move(r);
+  if (take && !kept_inits.empty()) take->weights_moved = true;
   return out;
 }
 
-/// Folds constants, removes Identity/Dropout and dead code, and rebuilds the
-/// model (ONNX checker and shape inference run again, per `o.load`).
-/// \throws dfgpar::graph_error
-inline model optimize(const model& m, const optimize_options& o = {}, optimize_report* report = nullptr) {
-  auto proto = optimize_proto(m, o, report);
+/// Rebuilds the model from an optimised proto.
+inline model rebuild(const model& m, ::onnx::ModelProto proto, const optimize_options& o, optimize_report* report) {
   namespace fs = std::filesystem;
   std::error_code ec;
   fs::path base = m.path;
@@ -287,6 +304,40 @@ inline model optimize(const model& m, const optimize_options& o = {}, optimize_r
   model out = build_model(std::move(proto), base, o.load);
   if (report) out.warnings.insert(out.warnings.end(), report->warnings.begin(), report->warnings.end());
   return out;
+}
+
+}  // namespace detail
+
+/// Rewrites `m`'s proto: folds constants, removes Identity/Dropout and dead
+/// nodes, and drops unused initializers. Returns the proto (the weights it
+/// keeps are copied); `optimize` also rebuilds the model from it.
+inline ::onnx::ModelProto optimize_proto(const model& m, const optimize_options& o = {},
+                                         optimize_report* report = nullptr) {
+  return detail::optimize_proto(m, o, report, nullptr);
+}
+
+/// Folds constants, removes Identity/Dropout and dead code, and rebuilds the
+/// model (ONNX checker and shape inference run again, per `o.load`). `m` is
+/// left as it was: the weights the result keeps are copied (see
+/// `optimize_moving_weights` to move them instead).
+/// \throws dfgpar::graph_error
+inline model optimize(const model& m, const optimize_options& o = {}, optimize_report* report = nullptr) {
+  return detail::rebuild(m, detail::optimize_proto(m, o, report, nullptr), o, report);
+}
+
+/// Same for a model that is not needed any more: its weights are moved.
+inline model optimize(model&& m, const optimize_options& o = {}, optimize_report* report = nullptr) {
+  return detail::rebuild(m, detail::optimize_proto(m, o, report, &m), o, report);
+}
+
+/// Same, moving the initializers the result keeps out of `m` instead of
+/// copying them, so the weights exist once: `m` keeps its graph, nodes,
+/// tensor facts and the names, types and shapes of its initializers, but not
+/// their data (`m.weights_moved` is set; `save_model` refuses such a model).
+/// When the rebuilt model is rejected (graph_error), `m` may have lost its
+/// weights all the same. What `compile` does (pipeline.hpp).
+inline model optimize_moving_weights(model& m, const optimize_options& o = {}, optimize_report* report = nullptr) {
+  return detail::rebuild(m, detail::optimize_proto(m, o, report, &m), o, report);
 }
 
 }  // namespace dfgpar::onnx

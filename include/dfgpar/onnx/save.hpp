@@ -63,8 +63,11 @@ inline void save_model(const ::onnx::ModelProto& proto, const std::filesystem::p
   }
 }
 
-/// Saves a model's proto (see above).
+/// Saves a model's proto (see above); refuses a model whose weights were
+/// moved into its optimised version (`model::weights_moved`): save that one.
 inline void save_model(const model& m, const std::filesystem::path& file, const save_options& o = {}) {
+  if (m.weights_moved)
+    throw graph_error(file.string() + ": not saved, the model's weights were moved into its optimised version");
   save_model(m.proto, file, o);
 }
 

@@ -18,6 +18,7 @@
 ///   dfgpar::pytorch::write_safetensors(f, w);
 /// \endcode
 
+#include <dfgpar/detail/json.hpp>
 #include <dfgpar/error.hpp>
 #include <dfgpar/onnx/tensor.hpp>
 #include <dfgpar/pytorch/names.hpp>
@@ -98,34 +99,6 @@ inline std::string stored_bytes(const onnx::tensor& t, const std::string& name) 
   }
 }
 
-/// A JSON string literal (ASCII; everything outside printable ASCII escaped).
-inline std::string json_string(std::string_view s) {
-  static constexpr char hex[] = "0123456789abcdef";
-  std::string out = "\"";
-  auto u4 = [&](std::uint32_t v) {
-    out += "\\u";
-    for (int k = 3; k >= 0; --k) out += hex[(v >> (4 * k)) & 15];
-  };
-  for (std::size_t i = 0; i < s.size();) {
-    std::int32_t cp = next_code_point(s, i);
-    if (cp < 0) cp = 0xfffd;
-    if (cp == '"') out += "\\\"";
-    else if (cp == '\\') out += "\\\\";
-    else if (cp < 0x20 || cp >= 0x7f) {
-      if (cp >= 0x10000) {
-        const std::uint32_t v = static_cast<std::uint32_t>(cp) - 0x10000;
-        u4(0xd800 + (v >> 10));
-        u4(0xdc00 + (v & 0x3ff));
-      } else {
-        u4(static_cast<std::uint32_t>(cp));
-      }
-    } else {
-      out += static_cast<char>(cp);
-    }
-  }
-  return out + "\"";
-}
-
 }  // namespace detail
 
 /// Writes `tensors` in the safetensors layout. Names must be unique.
@@ -149,7 +122,7 @@ inline void write_safetensors(std::ostream& out, const std::vector<named_tensor>
     seen.push_back(nt.name);
     blobs.push_back(detail::stored_bytes(*nt.value, nt.name));
     if (k) header += ",";
-    header += detail::json_string(nt.name) + ":{\"dtype\":\"" + detail::safetensors_dtype(nt.value->elem_type) +
+    header += ::dfgpar::detail::json::quote(nt.name) + ":{\"dtype\":\"" + detail::safetensors_dtype(nt.value->elem_type) +
               "\",\"shape\":" + python_int_list(nt.value->dims) + ",\"data_offsets\":[" + std::to_string(offset) +
               "," + std::to_string(offset + blobs.back().size()) + "]}";
     offset += blobs.back().size();
@@ -223,7 +196,7 @@ struct st_reader {
           out += static_cast<char>(0xf0 | cp >> 18), out += static_cast<char>(0x80 | ((cp >> 12) & 0x3f)),
               out += static_cast<char>(0x80 | ((cp >> 6) & 0x3f)), out += static_cast<char>(0x80 | (cp & 0x3f));
       } else {
-        out += e == 'n' ? '\n' : e == 't' ? '\t' : e == 'r' ? '\r' : e;
+        out += e == 'n' ? '\n' : e == 't' ? '\t' : e == 'r' ? '\r' : e == 'b' ? '\b' : e == 'f' ? '\f' : e;
       }
     }
     expect('"');

@@ -1,0 +1,282 @@
+#pragma once
+/// \file pipeline.hpp
+/// The ONNX pipeline in one call: load -> fold constants, remove
+/// Identity/Dropout and dead code -> node costs (analytic, or measured where a
+/// profile has them) -> optionally split heavy Convs -> linear clustering and
+/// merging onto P workers (optionally cloning) -> the figures a report shows.
+/// `dfgpar analyze`, `dfgpar emit` and the native runtime all start here.
+/// \code
+///   auto r = dfgpar::onnx::compile("inception_v3.onnx", {.schedule = {.workers = 2}});
+///   std::cout << r.bounds.parallelism() << " " << r.merge.makespan << " " << r.phases.total() << " ms\n";
+///   dfgpar::onnx::save_model(r.scheduled(), "inception_v3.opt.onnx");
+/// \endcode
+///
+/// Weights are read once and never copied: the file is parsed straight into
+/// the loaded model's proto, and optimisation moves the initializers it keeps
+/// into the optimised model (the loaded model then keeps their names, types
+/// and shapes but not their data: `model::weights_moved`). Saving writes them
+/// from the optimised model.
+///
+/// The optimised model is checked and shape-inferred again (`load.check`,
+/// `load.infer_shapes`): folding turns computed shapes into initializers, so a
+/// second inference knows shapes the first could not, and the checker proves
+/// the rewrite produced a valid model.
+
+#include <dfgpar/analysis/bounds.hpp>
+#include <dfgpar/cluster/makespan.hpp>
+#include <dfgpar/cluster/merge.hpp>
+#include <dfgpar/cluster/parallelize.hpp>
+#include <dfgpar/cluster/schedule.hpp>
+#include <dfgpar/error.hpp>
+#include <dfgpar/onnx/cost_model.hpp>
+#include <dfgpar/onnx/graph.hpp>
+#include <dfgpar/onnx/model.hpp>
+#include <dfgpar/onnx/optimize.hpp>
+#include <dfgpar/onnx/profile.hpp>
+#include <dfgpar/onnx/semantics.hpp>
+#include <dfgpar/onnx/split.hpp>
+
+#include <chrono>
+#include <cstddef>
+#include <filesystem>
+#include <functional>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <unordered_set>
+#include <utility>
+#include <vector>
+
+namespace dfgpar::onnx {
+
+/// The phases of `compile`, in the order they run.
+enum class compile_phase {
+  load,      ///< read, parse, check, infer shapes, build the graph
+  optimize,  ///< fold constants, remove Identity/Dropout and dead code, rebuild
+  costs,     ///< analytic costs, then measured times where the profile has them
+  split,     ///< split heavy Convs into parts (only with `compile_options::split`)
+  schedule,  ///< linear clustering, merging (and cloning), bounds and simulation
+};
+
+/// "load", "optimize", "costs", "split", "schedule".
+constexpr std::string_view phase_name(compile_phase p) noexcept {
+  switch (p) {
+    case compile_phase::load: return "load";
+    case compile_phase::optimize: return "optimize";
+    case compile_phase::costs: return "costs";
+    case compile_phase::split: return "split";
+    case compile_phase::schedule: return "schedule";
+  }
+  return "?";
+}
+
+/// Wall-clock milliseconds of each phase (0 for one that did not run).
+struct phase_times {
+  double load = 0, optimize = 0, costs = 0, split = 0, schedule = 0;
+  double& operator[](compile_phase p) noexcept {
+    switch (p) {
+      case compile_phase::load: return load;
+      case compile_phase::optimize: return optimize;
+      case compile_phase::costs: return costs;
+      case compile_phase::split: return split;
+      case compile_phase::schedule: break;
+    }
+    return schedule;
+  }
+  double total() const noexcept { return load + optimize + costs + split + schedule; }
+};
+
+/// Called when a phase starts (`done` false) and when it ends (`done` true):
+/// to time it with another clock, count events, or show progress.
+using phase_hook = std::function<void(compile_phase, bool done)>;
+
+/// What `compile` does; meant for designated initialisers.
+struct compile_options {
+  /// Checker, shape inference, size limits and the roofline constants, for
+  /// the loaded model and every rebuilt one. (`load.profile` is not used:
+  /// see `profile`.)
+  load_options load{};
+  bool optimize = true;            ///< fold constants, remove Identity/Dropout and dead code
+  semantics_options semantics{};   ///< folding size cap and clone thresholds
+  /// Measured per-node times of the model as loaded (dfgpar's or ONNX
+  /// Runtime's profile JSON); matched to the optimised nodes by name or
+  /// output tensor. Nodes it does not mention keep their analytic cost.
+  std::filesystem::path profile;
+  /// Split every Conv that costs at least 2% of the model into
+  /// `schedule.workers` output-channel parts (see split.hpp).
+  bool split = false;
+  /// Workers, effort, seed, time limit; `clone` clones with the ONNX policy
+  /// (`semantics`). `report` is ignored: the result has the merge report.
+  dfgpar::options schedule{};
+  phase_hook on_phase{};           ///< optional
+};
+
+/// Raised by `compile`: a `graph_error` that also says in which phase it
+/// failed and, apart from the file and phase, why.
+class compile_error : public graph_error {
+ public:
+  compile_error(compile_phase p, const std::string& what, std::string cause)
+      : graph_error(what), phase_(p), cause_(std::move(cause)) {}
+  compile_phase phase() const noexcept { return phase_; }
+  /// The problem itself, without "<file>: <phase> failed: ".
+  const std::string& cause() const noexcept { return cause_; }
+
+ private:
+  compile_phase phase_;
+  std::string cause_;
+};
+
+/// Everything `compile` found.
+struct compile_result {
+  /// The model as loaded. When optimised, the initializers the optimised
+  /// model keeps were moved there (`original.weights_moved`); its graph,
+  /// nodes and tensor facts stay.
+  model original;
+  std::optional<model> optimized;  ///< after folding and dead-code elimination (none with `optimize = false`)
+  std::optional<model> split;      ///< after Conv splitting (only when something was split)
+  optimize_report optimization;    ///< what folding and dead-code elimination did
+  split_report splitting;          ///< what Conv splitting did
+  dfgpar::schedule schedule;       ///< the clusters of `scheduled()` on the workers
+  merge_report merge;              ///< winning heuristic, linear clusters, simulated makespan, lower bound
+  dfgpar::bounds bounds;           ///< W, CP and max(CP, W/P) of `scheduled()`
+  cluster_times times;             ///< simulated start and finish of every cluster, and the makespan
+  phase_times phases;              ///< wall-clock ms per phase
+  std::vector<std::string> warnings;  ///< from every phase, each once, in order
+
+  /// The model the schedule is for: split, else optimised, else as loaded.
+  const model& scheduled() const noexcept { return split ? *split : optimized ? *optimized : original; }
+  model& scheduled() noexcept { return split ? *split : optimized ? *optimized : original; }
+};
+
+/// A profile of a model re-keyed for its optimised version, whose node
+/// indices differ: each optimised node finds its original by name (when the
+/// name is unique in the original) or else by an output tensor. Entries by
+/// name stay by name. Measured nodes that are gone (folded or removed) are
+/// counted in a warning added to `warnings`.
+inline profile profile_for_optimized(const profile& p, const model& original, const model& optimized,
+                                     std::vector<std::string>* warnings = nullptr) {
+  profile out;
+  out.onnxruntime = p.onnxruntime;
+  out.by_name = p.by_name;
+  if (p.by_node.empty()) return out;
+  std::unordered_map<std::string, std::size_t> index_of_name, name_count;
+  for (std::size_t i = 0; i < num_vertices(original.g); ++i)
+    if (!original.g[i].name.empty() && ++name_count[original.g[i].name] == 1) index_of_name[original.g[i].name] = i;
+  const auto& nodes = optimized.proto.graph().node();
+  std::size_t used = 0;
+  for (std::size_t v = 0; v < num_vertices(optimized.g); ++v) {
+    const auto& info = optimized.g[v];
+    std::optional<std::size_t> i;
+    if (auto c = name_count.find(info.name); !info.name.empty() && c != name_count.end() && c->second == 1)
+      i = index_of_name[info.name];
+    for (const auto& t : nodes.Get(static_cast<int>(info.node)).output())
+      if (auto it = original.producer.find(t); !i && it != original.producer.end()) i = it->second;
+    if (auto it = i ? p.by_node.find(*i) : p.by_node.end(); it != p.by_node.end()) {
+      out.by_node[info.node] = it->second;
+      ++used;
+    }
+  }
+  if (used < p.by_node.size() && warnings)
+    warnings->push_back("profile: " + std::to_string(p.by_node.size() - used) +
+                        " measured node(s) are not in the analysed graph (folded, removed, or not nodes of the model)");
+  return out;
+}
+
+namespace detail {
+
+/// Warnings, each once, in order.
+class warning_sink {
+ public:
+  explicit warning_sink(std::vector<std::string>& out) : out_(&out) {}
+  void add(const std::vector<std::string>& ws) {
+    for (const auto& w : ws)
+      if (seen_.insert(w).second) out_->push_back(w);
+  }
+
+ private:
+  std::vector<std::string>* out_;
+  std::unordered_set<std::string> seen_;
+};
+
+/// Runs one phase: calls the hook, times it, and turns a failure into a
+/// compile_error naming the phase.
+template <class F>
+void run_phase(compile_phase p, const compile_options& o, phase_times& t, const std::string& file, F&& f) {
+  if (o.on_phase) o.on_phase(p, false);
+  const auto t0 = std::chrono::steady_clock::now();
+  try {
+    f();
+  } catch (const compile_error&) {
+    throw;
+  } catch (const graph_error& e) {
+    // the loader's and the profile reader's messages name their file already
+    if (p == compile_phase::optimize) throw compile_error(p, file + ": optimisation failed: " + e.what(), e.what());
+    throw compile_error(p, e.what(), e.what());
+  }
+  t[p] = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+  if (o.on_phase) o.on_phase(p, true);
+}
+
+}  // namespace detail
+
+/// Loads `file`, optimises it, costs its nodes and schedules it onto
+/// `o.schedule.workers` workers (see the file comment for the phases).
+/// \throws compile_error (a graph_error) with a one-line message naming the
+/// file; `phase()` says where it failed.
+inline compile_result compile(const std::filesystem::path& file, const compile_options& o = {}) {
+  compile_result r;
+  detail::warning_sink warnings(r.warnings);
+  const std::string name = file.string();
+  load_options lo = o.load;
+  lo.profile.clear();  // applied to the analysed model in the costs phase
+
+  detail::run_phase(compile_phase::load, o, r.phases, name, [&] { r.original = load_model(file, lo); });
+  warnings.add(r.original.warnings);
+
+  if (o.optimize) {
+    detail::run_phase(compile_phase::optimize, o, r.phases, name, [&] {
+      r.optimized = optimize_moving_weights(r.original,
+                                            optimize_options{.semantics = o.semantics, .load = lo}, &r.optimization);
+      r.optimized->path = file;
+    });
+    warnings.add(r.optimized->warnings);
+  }
+
+  detail::run_phase(compile_phase::costs, o, r.phases, name, [&] {
+    model& m = r.optimized ? *r.optimized : r.original;
+    if (o.profile.empty()) return;  // the build applied the analytic costs
+    std::vector<std::string> profile_warnings;
+    const profile p = read_profile(o.profile);
+    m.warnings.clear();
+    apply_profile(m, r.optimized ? profile_for_optimized(p, r.original, m, &profile_warnings) : p);
+    warnings.add(profile_warnings);
+    warnings.add(m.warnings);
+  });
+
+  if (o.split && o.schedule.workers > 1) {
+    detail::run_phase(compile_phase::split, o, r.phases, name, [&] {
+      const model& m = r.optimized ? *r.optimized : r.original;
+      model s = split_convolutions(m, split_options{.parts = o.schedule.workers, .load = lo}, &r.splitting);
+      if (r.splitting.split > 0) {
+        warnings.add(s.warnings);
+        r.split = std::move(s);
+      }
+    });
+  }
+
+  detail::run_phase(compile_phase::schedule, o, r.phases, name, [&] {
+    const model& m = r.scheduled();
+    const auto cost = get(&node_info::cost, m.g);
+    const auto comm = get(&edge_info::comm, m.g);
+    dfgpar::options po = o.schedule;
+    po.report = &r.merge;
+    r.schedule = po.clone ? parallelize(m.g, cost, comm, po, semantics(m, o.semantics))
+                          : parallelize(m.g, cost, comm, po);
+    r.bounds = compute_bounds(m.g, cost, po.workers);
+    r.times = simulate_clusters(m.g, r.schedule, cost, comm);
+  });
+  return r;
+}
+
+}  // namespace dfgpar::onnx
