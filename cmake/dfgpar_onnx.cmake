@@ -8,7 +8,7 @@
 #                                ONNX_ML=1 ONNX_NAMESPACE=onnx; installed as the
 #                                package component `onnx` (dfgparOnnxTargets.cmake:
 #                                find_package(dfgpar COMPONENTS onnx) -> dfgpar::onnx)
-#   dfgpar_onnx_tests            tests/onnx/*.cpp (own doctest runner), registered with CTest
+#   dfgpar_onnx_tests            tests/onnx/*.cpp + tests/pytorch/**/*.cpp (own doctest runner), registered with CTest
 #   fuzz_loader, fuzz_json       libFuzzer harnesses (fuzz/), only with Clang or DFGPAR_FUZZ=ON
 # Without ONNX nothing is defined and the rest of dfgpar builds as before.
 #

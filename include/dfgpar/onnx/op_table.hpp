@@ -262,7 +262,8 @@ inline constexpr op_info op_table[] = {
     {.op_type = "Reshape", .cost = {.kind = cost_kind::view}, .clone = clone_class::view, .foldable = true, .pytorch = true},
     {.op_type = "Resize", .cost = {.kind = cost_kind::resize}, .pytorch = true},
     {.op_type = "ReverseSequence", .cost = {.kind = cost_kind::copy}, .pytorch = true},
-    {.op_type = "RoiAlign", .cost = {.kind = cost_kind::window, .window_attr = "pooled_shape"}, .pytorch = true},
+    // RoiAlign: each output element averages sampling_ratio^2 bilinear samples (about 10 FLOPs each; 2x2 assumed, the adaptive default)
+    {.op_type = "RoiAlign", .cost = {.kind = cost_kind::elementwise, .factor = 40}, .pytorch = true},
     {.op_type = "Round", .cost = {.kind = cost_kind::elementwise}, .pytorch = true},
     {.op_type = "STFT", .pytorch = true},
     {.op_type = "Scan", .cost = {.kind = cost_kind::control_flow}},

@@ -11,7 +11,11 @@
 /// \endcode
 
 #include <dfgpar/onnx/onnx.hpp>
+#include <dfgpar/pytorch/codegen.hpp>
 #include <dfgpar/pytorch/emitter.hpp>
 #include <dfgpar/pytorch/names.hpp>
+#include <dfgpar/pytorch/naming.hpp>
 #include <dfgpar/pytorch/ops.hpp>
+#include <dfgpar/pytorch/plan.hpp>
+#include <dfgpar/pytorch/runtime_text.hpp>
 #include <dfgpar/pytorch/weights.hpp>
