@@ -1680,12 +1680,18 @@ inline double window_bound(const flat_dag& d, std::size_t P, const heads_tails& 
   return best;
 }
 
-/// True when energetic reasoning rules out every schedule of length C.
-inline bool energetic_infeasible(const flat_dag& d, std::size_t P, const heads_tails& h, double C) {
-  std::vector<double> t1s, t2s;
+/// The interval ends energetic reasoning must try for a schedule of length C
+/// (sorted, unique): t1 from heads, t2 from deadlines, both from the shifted
+/// windows. False when some task's window cannot hold it at all.
+inline bool energetic_points(const flat_dag& d, const heads_tails& h, double C, std::vector<double>& t1s,
+                             std::vector<double>& t2s) {
+  t1s.clear();
+  t2s.clear();
+  t1s.reserve(3 * d.n);
+  t2s.reserve(3 * d.n);
   for (std::size_t v = 0; v < d.n; ++v) {
     const double r = h.head[v], dl = C - h.tail[v], w = d.w[v];
-    if (r + w > dl) return true;  // the window cannot hold the task
+    if (r + w > dl) return false;
     t1s.insert(t1s.end(), {r, r + w, dl - w});
     t2s.insert(t2s.end(), {dl, r + w, dl - w});
   }
@@ -1693,6 +1699,13 @@ inline bool energetic_infeasible(const flat_dag& d, std::size_t P, const heads_t
   t1s.erase(std::unique(t1s.begin(), t1s.end()), t1s.end());
   std::sort(t2s.begin(), t2s.end());
   t2s.erase(std::unique(t2s.begin(), t2s.end()), t2s.end());
+  return true;
+}
+
+/// True when energetic reasoning rules out every schedule of length C.
+inline bool energetic_infeasible(const flat_dag& d, std::size_t P, const heads_tails& h, double C) {
+  std::vector<double> t1s, t2s;
+  if (!energetic_points(d, h, C, t1s, t2s)) return true;  // a window cannot hold its task
   const double Pd = static_cast<double>(P);
   for (double t1 : t1s)
     for (double t2 : t2s) {
@@ -1744,18 +1757,7 @@ namespace dfgpar::detail {
 /// (the same answer as `energetic_infeasible`, faster).
 inline bool energetic_infeasible_sweep(const flat_dag& d, std::size_t P, const heads_tails& h, double C) {
   std::vector<double> t1s, t2s;
-  t1s.reserve(3 * d.n);
-  t2s.reserve(3 * d.n);
-  for (std::size_t v = 0; v < d.n; ++v) {
-    const double r = h.head[v], dl = C - h.tail[v], w = d.w[v];
-    if (r + w > dl) return true;  // the window cannot hold the task
-    t1s.insert(t1s.end(), {r, r + w, dl - w});
-    t2s.insert(t2s.end(), {dl, r + w, dl - w});
-  }
-  std::sort(t1s.begin(), t1s.end());
-  t1s.erase(std::unique(t1s.begin(), t1s.end()), t1s.end());
-  std::sort(t2s.begin(), t2s.end());
-  t2s.erase(std::unique(t2s.begin(), t2s.end()), t2s.end());
+  if (!energetic_points(d, h, C, t1s, t2s)) return true;  // a window cannot hold its task
   const double Pd = static_cast<double>(P);
   std::vector<std::pair<double, double>> ev;  // (t2 where the slope changes, change)
   ev.reserve(2 * d.n);
