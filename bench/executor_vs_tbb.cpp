@@ -28,7 +28,7 @@
 // process takes the cores).
 //
 //   executor_vs_tbb [--workers 1,2] [--rounds R] [--data DIR] [--only NAME] [--handoff-us X]
-//                   [--task-overhead-us X] [--no-omp] [--kinds 0,1,10,100,model]
+//                   [--task-overhead-us X] [--no-omp] [--kinds 0,1,10,100,model] [--spin N]
 
 #include <dfgpar/dfgpar.hpp>
 #include <dfgpar/io/stg.hpp>
@@ -134,7 +134,8 @@ struct engine {
 
 struct dfgpar_engine final : engine {
   dfgpar::cluster_executor<graph, busy_task> ex;
-  dfgpar_engine(const graph& g, const dfgpar::schedule& s, busy_task t) : ex(g, s, t) {}
+  dfgpar_engine(const graph& g, const dfgpar::schedule& s, busy_task t, const dfgpar::executor_options& o)
+      : ex(g, s, t, o) {}
   void run() override { ex.run(); }
 };
 
@@ -257,6 +258,7 @@ int main(int argc, char** argv) {
   std::size_t rounds = 5;
   std::string data_dir = DFGPAR_BENCH_DATA_DIR, only;
   double handoff_us = 0.5, overhead_us = 0.05;
+  dfgpar::executor_options exec_options{};  // --spin: executor_options::spin of dfgpar's executor
   bool use_omp = true;
   std::vector<std::string> kinds{"0", "1", "10", "100", "model"};
   for (int i = 1; i < argc; ++i) {
@@ -277,11 +279,12 @@ int main(int argc, char** argv) {
     else if (a == "--handoff-us") handoff_us = std::strtod(next().c_str(), nullptr);
     else if (a == "--task-overhead-us") overhead_us = std::strtod(next().c_str(), nullptr);
     else if (a == "--no-omp") use_omp = false;
+    else if (a == "--spin") exec_options.spin = static_cast<std::uint32_t>(std::strtoul(next().c_str(), nullptr, 10));
     else if (a == "--kinds") kinds = split(next());
     else {
       std::fprintf(stderr,
                    "usage: executor_vs_tbb [--workers 1,2] [--rounds R] [--data DIR] [--only NAME] [--handoff-us X] "
-                   "[--task-overhead-us X] [--no-omp] [--kinds 0,1,10,100,model]\n");
+                   "[--task-overhead-us X] [--no-omp] [--kinds 0,1,10,100,model] [--spin N]\n");
       return 2;
     }
   }
@@ -349,7 +352,7 @@ int main(int argc, char** argv) {
           // rotate the order so no engine always goes first
           for (std::size_t k = 0; k < 3; ++k) switch ((r + k) % 3) {
               case 0:
-                measure([&] { return std::unique_ptr<engine>(new dfgpar_engine(g, s, task)); }, runs, rd);
+                measure([&] { return std::unique_ptr<engine>(new dfgpar_engine(g, s, task, exec_options)); }, runs, rd);
                 break;
               case 1:
                 measure([&] { return std::unique_ptr<engine>(new tbb_engine(d, task, P)); }, runs, rt);

