@@ -3617,7 +3617,13 @@ inline moldable_result parallelize_moldable(const flat_dag& d, const moldable_ta
     r.method = "regions (" + std::to_string(r.regions) + ": " + std::to_string(wins[0]) + " inter-op, " + std::to_string(wins[1]) +
                " intra-op, " + std::to_string(wins[2]) + " CPA)";
   }
-  if (o.report) *o.report = merge_report{.heuristic = "moldable: " + r.method, .makespan = r.makespan, .lower_bound = r.bounds.lower_bound, .passes = r.evaluations};
+  if (o.report) {
+    *o.report = merge_report{};
+    o.report->heuristic = "moldable: " + r.method;
+    o.report->makespan = r.makespan;
+    o.report->lower_bound = r.bounds.lower_bound;
+    o.report->passes = r.evaluations;
+  }
   return r;
 }
 
