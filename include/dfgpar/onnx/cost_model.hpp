@@ -162,7 +162,7 @@ inline void collect_tensors(const ::onnx::GraphProto& g, std::unordered_map<std:
 /// Elements of a tensor with unknown dimensions taken as 1 (batch 1); 0 when
 /// nothing is known.
 inline double numel_est(const tensor_info* t) {
-  if (!t || (t->shape.empty() && !t->shape_known)) return 0;
+  if (!t || !t->rank_known()) return 0;
   double n = 1;
   for (auto d : t->shape) n *= d < 0 ? 1.0 : static_cast<double>(d);
   return n;
@@ -172,7 +172,7 @@ inline double bytes_est(const tensor_info* t) {
   const auto es = element_size(t->elem_type);
   return numel_est(t) * static_cast<double>(es ? es : 4);
 }
-inline bool known_shape(const tensor_info* t) { return t && (t->shape_known || !t->shape.empty()); }
+inline bool known_shape(const tensor_info* t) { return t && t->rank_known(); }
 /// Product of dims [from, end) (unknown dims as 1).
 inline double prod_from(const tensor_info* t, std::size_t from) {
   double n = 1;

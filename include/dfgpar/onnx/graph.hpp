@@ -35,6 +35,10 @@ struct tensor_info {
   bool shape_known = false;          ///< rank and every dimension known
   std::uint64_t bytes = 0;           ///< product(shape) * element size; 0 when not known
   bool constant = false;             ///< an initializer or a Constant node's output
+
+  /// Whether the rank is known (some dimension values may still be -1: a
+  /// symbolic `dim_param` has a rank but no value).
+  bool rank_known() const noexcept { return shape_known || !shape.empty(); }
 };
 
 /// One ONNX node = one vertex.

@@ -213,7 +213,7 @@ class semantics {
     if (shape_node.op_type() != "Shape" || !is_standard(shape_node.domain()) || shape_node.input_size() != 1)
       return false;
     const auto* t = info(shape_node.input(0));
-    if (!t || (t->shape.empty() && !t->shape_known)) return false;  // rank unknown
+    if (!t || !t->rank_known()) return false;  // rank unknown
     const std::int64_t axis = attribute_reader(n).get_int("axis", 0);
     if (axis != 0 && axis != -1) return false;
     const auto indices = static_value(n.input(1));

@@ -74,7 +74,7 @@ struct emitted_file {
 namespace detail {
 
 inline std::string shape_text(const onnx::tensor_info* info) {
-  if (!info || (info->shape.empty() && !info->shape_known)) return "";
+  if (!info || !info->rank_known()) return "";
   std::string s = "[";
   for (std::size_t i = 0; i < info->shape.size(); ++i)
     s += (i ? ", " : "") + (info->shape[i] < 0 ? std::string("?") : std::to_string(info->shape[i]));

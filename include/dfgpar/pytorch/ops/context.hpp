@@ -89,10 +89,10 @@ struct op_context {
     if (!t) unsupported(std::string(what) + " (input " + std::to_string(i) + ") must be a constant");
     return t->to_int64();
   }
-  /// Rank of input i when known, else -1.
+  /// Rank of input i when known, else -1 (dimension values may be unknown).
   int rank(std::size_t i) const {
     const auto* info = i < input_info.size() ? input_info[i] : nullptr;
-    if (info && info->shape_known) return static_cast<int>(info->shape.size());
+    if (info && info->rank_known()) return static_cast<int>(info->shape.size());
     if (const auto* c = constant(i)) return static_cast<int>(c->dims.size());
     return -1;
   }
