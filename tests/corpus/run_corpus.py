@@ -26,6 +26,12 @@ skipped. For each model:
      elementwise. Where that fails, the module also runs in float64, and the
      output still passes when it is no further from that than ONNX
      Runtime's own fp32 output (x 1.5), as tests/pytorch/compare.py does.
+     Failing that too, the translation is checked in float64, where kernel
+     rounding cannot hide a mistake: the float64 module must equal ONNX
+     Runtime's fp32 output within 1e-4 + 1e-3 max|want|, and the fp32
+     module must stay within 1e-2 max|want| of it. Such a pass is labelled
+     'PyTorch kernel rounding' with both distances (M-LSD: PyTorch's fp32
+     convolutions round 5x more than ONNX Runtime's).
 
 It prints one line per model: PASS/FAIL/SKIP, analyze, emit (with the first
 error line, and the pycodestyle count of the emitted code), match (with the
@@ -265,6 +271,20 @@ def compare_main(argv):
                         '%s output %d: %.3g vs ORT %.3g from float64'
                         % (label, k, mine, theirs))
                     continue
+                # The translation itself, checked where kernel rounding
+                # cannot hide a mistake: the module in float64 must equal
+                # ONNX Runtime's fp32 output up to the tolerance taken
+                # relative to the output's magnitude, and its own fp32 run
+                # must stay within 1e-2 of that magnitude. Reported apart
+                # ('kernel rounding'): PyTorch's fp32 convolutions round
+                # more than ONNX Runtime's on some models (M-LSD).
+                scale = float(np.abs(w).max()) if w.size else 0.0
+                if theirs <= ATOL + RTOL * scale and \
+                        mine <= 1e-2 * max(scale, 1.0):
+                    res.setdefault('rounding', []).append(
+                        '%s output %d: fp32 %.3g vs ORT %.3g from float64 '
+                        '(|output| <= %.3g)' % (label, k, mine, theirs, scale))
+                    continue
             failures.append('%s output %d: %d of %d elements off, max abs '
                             '%.3g' % (label, k, int(bad.sum()), bad.size,
                                       err))
@@ -430,9 +450,13 @@ def run_model(row, a, dfgpar, caps, workroot, path=None, extra=()):
         cmp = {'ok': False, 'max_abs': None,
                'error': 'crashed (exit %d): %s' % (rc, first_error(err))}
     if cmp['ok']:
-        res['match'] = 'ok (max abs %.2g%s)' % (
-            cmp['max_abs'], '; within fp32 rounding: ' +
-            '; '.join(cmp['fp64']) if cmp.get('fp64') else '')
+        notes = ''
+        if cmp.get('fp64'):
+            notes += '; within fp32 rounding: ' + '; '.join(cmp['fp64'])
+        if cmp.get('rounding'):
+            notes += ('; exact in float64, PyTorch kernel rounding: ' +
+                      '; '.join(cmp['rounding'][:2]))
+        res['match'] = 'ok (max abs %.2g%s)' % (cmp['max_abs'], notes)
     else:
         res['match'] = 'FAIL: %s%s' % (cmp['error'], ' (max abs %.2g)' % (
             cmp['max_abs']) if cmp.get('max_abs') is not None else '')
