@@ -458,7 +458,10 @@ inline std::string unknown_dimensions_warning(const model& m) {
   if (!inputs.empty()) {
     w = "input";
     w += inputs.size() > 1 ? "s " : " ";
-    for (std::size_t i = 0; i < inputs.size(); ++i) w += (i ? ", " : "") + inputs[i];
+    for (std::size_t i = 0; i < inputs.size(); ++i) {
+      if (i) w += ", ";
+      w += inputs[i];
+    }
     w += inputs.size() > 1 ? " have" : " has";
     w += " dimensions of unknown value (give them with --input-shape NAME=d0,d1,...)";
     if (!others.empty()) w += "; ";
@@ -467,7 +470,10 @@ inline std::string unknown_dimensions_warning(const model& m) {
     constexpr std::size_t show = 4;
     w += std::to_string(others.size()) + " tensor(s) of unknown shape or dimensions: ";
     for (std::size_t i = 0; i < others.size() && i < show; ++i)
-      w += (i ? ", " : "") + detail::quote(others[i].first) + " " + others[i].second;
+      {
+      if (i) w += ", ";
+      w += detail::quote(others[i].first) + " " + others[i].second;
+    }
     if (others.size() > show) w += ", and " + std::to_string(others.size() - show) + " more";
   }
   w += "; unknown dimensions are costed as 1, so W and CP are too low";
@@ -528,7 +534,10 @@ inline void apply_costs(model& m, const roofline& rc = {}) {
   if (!loops_once.empty()) {
     std::string w = std::to_string(loops_once.size()) + " Loop node(s) whose trip count is not known before run time"
                     " (costed as one iteration of the body):";
-    for (std::size_t i = 0; i < loops_once.size() && i < 4; ++i) w += (i ? ", " : " ") + detail::quote(loops_once[i]);
+    for (std::size_t i = 0; i < loops_once.size() && i < 4; ++i) {
+      w += i ? ", " : " ";
+      w += detail::quote(loops_once[i]);
+    }
     if (loops_once.size() > 4) w += ", and " + std::to_string(loops_once.size() - 4) + " more";
     m.warnings.push_back(std::move(w));
   }

@@ -104,13 +104,18 @@ struct model {
   ::onnx::ModelProto proto;                               ///< after checker + shape inference, external data inlined
   std::filesystem::path path;                             ///< where it came from (external data is relative to its folder)
   graph g;                                                ///< one vertex per node, one edge per (producer, consumer, tensor)
-  std::unordered_map<std::string, tensor_info> tensors;   ///< every value name (inputs, initializers, node outputs)
+  /// Every value name (inputs, initializers, node outputs), and the values
+  /// inside If/Loop/Scan bodies (recursively) under their own names; where
+  /// two sibling bodies define the same name, the first one's (for an exact
+  /// per-body view: `detail::collect_tensors(body, map)`).
+  std::unordered_map<std::string, tensor_info> tensors;
   std::unordered_map<std::string, std::size_t> producer;  ///< tensor name -> vertex (node outputs only)
   std::vector<std::string> warnings;                      ///< e.g. unknown operator, default cost used
   /// The graph inputs whose dimensions `load_options::input_shapes` or
   /// `default_batch` fixed where the file left them open (symbolic or
-  /// unknown), with all their dimensions, in input order: the shapes this
-  /// model (and anything emitted from it) is specialised to.
+  /// unknown), with all their dimensions (-1 where one is still open), in
+  /// input order: the shapes this model (and anything emitted from it) is
+  /// specialised to.
   std::vector<input_shape> specialised_inputs;
   /// `optimize_moving_weights` moved the initializers' data into the
   /// optimised model: `proto` keeps their names, types and shapes only.

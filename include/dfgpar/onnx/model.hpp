@@ -531,8 +531,10 @@ inline std::string declared_dims(const ::onnx::TensorShapeProto& sh) {
   std::string s = "[";
   for (int i = 0; i < sh.dim_size(); ++i) {
     const auto& d = sh.dim(i);
-    s += (i ? "," : "") + (d.has_dim_value() ? std::to_string(d.dim_value())
-                           : d.dim_param().empty() ? std::string("?") : quote_raw(d.dim_param(), 40));
+    if (i) s += ',';
+    if (d.has_dim_value()) s += std::to_string(d.dim_value());
+    else if (d.dim_param().empty()) s += '?';
+    else s += quote_raw(d.dim_param(), 40);
   }
   return s + "]";
 }
@@ -554,7 +556,10 @@ inline void fix_input_shapes(::onnx::GraphProto& g, const load_options& o, std::
     if (!given.emplace(s.name, k).second) fail(what + "given twice");
     if (std::find(names.begin(), names.end(), s.name) == names.end()) {
       std::string list;
-      for (std::size_t i = 0; i < names.size() && i < 8; ++i) list += (i ? ", " : "") + quote(names[i]);
+      for (std::size_t i = 0; i < names.size() && i < 8; ++i) {
+        if (i) list += ", ";
+        list += quote(names[i]);
+      }
       if (names.size() > 8) list += ", ...";
       fail(what + (inits.count(s.name) ? "that is an initializer, not an input the caller gives" : "the model has no such input") +
            " (its inputs: " + (list.empty() ? "none" : list) + ")");
@@ -621,7 +626,10 @@ inline void fix_input_shapes(::onnx::GraphProto& g, const load_options& o, std::
     }
     for (const auto& [param, ins] : batch_of) {
       std::string list;
-      for (const auto& n : ins) list += (list.empty() ? "" : ", ") + quote(n);
+      for (const auto& n : ins) {
+        if (!list.empty()) list += ", ";
+        list += quote(n);
+      }
       warnings.push_back("symbolic batch dimension " + quote(param) + " of input" + (ins.size() > 1 ? "s " : " ") +
                          list + " taken as 1 (give --input-shape NAME=d0,d1,... for another)");
     }
@@ -630,7 +638,8 @@ inline void fix_input_shapes(::onnx::GraphProto& g, const load_options& o, std::
     if (!changed[static_cast<std::size_t>(i)]) continue;
     input_shape s;
     s.name = g.input(i).name();
-    for (const auto& d : g.input(i).type().tensor_type().shape().dim()) s.dims.push_back(d.dim_value());
+    for (const auto& d : g.input(i).type().tensor_type().shape().dim())
+      s.dims.push_back(d.has_dim_value() ? d.dim_value() : -1);
     specialised.push_back(std::move(s));
   }
 }
@@ -691,6 +700,27 @@ inline void restore_unknown_ops(::onnx::ModelProto& proto, const std::vector<std
   if (!ops->empty() && ops->Get(ops->size() - 1).domain() == unknown_domain) ops->RemoveLast();
 }
 
+/// Adds what shape inference found about the values inside If/Loop/Scan
+/// bodies (their inputs, value_info, outputs, initializers, node outputs),
+/// recursively, under their own names; a name already known (an outer value,
+/// or the same name in a sibling branch seen first) keeps the first entry.
+inline void collect_body_tensors(const ::onnx::GraphProto& g, std::unordered_map<std::string, tensor_info>& out,
+                                 int depth = 0) {
+  if (depth > 64) fail("subgraphs nested more than 64 deep");
+  for (const auto& n : g.node())
+    for (const auto& a : n.attribute()) {
+      std::vector<const ::onnx::GraphProto*> bodies;
+      if (a.has_g()) bodies.push_back(&a.g());
+      for (const auto& sg : a.graphs()) bodies.push_back(&sg);
+      for (const auto* b : bodies) {
+        std::unordered_map<std::string, tensor_info> local;
+        collect_tensors(*b, local);
+        for (auto& [name, info] : local) out.emplace(name, std::move(info));
+        collect_body_tensors(*b, out, depth + 1);
+      }
+    }
+}
+
 inline model build(::onnx::ModelProto proto, std::filesystem::path base_dir, const load_options& o) {
   model m;
   m.path = base_dir;
@@ -728,6 +758,7 @@ inline model build(::onnx::ModelProto proto, std::filesystem::path base_dir, con
 
   const auto& g = proto.graph();
   collect_tensors(g, m.tensors);
+  collect_body_tensors(g, m.tensors);
   const std::size_t n = static_cast<std::size_t>(g.node_size());
   m.g = graph(n);
   for (std::size_t i = 0; i < n; ++i) {

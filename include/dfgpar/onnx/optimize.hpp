@@ -22,6 +22,7 @@
 #include <dfgpar/onnx/args/dropout.hpp>
 #include <dfgpar/onnx/attributes.hpp>
 #include <dfgpar/onnx/graph.hpp>
+#include <dfgpar/onnx/fold_subgraph.hpp>
 #include <dfgpar/onnx/inline_if.hpp>
 #include <dfgpar/onnx/model.hpp>
 #include <dfgpar/onnx/semantics.hpp>
@@ -236,12 +237,29 @@ inline ::onnx::ModelProto optimize_proto(const model& m, const optimize_options&
   std::vector<::onnx::NodeProto> kept;
   std::vector<::onnx::TensorProto> branch_inits;
   std::unique_ptr<name_pool> names;  // built when the first If is inlined
+  std::unique_ptr<value_scope> top_scope;  // what bodies see of this graph
+  std::vector<std::string> body_warnings;
   for (std::size_t i = 0; i < n; ++i) {
     if (!keep[i]) continue;
     ::onnx::NodeProto nd = g0.node(static_cast<int>(i));
     for (auto& in : *nd.mutable_input()) in = final_name(in);
     if (!implicit[i].empty()) rename_implicit_inputs(nd, final_name);
     for (auto& o2 : *nd.mutable_output()) o2 = final_name(o2);
+    if (o.fold && has_subgraph(nd) && semantics::is_standard(nd.domain())) {
+      // fold and clean inside the bodies, with what is known out here
+      if (!names) names = std::make_unique<name_pool>(g0);
+      if (!top_scope) {
+        top_scope = std::make_unique<value_scope>();
+        top_scope->top_value = [&](const std::string& s) { return sem.value(s); };
+        top_scope->top_info = [&](const std::string& s) -> const tensor_info* {
+          auto it = m.tensors.find(s);
+          return it == m.tensors.end() ? nullptr : &it->second;
+        };
+      }
+      body_fold_context cx{.opset = sem.opset(), .max_elements = o.semantics.max_fold_elements, .names = names.get(),
+                           .warnings = &body_warnings};
+      r.subgraph_nodes_removed += optimize_bodies(nd, *top_scope, cx, 0);
+    }
     const ::onnx::GraphProto* branch = nullptr;
     if (o.fold && nd.op_type() == "If" && semantics::is_standard(nd.domain()) && nd.input_size() == 1)
       if (auto c = sem.value(nd.input(0)); c && c->size() == 1) branch = taken_branch(nd, c->as_double(0) != 0);
@@ -326,6 +344,7 @@ inline ::onnx::ModelProto optimize_proto(const model& m, const optimize_options&
   r.nodes_after = static_cast<std::size_t>(g.node_size());
   r.initializers_after = static_cast<std::size_t>(g.initializer_size());
   r.warnings = sem.warnings();
+  r.warnings.insert(r.warnings.end(), body_warnings.begin(), body_warnings.end());
   if (report) *report = std::move(r);
   if (take && !kept_inits.empty()) take->weights_moved = true;
   return out;

@@ -184,7 +184,7 @@ struct compile_result {
   std::vector<std::string> warnings;  ///< from every phase, each once, in order
   /// The graph inputs whose open (symbolic or unknown) dimensions were fixed
   /// by `compile_options::input_shapes` or the batch default, with all their
-  /// dimensions, in input order: what `scheduled()` (and code emitted from
+  /// dimensions (-1 where one is still open), in input order: what `scheduled()` (and code emitted from
   /// it) is specialised to. Empty when the model was taken as it is.
   std::vector<input_shape> specialised_inputs;
 
