@@ -584,15 +584,14 @@ inline void fix_input_shapes(::onnx::GraphProto& g, const load_options& o, std::
       changed[static_cast<std::size_t>(i)] = 1;
     }
     auto* sh = tt->mutable_shape();
+    for (int k = 0; k < sh->dim_size(); ++k)
+      if (const auto& d = sh->dim(k); d.has_dim_value() && d.dim_value() != dims[static_cast<std::size_t>(k)])
+        fail(what + "dimension " + std::to_string(k) + " is " + std::to_string(d.dim_value()) + " in the model, not " +
+             std::to_string(dims[static_cast<std::size_t>(k)]) + " (model: " + declared_dims(*sh) + ")");
     for (int k = 0; k < sh->dim_size(); ++k) {
       auto* d = sh->mutable_dim(k);
       const std::int64_t want = dims[static_cast<std::size_t>(k)];
-      if (d->has_dim_value()) {
-        if (d->dim_value() != want)
-          fail(what + "dimension " + std::to_string(k) + " is " + std::to_string(d->dim_value()) +
-               " in the model, not " + std::to_string(want) + " (model: " + declared_dims(*sh) + ")");
-        continue;
-      }
+      if (d->has_dim_value()) continue;
       d->clear_dim_param();
       d->set_dim_value(want);
       changed[static_cast<std::size_t>(i)] = 1;
