@@ -69,8 +69,10 @@ struct graph_builder {
     value_info(g.add_input(), name, type, dims);
     return *this;
   }
-  graph_builder& output(const std::string& name) {
-    g.add_output()->set_name(name);
+  graph_builder& output(const std::string& name) {  // float, shape left to inference
+    auto* v = g.add_output();
+    v->set_name(name);
+    v->mutable_type()->mutable_tensor_type()->set_elem_type(tp::FLOAT);
     return *this;
   }
   graph_builder& output(const std::string& name, std::int32_t type, const std::vector<dim>& dims) {
@@ -126,7 +128,8 @@ void set_graph(::onnx::NodeProto& n, const std::string& name, ::onnx::GraphProto
 /// x [1,4] -> If(cond) { then: x + w_then, else: x - w_else } -> y.
 ::onnx::ModelProto if_model(bool cond_is_input, bool cond = true) {
   graph_builder then_b, else_b;
-  then_b.add(node("Add", {"x", "w_then"}, {"then_sum"})).output("then_sum", tp::FLOAT, {1, 4});
+  then_b.add(node("Add", {"x", "w_then"}, {"then_add"})).add(node("Relu", {"then_add"}, {"then_sum"}));
+  then_b.output("then_sum", tp::FLOAT, {1, 4});
   else_b.add(node("Sub", {"x", "w_else"}, {"else_diff"})).output("else_diff", tp::FLOAT, {1, 4});
   node n("If", {"c"}, {"y"});
   set_graph(n.n, "then_branch", then_b.g);
@@ -334,8 +337,9 @@ TEST_CASE("[dfgpar][onnx] optimize keeps what If branches read from the outer gr
   CHECK(has_initializer(opt, "w_else"));
   CHECK(r.fixed_point);
   // what shape inference found inside the branches reaches the tensor facts
-  REQUIRE(opt.tensors.count("then_sum"));
-  CHECK(opt.tensors.at("then_sum").shape == std::vector<std::int64_t>{1, 4});
+  REQUIRE(opt.tensors.count("then_add"));
+  CHECK(opt.tensors.at("then_add").shape == std::vector<std::int64_t>{1, 4});
+  CHECK(opt.tensors.at("then_add").shape_known);
 }
 
 TEST_CASE("[dfgpar][onnx] optimize inlines the branch a constant If condition takes") {
@@ -347,6 +351,7 @@ TEST_CASE("[dfgpar][onnx] optimize inlines the branch a constant If condition ta
     CHECK(r.ifs_inlined == 1);
     CHECK(count_op(opt, "If") == 0);
     CHECK(count_op(opt, cond ? "Add" : "Sub") == 1);
+    CHECK(count_op(opt, "Relu") == (cond ? 1 : 0));
     CHECK(count_op(opt, cond ? "Sub" : "Add") == 0);
     CHECK(has_initializer(opt, cond ? "w_then" : "w_else"));
     CHECK_FALSE(has_initializer(opt, cond ? "w_else" : "w_then"));
@@ -354,6 +359,44 @@ TEST_CASE("[dfgpar][onnx] optimize inlines the branch a constant If condition ta
     CHECK(opt.proto.graph().output(0).name() == "y");
     CHECK(opt.tensors.at("y").shape == std::vector<std::int64_t>{1, 4});
   }
+}
+
+TEST_CASE("[dfgpar][onnx] optimize folds inside bodies and inlines a nested constant If") {
+  // then-branch: Shape(x)[1] == 4 decides a nested If (Silero's nested Ifs on shapes)
+  graph_builder inner_then, inner_else, then_b, else_b;
+  inner_then.add(node("Relu", {"x"}, {"inner_relu"})).output("inner_relu");
+  inner_else.add(node("Neg", {"x"}, {"inner_neg"})).output("inner_neg");
+  node inner("If", {"is4"}, {"nested"});
+  set_graph(inner.n, "then_branch", inner_then.g);
+  set_graph(inner.n, "else_branch", inner_else.g);
+  then_b.add(node("Shape", {"x"}, {"s"}));
+  then_b.add(node("Constant", {}, {"one"}).t("value", i64({}, {1})));
+  then_b.add(node("Constant", {}, {"four"}).t("value", i64({}, {4})));
+  then_b.add(node("Gather", {"s", "one"}, {"k"}));
+  then_b.add(node("Equal", {"k", "four"}, {"is4"}));
+  then_b.add(inner).add(node("Add", {"nested", "w_then"}, {"then_out"})).output("then_out");
+  else_b.add(node("Sub", {"x", "w_then"}, {"else_out"})).output("else_out");
+  node top("If", {"c"}, {"y"});
+  set_graph(top.n, "then_branch", then_b.g);
+  set_graph(top.n, "else_branch", else_b.g);
+  graph_builder b;
+  b.input("x", tp::FLOAT, {1, 4}).input("c", tp::BOOL, {}).init("w_then", f32({4}, {1, 2, 3, 4}));
+  b.add(top).output("y");
+  const auto m = build(model_of(b));
+  ox::optimize_report r;
+  const auto opt = ox::optimize(m, {}, &r);
+  CHECK(r.fixed_point);
+  CHECK(r.subgraph_nodes_removed >= 6);
+  REQUIRE(count_op(opt, "If") == 1);
+  const auto& n = opt.proto.graph().node(0);
+  const ::onnx::GraphProto* then_branch = nullptr;
+  for (const auto& a : n.attribute())
+    if (a.name() == "then_branch") then_branch = &a.g();
+  REQUIRE(then_branch);
+  std::vector<std::string> ops;
+  for (const auto& x : then_branch->node()) ops.push_back(x.op_type());
+  CHECK(ops == std::vector<std::string>{"Relu", "Add"});
+  CHECK(has_initializer(opt, "w_then"));
 }
 
 TEST_CASE("[dfgpar][onnx] optimize folds to a fixed point: a fold makes the next shape known") {
