@@ -46,6 +46,11 @@ struct value_scope {
     if (parent) return parent->value(name);
     return top_value ? top_value(name) : nullptr;
   }
+  /// Whether `name` is defined in this body or an enclosing body (not the model's graph).
+  bool defined_in_bodies(const std::string& name) const {
+    if (infos.count(name) || values.count(name) || unknown.count(name)) return true;
+    return parent && parent->defined_in_bodies(name);
+  }
   const tensor_info* info(const std::string& name) const {
     if (auto it = infos.find(name); it != infos.end()) return &it->second;
     if (unknown.count(name) || values.count(name)) return nullptr;
@@ -57,6 +62,10 @@ struct value_scope {
 /// What folding inside bodies needs besides the scope.
 struct body_fold_context {
   std::int64_t opset = 13;
+  /// Inside a Loop or Scan body: a value defined there may change its shape
+  /// from one iteration to the next, so Shape/Size fold only what comes
+  /// from the model's graph.
+  bool iterating = false;
   std::size_t max_elements = std::size_t{1} << 20;
   name_pool* names = nullptr;  // for inlining nested constant Ifs
   std::vector<std::string>* warnings = nullptr;
@@ -98,7 +107,7 @@ inline std::size_t optimize_body(::onnx::GraphProto& body, const value_scope& pa
     std::optional<std::vector<tensor>> out;
     try {
       if ((nd.op_type() == "Shape" || nd.op_type() == "Size") && nd.input_size() == 1 && nd.output_size() == 1) {
-        const tensor_info* t = scope.info(nd.input(0));
+        const tensor_info* t = cx.iterating && scope.defined_in_bodies(nd.input(0)) ? nullptr : scope.info(nd.input(0));
         if (t && t->shape_known) {
           out.emplace();
           if (nd.op_type() == "Shape") {
@@ -224,10 +233,13 @@ inline std::size_t optimize_body(::onnx::GraphProto& body, const value_scope& pa
 /// Folds and cleans the bodies of node `n` (see optimize_body).
 inline std::size_t optimize_bodies(::onnx::NodeProto& n, const value_scope& scope, body_fold_context& cx, int depth) {
   std::size_t removed = 0;
+  const bool was = cx.iterating;
+  cx.iterating = was || n.op_type() == "Loop" || n.op_type() == "Scan";
   for (auto& a : *n.mutable_attribute()) {
     if (a.has_g()) removed += optimize_body(*a.mutable_g(), scope, cx, depth);
     for (auto& g : *a.mutable_graphs()) removed += optimize_body(g, scope, cx, depth);
   }
+  cx.iterating = was;
   return removed;
 }
 
