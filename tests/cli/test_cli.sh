@@ -269,5 +269,55 @@ if [ -f "$MODELS/googlenet.onnx" ]; then
   fi
 fi
 
+# ------------------------------------------------------------------ input shapes (issue 9)
+# x [N,3,H,W] -> Conv -> Relu: a batch-only symbolic N and spatial H, W
+if "$PY" - "$TMP/sym.onnx" <<'PYEOF' 2>/dev/null; then
+import sys
+import numpy as np
+from onnx import helper, numpy_helper, TensorProto, save
+w = numpy_helper.from_array(np.ones((4, 3, 3, 3), np.float32), 'w')
+g = helper.make_graph(
+    [helper.make_node('Conv', ['x', 'w'], ['c'], name='conv', pads=[1, 1, 1, 1]),
+     helper.make_node('Relu', ['c'], ['y'], name='relu')], 'sym',
+    [helper.make_tensor_value_info('x', TensorProto.FLOAT, ['N', 3, 'H', 'W'])],
+    [helper.make_tensor_value_info('y', TensorProto.FLOAT, ['N', 4, 'H', 'W'])], [w])
+save(helper.make_model(g, opset_imports=[helper.make_opsetid('', 13)]), sys.argv[1])
+PYEOF
+  SYM="$TMP/sym.onnx"
+  run analyze "$SYM" -p 2
+  expect_rc "symbolic dims named" 0 &&
+    contains "symbolic dims named" "$err" "symbolic batch dimension 'N' of input 'x' taken as 1" \
+      "input 'x' [1,3,H,W] has dimensions of unknown value" &&
+    contains "symbolic dims named" "$out" "input shapes        x [1,3,-1,-1]" && pass "symbolic dims named"
+  run analyze "$SYM" -p 2 --input-shape x=1,3,64,64
+  if expect_rc "--input-shape" 0 && contains "--input-shape" "$out" "input shapes        x [1,3,64,64]"; then
+    if [[ "$err" == *"unknown"* ]]; then fail "--input-shape" "still warns: $err"; else pass "--input-shape"; fi
+  fi
+  expect_error "--input-shape no such input" 1 "input shape 'z': the model has no such input (its inputs: 'x')" \
+    analyze "$SYM" --input-shape z=1
+  expect_error "--input-shape rank" 1 "has rank 4 [N,3,H,W], the shape given has 3" analyze "$SYM" --input-shape x=1,3,8
+  expect_error "--input-shape conflict" 1 "dimension 1 is 3 in the model, not 4" analyze "$SYM" --input-shape x=1,4,8,8
+  expect_error "--input-shape twice" 1 "given twice" analyze "$SYM" --input-shape x=1,3,8,8 --input-shape x=1,3,8,8
+  expect_error "--input-shape syntax" 2 "--input-shape: input shape 'x=1,a': 'a' is not a dimension" \
+    analyze "$SYM" --input-shape x=1,a
+  expect_error "--input-shape no =" 2 "expected NAME=d0,d1,..." emit "$SYM" -o "$TMP/sym_py" --input-shape x
+  run analyze --help
+  contains "analyze --help --input-shape" "$out" "--input-shape NAME=d0,d1,..." && pass "analyze --help --input-shape"
+  run emit --help
+  contains "emit --help --input-shape" "$out" "--input-shape NAME=d0,d1,..." && pass "emit --help --input-shape"
+else
+  skip "input shapes" "making the model needs the Python onnx package"
+fi
+
+# one "dfgpar:" per error line, whichever layer the message comes from
+if [ -f "$BAD/unknown_op.onnx" ]; then
+  run emit "$BAD/unknown_op.onnx" -o "$TMP/unknown_py"
+  if expect_rc "one prefix" 1; then
+    n=$(printf '%s' "$err" | grep -o 'dfgpar:' | wc -l)
+    if [ "$n" -eq 1 ] && [[ "$err" == "dfgpar: error: $BAD/unknown_op.onnx: "* ]]; then pass "one prefix"
+    else fail "one prefix" "want 'dfgpar: error: FILE: ...' once: $err"; fi
+  fi
+fi
+
 echo "test_cli.sh: $passed passed, $failed failed, $skipped skipped"
 [ "$failed" -eq 0 ]

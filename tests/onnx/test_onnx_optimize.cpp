@@ -453,12 +453,19 @@ TEST_CASE("[dfgpar][onnx] folding matches the ONNX reference outputs of the back
       "test_gather_negative_indices", "test_unsqueeze", "test_squeeze", "test_concat", "test_slice",
       "test_cast_", "test_castlike_", "test_range", "test_constantofshape", "test_add", "test_sub", "test_mul",
       "test_div", "test_neg", "test_reshape", "test_flatten", "test_expand", "test_transpose", "test_equal",
-      "test_where", "test_identity", "test_constant", "test_dropout_default"};
+      "test_where", "test_identity", "test_constant", "test_dropout_default",
+      // issue 9: what real exports leave in their shape arithmetic
+      "test_split_", "test_min_", "test_max_", "test_sum_", "test_mean_", "test_less", "test_greater", "test_not_",
+      "test_and", "test_or", "test_xor", "test_floor", "test_ceil", "test_round", "test_sqrt", "test_reciprocal",
+      "test_abs", "test_pow", "test_reduce_sum_", "test_reduce_prod_", "test_reduce_min_", "test_reduce_max_",
+      "test_reduce_mean_", "test_tile"};
   // not foldable by design: strings, sequences/optionals, a requested mask, another op (Pad).
   // FLOAT_to_BFLOAT16: the ONNX 1.12 reference truncates; dfgpar rounds to nearest even, as
   // PyTorch, ONNX Runtime and the reference of later ONNX releases do.
+  // Min/Max of 16-bit floats: declined (kept as bit patterns, only moved and cast).
   static const char* const unsupported[] = {"STRING", "test_identity_opt", "test_identity_sequence", "_mask",
-                                            "test_constant_pad", "FLOAT_to_BFLOAT16"};
+                                            "test_constant_pad", "FLOAT_to_BFLOAT16", "test_max_float16",
+                                            "test_min_float16"};
   std::vector<fs::path> cases;
   for (const auto& e : fs::directory_iterator(dir)) {
     const std::string name = e.path().filename().string();

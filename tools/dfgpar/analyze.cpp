@@ -53,7 +53,19 @@ Scheduling:
                          wise ops, views) into the workers that read them when
                          that shortens the schedule
       --no-optimize      skip constant folding, Identity/Dropout removal and
-                         dead-code elimination
+                         dead-code elimination (by default they run to a fixed
+                         point: fold, remove dead code, infer shapes again,
+                         fold again, at most 16 rounds; constant If conditions
+                         take their branch)
+      --input-shape NAME=d0,d1,...
+                         fix the dimensions of graph input NAME (repeatable),
+                         e.g. x=1,3,640,640: what symbolic dimensions (N, H, W)
+                         are costed and folded with. A symbolic dimension that
+                         is only the batch is taken as 1 (with a warning);
+                         others left open are costed as 1 and named in a
+                         warning. Exit status 2 for bad syntax, 1 when it does
+                         not fit the model (no such input, other rank, a
+                         fixed dimension that differs)
 
 Costs:
       --cost-model M     analytic: roofline estimate from FLOPs and bytes
@@ -186,11 +198,27 @@ void print_report(std::ostream& os, const analyze_args& a, const onnx::compile_r
   const bool profiled = a.costs == analyze_args::cost_model::profile;
   field("model") << a.model.string() << '\n';
   field("nodes") << nodes_before << " loaded, " << nodes_after << " after folding/DCE";
-  if (a.optimize)
+  if (a.optimize) {
     os << " (" << r.optimization.folded << " folded, " << r.optimization.identities_removed
-       << " Identity/Dropout removed, " << r.optimization.dead_removed << " dead)\n";
-  else
+       << " Identity/Dropout removed, " << r.optimization.dead_removed << " dead";
+    if (r.optimization.ifs_inlined) os << ", " << r.optimization.ifs_inlined << " constant If inlined";
+    if (r.optimization.subgraph_nodes_removed)
+      os << ", " << r.optimization.subgraph_nodes_removed << " folded/removed in subgraphs";
+    os << "; " << r.optimization.rounds << (r.optimization.rounds == 1 ? " round" : " rounds")
+       << (r.optimization.fixed_point ? "" : ", stopped before a fixed point") << ")\n";
+  } else {
     os << " (--no-optimize)\n";
+  }
+  if (!r.specialised_inputs.empty()) {
+    field("input shapes");
+    for (std::size_t i = 0; i < r.specialised_inputs.size(); ++i) {
+      const auto& in = r.specialised_inputs[i];
+      os << (i ? ", " : "") << in.name << " [";
+      for (std::size_t k = 0; k < in.dims.size(); ++k) os << (k ? "," : "") << in.dims[k];
+      os << "]";
+    }
+    os << " (open dimensions fixed; the schedule is for these shapes)\n";
+  }
   std::vector<std::string> unknown_ops;
   for (std::size_t v = 0; v < nodes_after; ++v)
     if (!g[v].known_op) unknown_ops.push_back(g[v].op_type);

@@ -92,6 +92,7 @@ bool pipeline_args::parse(const std::string& opt, arg_scanner& args) {
   else if (opt == "--seed") seed = parse_count(opt, args.value(), 0, SIZE_MAX);
   else if (opt == "--no-optimize") args.no_value(), optimize = false;
   else if (opt == "--profile") profile = args.file_value();
+  else if (opt == "--input-shape") input_shapes.push_back(args.value());
   else return false;
   return true;
 }

@@ -26,6 +26,13 @@ inline dfgpar::onnx::compile_result compile_model(const pipeline_args& a, compil
       .schedule = {.workers = a.workers, .clone = x.clone, .effort = a.effort, .seed = a.seed,
                    .time_limit_ms = a.time_limit_ms},
   };
+  for (const auto& text : a.input_shapes) {
+    try {
+      o.input_shapes.push_back(dfgpar::onnx::parse_input_shape(text));
+    } catch (const dfgpar::graph_error& e) {
+      throw usage_error(std::string("--input-shape: ") + e.what());
+    }
+  }
   try {
     return dfgpar::onnx::compile(a.model, o);
   } catch (const dfgpar::onnx::compile_error& e) {

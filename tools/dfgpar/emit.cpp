@@ -61,6 +61,15 @@ Options:
                          the analytic cost model
       --no-optimize      skip constant folding, Identity/Dropout removal and
                          dead-code elimination
+      --input-shape NAME=d0,d1,...
+                         fix the dimensions of graph input NAME (repeatable),
+                         e.g. x=1,3,640,640: what symbolic dimensions (N, H, W)
+                         are folded, costed and emitted with. A symbolic dimension that
+                         is only the batch is taken as 1 (with a warning);
+                         others left open are costed as 1 and named in a
+                         warning. Exit status 2 for bad syntax, 1 when it does
+                         not fit the model (no such input, other rank, a
+                         fixed dimension that differs)
       --split            split every Conv that costs at least 2% of the
                          model into P output-channel parts, so the workers
                          can share it (off by default: on 2 cores PyTorch's

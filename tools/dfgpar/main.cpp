@@ -13,6 +13,7 @@
 
 #include "args.hpp"
 #include "commands.hpp"
+#include "report.hpp"
 
 #include <dfgpar/error.hpp>
 
@@ -105,13 +106,13 @@ int main(int argc, char** argv) {
   try {
     return run(std::vector<std::string>(argv + 1, argv + argc));
   } catch (const usage_error& e) {
-    std::cerr << "dfgpar: " << e.what() << '\n';
+    std::cerr << "dfgpar: " << dfgpar_cli::without_prefixes(e.what()) << '\n';
     return 2;
   } catch (const std::bad_alloc&) {
     std::cerr << "dfgpar: error: out of memory\n";
     return 1;
   } catch (const std::exception& e) {  // dfgpar::graph_error and anything else: bad input
-    std::cerr << "dfgpar: error: " << dfgpar::one_line(e.what(), 600) << '\n';
+    std::cerr << "dfgpar: error: " << dfgpar::one_line(dfgpar_cli::without_prefixes(e.what()), 600) << '\n';
     return 1;
   } catch (...) {
     std::cerr << "dfgpar: error: unknown failure\n";

@@ -51,9 +51,22 @@ inline std::string op_summary(const std::vector<std::string>& ops, std::size_t m
   return out;
 }
 
+/// A library message without the prefixes its layers put in front of it
+/// ("dfgpar: ", "dfgpar: pytorch: ") at its start or after a ": " (where a
+/// caller added the file name): the CLI prints "dfgpar: error: " once.
+inline std::string without_prefixes(std::string s) {
+  for (const std::string_view p : {std::string_view("dfgpar: pytorch: "), std::string_view("dfgpar: ")}) {
+    for (std::size_t at = 0; (at = s.find(p, at)) != std::string::npos;) {
+      if (at == 0 || (at >= 2 && s.compare(at - 2, 2, ": ") == 0)) s.erase(at, p.size());
+      else at += p.size();
+    }
+  }
+  return s;
+}
+
 /// One "dfgpar: warning: ..." line per warning.
 inline void print_warnings(std::ostream& os, const std::vector<std::string>& warnings) {
-  for (const auto& w : warnings) os << "dfgpar: warning: " << w << '\n';
+  for (const auto& w : warnings) os << "dfgpar: warning: " << without_prefixes(w) << '\n';
 }
 
 /// A table printed with columns padded to their widest cell; the last

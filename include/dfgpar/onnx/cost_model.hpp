@@ -21,8 +21,11 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 #include <functional>
 #include <map>
+#include <optional>
+#include <set>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -66,10 +69,15 @@ struct node_estimate {
   double us = 0;           ///< roofline time
   bool known = true;       ///< false: operator unknown, `us` is the default cost
   bool shapes_known = true;  ///< false: some input or output had no inferred shape (estimate too low)
+  bool trip_count_known = true;  ///< false: a Loop whose trip count is not known: its body is costed once
 };
 
 /// Finds what is known about a tensor by name (nullptr: nothing).
 using tensor_lookup = std::function<const tensor_info*(const std::string&)>;
+
+/// The value of a scalar integer tensor known before run time (a Loop's trip
+/// count), by name; nullopt when it is computed at run time.
+using count_lookup = std::function<std::optional<std::int64_t>(const std::string&)>;
 
 namespace detail {
 
@@ -195,7 +203,8 @@ inline double attr_ints_prod(attribute_reader& a, std::string_view name) {
   return p;
 }
 
-inline node_estimate estimate_node(const ::onnx::NodeProto& n, const tensor_lookup& find, const roofline& r, int depth);
+inline node_estimate estimate_node(const ::onnx::NodeProto& n, const tensor_lookup& find, const roofline& r, int depth,
+                                   const count_lookup* counts = nullptr);
 
 /// Sum of the estimates of a subgraph's nodes, seen from an outer scope.
 inline node_estimate estimate_subgraph(const ::onnx::GraphProto& g, const tensor_lookup& outer, const roofline& r,
@@ -219,7 +228,7 @@ inline node_estimate estimate_subgraph(const ::onnx::GraphProto& g, const tensor
 }
 
 inline node_estimate estimate_node(const ::onnx::NodeProto& n, const tensor_lookup& find, const roofline& r,
-                                   int depth) {
+                                   int depth, const count_lookup* counts) {
   node_estimate e;
   const std::string& op = n.op_type();
   auto in = [&](int i) -> const tensor_info* {
@@ -259,15 +268,24 @@ inline node_estimate estimate_node(const ::onnx::NodeProto& n, const tensor_look
       }
     }
     double trips = 1;
+    bool trips_known = true;
     if (op == "Scan") {
       const auto states = n.input_size() - attrs.get_int("num_scan_inputs", 0);
       trips = dim_at(in(static_cast<int>(std::max<std::int64_t>(states, 0))), 0);
+    } else if (op == "Loop") {
+      // the trip count M (input 0) when it is a constant; a `while` loop or a
+      // computed count: one iteration, said by `trip_count_known`
+      std::optional<std::int64_t> m;
+      if (counts && n.input_size() > 0 && !n.input(0).empty()) m = (*counts)(n.input(0));
+      trips_known = m.has_value();
+      if (m) trips = static_cast<double>(std::max<std::int64_t>(*m, 0));
     }
     e.flops = body.flops * trips;
     e.bytes += body.bytes * trips;
     e.us = body.us * trips + r.overhead_us;
     e.known = body.known;
-    e.shapes_known = e.shapes_known && body.shapes_known && op != "Loop";  // Loop: one iteration assumed
+    e.shapes_known = e.shapes_known && body.shapes_known;
+    e.trip_count_known = trips_known;
     return e;
   }
 
@@ -345,25 +363,165 @@ inline node_estimate estimate_node(const ::onnx::NodeProto& n, const tensor_look
   return detail::estimate_node(n, find, resolve(r), 0);
 }
 
+namespace detail {
+
+/// "[1,3,?,?]", with the symbolic dimensions' names where `dims` has them.
+inline std::string dims_text(const tensor_info& t, const ::onnx::ValueInfoProto* declared = nullptr) {
+  if (!t.rank_known()) return "(no shape)";
+  std::string s = "[";
+  for (std::size_t i = 0; i < t.shape.size(); ++i) {
+    if (i) s += ",";
+    if (t.shape[i] >= 0) {
+      s += std::to_string(t.shape[i]);
+      continue;
+    }
+    std::string param;
+    if (declared && declared->type().tensor_type().has_shape() &&
+        static_cast<int>(i) < declared->type().tensor_type().shape().dim_size())
+      param = declared->type().tensor_type().shape().dim(static_cast<int>(i)).dim_param();
+    s += param.empty() ? "?" : quote_raw(param, 40);
+  }
+  return s + "]";
+}
+
+/// Whether some dimension of `t` (or its rank) is not known.
+inline bool has_unknown_dims(const tensor_info* t) {
+  if (!t || !t->rank_known()) return true;
+  for (auto d : t->shape)
+    if (d < 0) return true;
+  return false;
+}
+
+/// The tensors a graph's nodes read or write whose dimensions are not all
+/// known, in node order, recursively into bodies (names looked up locally first).
+inline void unknown_dim_tensors(const ::onnx::GraphProto& g, const tensor_lookup& find,
+                                std::vector<std::pair<std::string, std::string>>& out,
+                                std::set<std::string>& seen, int depth) {
+  if (depth > 64) return;
+  auto note = [&](const std::string& name) {
+    if (name.empty() || seen.count(name)) return;
+    const tensor_info* t = find(name);
+    if (t && (t->constant || !has_unknown_dims(t))) return;
+    if (t && t->elem_type != 0 && element_size(t->elem_type) == 0) return;  // strings: no bytes to cost
+    seen.insert(name);
+    out.emplace_back(name, t ? dims_text(*t) : "(no shape)");
+  };
+  for (const auto& n : g.node()) {
+    for (const auto& i : n.input()) note(i);
+    for (const auto& o : n.output()) note(o);
+    for (const auto& a : n.attribute()) {
+      std::vector<const ::onnx::GraphProto*> bodies;
+      if (a.has_g()) bodies.push_back(&a.g());
+      for (const auto& sg : a.graphs()) bodies.push_back(&sg);
+      for (const auto* b : bodies) {
+        std::unordered_map<std::string, tensor_info> local;
+        collect_tensors(*b, local);
+        const tensor_lookup inner = [&](const std::string& name) -> const tensor_info* {
+          auto it = local.find(name);
+          return it != local.end() ? &it->second : find(name);
+        };
+        unknown_dim_tensors(*b, inner, out, seen, depth + 1);
+      }
+    }
+  }
+}
+
+}  // namespace detail
+
+/// The warning `apply_costs` gives when some tensor's dimensions are not
+/// known (they are costed as 1, so W and CP come out too low): the inputs'
+/// symbolic dimensions by name, then the first few other tensors and how
+/// many more; empty when every dimension is known.
+inline std::string unknown_dimensions_warning(const model& m) {
+  const auto& g = m.proto.graph();
+  std::set<std::string> inits;
+  for (const auto& t : g.initializer()) inits.insert(t.name());
+  std::vector<std::string> inputs;
+  std::set<std::string> seen;
+  for (const auto& v : g.input()) {
+    if (inits.count(v.name())) continue;
+    auto it = m.tensors.find(v.name());
+    const tensor_info* t = it == m.tensors.end() ? nullptr : &it->second;
+    if (t && t->elem_type != 0 && element_size(t->elem_type) == 0) continue;
+    if (!detail::has_unknown_dims(t)) continue;
+    seen.insert(v.name());
+    inputs.push_back(detail::quote(v.name()) + " " + (t ? detail::dims_text(*t, &v) : std::string("(no shape)")));
+  }
+  tensor_lookup find = [&](const std::string& name) -> const tensor_info* {
+    auto it = m.tensors.find(name);
+    return it != m.tensors.end() ? &it->second : nullptr;
+  };
+  std::vector<std::pair<std::string, std::string>> others;
+  detail::unknown_dim_tensors(g, find, others, seen, 0);
+  if (inputs.empty() && others.empty()) return {};
+  std::string w;
+  if (!inputs.empty()) {
+    w = "input";
+    w += inputs.size() > 1 ? "s " : " ";
+    for (std::size_t i = 0; i < inputs.size(); ++i) {
+      if (i) w += ", ";
+      w += inputs[i];
+    }
+    w += inputs.size() > 1 ? " have" : " has";
+    w += " dimensions of unknown value (give them with --input-shape NAME=d0,d1,...)";
+    if (!others.empty()) w += "; ";
+  }
+  if (!others.empty()) {
+    constexpr std::size_t show = 4;
+    w += std::to_string(others.size()) + " tensor(s) of unknown shape or dimensions: ";
+    for (std::size_t i = 0; i < others.size() && i < show; ++i)
+      {
+      if (i) w += ", ";
+      w += detail::quote(others[i].first) + " " + others[i].second;
+    }
+    if (others.size() > show) w += ", and " + std::to_string(others.size() - show) + " more";
+  }
+  w += "; unknown dimensions are costed as 1, so W and CP are too low";
+  return w;
+}
+
 /// Fills every vertex's flops/bytes/cost/known_op and every edge's comm from
-/// the model's inferred shapes; adds a warning when shapes were missing.
+/// the model's inferred shapes; adds a warning (`unknown_dimensions_warning`)
+/// when dimensions were not known, and one for Loops whose trip count is not.
 inline void apply_costs(model& m, const roofline& rc = {}) {
   const roofline r = resolve(rc);
   tensor_lookup find = [&](const std::string& name) -> const tensor_info* {
     auto it = m.tensors.find(name);
     return it != m.tensors.end() ? &it->second : nullptr;
   };
+  // a Loop's trip count: a scalar integer initializer or Constant of the top level
+  const count_lookup counts = [&](const std::string& name) -> std::optional<std::int64_t> {
+    const ::onnx::TensorProto* t = nullptr;
+    for (const auto& i : m.proto.graph().initializer())
+      if (i.name() == name) t = &i;
+    if (auto p = m.producer.find(name); !t && p != m.producer.end()) {
+      const auto& c = m.proto.graph().node(static_cast<int>(p->second));
+      if (c.op_type() == "Constant" && detail::is_default_domain(c.domain()))
+        for (const auto& a : c.attribute())
+          if (a.name() == "value" && a.has_t()) t = &a.t();
+    }
+    if (!t || t->dims_size() > 1 || (t->dims_size() == 1 && t->dims(0) != 1)) return std::nullopt;
+    if (t->data_type() != ::onnx::TensorProto::INT64) return std::nullopt;
+    if (t->has_raw_data() && t->raw_data().size() == 8) {
+      std::int64_t v;
+      std::memcpy(&v, t->raw_data().data(), 8);
+      return v;
+    }
+    if (t->int64_data_size() == 1) return t->int64_data(0);
+    return std::nullopt;
+  };
   const auto& nodes = m.proto.graph().node();
-  std::size_t unknown_shapes = 0;
+  std::vector<std::string> loops_once;
   for (auto [it, end] = vertices(m.g); it != end; ++it) {
     auto& v = m.g[*it];
     if (v.node >= static_cast<std::size_t>(nodes.size())) continue;
-    const auto e = detail::estimate_node(nodes.Get(static_cast<int>(v.node)), find, r, 0);
+    const auto& nd = nodes.Get(static_cast<int>(v.node));
+    const auto e = detail::estimate_node(nd, find, r, 0, &counts);
     v.flops = e.flops;
     v.bytes = e.bytes;
     v.cost = e.us;
     v.known_op = e.known;
-    unknown_shapes += e.known && !e.shapes_known ? 1 : 0;
+    if (!e.trip_count_known) loops_once.push_back(nd.name().empty() ? "#" + std::to_string(v.node) : nd.name());
   }
   for (auto [it, end] = edges(m.g); it != end; ++it) {
     auto& e = m.g[*it];
@@ -372,10 +530,17 @@ inline void apply_costs(model& m, const roofline& rc = {}) {
       if (auto t = m.tensors.find(e.tensor); t != m.tensors.end()) b = detail::bytes_est(&t->second);
     e.comm = comm_us(b, r);
   }
-  if (unknown_shapes > 0)
-    m.warnings.push_back(std::to_string(unknown_shapes) +
-                         " node(s) have tensors of unknown shape: their cost counts only what is known "
-                         "(unknown dimensions are taken as 1)");
+  if (auto w = unknown_dimensions_warning(m); !w.empty()) m.warnings.push_back(std::move(w));
+  if (!loops_once.empty()) {
+    std::string w = std::to_string(loops_once.size()) + " Loop node(s) whose trip count is not known before run time"
+                    " (costed as one iteration of the body):";
+    for (std::size_t i = 0; i < loops_once.size() && i < 4; ++i) {
+      w += i ? ", " : " ";
+      w += detail::quote(loops_once[i]);
+    }
+    if (loops_once.size() > 4) w += ", and " + std::to_string(loops_once.size() - 4) + " more";
+    m.warnings.push_back(std::move(w));
+  }
 }
 
 }  // namespace dfgpar::onnx

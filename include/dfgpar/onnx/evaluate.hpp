@@ -1,8 +1,10 @@
 #pragma once
 /// \file evaluate.hpp
 /// Evaluates one ONNX node on known input values: the arithmetic behind
-/// constant folding. Covers the shape arithmetic PyTorch exports are full of
-/// and a few cheap element-wise ops: the operators whose row in op_table.hpp
+/// constant folding. Covers the shape arithmetic PyTorch, TensorFlow and
+/// Paddle exports are full of (the arithmetic, comparison, logic, reduction
+/// and Split rules are in evaluate_math.hpp) and a few cheap element-wise
+/// ops: the operators whose row in op_table.hpp
 /// says `foldable` (tests/onnx/test_op_table.cpp checks that each of them is
 /// computed here), for every numeric element type (16-bit floats: data
 /// movement and Cast only), following the operator versions of opsets 1 to
@@ -27,6 +29,7 @@
 #include <dfgpar/onnx/args/slice.hpp>
 #include <dfgpar/onnx/args/squeeze.hpp>
 #include <dfgpar/onnx/attributes.hpp>
+#include <dfgpar/onnx/evaluate_math.hpp>
 #include <dfgpar/onnx/op_table.hpp>
 #include <dfgpar/onnx/tensor.hpp>
 
@@ -537,23 +540,52 @@ inline std::optional<std::vector<tensor>> evaluate_node(const ::onnx::NodeProto&
     const tensor z = make_tensor(x.elem_type, {});  // scalar 0
     return one(binary(node, binop::sub, z, x, max_el));
   }
-  if (op == "Equal") {
-    const tensor &a = need(0), &b = need(1);
-    if (a.elem_type != b.elem_type) bad_node(node, "input types differ");
-    const std::vector<std::int64_t>* shapes[] = {&a.dims, &b.dims};
-    auto dims = broadcast_shape(node, shapes);
-    if (element_count(dims) > max_el) return std::nullopt;
-    const auto oa = broadcast_offsets(a.dims, dims), ob = broadcast_offsets(b.dims, dims);
-    tensor out = make_tensor(tp::BOOL, dims);
-    auto& o = out.values<std::uint8_t>();
-    std::visit(
-        [&](const auto& va) {
-          using V = std::decay_t<decltype(va)>;
-          const auto& vb = std::get<V>(b.data);
-          for (std::size_t k = 0; k < o.size(); ++k) o[k] = va[oa[k]] == vb[ob[k]];
-        },
-        a.data);
-    return one(std::move(out));
+  if (op == "Equal" || op == "Less" || op == "Greater" || op == "LessOrEqual" || op == "GreaterOrEqual") {
+    const compare_op c = op == "Equal" ? compare_op::eq : op == "Less" ? compare_op::lt : op == "Greater" ? compare_op::gt
+                         : op == "LessOrEqual" ? compare_op::le : compare_op::ge;
+    return one(eval_compare(node, c, need(0), need(1), max_el));
+  }
+  if (op == "Not") return one(eval_logic(node, logic_op::not_, need(0), nullptr, max_el));
+  if (op == "And" || op == "Or" || op == "Xor") {
+    const logic_op l = op == "And" ? logic_op::and_ : op == "Or" ? logic_op::or_ : logic_op::xor_;
+    return one(eval_logic(node, l, need(0), &need(1), max_el));
+  }
+  if (op == "Min" || op == "Max" || op == "Sum" || op == "Mean") {
+    const variadic_op v = op == "Min" ? variadic_op::min : op == "Max" ? variadic_op::max
+                          : op == "Sum" ? variadic_op::sum : variadic_op::mean;
+    if (opset < 8) {  // no broadcasting before opset 8: the shapes must agree
+      for (const tensor* t : inputs)
+        if (!t || t->dims != need(0).dims) return std::nullopt;
+    }
+    return one(eval_variadic(node, v, inputs, max_el));
+  }
+  if (op == "Floor" || op == "Ceil" || op == "Round" || op == "Sqrt" || op == "Reciprocal" || op == "Abs") {
+    const unary_op u = op == "Floor" ? unary_op::floor : op == "Ceil" ? unary_op::ceil : op == "Round" ? unary_op::round
+                       : op == "Sqrt" ? unary_op::sqrt : op == "Reciprocal" ? unary_op::reciprocal : unary_op::abs;
+    return one(eval_unary(node, u, need(0)));
+  }
+  if (op == "Pow") {
+    if (opset < 7) return std::nullopt;  // legacy broadcast attribute
+    return one(eval_pow(node, need(0), need(1), max_el));
+  }
+  if (op == "ReduceSum" || op == "ReduceProd" || op == "ReduceMin" || op == "ReduceMax" || op == "ReduceMean") {
+    const reduce_op r = op == "ReduceSum" ? reduce_op::sum : op == "ReduceProd" ? reduce_op::prod
+                        : op == "ReduceMin" ? reduce_op::min : op == "ReduceMax" ? reduce_op::max : reduce_op::mean;
+    const tensor& x = need(0);
+    return one(eval_reduce(node, r, x, read_reduce(node, attrs, opset, known)));
+  }
+  if (op == "Split") {
+    const tensor& x = need(0);
+    auto parts = eval_split(node, x, read_split(node, attrs, opset, known), static_cast<std::size_t>(node.output_size()),
+                            opset);
+    if (!parts) return std::nullopt;
+    for (const auto& t : *parts)
+      if (t.size() > max_el) return std::nullopt;
+    return parts;
+  }
+  if (op == "Tile") {
+    if (opset < 6) return std::nullopt;  // tiles/axis inputs
+    return one(eval_tile(node, need(0), need(1), max_el));
   }
   if (op == "Where") {
     const tensor &c = need(0), &x = need(1), &y = need(2);

@@ -72,6 +72,14 @@ struct roofline {
   double unknown_op_us = -1;      ///< cost of an operator the model does not know (negative: default)
 };
 
+/// A graph input's dimensions as a user fixes them (`--input-shape
+/// NAME=d0,d1,...`, like ONNX Runtime's free-dimension overrides).
+struct input_shape {
+  std::string name;                ///< the graph input
+  std::vector<std::int64_t> dims;  ///< every dimension, in order (rank = size)
+  friend bool operator==(const input_shape&, const input_shape&) = default;
+};
+
 /// How to load a model.
 struct load_options {
   bool check = true;                     ///< run ::onnx::checker::check_model
@@ -81,6 +89,14 @@ struct load_options {
   std::uint64_t max_external_bytes = 16ull << 30;  ///< refuse more external data than this in total
   roofline costs{};                      ///< cost model constants
   std::filesystem::path profile;         ///< if set: measured per-node times (dfgpar or ONNX Runtime JSON)
+  /// Dimensions of graph inputs, fixed before the checker and shape
+  /// inference run. An unknown input name, a wrong rank or a dimension that
+  /// contradicts a fixed one in the model is an error.
+  std::vector<input_shape> input_shapes;
+  /// A symbolic dimension that is only ever the batch (dimension 0 of graph
+  /// inputs, its name used nowhere else in the inputs and outputs) becomes 1,
+  /// with a warning. Inputs named in `input_shapes` keep what is given there.
+  bool default_batch = false;
 };
 
 /// A loaded ONNX model and its dataflow graph.
@@ -88,9 +104,19 @@ struct model {
   ::onnx::ModelProto proto;                               ///< after checker + shape inference, external data inlined
   std::filesystem::path path;                             ///< where it came from (external data is relative to its folder)
   graph g;                                                ///< one vertex per node, one edge per (producer, consumer, tensor)
-  std::unordered_map<std::string, tensor_info> tensors;   ///< every value name (inputs, initializers, node outputs)
+  /// Every value name (inputs, initializers, node outputs), and the values
+  /// inside If/Loop/Scan bodies (recursively) under their own names; where
+  /// two sibling bodies define the same name, the first one's (for an exact
+  /// per-body view: `detail::collect_tensors(body, map)`).
+  std::unordered_map<std::string, tensor_info> tensors;
   std::unordered_map<std::string, std::size_t> producer;  ///< tensor name -> vertex (node outputs only)
   std::vector<std::string> warnings;                      ///< e.g. unknown operator, default cost used
+  /// The graph inputs whose dimensions `load_options::input_shapes` or
+  /// `default_batch` fixed where the file left them open (symbolic or
+  /// unknown), with all their dimensions (-1 where one is still open), in
+  /// input order: the shapes this model (and anything emitted from it) is
+  /// specialised to.
+  std::vector<input_shape> specialised_inputs;
   /// `optimize_moving_weights` moved the initializers' data into the
   /// optimised model: `proto` keeps their names, types and shapes only.
   bool weights_moved = false;

@@ -44,6 +44,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <istream>
 #include <map>
 #include <new>
@@ -142,6 +143,40 @@ inline std::set<std::string> implicit_inputs(const ::onnx::NodeProto& n) {
     for (const auto& sg : a.graphs()) outer_refs(sg, out);
   }
   return out;
+}
+
+/// Renames the names graph `g` reads from its enclosing scopes (node inputs
+/// and graph outputs it does not define itself, recursively through nested
+/// bodies) to `f(name)`: what a rewrite of the outer graph that renames or
+/// aliases a tensor must also do inside the bodies that read it.
+using rename_fn = std::function<std::string(const std::string&)>;
+inline void rename_outer_refs(::onnx::GraphProto& g, const rename_fn& f, int depth = 0) {
+  if (depth > 64) fail("subgraphs nested more than 64 deep");
+  std::unordered_set<std::string> local;
+  for (const auto& i : g.input()) local.insert(i.name());
+  for (const auto& t : g.initializer()) local.insert(t.name());
+  for (const auto& s : g.sparse_initializer()) local.insert(s.values().name());
+  for (const auto& n : g.node())
+    for (const auto& o : n.output()) local.insert(o);
+  const rename_fn map = [&](const std::string& name) -> std::string {
+    return name.empty() || local.count(name) ? name : f(name);
+  };
+  for (auto& n : *g.mutable_node()) {
+    for (auto& i : *n.mutable_input()) i = map(i);
+    for (auto& a : *n.mutable_attribute()) {
+      if (a.has_g()) rename_outer_refs(*a.mutable_g(), map, depth + 1);
+      for (auto& sg : *a.mutable_graphs()) rename_outer_refs(sg, map, depth + 1);
+    }
+  }
+  for (auto& o : *g.mutable_output()) o.set_name(map(o.name()));
+}
+
+/// Renames what the subgraphs of node `n` read from outside to `f(name)`.
+inline void rename_implicit_inputs(::onnx::NodeProto& n, const rename_fn& f) {
+  for (auto& a : *n.mutable_attribute()) {
+    if (a.has_g()) rename_outer_refs(*a.mutable_g(), f);
+    for (auto& sg : *a.mutable_graphs()) rename_outer_refs(sg, f);
+  }
 }
 
 inline bool has_subgraph(const ::onnx::NodeProto& n) {
@@ -491,6 +526,123 @@ inline void check_ranks(const ::onnx::GraphProto& g, std::unordered_map<std::str
   }
 }
 
+/// "[1,3,N,?]" of a declared input shape.
+inline std::string declared_dims(const ::onnx::TensorShapeProto& sh) {
+  std::string s = "[";
+  for (int i = 0; i < sh.dim_size(); ++i) {
+    const auto& d = sh.dim(i);
+    if (i) s += ',';
+    if (d.has_dim_value()) s += std::to_string(d.dim_value());
+    else if (d.dim_param().empty()) s += '?';
+    else s += quote_raw(d.dim_param(), 40);
+  }
+  return s + "]";
+}
+
+/// Applies `load_options::input_shapes` and `default_batch` to the graph
+/// inputs (see there); notes the inputs it specialised in `specialised`.
+inline void fix_input_shapes(::onnx::GraphProto& g, const load_options& o, std::vector<std::string>& warnings,
+                             std::vector<input_shape>& specialised) {
+  if (o.input_shapes.empty() && !o.default_batch) return;
+  std::unordered_set<std::string> inits;
+  for (const auto& t : g.initializer()) inits.insert(t.name());
+  std::vector<std::string> names;
+  for (const auto& v : g.input())
+    if (!inits.count(v.name())) names.push_back(v.name());
+  std::unordered_map<std::string, std::size_t> given;
+  for (std::size_t k = 0; k < o.input_shapes.size(); ++k) {
+    const auto& s = o.input_shapes[k];
+    const std::string what = "input shape " + quote(s.name) + ": ";
+    if (!given.emplace(s.name, k).second) fail(what + "given twice");
+    if (std::find(names.begin(), names.end(), s.name) == names.end()) {
+      std::string list;
+      for (std::size_t i = 0; i < names.size() && i < 8; ++i) {
+        if (i) list += ", ";
+        list += quote(names[i]);
+      }
+      if (names.size() > 8) list += ", ...";
+      fail(what + (inits.count(s.name) ? "that is an initializer, not an input the caller gives" : "the model has no such input") +
+           " (its inputs: " + (list.empty() ? "none" : list) + ")");
+    }
+    for (auto d : s.dims)
+      if (d < 0) fail(what + "dimension " + std::to_string(d) + " is negative");
+  }
+  std::vector<char> changed(static_cast<std::size_t>(g.input_size()), 0);
+  for (int i = 0; i < g.input_size(); ++i) {
+    auto& v = *g.mutable_input(i);
+    auto it = given.find(v.name());
+    if (inits.count(v.name()) || it == given.end()) continue;
+    const auto& dims = o.input_shapes[it->second].dims;
+    const std::string what = "input shape " + quote(v.name()) + ": ";
+    if (!v.type().has_tensor_type()) fail(what + "the input is not a tensor");
+    auto* tt = v.mutable_type()->mutable_tensor_type();
+    if (tt->has_shape() && tt->shape().dim_size() != static_cast<int>(dims.size()))
+      fail(what + "the model's input has rank " + std::to_string(tt->shape().dim_size()) + " " +
+           declared_dims(tt->shape()) + ", the shape given has " + std::to_string(dims.size()) + " dimension(s)");
+    if (!tt->has_shape()) {
+      for (std::size_t k = 0; k < dims.size(); ++k) tt->mutable_shape()->add_dim();
+      changed[static_cast<std::size_t>(i)] = 1;
+    }
+    auto* sh = tt->mutable_shape();
+    for (int k = 0; k < sh->dim_size(); ++k)
+      if (const auto& d = sh->dim(k); d.has_dim_value() && d.dim_value() != dims[static_cast<std::size_t>(k)])
+        fail(what + "dimension " + std::to_string(k) + " is " + std::to_string(d.dim_value()) + " in the model, not " +
+             std::to_string(dims[static_cast<std::size_t>(k)]) + " (model: " + declared_dims(*sh) + ")");
+    for (int k = 0; k < sh->dim_size(); ++k) {
+      auto* d = sh->mutable_dim(k);
+      const std::int64_t want = dims[static_cast<std::size_t>(k)];
+      if (d->has_dim_value()) continue;
+      d->clear_dim_param();
+      d->set_dim_value(want);
+      changed[static_cast<std::size_t>(i)] = 1;
+    }
+  }
+  if (o.default_batch) {
+    // a symbolic name used as any dimension but the first of an input or
+    // output is not (only) the batch
+    std::unordered_set<std::string> elsewhere;
+    auto scan = [&](const ::onnx::ValueInfoProto& v) {
+      if (!v.type().has_tensor_type() || !v.type().tensor_type().has_shape()) return;
+      const auto& sh = v.type().tensor_type().shape();
+      for (int k = 1; k < sh.dim_size(); ++k)
+        if (!sh.dim(k).dim_param().empty()) elsewhere.insert(sh.dim(k).dim_param());
+    };
+    for (const auto& v : g.input()) scan(v);
+    for (const auto& v : g.output()) scan(v);
+    std::map<std::string, std::vector<std::string>> batch_of;  // symbolic name -> inputs
+    for (int i = 0; i < g.input_size(); ++i) {
+      auto& v = *g.mutable_input(i);
+      if (inits.count(v.name()) || given.count(v.name()) || !v.type().has_tensor_type()) continue;
+      auto* tt = v.mutable_type()->mutable_tensor_type();
+      if (!tt->has_shape() || tt->shape().dim_size() == 0) continue;
+      auto* d = tt->mutable_shape()->mutable_dim(0);
+      const std::string param = d->dim_param();
+      if (d->has_dim_value() || param.empty() || elsewhere.count(param)) continue;
+      d->clear_dim_param();
+      d->set_dim_value(1);
+      changed[static_cast<std::size_t>(i)] = 1;
+      batch_of[param].push_back(v.name());
+    }
+    for (const auto& [param, ins] : batch_of) {
+      std::string list;
+      for (const auto& n : ins) {
+        if (!list.empty()) list += ", ";
+        list += quote(n);
+      }
+      warnings.push_back("symbolic batch dimension " + quote(param) + " of input" + (ins.size() > 1 ? "s " : " ") +
+                         list + " taken as 1 (give --input-shape NAME=d0,d1,... for another)");
+    }
+  }
+  for (int i = 0; i < g.input_size(); ++i) {
+    if (!changed[static_cast<std::size_t>(i)]) continue;
+    input_shape s;
+    s.name = g.input(i).name();
+    for (const auto& d : g.input(i).type().tensor_type().shape().dim())
+      s.dims.push_back(d.has_dim_value() ? d.dim_value() : -1);
+    specialised.push_back(std::move(s));
+  }
+}
+
 inline std::string first_lines(std::string_view what) {
   // ONNX messages are "<problem>\n\n==> Context: <where>": keep both, on one line.
   return one_line(what, 360);
@@ -547,6 +699,27 @@ inline void restore_unknown_ops(::onnx::ModelProto& proto, const std::vector<std
   if (!ops->empty() && ops->Get(ops->size() - 1).domain() == unknown_domain) ops->RemoveLast();
 }
 
+/// Adds what shape inference found about the values inside If/Loop/Scan
+/// bodies (their inputs, value_info, outputs, initializers, node outputs),
+/// recursively, under their own names; a name already known (an outer value,
+/// or the same name in a sibling branch seen first) keeps the first entry.
+inline void collect_body_tensors(const ::onnx::GraphProto& g, std::unordered_map<std::string, tensor_info>& out,
+                                 int depth = 0) {
+  if (depth > 64) fail("subgraphs nested more than 64 deep");
+  for (const auto& n : g.node())
+    for (const auto& a : n.attribute()) {
+      std::vector<const ::onnx::GraphProto*> bodies;
+      if (a.has_g()) bodies.push_back(&a.g());
+      for (const auto& sg : a.graphs()) bodies.push_back(&sg);
+      for (const auto* b : bodies) {
+        std::unordered_map<std::string, tensor_info> local;
+        collect_tensors(*b, local);
+        for (auto& [name, info] : local) out.emplace(name, std::move(info));
+        collect_body_tensors(*b, out, depth + 1);
+      }
+    }
+}
+
 inline model build(::onnx::ModelProto proto, std::filesystem::path base_dir, const load_options& o) {
   model m;
   m.path = base_dir;
@@ -559,6 +732,7 @@ inline model build(::onnx::ModelProto proto, std::filesystem::path base_dir, con
     m.warnings.push_back("nodes were not in topological order; reordered");
   check_value_infos(proto.graph());
 
+  fix_input_shapes(*proto.mutable_graph(), o, m.warnings, m.specialised_inputs);
   check_ranks(proto.graph(), {});
   const auto saved = hide_unknown_ops(proto, m.warnings);
   if (o.check) {
@@ -583,6 +757,7 @@ inline model build(::onnx::ModelProto proto, std::filesystem::path base_dir, con
 
   const auto& g = proto.graph();
   collect_tensors(g, m.tensors);
+  collect_body_tensors(g, m.tensors);
   const std::size_t n = static_cast<std::size_t>(g.node_size());
   m.g = graph(n);
   for (std::size_t i = 0; i < n; ++i) {

@@ -22,6 +22,8 @@
 #include <dfgpar/onnx/args/dropout.hpp>
 #include <dfgpar/onnx/attributes.hpp>
 #include <dfgpar/onnx/graph.hpp>
+#include <dfgpar/onnx/fold_subgraph.hpp>
+#include <dfgpar/onnx/inline_if.hpp>
 #include <dfgpar/onnx/model.hpp>
 #include <dfgpar/onnx/semantics.hpp>
 #include <dfgpar/onnx/tensor.hpp>
@@ -30,9 +32,11 @@
 
 #include <onnx/onnx_pb.h>
 
+#include <algorithm>
 #include <cstddef>
 #include <filesystem>
 #include <memory>
+#include <set>
 #include <string>
 #include <unordered_map>
 #include <unordered_set>
@@ -48,6 +52,11 @@ struct optimize_options {
   bool prune_initializers = true;  ///< drop initializers nobody reads any more
   semantics_options semantics{};   ///< fold size cap, clone thresholds
   load_options load{};             ///< how the rewritten model is rebuilt (checker, shape inference, costs)
+  /// Rounds of fold -> DCE -> rebuild (shape inference again) at most: a
+  /// fold makes shapes known that the next round folds further (a Reshape's
+  /// computed shape, a constant If's branch). Stops earlier when a round
+  /// changes nothing. 1: a single pass.
+  std::size_t max_rounds = 16;
 };
 
 /// What `optimize` did.
@@ -58,6 +67,11 @@ struct optimize_report {
   std::size_t dead_removed = 0;        ///< non-constant nodes removed as dead
   std::size_t initializers_before = 0, initializers_after = 0;
   std::vector<std::string> warnings;   ///< e.g. folds declined because a node is invalid
+  std::size_t rounds = 0;              ///< fold/DCE/shape-inference rounds run
+  bool fixed_point = false;            ///< the last round changed nothing (false: stopped at max_rounds)
+  std::size_t ifs_inlined = 0;         ///< If nodes with a constant condition replaced by their branch
+  std::size_t subgraph_nodes_removed = 0;  ///< nodes folded or removed inside If/Loop/Scan bodies
+  std::size_t constant_outputs = 0;    ///< folded graph outputs written as Constant nodes (last round)
 };
 
 namespace detail {
@@ -113,11 +127,18 @@ inline ::onnx::ModelProto optimize_proto(const model& m, const optimize_options&
     r.folded += constant[i] ? 1 : 0;
     r.dead_removed += !live[i] && !constant[i] ? 1 : 0;
   }
+  // what each node reads: its inputs, and for If/Loop/Scan what their
+  // bodies read from outside (outer-scope initializers and values)
+  std::vector<std::set<std::string>> implicit(n);
+  for (std::size_t i = 0; i < n; ++i)
+    if (has_subgraph(g0.node(static_cast<int>(i)))) implicit[i] = implicit_inputs(g0.node(static_cast<int>(i)));
   auto reads_of = [&] {
     std::unordered_set<std::string> s(graph_outputs.begin(), graph_outputs.end());
     for (std::size_t i = 0; i < n; ++i)
-      if (keep[i])
+      if (keep[i]) {
         for (const auto& in : g0.node(static_cast<int>(i)).input()) s.insert(in);
+        s.insert(implicit[i].begin(), implicit[i].end());
+      }
     return s;
   };
   auto needed = reads_of();
@@ -178,8 +199,10 @@ inline ::onnx::ModelProto optimize_proto(const model& m, const optimize_options&
   needed.clear();
   for (const auto& out : graph_outputs) needed.insert(out);
   for (std::size_t i = 0; i < n; ++i)
-    if (keep[i])
+    if (keep[i]) {
       for (const auto& in : g0.node(static_cast<int>(i)).input()) needed.insert(final_name(in));
+      for (const auto& in : implicit[i]) needed.insert(final_name(in));
+    }
 
   // the new proto: everything but nodes, initializers and value_info, which
   // are rebuilt below. Those three are moved aside while the rest is copied
@@ -209,18 +232,47 @@ inline ::onnx::ModelProto optimize_proto(const model& m, const optimize_options&
   }
   auto& g = *out.mutable_graph();
 
-  // kept nodes, renamed
+  // kept nodes, renamed; an If whose condition is known becomes its branch
   std::unordered_set<std::string> defined;
   std::vector<::onnx::NodeProto> kept;
+  std::vector<::onnx::TensorProto> branch_inits;
+  std::unique_ptr<name_pool> names;  // built when the first If is inlined
+  std::unique_ptr<value_scope> top_scope;  // what bodies see of this graph
+  std::vector<std::string> body_warnings;
   for (std::size_t i = 0; i < n; ++i) {
     if (!keep[i]) continue;
-    kept.push_back(g0.node(static_cast<int>(i)));
-    auto& nd = kept.back();
+    ::onnx::NodeProto nd = g0.node(static_cast<int>(i));
     for (auto& in : *nd.mutable_input()) in = final_name(in);
-    for (auto& o2 : *nd.mutable_output()) {
-      o2 = final_name(o2);
-      defined.insert(o2);
+    if (!implicit[i].empty()) rename_implicit_inputs(nd, final_name);
+    for (auto& o2 : *nd.mutable_output()) o2 = final_name(o2);
+    if (o.fold && has_subgraph(nd) && semantics::is_standard(nd.domain())) {
+      // fold and clean inside the bodies, with what is known out here
+      if (!names) names = std::make_unique<name_pool>(g0);
+      if (!top_scope) {
+        top_scope = std::make_unique<value_scope>();
+        top_scope->top_value = [&](const std::string& s) { return sem.value(s); };
+        top_scope->top_info = [&](const std::string& s) -> const tensor_info* {
+          auto it = m.tensors.find(s);
+          return it == m.tensors.end() ? nullptr : &it->second;
+        };
+      }
+      body_fold_context cx{.opset = sem.opset(), .max_elements = o.semantics.max_fold_elements, .names = names.get(),
+                           .warnings = &body_warnings};
+      r.subgraph_nodes_removed += optimize_bodies(nd, *top_scope, cx, 0);
     }
+    const ::onnx::GraphProto* branch = nullptr;
+    if (o.fold && nd.op_type() == "If" && semantics::is_standard(nd.domain()) && nd.input_size() == 1)
+      if (auto c = sem.value(nd.input(0)); c && c->size() == 1) branch = taken_branch(nd, c->as_double(0) != 0);
+    const std::size_t first = kept.size();
+    if (branch) {
+      if (!names) names = std::make_unique<name_pool>(g0);
+      inline_branch(nd, *branch, *names, kept, branch_inits);
+      ++r.ifs_inlined;
+    } else {
+      kept.push_back(std::move(nd));
+    }
+    for (std::size_t k = first; k < kept.size(); ++k)
+      for (const auto& o2 : kept[k].output()) defined.insert(o2);
   }
   // folded graph outputs: Constant nodes, first (the order stays topological)
   for (const auto& o_ : g0.output()) {
@@ -237,6 +289,7 @@ inline ::onnx::ModelProto optimize_proto(const model& m, const optimize_options&
     a->set_type(::onnx::AttributeProto::TENSOR);
     *a->mutable_t() = to_proto(*v, "");
     defined.insert(name);
+    ++r.constant_outputs;
   }
   for (auto& nd : kept) *g.add_node() = std::move(nd);
   // initializers: the original ones still read, then folded values (the
@@ -271,6 +324,7 @@ inline ::onnx::ModelProto optimize_proto(const model& m, const optimize_options&
     *src.mutable_dims() = t->dims();
   }
   for (auto& t : folded_inits) g.add_initializer()->Swap(&t);
+  for (auto& t : branch_inits) g.add_initializer()->Swap(&t);
   // graph inputs that were only defaults of initializers we dropped go too
   if (o.prune_initializers) {
     std::unordered_set<std::string> old_inits;
@@ -290,6 +344,7 @@ inline ::onnx::ModelProto optimize_proto(const model& m, const optimize_options&
   r.nodes_after = static_cast<std::size_t>(g.node_size());
   r.initializers_after = static_cast<std::size_t>(g.initializer_size());
   r.warnings = sem.warnings();
+  r.warnings.insert(r.warnings.end(), body_warnings.begin(), body_warnings.end());
   if (report) *report = std::move(r);
   if (take && !kept_inits.empty()) take->weights_moved = true;
   return out;
@@ -303,6 +358,74 @@ inline model rebuild(const model& m, ::onnx::ModelProto proto, const optimize_op
   if (!base.empty() && !fs::is_directory(base, ec)) base = base.parent_path();
   model out = build_model(std::move(proto), base, o.load);
   if (report) out.warnings.insert(out.warnings.end(), report->warnings.begin(), report->warnings.end());
+  return out;
+}
+
+}  // namespace detail
+
+namespace detail {
+
+/// Whether a round did anything (the next round would then see a new model).
+inline bool round_changed(const optimize_report& r) {
+  return r.nodes_after != r.nodes_before || r.initializers_after != r.initializers_before ||
+         r.identities_removed > 0 || r.dead_removed > 0 || r.ifs_inlined > 0 || r.subgraph_nodes_removed > 0;
+}
+
+/// Adds round `k` (after the first) to the running total.
+inline void add_round(optimize_report& total, const optimize_report& k) {
+  // a folded graph output comes back as a Constant node and folds again each round: not a new fold
+  total.folded += k.folded - std::min(k.folded, total.constant_outputs);
+  total.identities_removed += k.identities_removed;
+  total.dead_removed += k.dead_removed;
+  total.ifs_inlined += k.ifs_inlined;
+  total.subgraph_nodes_removed += k.subgraph_nodes_removed;
+  total.nodes_after = k.nodes_after;
+  total.initializers_after = k.initializers_after;
+  total.constant_outputs = k.constant_outputs;
+  for (const auto& w : k.warnings)
+    if (std::find(total.warnings.begin(), total.warnings.end(), w) == total.warnings.end()) total.warnings.push_back(w);
+  ++total.rounds;
+}
+
+/// Rounds 2.. of the fixed point, from the first round's result.
+inline model more_rounds(model cur, const optimize_options& o, optimize_report& total) {
+  // each round's warnings, but of the unknown dimensions only the last model's
+  std::vector<std::string> warnings;
+  auto keep = [&](const model& m) {
+    const std::string unknown = unknown_dimensions_warning(m);
+    for (const auto& w : m.warnings)
+      if (w != unknown && std::find(warnings.begin(), warnings.end(), w) == warnings.end()) warnings.push_back(w);
+  };
+  keep(cur);
+  bool changed = round_changed(total);
+  while (changed && total.rounds < o.max_rounds) {
+    optimize_report k;
+    auto proto = optimize_proto(cur, o, &k, &cur);
+    model next = rebuild(cur, std::move(proto), o, &k);
+    changed = round_changed(k);
+    add_round(total, k);
+    keep(next);
+    cur = std::move(next);
+  }
+  total.fixed_point = !changed;
+  if (auto w = unknown_dimensions_warning(cur); !w.empty()) warnings.push_back(std::move(w));
+  cur.warnings = std::move(warnings);
+  return cur;
+}
+
+/// The fixed point (see optimize_options::max_rounds); `take`: move m's weights.
+inline model optimize_to_fixed_point(const model& m, const optimize_options& o, optimize_report* report, model* take) {
+  optimize_report total;
+  auto proto = optimize_proto(m, o, &total, take);
+  total.rounds = 1;
+  model first = rebuild(m, std::move(proto), o, &total);
+  if (o.max_rounds <= 1) {
+    total.fixed_point = !round_changed(total);
+    if (report) *report = std::move(total);
+    return first;
+  }
+  model out = more_rounds(std::move(first), o, total);
+  if (report) *report = std::move(total);
   return out;
 }
 
@@ -322,12 +445,12 @@ inline ::onnx::ModelProto optimize_proto(const model& m, const optimize_options&
 /// `optimize_moving_weights` to move them instead).
 /// \throws dfgpar::graph_error
 inline model optimize(const model& m, const optimize_options& o = {}, optimize_report* report = nullptr) {
-  return detail::rebuild(m, detail::optimize_proto(m, o, report, nullptr), o, report);
+  return detail::optimize_to_fixed_point(m, o, report, nullptr);
 }
 
 /// Same for a model that is not needed any more: its weights are moved.
 inline model optimize(model&& m, const optimize_options& o = {}, optimize_report* report = nullptr) {
-  return detail::rebuild(m, detail::optimize_proto(m, o, report, &m), o, report);
+  return detail::optimize_to_fixed_point(m, o, report, &m);
 }
 
 /// Same, moving the initializers the result keeps out of `m` instead of
@@ -337,7 +460,7 @@ inline model optimize(model&& m, const optimize_options& o = {}, optimize_report
 /// When the rebuilt model is rejected (graph_error), `m` may have lost its
 /// weights all the same. What `compile` does (pipeline.hpp).
 inline model optimize_moving_weights(model& m, const optimize_options& o = {}, optimize_report* report = nullptr) {
-  return detail::rebuild(m, detail::optimize_proto(m, o, report, &m), o, report);
+  return detail::optimize_to_fixed_point(m, o, report, &m);
 }
 
 }  // namespace dfgpar::onnx

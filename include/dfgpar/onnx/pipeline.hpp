@@ -36,6 +36,7 @@
 #include <dfgpar/onnx/semantics.hpp>
 #include <dfgpar/onnx/split.hpp>
 
+#include <charconv>
 #include <chrono>
 #include <cstddef>
 #include <filesystem>
@@ -43,6 +44,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <system_error>
 #include <unordered_map>
 #include <unordered_set>
 #include <utility>
@@ -110,7 +112,44 @@ struct compile_options {
   /// (`semantics`). `report` is ignored: the result has the merge report.
   dfgpar::options schedule{};
   phase_hook on_phase{};           ///< optional
+  /// Dimensions of graph inputs fixed before checking and shape inference
+  /// (`--input-shape NAME=d0,d1,...`; see `parse_input_shape`). Overrides
+  /// `load.input_shapes`.
+  std::vector<input_shape> input_shapes{};
+  /// A symbolic dimension that is only ever the batch becomes 1, with a
+  /// warning (this is a batch-1 tool; see `load_options::default_batch`).
+  bool default_batch = true;
+  /// Rounds of fold -> DCE -> shape inference at most (see
+  /// `optimize_options::max_rounds`); the rounds run are in `optimization.rounds`.
+  std::size_t max_fold_rounds = 16;
 };
+
+/// Parses `NAME=d0,d1,...` (what `--input-shape` takes): the name is
+/// everything before the last '=', the dimensions are non-negative integers
+/// separated by commas (none: a scalar).
+/// 	hrows graph_error with a one-line message naming the text.
+inline input_shape parse_input_shape(std::string_view text) {
+  const std::string what = "input shape '" + detail::quote_raw(text) + "': ";
+  const auto eq = text.rfind('=');
+  if (eq == std::string_view::npos) throw graph_error(what + "expected NAME=d0,d1,... (e.g. x=1,3,224,224)");
+  input_shape s;
+  s.name = std::string(text.substr(0, eq));
+  if (s.name.empty()) throw graph_error(what + "the input name is empty (expected NAME=d0,d1,...)");
+  std::string_view dims = text.substr(eq + 1);
+  while (!dims.empty()) {
+    const auto comma = dims.find(',');
+    const std::string_view d = dims.substr(0, comma);
+    std::int64_t v = 0;
+    auto [p, ec] = std::from_chars(d.data(), d.data() + d.size(), v);
+    if (d.empty() || ec != std::errc{} || p != d.data() + d.size() || v < 0)
+      throw graph_error(what + "'" + detail::quote_raw(d) + "' is not a dimension (a non-negative integer)");
+    s.dims.push_back(v);
+    if (comma == std::string_view::npos) break;
+    dims.remove_prefix(comma + 1);
+    if (dims.empty()) throw graph_error(what + "a dimension is missing after the last ','");
+  }
+  return s;
+}
 
 /// Raised by `compile`: a `graph_error` that also says in which phase it
 /// failed and, apart from the file and phase, why.
@@ -143,6 +182,11 @@ struct compile_result {
   cluster_times times;             ///< simulated start and finish of every cluster, and the makespan
   phase_times phases;              ///< wall-clock ms per phase
   std::vector<std::string> warnings;  ///< from every phase, each once, in order
+  /// The graph inputs whose open (symbolic or unknown) dimensions were fixed
+  /// by `compile_options::input_shapes` or the batch default, with all their
+  /// dimensions (-1 where one is still open), in input order: what `scheduled()` (and code emitted from
+  /// it) is specialised to. Empty when the model was taken as it is.
+  std::vector<input_shape> specialised_inputs;
 
   /// The model the schedule is for: split, else optimised, else as loaded.
   const model& scheduled() const noexcept { return split ? *split : optimized ? *optimized : original; }
@@ -230,14 +274,21 @@ inline compile_result compile(const std::filesystem::path& file, const compile_o
   const std::string name = file.string();
   load_options lo = o.load;
   lo.profile.clear();  // applied to the analysed model in the costs phase
+  if (!o.input_shapes.empty()) lo.input_shapes = o.input_shapes;
+  lo.default_batch = lo.default_batch || o.default_batch;
 
   detail::run_phase(compile_phase::load, o, r.phases, name, [&] { r.original = load_model(file, lo); });
-  warnings.add(r.original.warnings);
+  r.specialised_inputs = r.original.specialised_inputs;
+  // the loaded model's unknown dimensions: only those left after folding are reported
+  const std::string original_unknown = o.optimize ? unknown_dimensions_warning(r.original) : std::string();
+  for (const auto& w : r.original.warnings)
+    if (w != original_unknown) warnings.add({w});
 
   if (o.optimize) {
     detail::run_phase(compile_phase::optimize, o, r.phases, name, [&] {
-      r.optimized = optimize_moving_weights(r.original,
-                                            optimize_options{.semantics = o.semantics, .load = lo}, &r.optimization);
+      r.optimized = optimize_moving_weights(
+          r.original, optimize_options{.semantics = o.semantics, .load = lo, .max_rounds = o.max_fold_rounds},
+          &r.optimization);
       r.optimized->path = file;
     });
     warnings.add(r.optimized->warnings);
