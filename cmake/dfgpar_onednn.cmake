@@ -7,7 +7,6 @@
 #   dfgpar_onednn / dfgpar::onednn  INTERFACE: dfgpar::onnx + DNNL::dnnl + OpenMP,
 #                                   DFGPAR_HAVE_ONEDNN=1
 #   dfgpar_onednn_tests             tests/onednn/*.cpp (own doctest runner), registered with CTest
-#   onednn_vs_ort                   bench/onednn/onednn_vs_ort.cpp (with DFGPAR_BUILD_BENCH)
 # and adds `dfgpar run` (tools/dfgpar/run.cpp) to the CLI. Without oneDNN
 # nothing is defined and the rest of dfgpar builds as before.
 #
@@ -71,10 +70,4 @@ if(DFGPAR_BUILD_TESTS)
   # the torchvision models of scripts/export_models.py (the model cases are skipped when absent)
   set_tests_properties(dfgpar_onednn_tests PROPERTIES TIMEOUT 900 ENVIRONMENT
     "DFGPAR_MODELS_DIR=${PROJECT_BINARY_DIR}/models;OMP_NUM_THREADS=1")
-endif()
-
-if(DFGPAR_BUILD_BENCH)
-  add_executable(onednn_vs_ort ${PROJECT_SOURCE_DIR}/bench/onednn/onednn_vs_ort.cpp)
-  target_link_libraries(onednn_vs_ort PRIVATE dfgpar::onednn)
-  target_compile_definitions(onednn_vs_ort PRIVATE DFGPAR_SOURCE_DIR="${PROJECT_SOURCE_DIR}")
 endif()

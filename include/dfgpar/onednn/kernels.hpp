@@ -277,11 +277,12 @@ class builder {
     for (const auto& o : n.output())
       if (!o.empty() && val(index_of(o)).elem_type != tp::FLOAT) all_f32 = false;
     try {
+      // Pad's pads are int64: checked apart
+      if (op == "Pad" && val(index_of(n.input(0))).elem_type == tp::FLOAT && pad_into_pool(v, n, k)) return;
       if (all_f32) {
         if (op == "Conv") return conv(v, n, k);
         if (op == "MaxPool" || op == "AveragePool" || op == "GlobalAveragePool" || op == "GlobalMaxPool")
           return pool(v, n, k);
-        if (op == "Pad" && pad_into_pool(v, n, k)) return;
         if (op == "Concat") return concat(v, n, k);
         if (op == "Gemm") return gemm(v, n, k);
         if (op == "MatMul") return matmul(v, n, k);
