@@ -21,13 +21,17 @@ import os
 import statistics
 import subprocess
 import sys
+import tempfile
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
+JSON = os.path.join(tempfile.gettempdir(), "dfgpar_onednn_vs_ort.json")
+
+
 def dfgpar_cmd(exe, model, workers, threads, iters):
     return [exe, "run", model, "--workers", str(workers), "--threads", str(threads), "--iters", str(iters),
-            "--warmup", "10", "--json", "/dev/stdout"]
+            "--warmup", "10", "--json", JSON]
 
 
 def ort_cmd(model, inp, threads, iters):
@@ -37,10 +41,10 @@ def ort_cmd(model, inp, threads, iters):
 
 def median_of(cmd, env):
     out = subprocess.run(cmd, check=True, capture_output=True, text=True, env=env).stdout
-    # dfgpar prints its text report, then the JSON object; ort_run.js prints only JSON
-    start = out.index("{")
-    obj, _ = json.JSONDecoder().raw_decode(out[start:])
-    return obj["median_ms"] if "median_ms" in obj else obj["medianMs"]
+    if cmd[1] == "run":  # dfgpar writes its JSON report to a file
+        with open(JSON) as f:
+            return json.load(f)["median_ms"]
+    return json.loads(out)["medianMs"]
 
 
 def main():
@@ -53,6 +57,7 @@ def main():
     a = ap.parse_args()
     env = dict(os.environ)
     env.pop("OMP_NUM_THREADS", None)  # the session sets each worker's count itself
+    # `dfgpar run` makes idle OpenMP threads sleep (OMP_WAIT_POLICY=PASSIVE) unless told otherwise
     configs = [("dfgpar 1x1", lambda m, i: dfgpar_cmd(a.dfgpar, m, 1, 1, a.iters)),
                ("dfgpar 1x2", lambda m, i: dfgpar_cmd(a.dfgpar, m, 1, 2, a.iters)),
                ("dfgpar 2x1", lambda m, i: dfgpar_cmd(a.dfgpar, m, 2, 1, a.iters)),

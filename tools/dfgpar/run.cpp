@@ -15,6 +15,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cstdlib>
 #include <cmath>
 #include <cstdint>
 #include <cstring>
@@ -27,6 +28,10 @@
 #include <string>
 #include <string_view>
 #include <vector>
+
+#if defined(__linux__)
+#include <unistd.h>
+#endif
 
 namespace dfgpar_cli {
 
@@ -72,9 +77,12 @@ Options:
       --input-shape S, --profile F   not available yet (refused)
   -h, --help           this text
 
-OpenMP: Debian's oneDNN uses libgomp, whose idle threads spin for a while
-before they sleep; with T = 1 there are no OpenMP threads at all. Never run
-two benchmarks at once on the same cores.
+OpenMP: Debian's oneDNN uses libgomp, whose idle threads spin (300,000
+rounds) before they sleep. On cores that another process also uses, that
+spinning made a 2-thread run up to 25x slower (squeezenet1_1: 740 ms against
+31 ms), so `run` starts itself again with OMP_WAIT_POLICY=PASSIVE unless
+OMP_WAIT_POLICY or GOMP_SPINCOUNT is set (libgomp reads them only when it
+loads). With T = 1 there are no OpenMP threads at all.
 
 Examples:
   dfgpar run googlenet.onnx --workers 1 --threads 2
@@ -184,8 +192,40 @@ std::string mib(std::size_t bytes) {
   return s.str();
 }
 
+/// libgomp reads its wait policy once, when it loads: to make idle OpenMP
+/// threads sleep instead of spin (see the help text), the process has to
+/// start again with the variable set. Returns only when it did not.
+void restart_with_passive_openmp(const std::vector<std::string>& argv) {
+#if defined(__linux__)
+  if (std::getenv("OMP_WAIT_POLICY") || std::getenv("GOMP_SPINCOUNT") || std::getenv("DFGPAR_RUN_RESTARTED")) return;
+  if (::setenv("OMP_WAIT_POLICY", "PASSIVE", 1) != 0 || ::setenv("DFGPAR_RUN_RESTARTED", "1", 1) != 0) return;
+  std::vector<std::string> all{"dfgpar", "run"};
+  all.insert(all.end(), argv.begin(), argv.end());
+  std::vector<char*> cargv;
+  for (auto& a : all) cargv.push_back(a.data());
+  cargv.push_back(nullptr);
+  std::cout.flush();
+  ::execv("/proc/self/exe", cargv.data());
+  ::unsetenv("OMP_WAIT_POLICY");  // could not restart: go on with libgomp's default
+#else
+  (void)argv;
+#endif
+}
+
+/// The OpenMP wait policy in effect, for the report.
+std::string openmp_policy() {
+  if (const char* p = std::getenv("OMP_WAIT_POLICY")) {
+    std::string s = std::string("OMP_WAIT_POLICY=") + p;
+    if (std::getenv("DFGPAR_RUN_RESTARTED")) s += " (set by dfgpar run)";
+    return s;
+  }
+  if (const char* p = std::getenv("GOMP_SPINCOUNT")) return std::string("GOMP_SPINCOUNT=") + p;
+  return "libgomp's default (idle threads spin, then sleep)";
+}
+
 int run_run(const std::vector<std::string>& argv) {
   const auto parsed = parse_run(argv);
+  if (parsed && parsed->threads > 1) restart_with_passive_openmp(argv);
   if (!parsed) {
     std::cout << run_help_text();
     return 0;
@@ -236,7 +276,8 @@ int run_run(const std::vector<std::string>& argv) {
   std::cout << std::fixed << std::setprecision(3);
   std::cout << "model               " << a.model.string() << "\n";
   std::cout << "schedule            " << a.workers << (a.workers == 1 ? " worker" : " workers") << " x " << a.threads
-            << (a.threads == 1 ? " thread" : " threads") << "; " << st.nodes << " nodes in " << sched.clusters.size()
+            << (a.threads == 1 ? " thread" : " threads") << " (executor spin " << a.spin << ")"
+            << "; " << st.nodes << " nodes in " << sched.clusters.size()
             << " clusters, " << sched.num_cross_worker_edges() << " cross-worker edges";
   if (a.workers > 1) {
     std::cout << "; nodes per worker:";
@@ -247,6 +288,7 @@ int run_run(const std::vector<std::string>& argv) {
     }
   }
   std::cout << "\n";
+  if (a.threads > 1) std::cout << "openmp              " << openmp_policy() << "\n";
   std::cout << "kernels             " << st.primitives << " oneDNN primitives (" << st.reorders << " reorders), " << st.fused
             << " nodes fused, " << st.views << " views, " << st.evaluator << " on the evaluator\n";
   std::cout << "memory              " << mib(st.arena_bytes) << " of buffers (" << mib(st.unplanned_bytes)
