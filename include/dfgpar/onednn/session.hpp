@@ -409,7 +409,7 @@ class session {
       else if (k.steps.empty()) ++stats_.views;
       for (auto& st : k.steps) {
         if (st.fn) {
-          ++stats_.evaluator;
+          if (st.evaluator) ++stats_.evaluator;
           continue;
         }
         ++stats_.primitives;
