@@ -605,7 +605,66 @@ class builder {
     dnnl::pooling_v2_forward::primitive_desc pd({dnnl::prop_kind::forward_inference, alg, src.md, dst_any, w.strides,
                                                  w.kernel, w.dilation, w.pad_l, w.pad_r},
                                                 scratch_attr(), p_.engine);
+    if (!global && pool_by_loops(n, k, x, y, src, pd.dst_desc(), w, is_max, include)) return;
     add_primitive(k, dnnl::pooling_v2_forward(pd), pd, {src, produce(DNNL_ARG_DST, y, pd.dst_desc())});
+  }
+
+  /// 2-D pooling of a batch-1 tensor in the 8-channel-blocked layout as
+  /// plain loops (8 channels per vector): oneDNN 2.6's jit:avx2 pooling took
+  /// 0.4 ms for a 3x3 max pool of 512x14x14 on the AVX2 machine, 5.5 of
+  /// GoogLeNet's 40 ms; these loops are compiled with the program.
+  bool pool_by_loops(const ::onnx::NodeProto& n, kernel& k, int x, int y, const arg_ref& src, const memory::desc& dst,
+                     const window& w, bool is_max, bool include) {
+    const auto& xd = val(x).dims;
+    const auto& yd = val(y).dims;
+    using ft = memory::format_tag;
+    if (xd.size() != 4 || xd[0] != 1 || xd[1] % 8 != 0 || src.kind != ref_kind::value) return false;
+    if (src.md != memory::desc(to_dims(xd), memory::data_type::f32, ft::aBcd8b) ||
+        dst != memory::desc(to_dims(yd), memory::data_type::f32, ft::aBcd8b))
+      return false;
+    if (w.dilation[0] != 0 || w.dilation[1] != 0) return false;
+    struct geometry {
+      std::int64_t cb, ih, iw, oh, ow, kh, kw, sh, sw, ph, pw;
+    };
+    const geometry g{xd[1] / 8, xd[2], xd[3], yd[2], yd[3], w.kernel[0], w.kernel[1],
+                     w.strides[0], w.strides[1], w.pad_l[0], w.pad_l[1]};
+    produce(DNNL_ARG_DST, y, dst);
+    program* prog = &p_;
+    step s;
+    s.fn = [prog, g, x, y, is_max, include] {
+      const float* in = reinterpret_cast<const float*>(prog->values[static_cast<std::size_t>(prog->root(x))].ptr);
+      float* out = reinterpret_cast<float*>(prog->values[static_cast<std::size_t>(prog->root(y))].ptr);
+      for (std::int64_t cb = 0; cb < g.cb; ++cb)
+        for (std::int64_t oh = 0; oh < g.oh; ++oh)
+          for (std::int64_t ow = 0; ow < g.ow; ++ow) {
+            const std::int64_t h0 = oh * g.sh - g.ph, w0 = ow * g.sw - g.pw;
+            const std::int64_t hs = std::max<std::int64_t>(h0, 0), he = std::min(h0 + g.kh, g.ih);
+            const std::int64_t ws = std::max<std::int64_t>(w0, 0), we = std::min(w0 + g.kw, g.iw);
+            float acc[8];
+            for (int c = 0; c < 8; ++c) acc[c] = is_max ? -std::numeric_limits<float>::infinity() : 0.f;
+            for (std::int64_t h = hs; h < he; ++h)
+              for (std::int64_t ww = ws; ww < we; ++ww) {
+                const float* p = in + ((cb * g.ih + h) * g.iw + ww) * 8;
+                if (is_max)
+                  for (int c = 0; c < 8; ++c) acc[c] = std::max(acc[c], p[c]);
+                else
+                  for (int c = 0; c < 8; ++c) acc[c] += p[c];
+              }
+            float* o = out + ((cb * g.oh + oh) * g.ow + ow) * 8;
+            if (is_max) {
+              for (int c = 0; c < 8; ++c) o[c] = acc[c];
+            } else {
+              // include: the whole window, as oneDNN's avg_include_padding counts it
+              const std::int64_t count = include ? g.kh * g.kw : (he - hs) * (we - ws);
+              const float inv = 1.f / static_cast<float>(std::max<std::int64_t>(count, 1));
+              for (int c = 0; c < 8; ++c) o[c] = acc[c] * inv;
+            }
+          }
+    };
+    k.steps.push_back(std::move(s));
+    k.what += " (loops)";
+    (void)n;
+    return true;
   }
 
   // ------------------------------------------------------------ the rest of oneDNN
