@@ -314,3 +314,21 @@ TEST_CASE("[dfgpar] onednn: what cannot run is refused at load, naming the node;
   CHECK_THROWS_WITH_AS(onednn::session(m.save("relu"), {.workers = 2, .threads = 2, .cores = 2}),
                        doctest::Contains("exceed"), dfgpar::graph_error);
 }
+
+TEST_CASE("[dfgpar] onednn: pooling of blocked convolution outputs (the loop kernels): max with ceil mode, average without pads") {
+  for (int is_max : {1, 0}) {
+    model m;
+    m.input("x", {1, 3, 10, 10});
+    const auto w = m.weight("w", {16, 3, 1, 1});
+    m.node("Conv", {"x", "w"}, {"c"});
+    if (is_max) m.node("MaxPool", {"c"}, {"y"}).ints("kernel_shape", {3, 3}).ints("strides", {2, 2}).i("ceil_mode", 1);
+    else m.node("AveragePool", {"c"}, {"y"}).ints("kernel_shape", {3, 3}).ints("pads", {1, 1, 1, 1});
+    m.output("y");
+    const auto x = random_tensor({1, 3, 10, 10});
+    const auto c = conv_ref(x, w, nullptr, 1, {1, 1}, {0, 0, 0, 0});
+    const auto want = is_max ? pool_ref(c, true, false, {3, 3}, {2, 2}, {0, 0, 1, 1}) : pool_ref(c, false, false, {3, 3}, {1, 1}, {1, 1, 1, 1});
+    check_all(m, "convpool" + std::to_string(is_max), {x}, want);
+    onednn::session s(m.save("convpool" + std::to_string(is_max)), {.workers = 1, .threads = 1});
+    MESSAGE("pool kernel: " << s.kernel_of(1));
+  }
+}
