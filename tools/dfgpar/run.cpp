@@ -67,6 +67,9 @@ Options:
                        --reference, compare both with it (abs 1e-4 / rel 1e-3);
                        exit status 1 on a mismatch
       --reference FILE the expected output (.npy or .pb), for --check
+      --reference64 FILE  the same output computed in float64: a result outside
+                       the tolerance still passes when its largest error
+                       against it is at most 1.5x that of --reference
       --json FILE      write the latencies, schedule and kernels as JSON
       --spin N         executor spin rounds before a waiting worker sleeps
                        (default 256; 0 sleeps at once)
@@ -92,7 +95,7 @@ Examples:
 std::string run_help_text() { return with_cores(run_help); }
 
 struct run_args {
-  fs::path model, input, output, reference, json;
+  fs::path model, input, output, reference, reference64, json;
   std::size_t workers = 1, threads = 0, iters = 30, warmup = 5;
   std::uint32_t spin = 256;
   bool check = false, plain = false, fuse = true, optimize = true, kernels = false;
@@ -116,6 +119,7 @@ std::optional<run_args> parse_run(std::vector<std::string> argv) {
     else if (opt == "--input") a.input = args.file_value();
     else if (opt == "--output") a.output = args.file_value();
     else if (opt == "--reference") a.reference = args.file_value();
+    else if (opt == "--reference64") a.reference64 = args.file_value();
     else if (opt == "--json") a.json = args.file_value();
     else if (opt == "--spin") a.spin = static_cast<std::uint32_t>(parse_count(opt, args.value(), 0, 1u << 30));
     else if (opt == "--check") args.no_value(), a.check = true;
@@ -131,6 +135,7 @@ std::optional<run_args> parse_run(std::vector<std::string> argv) {
   a.model = positional[0];
   if (a.threads == 0) a.threads = std::max<std::size_t>(1, hardware_threads() / a.workers);
   if (!a.reference.empty() && !a.check) throw usage_error("--reference needs --check");
+  if (!a.reference64.empty() && a.reference.empty()) throw usage_error("--reference64 needs --reference");
   return a;
 }
 
@@ -331,6 +336,17 @@ int run_run(const std::vector<std::string>& argv) {
       for (const auto& [name, t] : {std::pair<const char*, const onnx::tensor*>{"parallel", &out[0]}, {"serial", &sout[0]}}) {
         const auto c = compare(*t, ref);
         std::cout << "check               " << name << " vs reference: " << describe(c) << "\n";
+        if (c.bad && !a.reference64.empty()) {
+          // as accurate as the reference itself, against the float64 result (within 1.5x)
+          const onnx::tensor ref64 = onednn::read_tensor_file(a.reference64);
+          const double ours = compare(*t, ref64).max_abs, theirs = compare(ref, ref64).max_abs;
+          const bool ok = ours <= 1.5 * theirs;
+          std::cout << std::defaultfloat << "check               " << name << " vs float64: max abs diff "
+                    << std::setprecision(3) << ours << ", the reference's own " << theirs
+                    << (ok ? ": accepted (at most 1.5x)" : ": more than 1.5x") << "\n"
+                    << std::fixed << std::setprecision(3);
+          if (ok) continue;
+        }
         if (c.bad) status = 1;
       }
     }
