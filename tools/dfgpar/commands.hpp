@@ -20,5 +20,8 @@ struct command {
 
 extern const command analyze_command;  // analyze.cpp
 extern const command emit_command;     // emit.cpp
+#ifdef DFGPAR_HAVE_ONEDNN
+extern const command run_command;      // run.cpp (only with oneDNN: cmake/dfgpar_onednn.cmake)
+#endif
 
 }  // namespace dfgpar_cli

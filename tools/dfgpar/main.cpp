@@ -36,7 +36,11 @@ namespace {
 using dfgpar_cli::usage_error;
 
 /// Every command, in the order `dfgpar --help` lists them.
-const std::array commands = {&dfgpar_cli::analyze_command, &dfgpar_cli::emit_command};
+const std::array commands = {&dfgpar_cli::analyze_command, &dfgpar_cli::emit_command,
+#ifdef DFGPAR_HAVE_ONEDNN
+                             &dfgpar_cli::run_command,
+#endif
+};
 
 /// `dfgpar --help`: the usage lines and summaries come from the table.
 std::string main_help() {

@@ -1,0 +1,84 @@
+#!/usr/bin/env python3
+"""dfgpar's native runtime (`dfgpar run`) against ONNX Runtime (npm
+onnxruntime-node, scripts/ort_run.js), batch 1, float32.
+
+Every configuration runs in its own process, one at a time (never two
+spinning thread pools at once), round-robin over `--rounds` rounds; each
+process reports the median of `--iters` runs after warm-up, and the table
+shows the median of those medians (and their spread: min-max over rounds).
+
+    /usr/bin/python3 bench/onednn_vs_ort.py build/dfgpar build/models \
+        [--models googlenet,squeezenet1_1] [--rounds 3] [--iters 30]
+
+Configurations: dfgpar 1 worker x 1 thread, 1 x 2 (intra-op only), 2 x 1
+(the schedule's two workers); ONNX Runtime sequential at 1 and 2 threads.
+Needs node and `node_modules/onnxruntime-node` in the repository root.
+"""
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+JSON = os.path.join(tempfile.gettempdir(), "dfgpar_onednn_vs_ort.json")
+
+
+def dfgpar_cmd(exe, model, workers, threads, iters):
+    return [exe, "run", model, "--workers", str(workers), "--threads", str(threads), "--iters", str(iters),
+            "--warmup", "10", "--json", JSON]
+
+
+def ort_cmd(model, inp, threads, iters):
+    return ["node", os.path.join(ROOT, "scripts", "ort_run.js"), model, inp, "--threads", str(threads),
+            "--runs", str(iters), "--warmup", "10", "--json"]
+
+
+def median_of(cmd, env):
+    out = subprocess.run(cmd, check=True, capture_output=True, text=True, env=env).stdout
+    if cmd[1] == "run":  # dfgpar writes its JSON report to a file
+        with open(JSON) as f:
+            return json.load(f)["median_ms"]
+    return json.loads(out)["medianMs"]
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("dfgpar")
+    ap.add_argument("models_dir")
+    ap.add_argument("--models", default="squeezenet1_1,googlenet,inception_v3,resnet50,densenet121,mobilenet_v2")
+    ap.add_argument("--rounds", type=int, default=3)
+    ap.add_argument("--iters", type=int, default=30)
+    a = ap.parse_args()
+    env = dict(os.environ)
+    env.pop("OMP_NUM_THREADS", None)  # the session sets each worker's count itself
+    # `dfgpar run` makes idle OpenMP threads sleep (OMP_WAIT_POLICY=PASSIVE) unless told otherwise
+    configs = [("dfgpar 1x1", lambda m, i: dfgpar_cmd(a.dfgpar, m, 1, 1, a.iters)),
+               ("dfgpar 1x2", lambda m, i: dfgpar_cmd(a.dfgpar, m, 1, 2, a.iters)),
+               ("dfgpar 2x1", lambda m, i: dfgpar_cmd(a.dfgpar, m, 2, 1, a.iters)),
+               ("ORT 1 thr", lambda m, i: ort_cmd(m, i, 1, a.iters)),
+               ("ORT 2 thr", lambda m, i: ort_cmd(m, i, 2, a.iters))]
+    names = [c[0] for c in configs]
+    print("ms, median of %d process medians (each %d runs after 10 warm-up); min-max over processes" % (a.rounds, a.iters))
+    print("%-14s" % "model" + "".join("%22s" % n for n in names) + "   1 thr: ORT/dfgpar   2 thr: ORT/best dfgpar")
+    for model in a.models.split(","):
+        path = os.path.join(a.models_dir, model + ".onnx")
+        inp = os.path.join(a.models_dir, model + ".input.pb")
+        res = {n: [] for n in names}
+        for _ in range(a.rounds):
+            for n, make in configs:
+                res[n].append(median_of(make(path, inp), env))
+        med = {n: statistics.median(v) for n, v in res.items()}
+        cells = "".join("%22s" % ("%.2f (%.2f-%.2f)" % (med[n], min(res[n]), max(res[n]))) for n in names)
+        best2 = min(med["dfgpar 1x2"], med["dfgpar 2x1"])
+        print("%-14s" % model + cells + "   %18.2f   %22.2f" % (med["ORT 1 thr"] / med["dfgpar 1x1"], med["ORT 2 thr"] / best2))
+        sys.stdout.flush()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,1107 @@
+#pragma once
+/// \file kernels.hpp
+/// The kernel policy of the native runtime: every ONNX node of a model is
+/// prepared once into a `detail::kernel` (see program.hpp).
+///
+/// * oneDNN primitives for Conv (grouped and depthwise too; a following
+///   BatchNormalization folded into its weights, a following Relu / Clip /
+///   LeakyRelu / ... fused as a post-op, each only when it is the tensor's
+///   only reader), Gemm (inner product), MatMul, MaxPool / AveragePool /
+///   GlobalAveragePool / GlobalMaxPool (a zero Pad before an AveragePool is
+///   folded into its padding), LRN, BatchNormalization, element-wise ops,
+///   binary ops with broadcasting (Add, Sub, Mul, Div, Max, Min), Sum,
+///   Softmax / LogSoftmax and Concat.
+/// * Layouts: with `blocked` (the default) Conv chooses its own layouts
+///   (`format_tag::any`), and the ops after it keep the layout they are
+///   given, so chains of oneDNN ops run in oneDNN's blocked layouts; a reorder
+///   is added only where a consumer needs another layout (a view, plain C++,
+///   a graph output). Weights are reordered once, here.
+/// * Views (Flatten, Reshape, Squeeze, Unsqueeze, Identity, inference
+///   Dropout) of a plain tensor share its buffer and run nothing.
+/// * Every other operator the folding evaluator computes (onnx/evaluate.hpp)
+///   runs through it, on plain tensors: one reference implementation, not two.
+///   It allocates its result each run.
+/// * An operator, attribute or type nothing here supports is refused while
+///   the kernels are prepared, naming the node: before any run.
+
+#include <dfgpar/error.hpp>
+#include <dfgpar/onednn/program.hpp>
+#include <dfgpar/onnx/args/clip.hpp>
+#include <dfgpar/onnx/args/common.hpp>
+#include <dfgpar/onnx/args/pad.hpp>
+#include <dfgpar/onnx/args/softmax.hpp>
+#include <dfgpar/onnx/attributes.hpp>
+#include <dfgpar/onnx/evaluate.hpp>
+#include <dfgpar/onnx/graph.hpp>
+#include <dfgpar/onnx/tensor.hpp>
+
+#include <boost/graph/topological_sort.hpp>
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <iterator>
+#include <limits>
+#include <optional>
+#include <string>
+#include <unordered_map>
+#include <utility>
+#include <vector>
+
+namespace dfgpar::onednn {
+
+/// How nodes are prepared.
+struct kernel_options {
+  /// Let oneDNN choose blocked layouts for convolutions and keep them across
+  /// chains of oneDNN ops (false: plain row-major layouts everywhere, slower;
+  /// for checking).
+  bool blocked = true;
+  /// Fold BatchNormalization into the Conv before it and fuse element-wise
+  /// consumers as post-ops.
+  bool fuse = true;
+};
+
+namespace detail {
+
+using dnnl::memory;
+using tp = ::onnx::TensorProto;
+
+/// Builds the program of one model (see the file comment).
+class builder {
+ public:
+  builder(program& p, const onnx::model& m, const kernel_options& o) : p_(p), m_(m), o_(o) {
+    for (const auto& op : m.proto.opset_import())
+      if (op.domain().empty() || op.domain() == "ai.onnx") opset_ = op.version();
+  }
+
+  void build() {
+    const auto& gp = m_.proto.graph();
+    for (const auto& t : gp.initializer()) {
+      const int v = add_value(t.name());
+      auto& c = p_.values[static_cast<std::size_t>(v)];
+      c.constant = true;
+      c.elem_type = t.data_type();
+      c.dims.assign(t.dims().begin(), t.dims().end());
+      if (c.elem_type == tp::FLOAT) c.md = plain_md(c.dims);
+      initializer_[t.name()] = &t;
+    }
+    for (const auto& i : gp.input()) {
+      if (initializer_.count(i.name())) continue;
+      const int v = add_value(i.name());
+      auto& val = p_.values[static_cast<std::size_t>(v)];
+      val.input = true;
+      val.md = val.elem_type == tp::FLOAT ? plain_md(val.dims) : memory::desc();
+      p_.inputs.push_back(v);
+    }
+    const std::size_t n = num_vertices(m_.g);
+    p_.kernels.resize(n);
+    node_of_.resize(n);
+    for (std::size_t v = 0; v < n; ++v) {
+      node_of_[v] = &gp.node(static_cast<int>(m_.g[v].node));
+      for (const auto& o : node_of_[v]->output())
+        if (!o.empty()) p_.values[static_cast<std::size_t>(add_value(o))].producer = static_cast<long>(v);
+      for (const auto& i : node_of_[v]->input())
+        if (!i.empty()) readers_[i].push_back(v);
+    }
+    for (const auto& o : gp.output()) {
+      const int v = index_of(o.name());
+      p_.values[static_cast<std::size_t>(v)].output = true;
+      p_.outputs.push_back(v);
+    }
+    std::vector<std::size_t> order;
+    boost::topological_sort(m_.g, std::back_inserter(order));
+    std::reverse(order.begin(), order.end());
+    for (std::size_t v : order) {
+      if (p_.kernels[v].fused) continue;
+      prepare(v);
+    }
+    for (std::size_t i = 0; i < p_.outputs.size(); ++i) finish_output(i);
+    // readers, for the buffer plan: every node that reads a value (or one of its aliases) reads its root
+    for (std::size_t v = 0; v < n; ++v)
+      for (const auto& a : read_by_[v]) {
+        auto& r = p_.values[static_cast<std::size_t>(p_.root(a))].readers;
+        if (std::find(r.begin(), r.end(), v) == r.end()) r.push_back(v);
+      }
+  }
+
+ private:
+  program& p_;
+  const onnx::model& m_;
+  kernel_options o_;
+  std::int64_t opset_ = 13;
+  std::unordered_map<std::string, int> index_;
+  std::unordered_map<std::string, const tp*> initializer_;
+  std::unordered_map<std::string, std::vector<std::size_t>> readers_;  // tensor -> reading vertices
+  std::unordered_map<std::size_t, std::vector<int>> read_by_;          // vertex -> values it reads
+  std::unordered_map<std::size_t, std::pair<int, std::vector<std::int64_t>>> fused_pad_;  // pool vertex -> (pad input, pads)
+  std::vector<const ::onnx::NodeProto*> node_of_;
+  std::unordered_map<int, onnx::tensor> const_cache_;
+
+  // ------------------------------------------------------------ values
+
+  int add_value(const std::string& name) {
+    if (auto it = index_.find(name); it != index_.end()) return it->second;
+    value val;
+    val.name = name;
+    if (auto it = m_.tensors.find(name); it != m_.tensors.end()) {
+      val.elem_type = it->second.elem_type;
+      val.dims = it->second.shape;
+    }
+    const int id = static_cast<int>(p_.values.size());
+    p_.values.push_back(std::move(val));
+    index_[name] = id;
+    return id;
+  }
+  int index_of(const std::string& name) const {
+    auto it = index_.find(name);
+    if (it == index_.end()) throw graph_error("dfgpar: tensor '" + name + "' is not in the model");
+    return it->second;
+  }
+  value& val(int v) { return p_.values[static_cast<std::size_t>(v)]; }
+
+  [[noreturn]] void refuse(const ::onnx::NodeProto& n, const std::string& why) const {
+    throw graph_error("dfgpar: the native runtime cannot run " + onnx::detail::node_where(n) + ": " + why);
+  }
+
+  /// Dimensions of value v, which must be fully known.
+  const std::vector<std::int64_t>& dims_of(const ::onnx::NodeProto& n, int v) {
+    auto& x = val(v);
+    if (m_.tensors.count(x.name) == 0 || !m_.tensors.at(x.name).shape_known)
+      refuse(n, "the shape of tensor '" + x.name + "' is not known before the run (dynamic shapes are not supported yet)");
+    return x.dims;
+  }
+
+  bool is_const(const std::string& name) const { return initializer_.count(name) > 0; }
+  const onnx::tensor& const_value(int v) {
+    auto it = const_cache_.find(v);
+    if (it != const_cache_.end()) return it->second;
+    return const_cache_[v] = onnx::from_proto(*initializer_.at(val(v).name));
+  }
+  std::vector<float> const_floats(const ::onnx::NodeProto& n, const std::string& name) {
+    const auto& t = const_value(index_of(name));
+    if (t.elem_type != tp::FLOAT) refuse(n, "tensor '" + name + "' is not float32");
+    return t.values<float>();
+  }
+
+  /// The single node that reads tensor t, when t is no graph output and exactly one node reads it once.
+  std::optional<std::size_t> only_reader(const std::string& t) const {
+    auto it = readers_.find(t);
+    if (it == readers_.end() || it->second.size() != 1) return std::nullopt;
+    if (p_.values[static_cast<std::size_t>(index_.at(t))].output) return std::nullopt;
+    return it->second.front();
+  }
+
+  /// A oneDNN memory owned by the program holding `data` in layout `plain`,
+  /// reordered once into `want` (when given and different).
+  std::size_t make_weight(const std::vector<float>& data, const memory::desc& plain,
+                          const memory::desc* want = nullptr) {
+    memory src(plain, p_.engine);
+    std::memcpy(src.get_data_handle(), data.data(), std::min(plain.get_size(), data.size() * sizeof(float)));
+    if (want && *want != plain) {
+      memory dst(*want, p_.engine);
+      dnnl::stream s(p_.engine);
+      dnnl::reorder(src, dst).execute(s, src, dst);
+      s.wait();
+      src = dst;
+    }
+    p_.weights.push_back(src);
+    return p_.weights.size() - 1;
+  }
+
+  /// Argument `arg` reading value v in layout `want`: v itself when it has
+  /// that layout, else a temp filled by a reorder step added to kernel k.
+  /// A constant is reordered once instead.
+  arg_ref want(kernel& k, std::size_t vertex, int arg, int v, const memory::desc& want_md) {
+    read_by_[vertex].push_back(v);
+    auto& x = val(v);
+    if (x.constant) {
+      const auto& t = const_value(v);
+      return {arg, ref_kind::weight, make_weight(t.values<float>(), x.md, &want_md), want_md};
+    }
+    if (x.md == want_md) return {arg, ref_kind::value, static_cast<std::size_t>(v), want_md};
+    p_.temps.push_back({want_md, nullptr});
+    const std::size_t t = p_.temps.size() - 1;
+    step s;
+    s.prim = dnnl::reorder(dnnl::reorder::primitive_desc(p_.engine, x.md, p_.engine, want_md));
+    s.args = {{DNNL_ARG_FROM, ref_kind::value, static_cast<std::size_t>(v), x.md},
+              {DNNL_ARG_TO, ref_kind::temp, t, want_md}};
+    s.reorder = true;
+    k.steps.push_back(std::move(s));
+    return {arg, ref_kind::temp, t, want_md};
+  }
+  /// Value v as it is (its own layout).
+  arg_ref as_is(std::size_t vertex, int arg, int v) {
+    if (val(v).constant) return want(p_.kernels[vertex], vertex, arg, v, val(v).md);
+    read_by_[vertex].push_back(v);
+    return {arg, ref_kind::value, static_cast<std::size_t>(v), val(v).md};
+  }
+
+  /// Output value of a node: the layout `md`.
+  arg_ref produce(int arg, int v, const memory::desc& md) {
+    auto& x = val(v);
+    x.md = md;
+    x.bytes = md.get_size();
+    return {arg, ref_kind::value, static_cast<std::size_t>(v), md};
+  }
+
+  static dnnl::primitive_attr scratch_attr() {
+    dnnl::primitive_attr a;
+    a.set_scratchpad_mode(dnnl::scratchpad_mode::user);
+    return a;
+  }
+
+  void add_primitive(kernel& k, dnnl::primitive prim, const dnnl::primitive_desc_base& pd, std::vector<arg_ref> args) {
+    step s;
+    s.prim = std::move(prim);
+    const std::size_t sz = pd.scratchpad_desc().get_size();
+    if (sz > 0) args.push_back({DNNL_ARG_SCRATCHPAD, ref_kind::scratch, 0, pd.scratchpad_desc()});
+    k.scratch = std::max(k.scratch, sz);
+    s.args = std::move(args);
+    k.steps.push_back(std::move(s));
+    if (!k.what.empty()) k.what += " ";
+    k.what += "[" + std::string(pd.impl_info_str()) + "]";
+  }
+
+  // ------------------------------------------------------------ dispatch
+
+  void prepare(std::size_t v) {
+    const auto& n = *node_of_[v];
+    kernel& k = p_.kernels[v];
+    k.what = n.op_type();
+    if (!n.domain().empty() && n.domain() != "ai.onnx") refuse(n, "operators of domain '" + n.domain() + "' are not supported");
+    const std::string& op = n.op_type();
+    // every float input of a native op must be float32; other types go to the evaluator
+    bool all_f32 = true;
+    for (const auto& i : n.input())
+      if (!i.empty() && val(index_of(i)).elem_type != tp::FLOAT) all_f32 = false;
+    for (const auto& o : n.output())
+      if (!o.empty() && val(index_of(o)).elem_type != tp::FLOAT) all_f32 = false;
+    try {
+      // Pad's pads are int64: checked apart
+      if (op == "Pad" && val(index_of(n.input(0))).elem_type == tp::FLOAT && pad_into_pool(v, n, k)) return;
+      if (all_f32) {
+        if (op == "Conv") return conv(v, n, k);
+        if (op == "MaxPool" || op == "AveragePool" || op == "GlobalAveragePool" || op == "GlobalMaxPool")
+          return pool(v, n, k);
+        if (op == "Concat") return concat(v, n, k);
+        if (op == "Gemm") return gemm(v, n, k);
+        if (op == "MatMul") return matmul(v, n, k);
+        if (op == "BatchNormalization") return batch_norm(v, n, k);
+        if (op == "LRN") return lrn(v, n, k);
+        if (op == "Softmax" || op == "LogSoftmax") return softmax(v, n, k);
+        if (op == "Add" || op == "Sub" || op == "Mul" || op == "Div" || ((op == "Max" || op == "Min") && n.input_size() == 2))
+          return binary(v, n, k);
+        if (op == "Sum") return sum(v, n, k);
+        if (auto e = eltwise_of(n)) return eltwise(v, n, k, *e);
+      }
+      if (op == "Flatten" || op == "Reshape" || op == "Squeeze" || op == "Unsqueeze" || op == "Identity" ||
+          (op == "Dropout" && n.output_size() == 1))
+        return view(v, n, k);
+      return fallback(v, n, k);
+    } catch (const dnnl::error& e) {
+      refuse(n, std::string("oneDNN: ") + e.what());
+    } catch (const onnx::argument_error& e) {
+      refuse(n, e.why);
+    }
+  }
+
+  // ------------------------------------------------------------ element-wise
+
+  struct eltwise_op {
+    dnnl::algorithm alg;
+    float alpha = 0, beta = 0;
+  };
+
+  /// The oneDNN algorithm of a unary element-wise node, or nullopt.
+  std::optional<eltwise_op> eltwise_of(const ::onnx::NodeProto& n) {
+    using a = dnnl::algorithm;
+    const std::string& op = n.op_type();
+    onnx::attribute_reader r(n);
+    std::optional<eltwise_op> e;
+    if (op == "Relu") e = eltwise_op{a::eltwise_relu};
+    else if (op == "LeakyRelu") e = eltwise_op{a::eltwise_relu, static_cast<float>(r.get_float("alpha", 0.01))};
+    else if (op == "Elu") e = eltwise_op{a::eltwise_elu, static_cast<float>(r.get_float("alpha", 1.0))};
+    else if (op == "Sigmoid") e = eltwise_op{a::eltwise_logistic};
+    else if (op == "Tanh") e = eltwise_op{a::eltwise_tanh};
+    else if (op == "Exp") e = eltwise_op{a::eltwise_exp};
+    else if (op == "Log") e = eltwise_op{a::eltwise_log};
+    else if (op == "Sqrt") e = eltwise_op{a::eltwise_sqrt};
+    else if (op == "Abs") e = eltwise_op{a::eltwise_abs};
+    else if (op == "Softplus") e = eltwise_op{a::eltwise_soft_relu};
+    else if (op == "Neg") e = eltwise_op{a::eltwise_linear, -1.f, 0.f};
+    else if (op == "Clip") {
+      std::vector<const onnx::tensor*> ins;
+      for (const auto& i : n.input())
+        ins.push_back(!i.empty() && is_const(i) ? &const_value(index_of(i)) : nullptr);
+      const auto in = onnx::node_inputs::of(n, [&](std::size_t i) { return ins[i]; });
+      const auto c = onnx::read_clip(n, r, opset_, in);
+      if (c.min.at_run_time() || c.max.at_run_time()) return std::nullopt;
+      const float lo = c.min.known() ? static_cast<float>(*c.min.value) : -std::numeric_limits<float>::max();
+      const float hi = c.max.known() ? static_cast<float>(*c.max.value) : std::numeric_limits<float>::max();
+      e = eltwise_op{a::eltwise_clip, lo, hi};
+    }
+    if (e && !r.all_read()) return std::nullopt;  // an attribute we do not read: let the fallback refuse it
+    return e;
+  }
+
+  void eltwise(std::size_t v, const ::onnx::NodeProto& n, kernel& k, const eltwise_op& e) {
+    const int x = index_of(n.input(0)), y = index_of(n.output(0));
+    dims_of(n, x);
+    const auto src = as_is(v, DNNL_ARG_SRC, x);
+    dnnl::eltwise_forward::primitive_desc pd(
+        {dnnl::prop_kind::forward_inference, e.alg, src.md, e.alpha, e.beta}, scratch_attr(), p_.engine);
+    add_primitive(k, dnnl::eltwise_forward(pd), pd, {src, produce(DNNL_ARG_DST, y, pd.dst_desc())});
+  }
+
+  /// Follows the chain after a Conv's output `t`: a BatchNormalization to fold
+  /// (bn, when `fold_bn`) and one element-wise consumer to fuse as a post-op.
+  struct chain {
+    std::optional<std::size_t> bn, act;
+    std::optional<eltwise_op> act_op;
+    std::string last;  ///< the tensor the fused kernel writes
+  };
+  chain follow(const std::string& t, bool fold_bn) {
+    chain c;
+    c.last = t;
+    if (!o_.fuse) return c;
+    auto r = only_reader(t);
+    if (r && fold_bn && node_of_[*r]->op_type() == "BatchNormalization" && bn_foldable(*node_of_[*r]) &&
+        node_of_[*r]->input(0) == t) {
+      c.bn = *r;
+      c.last = node_of_[*r]->output(0);
+      r = only_reader(c.last);
+    }
+    if (r && node_of_[*r]->input(0) == c.last && val(index_of(node_of_[*r]->output(0))).elem_type == tp::FLOAT)
+      if (auto e = eltwise_of(*node_of_[*r])) {
+        c.act = *r;
+        c.act_op = e;
+        c.last = node_of_[*r]->output(0);
+      }
+    return c;
+  }
+  bool bn_foldable(const ::onnx::NodeProto& bn) {
+    if (bn.output_size() != 1) return false;
+    for (int i = 1; i < 5; ++i)
+      if (bn.input_size() <= i || !is_const(bn.input(i))) return false;
+    onnx::attribute_reader r(bn);
+    r.get_float("epsilon", 1e-5);
+    r.ignore("momentum");
+    if (r.get_int("training_mode", 0) != 0) return false;
+    r.ignore("spatial");  // opset < 9; 1 (the default) is the only value exporters write
+    return r.all_read();
+  }
+  /// Marks the nodes of a chain fused and makes their outputs aliases of `first`.
+  void absorb(const chain& c, int first) {
+    for (auto node : {c.bn, c.act})
+      if (node) {
+        p_.kernels[*node].fused = true;
+        p_.kernels[*node].what = node_of_[*node]->op_type() + " (fused)";
+        const int out = index_of(node_of_[*node]->output(0));
+        val(out).alias_of = first;
+        val(out).md = val(first).md;
+      }
+  }
+
+  // ------------------------------------------------------------ convolution
+
+  /// ONNX pads -> (left, right) for dnnl, right recomputed from the output size.
+  struct window {
+    memory::dims strides, kernel, dilation, pad_l, pad_r;
+  };
+  window make_window(const ::onnx::NodeProto& n, onnx::attribute_reader& r, const std::vector<std::int64_t>& in,
+                     const std::vector<std::int64_t>& out, const std::vector<std::int64_t>& kernel,
+                     bool dilation_attr) {
+    const std::size_t sp = in.size() - 2;
+    window w;
+    auto strides = r.get_ints("strides", std::vector<std::int64_t>(sp, 1));
+    auto dil = dilation_attr ? r.get_ints("dilations", std::vector<std::int64_t>(sp, 1)) : std::vector<std::int64_t>(sp, 1);
+    auto pads = r.get_ints("pads", std::vector<std::int64_t>(2 * sp, 0));
+    const std::string auto_pad = r.get_string("auto_pad", "NOTSET");
+    if (strides.size() != sp || dil.size() != sp || pads.size() != 2 * sp || kernel.size() != sp)
+      refuse(n, "strides, dilations, pads or kernel_shape have the wrong length");
+    for (std::size_t i = 0; i < sp; ++i) {
+      const std::int64_t eff = (kernel[i] - 1) * dil[i] + 1;
+      std::int64_t pl = pads[i];
+      if (auto_pad == "VALID") pl = 0;
+      else if (auto_pad == "SAME_UPPER" || auto_pad == "SAME_LOWER") {
+        const std::int64_t total = std::max<std::int64_t>(0, (out[2 + i] - 1) * strides[i] + eff - in[2 + i]);
+        pl = auto_pad == "SAME_UPPER" ? total / 2 : total - total / 2;
+      } else if (auto_pad != "NOTSET") refuse(n, "auto_pad '" + auto_pad + "' is not supported");
+      const std::int64_t pr = (out[2 + i] - 1) * strides[i] + eff - in[2 + i] - pl;
+      w.strides.push_back(strides[i]);
+      w.kernel.push_back(kernel[i]);
+      w.dilation.push_back(dil[i] - 1);
+      w.pad_l.push_back(pl);
+      w.pad_r.push_back(pr);
+    }
+    return w;
+  }
+
+  void conv(std::size_t v, const ::onnx::NodeProto& n, kernel& k) {
+    onnx::attribute_reader r(n);
+    const int x = index_of(n.input(0)), y = index_of(n.output(0));
+    const auto& xd = dims_of(n, x);
+    const auto& yd = dims_of(n, y);
+    if (xd.size() < 3 || xd.size() > 5) refuse(n, "only 1-D, 2-D and 3-D convolutions are supported");
+    if (n.input_size() < 2 || !is_const(n.input(1))) refuse(n, "the weights must be a constant");
+    const auto& wt = const_value(index_of(n.input(1)));
+    if (wt.elem_type != tp::FLOAT) refuse(n, "the weights must be float32");
+    const std::int64_t group = r.get_int("group", 1);
+    std::vector<std::int64_t> wd = wt.dims;
+    const std::vector<std::int64_t> kernel(wd.begin() + 2, wd.end());
+    if (auto ks = r.find_ints("kernel_shape"); ks && *ks != kernel) refuse(n, "kernel_shape disagrees with the weights");
+    const window w = make_window(n, r, xd, yd, kernel, true);
+    r.require_all_read();
+    const std::int64_t oc = wd[0];
+    if (group < 1 || oc % group != 0 || xd[1] != wd[1] * group) refuse(n, "group does not fit the channels");
+    std::vector<float> weights = wt.values<float>();
+    std::vector<float> bias(static_cast<std::size_t>(oc), 0.f);
+    const bool has_bias = n.input_size() > 2 && !n.input(2).empty();
+    if (has_bias) {
+      if (!is_const(n.input(2))) refuse(n, "the bias must be a constant");
+      bias = const_floats(n, n.input(2));
+    }
+    const chain c = follow(n.output(0), true);
+    if (c.bn) {  // y = (conv - mean) * gamma / sqrt(var + eps) + beta, folded per output channel
+      const auto& bn = *node_of_[*c.bn];
+      onnx::attribute_reader br(bn);
+      const double eps = br.get_float("epsilon", 1e-5);
+      const auto gamma = const_floats(bn, bn.input(1)), beta = const_floats(bn, bn.input(2)),
+                 mean = const_floats(bn, bn.input(3)), var = const_floats(bn, bn.input(4));
+      const std::size_t per = weights.size() / static_cast<std::size_t>(oc);
+      for (std::size_t o = 0; o < static_cast<std::size_t>(oc); ++o) {
+        const double s = gamma[o] / std::sqrt(static_cast<double>(var[o]) + eps);
+        for (std::size_t i = 0; i < per; ++i) weights[o * per + i] = static_cast<float>(weights[o * per + i] * s);
+        bias[o] = static_cast<float>((bias[o] - mean[o]) * s + beta[o]);
+      }
+    }
+    dnnl::primitive_attr attr = scratch_attr();
+    if (c.act_op) {
+      dnnl::post_ops po;
+      po.append_eltwise(1.f, c.act_op->alg, c.act_op->alpha, c.act_op->beta);
+      attr.set_post_ops(po);
+    }
+    const auto f32 = memory::data_type::f32;
+    const std::size_t sp = xd.size() - 2;
+    memory::dims wdims;
+    memory::format_tag wtag;
+    using ft = memory::format_tag;
+    if (group == 1) {
+      wdims = to_dims(wd);
+      wtag = sp == 1 ? ft::oiw : sp == 2 ? ft::oihw : ft::oidhw;
+    } else {
+      wdims = {group, oc / group, wd[1]};
+      wdims.insert(wdims.end(), wd.begin() + 2, wd.end());
+      wtag = sp == 1 ? ft::goiw : sp == 2 ? ft::goihw : ft::goidhw;
+    }
+    const memory::desc w_plain(wdims, f32, wtag);
+    const memory::desc w_any(wdims, f32, ft::any), b_md({oc}, f32, ft::a);
+    const memory::desc src_any = o_.blocked ? memory::desc(to_dims(xd), f32, ft::any) : plain_md(xd);
+    const memory::desc dst_any = o_.blocked ? memory::desc(to_dims(yd), f32, ft::any) : plain_md(yd);
+    dnnl::convolution_forward::primitive_desc pd(
+        {dnnl::prop_kind::forward_inference, dnnl::algorithm::convolution_direct, src_any, w_any, b_md, dst_any,
+         w.strides, w.dilation, w.pad_l, w.pad_r},
+        attr, p_.engine);
+    const auto wdesc = pd.weights_desc();
+    const std::size_t wi = make_weight(weights, w_plain, &wdesc);
+    const std::size_t bi = make_weight(bias, b_md);
+    read_by_[v].push_back(index_of(n.input(1)));
+    if (c.bn) k.what += "+BatchNormalization";
+    if (c.act) k.what += "+" + node_of_[*c.act]->op_type();
+    add_primitive(k, dnnl::convolution_forward(pd), pd,
+                  {want(k, v, DNNL_ARG_SRC, x, pd.src_desc()), {DNNL_ARG_WEIGHTS, ref_kind::weight, wi, wdesc},
+                   {DNNL_ARG_BIAS, ref_kind::weight, bi, b_md}, produce(DNNL_ARG_DST, y, pd.dst_desc())});
+    absorb(c, y);
+  }
+
+  // ------------------------------------------------------------ pooling
+
+  /// A constant zero Pad of the spatial axes whose only reader is an
+  /// AveragePool: folded into the pool's padding (counted in its average, as
+  /// the padded zeros are). The Pad runs nothing.
+  bool pad_into_pool(std::size_t v, const ::onnx::NodeProto& n, kernel& k) {
+    if (!o_.fuse) return false;
+    const auto r = only_reader(n.output(0));
+    if (!r || node_of_[*r]->op_type() != "AveragePool") return false;
+    onnx::attribute_reader a(n);
+    std::vector<const onnx::tensor*> ins;
+    for (const auto& i : n.input()) ins.push_back(!i.empty() && is_const(i) ? &const_value(index_of(i)) : nullptr);
+    const auto in = onnx::node_inputs::of(n, [&](std::size_t i) { return ins[i]; });
+    const auto pa = onnx::read_pad(n, a, opset_, in);
+    if (!a.all_read() || pa.mode != "constant" || !pa.pads.known() || !pa.value.known() || *pa.value.value != 0)
+      return false;
+    const int x = index_of(n.input(0));
+    const auto& xd = dims_of(n, x);
+    const auto pads = onnx::full_pads(n, pa, static_cast<std::int64_t>(xd.size()));
+    const std::size_t rank = xd.size();
+    if (rank < 3 || pads[0] || pads[1] || pads[rank] || pads[rank + 1]) return false;
+    for (auto p : pads)
+      if (p < 0) return false;
+    // the pool must not pad on its own unless it counts its padding too
+    onnx::attribute_reader pr(*node_of_[*r]);
+    const auto own = pr.get_ints("pads", {});
+    const bool own_pads = std::any_of(own.begin(), own.end(), [](auto p) { return p != 0; });
+    if ((own_pads && pr.get_int("count_include_pad", 0) == 0) || pr.get_string("auto_pad", "NOTSET") != "NOTSET")
+      return false;
+    std::vector<std::int64_t> sp;  // spatial begins, then ends
+    for (std::size_t i = 2; i < rank; ++i) sp.push_back(pads[i]);
+    for (std::size_t i = 2; i < rank; ++i) sp.push_back(pads[rank + i]);
+    fused_pad_[*r] = {x, sp};
+    k.fused = true;
+    k.what = "Pad (folded into the AveragePool)";
+    val(index_of(n.output(0))).virtual_ = true;
+    (void)v;
+    return true;
+  }
+
+  void pool(std::size_t v, const ::onnx::NodeProto& n, kernel& k) {
+    onnx::attribute_reader r(n);
+    const std::string& op = n.op_type();
+    int x = index_of(n.input(0));
+    const int y = index_of(n.output(0));
+    std::vector<std::int64_t> extra;  // pads of a folded Pad
+    if (auto it = fused_pad_.find(v); it != fused_pad_.end()) {
+      x = it->second.first;
+      extra = it->second.second;
+      k.what = "Pad+" + k.what;
+    }
+    const auto& xd = dims_of(n, x);
+    const auto& yd = dims_of(n, y);
+    if (xd.size() < 3 || xd.size() > 5) refuse(n, "only 1-D, 2-D and 3-D pooling is supported");
+    if (n.output_size() > 1 && !n.output(1).empty()) refuse(n, "the Indices output is not supported");
+    const std::size_t sp = xd.size() - 2;
+    const bool global = op.rfind("Global", 0) == 0;
+    const bool is_max = op == "MaxPool" || op == "GlobalMaxPool";
+    window w;
+    if (global) {
+      w.kernel.assign(xd.begin() + 2, xd.end());
+      w.strides.assign(sp, 1);
+      w.dilation.assign(sp, 0);
+      w.pad_l.assign(sp, 0);
+      w.pad_r.assign(sp, 0);
+    } else {
+      const auto kernel = r.get_ints("kernel_shape");
+      r.get_int("ceil_mode", 0);  // the output shape (from shape inference) already says
+      if (is_max && r.get_int("storage_order", 0) != 0) refuse(n, "storage_order 1 is not supported");
+      // the input as the pool sees it: with a folded Pad's zeros
+      std::vector<std::int64_t> padded = xd;
+      if (!extra.empty())
+        for (std::size_t i = 0; i < sp; ++i) padded[2 + i] += extra[i] + extra[sp + i];
+      w = make_window(n, r, padded, yd, kernel, is_max);
+      if (!extra.empty())
+        for (std::size_t i = 0; i < sp; ++i) {
+          w.pad_l[i] += extra[i];
+          w.pad_r[i] += extra[sp + i];
+        }
+    }
+    const bool include = !is_max && (r.get_int("count_include_pad", 0) != 0 || !extra.empty());
+    r.require_all_read();
+    const auto alg = is_max ? dnnl::algorithm::pooling_max
+                            : include ? dnnl::algorithm::pooling_avg_include_padding
+                                      : dnnl::algorithm::pooling_avg_exclude_padding;
+    const auto src = as_is(v, DNNL_ARG_SRC, x);
+    const memory::desc dst_any(to_dims(yd), memory::data_type::f32,
+                               o_.blocked ? memory::format_tag::any : plain_tag(yd.size()));
+    dnnl::pooling_v2_forward::primitive_desc pd({dnnl::prop_kind::forward_inference, alg, src.md, dst_any, w.strides,
+                                                 w.kernel, w.dilation, w.pad_l, w.pad_r},
+                                                scratch_attr(), p_.engine);
+    if (!global && pool_by_loops(n, k, x, y, src, pd.dst_desc(), w, is_max, include)) return;
+    add_primitive(k, dnnl::pooling_v2_forward(pd), pd, {src, produce(DNNL_ARG_DST, y, pd.dst_desc())});
+  }
+
+  /// 2-D pooling of a batch-1 tensor in the 8-channel-blocked layout as
+  /// plain loops (8 channels per vector): oneDNN 2.6's jit:avx2 pooling took
+  /// 0.4 ms for a 3x3 max pool of 512x14x14 on the AVX2 machine, 5.5 of
+  /// GoogLeNet's 40 ms; these loops are compiled with the program.
+  bool pool_by_loops(const ::onnx::NodeProto& n, kernel& k, int x, int y, const arg_ref& src, const memory::desc& dst,
+                     const window& w, bool is_max, bool include) {
+    const auto& xd = val(x).dims;
+    const auto& yd = val(y).dims;
+    using ft = memory::format_tag;
+    if (xd.size() != 4 || xd[0] != 1 || xd[1] % 8 != 0 || src.kind != ref_kind::value) return false;
+    if (src.md != memory::desc(to_dims(xd), memory::data_type::f32, ft::aBcd8b) ||
+        dst != memory::desc(to_dims(yd), memory::data_type::f32, ft::aBcd8b))
+      return false;
+    if (w.dilation[0] != 0 || w.dilation[1] != 0) return false;
+    struct geometry {
+      std::int64_t cb, ih, iw, oh, ow, kh, kw, sh, sw, ph, pw;
+    };
+    const geometry g{xd[1] / 8, xd[2], xd[3], yd[2], yd[3], w.kernel[0], w.kernel[1],
+                     w.strides[0], w.strides[1], w.pad_l[0], w.pad_l[1]};
+    produce(DNNL_ARG_DST, y, dst);
+    program* prog = &p_;
+    step s;
+    s.fn = [prog, g, x, y, is_max, include] {
+      const float* in = reinterpret_cast<const float*>(prog->values[static_cast<std::size_t>(prog->root(x))].ptr);
+      float* out = reinterpret_cast<float*>(prog->values[static_cast<std::size_t>(prog->root(y))].ptr);
+      for (std::int64_t cb = 0; cb < g.cb; ++cb)
+        for (std::int64_t oh = 0; oh < g.oh; ++oh)
+          for (std::int64_t ow = 0; ow < g.ow; ++ow) {
+            const std::int64_t h0 = oh * g.sh - g.ph, w0 = ow * g.sw - g.pw;
+            const std::int64_t hs = std::max<std::int64_t>(h0, 0), he = std::min(h0 + g.kh, g.ih);
+            const std::int64_t ws = std::max<std::int64_t>(w0, 0), we = std::min(w0 + g.kw, g.iw);
+            float acc[8];
+            for (int c = 0; c < 8; ++c) acc[c] = is_max ? -std::numeric_limits<float>::infinity() : 0.f;
+            for (std::int64_t h = hs; h < he; ++h)
+              for (std::int64_t ww = ws; ww < we; ++ww) {
+                const float* p = in + ((cb * g.ih + h) * g.iw + ww) * 8;
+                if (is_max)
+                  for (int c = 0; c < 8; ++c) acc[c] = std::max(acc[c], p[c]);
+                else
+                  for (int c = 0; c < 8; ++c) acc[c] += p[c];
+              }
+            float* o = out + ((cb * g.oh + oh) * g.ow + ow) * 8;
+            if (is_max) {
+              for (int c = 0; c < 8; ++c) o[c] = acc[c];
+            } else {
+              // include: the whole window, as oneDNN's avg_include_padding counts it
+              const std::int64_t count = include ? g.kh * g.kw : (he - hs) * (we - ws);
+              const float inv = 1.f / static_cast<float>(std::max<std::int64_t>(count, 1));
+              for (int c = 0; c < 8; ++c) o[c] = acc[c] * inv;
+            }
+          }
+    };
+    k.steps.push_back(std::move(s));
+    k.what += " (loops)";
+    (void)n;
+    return true;
+  }
+
+  // ------------------------------------------------------------ the rest of oneDNN
+
+  void concat(std::size_t v, const ::onnx::NodeProto& n, kernel& k) {
+    onnx::attribute_reader r(n);
+    const int y = index_of(n.output(0));
+    const auto& yd = dims_of(n, y);
+    const auto axis = onnx::normalize_axis(n, r.need_int("axis"), static_cast<std::int64_t>(yd.size()));
+    r.require_all_read();
+    std::vector<arg_ref> args;
+    std::vector<memory::desc> mds;
+    for (int i = 0; i < n.input_size(); ++i) {
+      const int x = index_of(n.input(i));
+      dims_of(n, x);
+      if (val(x).constant) args.push_back(want(k, v, DNNL_ARG_MULTIPLE_SRC + i, x, val(x).md));
+      else args.push_back(as_is(v, DNNL_ARG_MULTIPLE_SRC + i, x));
+      mds.push_back(args.back().md);
+    }
+    std::optional<dnnl::concat::primitive_desc> pd;
+    if (!o_.blocked) pd.emplace(plain_md(yd), static_cast<int>(axis), mds, p_.engine, scratch_attr());
+    else pd.emplace(static_cast<int>(axis), mds, p_.engine, scratch_attr());
+    if (concat_by_copies(v, n, k, axis, args, pd->dst_desc())) return;
+    args.push_back(produce(DNNL_ARG_DST, y, pd->dst_desc()));
+    add_primitive(k, dnnl::concat(*pd), *pd, std::move(args));
+  }
+
+  /// A Concat whose inputs are consecutive byte ranges of its output: batch
+  /// 1, and every input in the output's layout (plain, or channel-blocked
+  /// along the channel axis with whole blocks). It is then one memcpy per
+  /// input, where oneDNN's generic concat of blocked tensors ("simple:any")
+  /// copied element by element (measured up to several ms per GoogLeNet Concat).
+  bool concat_by_copies(std::size_t v, const ::onnx::NodeProto& n, kernel& k, std::int64_t axis,
+                        const std::vector<arg_ref>& args, const memory::desc& dst) {
+    const int y = index_of(n.output(0));
+    const auto& yd = val(y).dims;
+    for (std::int64_t i = 0; i < axis; ++i)
+      if (yd[static_cast<std::size_t>(i)] != 1) return false;
+    using ft = memory::format_tag;
+    const std::size_t rank = yd.size();
+    std::vector<std::pair<ft, std::int64_t>> tags{{plain_tag(rank), 1}};  // (layout, channel block)
+    if (rank == 4 && axis == 1) tags.insert(tags.end(), {{ft::aBcd8b, 8}, {ft::aBcd16b, 16}});
+    if (rank == 5 && axis == 1) tags.insert(tags.end(), {{ft::aBcde8b, 8}, {ft::aBcde16b, 16}});
+    for (auto [tag, block] : tags) {
+      if (dst != memory::desc(to_dims(yd), memory::data_type::f32, tag)) continue;
+      bool fits = true;
+      for (const auto& a : args) {
+        const auto& xv = val(static_cast<int>(a.index));
+        if (a.kind != ref_kind::value || xv.dims[1] % block != 0 ||
+            a.md != memory::desc(to_dims(xv.dims), memory::data_type::f32, tag))
+          fits = false;
+      }
+      if (!fits) continue;
+      std::vector<std::pair<int, std::size_t>> parts;  // (value, bytes)
+      std::size_t total = 0;
+      for (const auto& a : args) {
+        parts.emplace_back(static_cast<int>(a.index), a.md.get_size());
+        total += a.md.get_size();
+      }
+      if (total != dst.get_size()) return false;
+      produce(DNNL_ARG_DST, y, dst);
+      program* prog = &p_;
+      step s;
+      s.fn = [prog, parts, y] {
+        std::byte* out = prog->values[static_cast<std::size_t>(prog->root(y))].ptr;
+        for (const auto& [x, bytes] : parts) {
+          std::memcpy(out, prog->values[static_cast<std::size_t>(prog->root(x))].ptr, bytes);
+          out += bytes;
+        }
+      };
+      k.steps.push_back(std::move(s));
+      k.what += " (copies)";
+      (void)v;
+      return true;
+    }
+    return false;
+  }
+
+  void gemm(std::size_t v, const ::onnx::NodeProto& n, kernel& k) {
+    onnx::attribute_reader r(n);
+    const float alpha = static_cast<float>(r.get_float("alpha", 1.0)), beta = static_cast<float>(r.get_float("beta", 1.0));
+    const bool ta = r.get_int("transA", 0) != 0, tb = r.get_int("transB", 0) != 0;
+    r.ignore("broadcast");  // opset < 7: C is broadcast either way here
+    r.require_all_read();
+    const int a = index_of(n.input(0)), y = index_of(n.output(0));
+    const auto& ad = dims_of(n, a);
+    const auto& yd = dims_of(n, y);
+    if (ta) refuse(n, "transA = 1 is not supported");
+    if (!is_const(n.input(1))) refuse(n, "B must be a constant");
+    const auto& bt = const_value(index_of(n.input(1)));
+    const std::int64_t K = ad[1], N = yd[1];
+    if (bt.dims.size() != 2) refuse(n, "B must be 2-D");
+    // inner product weights are [N, K]
+    std::vector<float> w(static_cast<std::size_t>(N * K));
+    const auto& b = bt.values<float>();
+    for (std::int64_t i = 0; i < N; ++i)
+      for (std::int64_t j = 0; j < K; ++j)
+        w[static_cast<std::size_t>(i * K + j)] = alpha * (tb ? b[static_cast<std::size_t>(i * K + j)] : b[static_cast<std::size_t>(j * N + i)]);
+    std::vector<float> bias(static_cast<std::size_t>(N), 0.f);
+    if (n.input_size() > 2 && !n.input(2).empty()) {
+      if (!is_const(n.input(2))) refuse(n, "C must be a constant");
+      const auto& ct = const_value(index_of(n.input(2)));
+      const auto c = ct.values<float>();
+      if (c.size() == 1) std::fill(bias.begin(), bias.end(), beta * c[0]);
+      else if (c.size() == static_cast<std::size_t>(N) && (ct.dims.size() == 1 || ct.dims[0] == 1))
+        for (std::size_t i = 0; i < bias.size(); ++i) bias[i] = beta * c[i];
+      else refuse(n, "C must broadcast along the rows (shape [N] or [1, N])");
+    }
+    read_by_[v].push_back(index_of(n.input(1)));
+    const auto f32 = memory::data_type::f32;
+    const memory::desc w_md({N, K}, f32, memory::format_tag::any), b_md({N}, f32, memory::format_tag::a);
+    const auto src_md = plain_md(ad);
+    dnnl::inner_product_forward::primitive_desc pd(
+        {dnnl::prop_kind::forward_inference, src_md, w_md, b_md, plain_md(yd)}, scratch_attr(), p_.engine);
+    const auto wdesc = pd.weights_desc();
+    const std::size_t wi = make_weight(w, memory::desc({N, K}, f32, memory::format_tag::ab), &wdesc);
+    const std::size_t bi = make_weight(bias, b_md);
+    add_primitive(k, dnnl::inner_product_forward(pd), pd,
+                  {want(k, v, DNNL_ARG_SRC, a, src_md), {DNNL_ARG_WEIGHTS, ref_kind::weight, wi, wdesc},
+                   {DNNL_ARG_BIAS, ref_kind::weight, bi, b_md}, produce(DNNL_ARG_DST, y, pd.dst_desc())});
+  }
+
+  void matmul(std::size_t v, const ::onnx::NodeProto& n, kernel& k) {
+    const int a = index_of(n.input(0)), b = index_of(n.input(1)), y = index_of(n.output(0));
+    auto ad = dims_of(n, a), bd = dims_of(n, b);
+    const auto& yd = dims_of(n, y);
+    if (ad.size() < 2 || bd.size() < 2) refuse(n, "1-D inputs are not supported");
+    const std::size_t rank = yd.size();
+    ad.insert(ad.begin(), rank - ad.size(), 1);
+    bd.insert(bd.begin(), rank - bd.size(), 1);
+    const auto am = plain_md(ad), bm = plain_md(bd), ym = plain_md(yd);
+    dnnl::matmul::primitive_desc pd({am, bm, ym}, scratch_attr(), p_.engine);
+    auto src = want(k, v, DNNL_ARG_SRC, a, plain_md(val(a).dims));
+    src.md = am;
+    auto wts = want(k, v, DNNL_ARG_WEIGHTS, b, plain_md(val(b).dims));
+    wts.md = bm;
+    add_primitive(k, dnnl::matmul(pd), pd, {src, wts, produce(DNNL_ARG_DST, y, ym)});
+  }
+
+  void batch_norm(std::size_t v, const ::onnx::NodeProto& n, kernel& k) {
+    if (!bn_foldable(n)) refuse(n, "only inference BatchNormalization with constant statistics is supported");
+    onnx::attribute_reader r(n);
+    const float eps = static_cast<float>(r.get_float("epsilon", 1e-5));
+    const int x = index_of(n.input(0)), y = index_of(n.output(0));
+    const auto& xd = dims_of(n, x);
+    const std::int64_t C = xd.size() > 1 ? xd[1] : 1;
+    auto ss = const_floats(n, n.input(1));
+    const auto shift = const_floats(n, n.input(2));
+    ss.insert(ss.end(), shift.begin(), shift.end());
+    const auto f32 = memory::data_type::f32;
+    const memory::desc ss_md({2, C}, f32, memory::format_tag::ab), c_md({C}, f32, memory::format_tag::a);
+    const auto src = as_is(v, DNNL_ARG_SRC, x);
+    auto flags = dnnl::normalization_flags::use_global_stats | dnnl::normalization_flags::use_scale_shift;
+    chain c;
+    if (o_.fuse)
+      if (auto rd = only_reader(n.output(0)); rd && node_of_[*rd]->op_type() == "Relu" && node_of_[*rd]->attribute_size() == 0) {
+        c.act = *rd;
+        flags = flags | dnnl::normalization_flags::fuse_norm_relu;
+        k.what += "+Relu";
+      }
+    dnnl::batch_normalization_forward::primitive_desc pd({dnnl::prop_kind::forward_inference, src.md, eps, flags},
+                                                         scratch_attr(), p_.engine);
+    for (int i = 1; i < 5; ++i) read_by_[v].push_back(index_of(n.input(i)));
+    const std::size_t si = make_weight(ss, ss_md), mi = make_weight(const_floats(n, n.input(3)), c_md),
+                      vi = make_weight(const_floats(n, n.input(4)), c_md);
+    add_primitive(k, dnnl::batch_normalization_forward(pd), pd,
+                  {src, {DNNL_ARG_SCALE_SHIFT, ref_kind::weight, si, ss_md}, {DNNL_ARG_MEAN, ref_kind::weight, mi, c_md},
+                   {DNNL_ARG_VARIANCE, ref_kind::weight, vi, c_md}, produce(DNNL_ARG_DST, y, pd.dst_desc())});
+    absorb(c, y);
+  }
+
+  void lrn(std::size_t v, const ::onnx::NodeProto& n, kernel& k) {
+    onnx::attribute_reader r(n);
+    const auto size = r.need_int("size");
+    const float alpha = static_cast<float>(r.get_float("alpha", 1e-4)), beta = static_cast<float>(r.get_float("beta", 0.75)),
+                bias = static_cast<float>(r.get_float("bias", 1.0));
+    r.require_all_read();
+    const int x = index_of(n.input(0)), y = index_of(n.output(0));
+    dims_of(n, x);
+    const auto src = as_is(v, DNNL_ARG_SRC, x);
+    dnnl::lrn_forward::primitive_desc pd(
+        {dnnl::prop_kind::forward_inference, dnnl::algorithm::lrn_across_channels, src.md, size, alpha, beta, bias},
+        scratch_attr(), p_.engine);
+    add_primitive(k, dnnl::lrn_forward(pd), pd, {src, produce(DNNL_ARG_DST, y, pd.dst_desc())});
+  }
+
+  void softmax(std::size_t v, const ::onnx::NodeProto& n, kernel& k) {
+    onnx::attribute_reader r(n);
+    const auto s = onnx::read_softmax(n, r, opset_);
+    r.require_all_read();
+    const int x = index_of(n.input(0)), y = index_of(n.output(0));
+    const auto& xd = dims_of(n, x);
+    const auto rank = static_cast<std::int64_t>(xd.size());
+    const std::int64_t axis = onnx::normalize_axis(n, s.axis, std::max<std::int64_t>(rank, 1));
+    std::vector<std::int64_t> dims = xd;
+    int dnnl_axis = static_cast<int>(axis);
+    if (s.coerce_2d) {
+      std::int64_t outer = 1, inner = 1;
+      for (std::int64_t i = 0; i < rank; ++i) (i < axis ? outer : inner) *= xd[static_cast<std::size_t>(i)];
+      dims = {outer, inner};
+      dnnl_axis = 1;
+    }
+    const auto md = plain_md(dims);
+    auto src = want(k, v, DNNL_ARG_SRC, x, plain_md(xd));
+    src.md = md;
+    auto dst = produce(DNNL_ARG_DST, y, plain_md(xd));
+    dst.md = md;
+    if (n.op_type() == "Softmax") {
+      dnnl::softmax_forward::primitive_desc pd({dnnl::prop_kind::forward_inference, md, dnnl_axis}, scratch_attr(), p_.engine);
+      add_primitive(k, dnnl::softmax_forward(pd), pd, {src, dst});
+    } else {
+      dnnl::logsoftmax_forward::primitive_desc pd({dnnl::prop_kind::forward_inference, md, dnnl_axis}, scratch_attr(),
+                                                  p_.engine);
+      add_primitive(k, dnnl::logsoftmax_forward(pd), pd, {src, dst});
+    }
+  }
+
+  void binary(std::size_t v, const ::onnx::NodeProto& n, kernel& k) {
+    onnx::attribute_reader r(n);
+    if (opset_ < 7 && r.has("broadcast")) refuse(n, "legacy broadcasting (attribute 'broadcast') is not supported");
+    r.require_all_read();
+    const std::string& op = n.op_type();
+    int a = index_of(n.input(0)), b = index_of(n.input(1));
+    const int y = index_of(n.output(0));
+    const auto& yd = dims_of(n, y);
+    dims_of(n, a);
+    dims_of(n, b);
+    const bool commutative = op == "Add" || op == "Mul" || op == "Max" || op == "Min";
+    // oneDNN broadcasts only the second source
+    if ((val(a).dims != yd || val(a).constant) && val(b).dims == yd && !val(b).constant) {
+      if (!commutative) return fallback(v, n, k);
+      std::swap(a, b);
+    }
+    if (val(a).dims != yd) return fallback(v, n, k);
+    using al = dnnl::algorithm;
+    const al alg = op == "Add" ? al::binary_add : op == "Sub" ? al::binary_sub : op == "Mul" ? al::binary_mul
+                 : op == "Div" ? al::binary_div : op == "Max" ? al::binary_max : al::binary_min;
+    auto bd = val(b).dims;
+    bd.insert(bd.begin(), yd.size() - bd.size(), 1);
+    auto src0 = val(a).constant ? want(k, v, DNNL_ARG_SRC_0, a, val(a).md) : as_is(v, DNNL_ARG_SRC_0, a);
+    arg_ref src1;
+    if (bd == yd) {
+      src1 = want(k, v, DNNL_ARG_SRC_1, b, src0.md);
+    } else {
+      src1 = want(k, v, DNNL_ARG_SRC_1, b, plain_md(val(b).dims));
+      src1.md = plain_md(bd);
+    }
+    std::optional<dnnl::binary::primitive_desc> pd;
+    try {
+      pd.emplace(dnnl::binary::desc(alg, src0.md, src1.md, src0.md), scratch_attr(), p_.engine);
+    } catch (const dnnl::error&) {  // a blocked first source with a broadcast second: in plain layout
+      src0 = want(k, v, DNNL_ARG_SRC_0, a, plain_md(yd));
+      pd.emplace(dnnl::binary::desc(alg, src0.md, src1.md, src0.md), scratch_attr(), p_.engine);
+    }
+    add_primitive(k, dnnl::binary(*pd), *pd, {src0, src1, produce(DNNL_ARG_DST, y, pd->dst_desc())});
+  }
+
+  void sum(std::size_t v, const ::onnx::NodeProto& n, kernel& k) {
+    const int y = index_of(n.output(0));
+    const auto& yd = dims_of(n, y);
+    std::vector<arg_ref> args;
+    std::vector<memory::desc> mds;
+    memory::desc first;
+    for (int i = 0; i < n.input_size(); ++i) {
+      const int x = index_of(n.input(i));
+      if (dims_of(n, x) != yd) refuse(n, "inputs of different shapes (broadcasting) are not supported");
+      if (i == 0) args.push_back(val(x).constant ? want(k, v, DNNL_ARG_MULTIPLE_SRC, x, val(x).md) : as_is(v, DNNL_ARG_MULTIPLE_SRC, x));
+      else args.push_back(want(k, v, DNNL_ARG_MULTIPLE_SRC + i, x, args.front().md));
+      mds.push_back(args.back().md);
+    }
+    if (n.input_size() == 1) return view(v, n, k);
+    dnnl::sum::primitive_desc pd(std::vector<float>(mds.size(), 1.f), mds, p_.engine, scratch_attr());
+    args.push_back(produce(DNNL_ARG_DST, y, pd.dst_desc()));
+    add_primitive(k, dnnl::sum(pd), pd, std::move(args));
+  }
+
+  // ------------------------------------------------------------ views and plain C++
+
+  /// Flatten, Reshape, Squeeze, Unsqueeze, Identity, Dropout: the output is
+  /// the input's buffer in other dimensions (a reorder first when the input
+  /// is not plain).
+  void view(std::size_t v, const ::onnx::NodeProto& n, kernel& k) {
+    const int x = index_of(n.input(0)), y = index_of(n.output(0));
+    dims_of(n, x);
+    const auto& yd = dims_of(n, y);
+    if (n.op_type() == "Dropout") {  // inference only: a ratio or training mode input changes nothing unless training
+      if (n.input_size() > 2 && !n.input(2).empty()) {
+        if (!is_const(n.input(2))) refuse(n, "training_mode must be a constant");
+        if (const_value(index_of(n.input(2))).as_double(0) != 0) refuse(n, "training mode is not supported");
+      }
+    }
+    auto& xv = val(x);
+    const bool f32 = xv.elem_type == tp::FLOAT;
+    if (xv.constant || (f32 && !is_plain(xv.md)) || val(x).virtual_) {
+      if (!f32) return fallback(v, n, k);
+      // a copy (and reorder) into the output's own buffer
+      const auto in_plain = plain_md(xv.dims);
+      step s;
+      s.prim = dnnl::reorder(dnnl::reorder::primitive_desc(p_.engine, xv.md, p_.engine, in_plain));
+      read_by_[v].push_back(x);
+      produce(DNNL_ARG_TO, y, plain_md(yd));
+      if (xv.constant) {
+        const auto& t = const_value(x);
+        s.args = {{DNNL_ARG_FROM, ref_kind::weight, make_weight(t.values<float>(), xv.md), xv.md},
+                  {DNNL_ARG_TO, ref_kind::value, static_cast<std::size_t>(y), in_plain}};
+      } else {
+        s.args = {{DNNL_ARG_FROM, ref_kind::value, static_cast<std::size_t>(x), xv.md},
+                  {DNNL_ARG_TO, ref_kind::value, static_cast<std::size_t>(y), in_plain}};
+      }
+      s.reorder = !is_plain(xv.md);
+      k.steps.push_back(std::move(s));
+      k.what += " (copy)";
+      return;
+    }
+    read_by_[v].push_back(x);
+    auto& yv = val(y);
+    yv.alias_of = x;
+    yv.md = f32 ? plain_md(yd) : memory::desc();
+    yv.bytes = xv.bytes;
+    k.what += " (view)";
+  }
+
+  /// Plain C++: the folding evaluator, on plain copies of the inputs. Tried
+  /// once here on zeros (and the real constants), so that a node it declines
+  /// is refused now, not at run time.
+  void fallback(std::size_t v, const ::onnx::NodeProto& n, kernel& k) {
+    if (!onnx::can_evaluate(n.op_type(), n.domain()))
+      refuse(n, "operator " + n.op_type() + " is not supported (neither a oneDNN kernel nor the evaluator has it)");
+    std::vector<int> ins;
+    std::vector<onnx::tensor> trial;
+    for (const auto& i : n.input()) {
+      if (i.empty()) {
+        ins.push_back(-1);
+        continue;
+      }
+      const int x = index_of(i);
+      dims_of(n, x);
+      if (!onnx::is_supported_elem_type(val(x).elem_type)) refuse(n, "tensor '" + i + "' has an unsupported type");
+      ins.push_back(x);
+      trial.push_back(val(x).constant ? const_value(x) : onnx::make_tensor(val(x).elem_type, val(x).dims));
+    }
+    std::vector<const onnx::tensor*> ptrs;
+    for (std::size_t i = 0, t = 0; i < ins.size(); ++i) ptrs.push_back(ins[i] < 0 ? nullptr : &trial[t++]);
+    const onnx::eval_options eo{.max_elements = std::numeric_limits<std::size_t>::max()};
+    std::optional<std::vector<onnx::tensor>> out;
+    try {
+      out = onnx::evaluate(n, ptrs, opset_, eo);
+    } catch (const graph_error& e) {
+      refuse(n, e.what());
+    }
+    if (!out) refuse(n, "the evaluator does not support this node (an attribute, a type or a combination of them)");
+    std::vector<int> outs;
+    for (std::size_t i = 0; i < out->size(); ++i) {
+      const int y = index_of(n.output(static_cast<int>(i)));
+      if ((*out)[i].dims != dims_of(n, y) || (*out)[i].elem_type != val(y).elem_type)
+        refuse(n, "output '" + val(y).name + "' does not have the shape or type shape inference gave it");
+      outs.push_back(y);
+    }
+    // inputs in plain layout (float32 ones may need a reorder); others are plain bytes already
+    std::vector<arg_ref> plain_in;
+    for (int x : ins)
+      if (x >= 0 && val(x).elem_type == tp::FLOAT && !val(x).constant) plain_in.push_back(want(k, v, 0, x, plain_md(val(x).dims)));
+      else plain_in.push_back({0, ref_kind::value, static_cast<std::size_t>(std::max(x, 0)), {}});
+    for (int x : ins)
+      if (x >= 0) read_by_[v].push_back(x);
+    for (int y : outs) {
+      auto& yv = val(y);
+      if (yv.elem_type == tp::FLOAT) produce(0, y, plain_md(yv.dims));
+      else yv.bytes = onnx::element_count(yv.dims) * onnx::element_size(yv.elem_type);
+    }
+    program* prog = &p_;
+    const ::onnx::NodeProto* node = &n;
+    std::vector<onnx::tensor> consts;
+    for (int x : ins) consts.push_back(x >= 0 && val(x).constant ? const_value(x) : onnx::tensor{});
+    const std::int64_t opset = opset_;
+    step s;
+    s.fn = [prog, node, ins, outs, plain_in, consts, opset, eo] {
+      std::vector<onnx::tensor> in(ins.size());
+      std::vector<const onnx::tensor*> ptr(ins.size(), nullptr);
+      for (std::size_t i = 0; i < ins.size(); ++i) {
+        if (ins[i] < 0) continue;
+        const auto& x = prog->values[static_cast<std::size_t>(ins[i])];
+        if (x.constant) {
+          ptr[i] = &consts[i];
+          continue;
+        }
+        in[i] = onnx::make_tensor(x.elem_type, x.dims);
+        const std::byte* src = plain_in[i].kind == ref_kind::temp ? prog->temps[plain_in[i].index].ptr
+                                                                   : prog->values[static_cast<std::size_t>(prog->root(ins[i]))].ptr;
+        std::visit([&](auto& vec) { std::memcpy(vec.data(), src, vec.size() * sizeof(vec[0])); }, in[i].data);
+        ptr[i] = &in[i];
+      }
+      auto out = onnx::evaluate(*node, ptr, opset, eo);
+      if (!out) throw graph_error("dfgpar: " + onnx::detail::node_where(*node) + ": the evaluator declined it at run time");
+      for (std::size_t o = 0; o < outs.size(); ++o) {
+        std::byte* dst = prog->values[static_cast<std::size_t>(prog->root(outs[o]))].ptr;
+        std::visit([&](const auto& vec) { std::memcpy(dst, vec.data(), vec.size() * sizeof(vec[0])); }, (*out)[o].data);
+      }
+    };
+    s.evaluator = true;
+    k.steps.push_back(std::move(s));
+    k.what += " (evaluator)";
+  }
+
+  /// A graph output gets a plain copy when its layout is blocked.
+  void finish_output(std::size_t i) {
+    const int y = p_.outputs[i];
+    auto& yv = val(y);
+    if (yv.input || yv.constant) throw graph_error("dfgpar: graph output '" + yv.name + "' is a graph input or a constant");
+    if (yv.elem_type != tp::FLOAT || is_plain(yv.md)) {
+      p_.output_copy.push_back(y);
+      return;
+    }
+    // the plain copy is a value of its own, written by a reorder at the end of the producer's kernel
+    const int r = p_.root(y);
+    const auto producer = static_cast<std::size_t>(val(r).producer);
+    value copy;
+    copy.name = yv.name + " (plain)";
+    copy.elem_type = yv.elem_type;
+    copy.dims = yv.dims;
+    copy.md = plain_md(yv.dims);
+    copy.bytes = copy.md.get_size();
+    copy.producer = static_cast<long>(producer);
+    copy.output = true;
+    p_.values.push_back(std::move(copy));
+    const int c = static_cast<int>(p_.values.size()) - 1;
+    step s;
+    s.prim = dnnl::reorder(dnnl::reorder::primitive_desc(p_.engine, val(y).md, p_.engine, val(c).md));
+    s.args = {{DNNL_ARG_FROM, ref_kind::value, static_cast<std::size_t>(y), val(y).md},
+              {DNNL_ARG_TO, ref_kind::value, static_cast<std::size_t>(c), val(c).md}};
+    s.reorder = true;
+    p_.kernels[producer].steps.push_back(std::move(s));
+    read_by_[producer].push_back(y);
+    p_.output_copy.push_back(c);
+  }
+};
+
+}  // namespace detail
+
+}  // namespace dfgpar::onednn

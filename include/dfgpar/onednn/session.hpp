@@ -1,0 +1,437 @@
+#pragma once
+/// \file session.hpp
+/// The native runtime: an ONNX model compiled by dfgpar's pipeline
+/// (onnx/pipeline.hpp), its nodes prepared once as oneDNN primitives and
+/// plain C++ (kernels.hpp), its tensors planned once by lifetime, and each
+/// run one pass of `cluster_executor` over the prepared kernels.
+/// \code
+///   dfgpar::onednn::session s("googlenet.onnx", {.workers = 2, .threads = 1});
+///   std::vector<dfgpar::onnx::tensor> out = s.run({input});   // checks names, types, shapes
+///   // or, without copies: write s.input(0), call s.run(), read s.output(0)
+/// \endcode
+///
+/// Threads. Worker 0 is the thread that calls `run()`; the other workers are
+/// the executor's persistent threads. Every worker sets its own OpenMP thread
+/// count (`omp_set_num_threads(threads)`, Debian's oneDNN uses OpenMP) before
+/// its kernels run, so that oneDNN's intra-op threads stay per worker, and
+/// the constructor refuses `workers * threads` above the cores. Primitives are
+/// created with that thread count (oneDNN picks its blocking by it). The
+/// calling thread's OpenMP thread count is left at `threads` after a run.
+/// With `threads` > 1, run with OMP_WAIT_POLICY=PASSIVE in the environment
+/// (libgomp reads it when it loads; `dfgpar run` sets it): libgomp's
+/// default spinning made a 2-thread squeezenet1_1 run 25x slower while other
+/// processes used the cores (740 ms against 31 ms passive, ONNX Runtime 34 ms).
+/// The executor's own spin (`session_options::spin`) yields every 32 rounds
+/// and then sleeps, so 2 workers x 1 thread need no setting.
+///
+/// Memory. Every tensor has its buffer in one arena planned at construction:
+/// a tensor may reuse the buffer of one whose readers all happen before its
+/// producer in every run (same worker earlier, or a path in the graph), so
+/// reuse is safe under the parallel schedule too. A run allocates nothing in
+/// dfgpar's code (oneDNN's primitive execution allocates a little
+/// internally, and a node that runs on the folding evaluator allocates its
+/// result: `statistics()` counts those nodes).
+///
+/// Thread safety: one run at a time per session (`run` is not reentrant and
+/// two threads must not call it at once); distinct sessions are independent.
+
+#include <dfgpar/cluster/schedule.hpp>
+#include <dfgpar/error.hpp>
+#include <dfgpar/exec/cluster_executor.hpp>
+#include <dfgpar/onednn/kernels.hpp>
+#include <dfgpar/onednn/program.hpp>
+#include <dfgpar/onnx/pipeline.hpp>
+#include <dfgpar/onnx/tensor.hpp>
+
+#include <oneapi/dnnl/dnnl.h>
+#include <oneapi/dnnl/dnnl.hpp>
+#include <omp.h>
+
+#include <algorithm>
+#include <cstddef>
+#include <cstdint>
+#include <cstdlib>
+#include <cstring>
+#include <filesystem>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <thread>
+#include <vector>
+
+namespace dfgpar::onednn {
+
+/// How a session compiles, prepares and runs a model; meant for designated
+/// initialisers: `session_options{.workers = 2, .threads = 1}`.
+struct session_options {
+  std::size_t workers = 1;  ///< P: the schedule's workers (threads running clusters)
+  std::size_t threads = 1;  ///< intra-op (OpenMP) threads of each worker
+  /// The executor's spin before a waiting worker sleeps (executor_options::spin).
+  /// Spinning pays while workers <= free cores; 0 sleeps at once.
+  std::uint32_t spin = 256;
+  /// Cores available (0: std::thread::hardware_concurrency()); workers x
+  /// threads above it is refused, since oversubscribed spinning threads are
+  /// measured 10x slower.
+  std::size_t cores = 0;
+  kernel_options kernels{};  ///< layouts and fusion
+  /// The pipeline's options; `schedule.workers` is set from `workers`, and
+  /// cloning is off (each node runs once, so every tensor has one producer).
+  onnx::compile_options compile{};
+};
+
+/// One graph input or output of a session.
+struct io_info {
+  std::string name;
+  std::int32_t elem_type = 0;       ///< ::onnx::TensorProto data type
+  std::vector<std::int64_t> dims;
+  std::size_t bytes = 0;
+};
+
+/// What a session prepared.
+struct session_statistics {
+  std::size_t nodes = 0;            ///< vertices of the scheduled graph
+  std::size_t primitives = 0;       ///< oneDNN primitives run per inference (reorders included)
+  std::size_t reorders = 0;         ///< layout conversions run per inference
+  std::size_t fused = 0;            ///< nodes absorbed into another node's primitive
+  std::size_t views = 0;            ///< nodes that run nothing (views of a plain tensor)
+  std::size_t evaluator = 0;        ///< nodes that run on the folding evaluator (they allocate per run)
+  std::size_t tensors = 0;          ///< tensors that have a buffer
+  std::size_t buffers = 0;          ///< buffers after reuse
+  std::size_t arena_bytes = 0;      ///< bytes of all buffers (activations, temps, scratchpads)
+  std::size_t unplanned_bytes = 0;  ///< what the same tensors would take without reuse
+  std::size_t weight_bytes = 0;     ///< prepacked weights and constants
+};
+
+namespace detail {
+
+/// Runs vertex v's kernel on its worker (the executor's task).
+struct kernel_runner {
+  program* prog;
+  std::vector<dnnl::stream>* streams;
+  int threads;
+
+  void operator()(std::size_t v, const task_info& info) const {
+    if (omp_get_max_threads() != threads) omp_set_num_threads(threads);
+    const auto& k = prog->kernels[v];
+    auto& s = (*streams)[info.worker];
+    for (const auto& st : k.steps) {
+      if (st.fn) {
+        st.fn();
+        continue;
+      }
+      const dnnl_status_t r =
+          dnnl_primitive_execute(st.prim.get(), s.get(), static_cast<int>(st.c_args.size()), st.c_args.data());
+      if (r != dnnl_success)
+        throw graph_error("dfgpar: oneDNN failed (status " + std::to_string(static_cast<int>(r)) + ") in " + k.what);
+    }
+  }
+};
+
+/// Frees what std::aligned_alloc gave.
+struct free_deleter {
+  void operator()(std::byte* p) const noexcept { std::free(p); }
+};
+
+/// Restores the calling thread's OpenMP thread count.
+struct omp_threads_guard {
+  int saved = omp_get_max_threads();
+  explicit omp_threads_guard(int n) { omp_set_num_threads(n); }
+  ~omp_threads_guard() { omp_set_num_threads(saved); }
+};
+
+}  // namespace detail
+
+/// An ONNX model prepared to run natively (see the file comment).
+class session {
+ public:
+  /// Compiles `model` (load, fold, cost, schedule onto `o.workers`), prepares
+  /// its kernels and plans its memory. \throws graph_error with one line
+  /// naming the problem (an operator or attribute nothing supports, a shape
+  /// not known before the run, too many threads).
+  explicit session(const std::filesystem::path& model, const session_options& o = {}) : o_(o) {
+    const std::size_t cores = o.cores ? o.cores : std::max(1u, std::thread::hardware_concurrency());
+    if (o.workers < 1 || o.threads < 1) throw graph_error("dfgpar: workers and threads must be at least 1");
+    if (o.workers * o.threads > cores)
+      throw graph_error("dfgpar: " + std::to_string(o.workers) + " workers x " + std::to_string(o.threads) +
+                        " threads exceed the " + std::to_string(cores) + " cores");
+    onnx::compile_options co = o.compile;
+    co.schedule.workers = o.workers;
+    co.schedule.clone = false;
+    compiled_ = std::make_unique<onnx::compile_result>(onnx::compile(model, co));
+    const onnx::model& m = compiled_->scheduled();
+    prog_ = std::make_unique<detail::program>();
+    {
+      detail::omp_threads_guard guard(static_cast<int>(o.threads));
+      detail::builder(*prog_, m, o.kernels).build();
+    }
+    plan_memory();
+    for (std::size_t w = 0; w < o.workers; ++w) streams_.emplace_back(prog_->engine);
+    bind();
+    for (int i : prog_->inputs) inputs_.push_back(io_of(i, i));
+    for (std::size_t i = 0; i < prog_->outputs.size(); ++i)
+      outputs_.push_back(io_of(prog_->outputs[i], prog_->output_copy[i]));
+    executor_.emplace(m.g, compiled_->schedule,
+                      detail::kernel_runner{prog_.get(), &streams_, static_cast<int>(o.threads)},
+                      executor_options{.spin = o.spin});
+  }
+
+  session(const session&) = delete;
+  session& operator=(const session&) = delete;
+
+  /// The graph inputs (not initializers), in the model's order.
+  const std::vector<io_info>& inputs() const noexcept { return inputs_; }
+  /// The graph outputs, in the model's order.
+  const std::vector<io_info>& outputs() const noexcept { return outputs_; }
+
+  /// The buffer of input i (plain row-major): write it, then `run()`.
+  std::span<std::byte> input(std::size_t i) {
+    const auto& v = prog_->values.at(static_cast<std::size_t>(prog_->inputs.at(i)));
+    return {v.ptr, inputs_[i].bytes};
+  }
+  /// The buffer of output i (plain row-major), valid after `run()` until the next run.
+  std::span<const std::byte> output(std::size_t i) const {
+    const auto& v = prog_->values.at(static_cast<std::size_t>(prog_->root(prog_->output_copy.at(i))));
+    return {v.ptr, outputs_[i].bytes};
+  }
+
+  /// One inference on the input buffers. \throws whatever a kernel threw
+  /// (the session stays usable).
+  void run() { executor_->run(); }
+
+  /// One inference: `in` holds one tensor per graph input, in order, of the
+  /// input's type and shape. Returns the outputs (a copy).
+  /// \throws graph_error for a wrong count, type or shape.
+  std::vector<onnx::tensor> run(const std::vector<onnx::tensor>& in) {
+    if (in.size() != inputs_.size())
+      throw graph_error("dfgpar: the model has " + std::to_string(inputs_.size()) + " input(s), " +
+                        std::to_string(in.size()) + " given");
+    for (std::size_t i = 0; i < in.size(); ++i) {
+      const auto& want = inputs_[i];
+      if (in[i].elem_type != want.elem_type || in[i].dims != want.dims)
+        throw graph_error("dfgpar: input '" + want.name + "' must be " + onnx::elem_type_name(want.elem_type) + " " +
+                          shape_text(want.dims) + ", got " + onnx::elem_type_name(in[i].elem_type) + " " +
+                          shape_text(in[i].dims));
+      auto dst = input(i);
+      std::visit([&](const auto& v) { std::memcpy(dst.data(), v.data(), dst.size()); }, in[i].data);
+    }
+    run();
+    std::vector<onnx::tensor> out;
+    for (std::size_t i = 0; i < outputs_.size(); ++i) {
+      out.push_back(onnx::make_tensor(outputs_[i].elem_type, outputs_[i].dims));
+      const auto src = output(i);
+      std::visit([&](auto& v) { std::memcpy(v.data(), src.data(), src.size()); }, out.back().data);
+    }
+    return out;
+  }
+
+  /// What the pipeline found (the scheduled model, the schedule, bounds, phases).
+  const onnx::compile_result& compiled() const noexcept { return *compiled_; }
+  /// The schedule a run follows.
+  const dfgpar::schedule& schedule() const noexcept { return compiled_->schedule; }
+  const session_options& options() const noexcept { return o_; }
+
+  /// What was prepared and how much memory it takes.
+  const session_statistics& statistics() const noexcept { return stats_; }
+
+  /// How node v runs: e.g. "Conv+Relu [jit:avx512_core]", "Flatten (view)".
+  const std::string& kernel_of(std::size_t v) const { return prog_->kernels.at(v).what; }
+
+ private:
+  session_options o_;
+  std::unique_ptr<onnx::compile_result> compiled_;
+  std::unique_ptr<detail::program> prog_;
+  std::vector<dnnl::stream> streams_;
+  std::unique_ptr<std::byte, detail::free_deleter> arena_;
+  std::vector<std::unique_ptr<std::byte, detail::free_deleter>> scratch_;
+  std::vector<io_info> inputs_, outputs_;
+  session_statistics stats_;
+  std::optional<cluster_executor<onnx::graph, detail::kernel_runner>> executor_;
+
+  static std::string shape_text(const std::vector<std::int64_t>& d) {
+    std::string s = "[";
+    for (std::size_t i = 0; i < d.size(); ++i) s += (i ? ", " : "") + std::to_string(d[i]);
+    return s + "]";
+  }
+
+  io_info io_of(int named, int buffer) const {
+    const auto& v = prog_->values[static_cast<std::size_t>(named)];
+    io_info io{v.name, v.elem_type, v.dims, 0};
+    io.bytes = onnx::element_count(v.dims) * onnx::element_size(v.elem_type);
+    (void)buffer;
+    return io;
+  }
+
+  static std::size_t align(std::size_t n) { return (n + 63) / 64 * 64; }
+
+  /// The buffer plan (see the file comment).
+  void plan_memory() {
+    auto& p = *prog_;
+    const auto& s = compiled_->schedule;
+    const onnx::model& m = compiled_->scheduled();
+    const std::size_t n = num_vertices(m.g);
+    // happens-before: graph edges plus each worker's run order
+    std::vector<std::vector<std::size_t>> succ(n);
+    std::vector<std::size_t> indeg(n, 0), worker_of(n, 0);
+    for (std::size_t v = 0; v < n; ++v)
+      for (auto e : boost::make_iterator_range(out_edges(v, m.g))) {
+        succ[v].push_back(target(e, m.g));
+        ++indeg[target(e, m.g)];
+      }
+    for (std::size_t w = 0; w < s.workers; ++w) {
+      std::optional<std::size_t> prev;
+      for (std::size_t c : s.clusters_of(w))
+        for (std::size_t v : s.clusters[c].vertices) {
+          worker_of[v] = w;
+          if (prev) {
+            succ[*prev].push_back(v);
+            ++indeg[v];
+          }
+          prev = v;
+        }
+    }
+    const std::size_t words = (n + 63) / 64;
+    std::vector<std::uint64_t> hb(n * words, 0);  // hb[v]: vertices that finish before v starts
+    std::vector<std::size_t> order, pos(n, 0);
+    for (std::size_t v = 0; v < n; ++v)
+      if (indeg[v] == 0) order.push_back(v);
+    for (std::size_t i = 0; i < order.size(); ++i) {
+      const std::size_t v = order[i];
+      pos[v] = i;
+      for (std::size_t t : succ[v]) {
+        for (std::size_t w = 0; w < words; ++w) hb[t * words + w] |= hb[v * words + w];
+        hb[t * words + v / 64] |= std::uint64_t{1} << (v % 64);
+        if (--indeg[t] == 0) order.push_back(t);
+      }
+    }
+    if (order.size() != n) throw graph_error("dfgpar: the schedule's run order has a cycle");
+    auto before = [&](std::size_t a, std::size_t b) { return (hb[b * words + a / 64] >> (a % 64)) & 1; };
+
+    // roots that need a buffer: dedicated (inputs, outputs) or shared by lifetime
+    struct buffer {
+      std::size_t size = 0;
+      int last = -1;
+      bool dedicated = false;
+    };
+    std::vector<buffer> bufs;
+    std::vector<std::size_t> buf_of(p.values.size(), SIZE_MAX);
+    std::vector<int> planned;
+    for (std::size_t i = 0; i < p.values.size(); ++i) {
+      auto& v = p.values[i];
+      if (v.alias_of >= 0 || v.constant || v.virtual_) continue;
+      if (v.bytes == 0) v.bytes = onnx::element_count(v.dims) * onnx::element_size(v.elem_type);
+      if (v.bytes == 0) continue;
+      planned.push_back(static_cast<int>(i));
+      stats_.unplanned_bytes += align(v.bytes);
+    }
+    std::stable_sort(planned.begin(), planned.end(), [&](int a, int b) {
+      const auto& va = p.values[static_cast<std::size_t>(a)];
+      const auto& vb = p.values[static_cast<std::size_t>(b)];
+      const std::size_t pa = va.producer < 0 ? 0 : pos[static_cast<std::size_t>(va.producer)] + 1;
+      const std::size_t pb = vb.producer < 0 ? 0 : pos[static_cast<std::size_t>(vb.producer)] + 1;
+      return pa < pb;
+    });
+    for (int id : planned) {
+      auto& v = p.values[static_cast<std::size_t>(id)];
+      const bool dedicated = v.input || v.output || v.producer < 0;
+      std::size_t best = SIZE_MAX;
+      if (!dedicated) {
+        const auto prod = static_cast<std::size_t>(v.producer);
+        for (std::size_t b = 0; b < bufs.size(); ++b) {
+          if (bufs[b].dedicated) continue;
+          const auto& last = p.values[static_cast<std::size_t>(bufs[b].last)];
+          bool free = true;
+          if (last.readers.empty()) free = last.producer >= 0 && before(static_cast<std::size_t>(last.producer), prod);
+          for (std::size_t r : last.readers)
+            if (!before(r, prod)) {
+              free = false;
+              break;
+            }
+          if (!free) continue;
+          // best fit: the smallest that holds it, else the largest (it grows)
+          if (best == SIZE_MAX) best = b;
+          else {
+            const bool fits = bufs[b].size >= v.bytes, best_fits = bufs[best].size >= v.bytes;
+            if ((fits && (!best_fits || bufs[b].size < bufs[best].size)) ||
+                (!fits && !best_fits && bufs[b].size > bufs[best].size))
+              best = b;
+          }
+        }
+      }
+      if (best == SIZE_MAX) {
+        bufs.push_back({0, -1, dedicated});
+        best = bufs.size() - 1;
+      }
+      bufs[best].size = std::max(bufs[best].size, align(v.bytes));
+      bufs[best].last = id;
+      buf_of[static_cast<std::size_t>(id)] = best;
+    }
+    // scratchpads, one per worker: a worker runs one primitive at a time
+    std::vector<std::size_t> scratch(s.workers, 0);
+    for (std::size_t v = 0; v < n; ++v) scratch[worker_of[v]] = std::max(scratch[worker_of[v]], p.kernels[v].scratch);
+    std::size_t total = 0;
+    std::vector<std::size_t> offset(bufs.size());
+    for (std::size_t b = 0; b < bufs.size(); ++b) {
+      offset[b] = total;
+      total += bufs[b].size;
+    }
+    std::vector<std::size_t> temp_offset(p.temps.size());
+    for (std::size_t t = 0; t < p.temps.size(); ++t) {
+      temp_offset[t] = total;
+      total += align(p.temps[t].md.get_size());
+    }
+    arena_.reset(static_cast<std::byte*>(std::aligned_alloc(64, std::max<std::size_t>(total, 64))));
+    if (!arena_) throw std::bad_alloc();
+    std::memset(arena_.get(), 0, total);
+    for (int id : planned) p.values[static_cast<std::size_t>(id)].ptr = arena_.get() + offset[buf_of[static_cast<std::size_t>(id)]];
+    for (std::size_t t = 0; t < p.temps.size(); ++t) p.temps[t].ptr = arena_.get() + temp_offset[t];
+    for (std::size_t w = 0; w < s.workers; ++w) {
+      scratch_.emplace_back(static_cast<std::byte*>(std::aligned_alloc(64, std::max<std::size_t>(align(scratch[w]), 64))));
+      total += align(scratch[w]);
+    }
+    worker_of_ = std::move(worker_of);
+    stats_.nodes = n;
+    stats_.tensors = planned.size() + p.temps.size();
+    stats_.buffers = bufs.size() + p.temps.size();
+    stats_.arena_bytes = total;
+    for (const auto& t : p.temps) stats_.unplanned_bytes += align(t.md.get_size());
+    for (const auto& w : p.weights) stats_.weight_bytes += w.get_desc().get_size();
+  }
+
+  std::vector<std::size_t> worker_of_;
+
+  /// Memory objects and C argument arrays for every step, now that buffers have addresses.
+  void bind() {
+    auto& p = *prog_;
+    for (std::size_t v = 0; v < p.kernels.size(); ++v) {
+      auto& k = p.kernels[v];
+      if (k.fused) ++stats_.fused;
+      else if (k.steps.empty()) ++stats_.views;
+      for (auto& st : k.steps) {
+        if (st.fn) {
+          if (st.evaluator) ++stats_.evaluator;
+          continue;
+        }
+        ++stats_.primitives;
+        if (st.reorder) ++stats_.reorders;
+        for (const auto& a : st.args) {
+          void* ptr = nullptr;
+          switch (a.kind) {
+            case detail::ref_kind::value: ptr = p.values[static_cast<std::size_t>(p.root(static_cast<int>(a.index)))].ptr; break;
+            case detail::ref_kind::temp: ptr = p.temps[a.index].ptr; break;
+            case detail::ref_kind::weight: ptr = p.weights[a.index].get_data_handle(); break;
+            case detail::ref_kind::scratch: ptr = scratch_[worker_of_[v]].get(); break;
+          }
+          if (!ptr) throw graph_error("dfgpar: internal error: no buffer for an argument of " + k.what);
+          st.mems.emplace_back(a.md, p.engine, ptr);
+          st.c_args.push_back({a.arg, st.mems.back().get()});
+        }
+      }
+    }
+    for (auto& v : p.values)
+      if (v.alias_of < 0 && !v.constant && !v.ptr && !v.virtual_ && v.bytes > 0)
+        throw graph_error("dfgpar: internal error: tensor '" + v.name + "' has no buffer");
+  }
+};
+
+}  // namespace dfgpar::onednn

@@ -1,0 +1,334 @@
+// The native runtime's kernels, one small model each, against naive
+// references written here (or the folding evaluator), in blocked and plain
+// layouts, on 1 and 2 workers.
+
+#include "model_builder.hpp"
+
+#include <dfgpar/onednn/session.hpp>
+
+#include <doctest/doctest.h>
+
+#include <algorithm>
+#include <cmath>
+#include <string>
+#include <vector>
+
+namespace {
+
+using onednn_test::model;
+using onednn_test::random_tensor;
+using tensor = dfgpar::onnx::tensor;
+namespace onednn = dfgpar::onednn;
+
+tensor make(std::vector<std::int64_t> dims) { return dfgpar::onnx::make_tensor(::onnx::TensorProto::FLOAT, std::move(dims)); }
+
+/// Naive NCHW convolution (groups, strides, pads, dilations) + bias.
+tensor conv_ref(const tensor& x, const tensor& w, const tensor* b, std::int64_t group, std::vector<std::int64_t> st,
+                std::vector<std::int64_t> pad, std::vector<std::int64_t> dil = {1, 1}) {
+  const auto N = x.dims[0], C = x.dims[1], H = x.dims[2], W = x.dims[3];
+  const auto O = w.dims[0], CG = w.dims[1], KH = w.dims[2], KW = w.dims[3];
+  const auto OH = (H + pad[0] + pad[2] - ((KH - 1) * dil[0] + 1)) / st[0] + 1;
+  const auto OW = (W + pad[1] + pad[3] - ((KW - 1) * dil[1] + 1)) / st[1] + 1;
+  tensor y = make({N, O, OH, OW});
+  const auto& xv = x.values<float>();
+  const auto& wv = w.values<float>();
+  auto& yv = y.values<float>();
+  const auto OG = O / group;
+  (void)C;
+  for (std::int64_t n = 0; n < N; ++n)
+    for (std::int64_t o = 0; o < O; ++o)
+      for (std::int64_t oh = 0; oh < OH; ++oh)
+        for (std::int64_t ow = 0; ow < OW; ++ow) {
+          double s = b ? b->values<float>()[static_cast<std::size_t>(o)] : 0.0;
+          const auto g = o / OG;
+          for (std::int64_t c = 0; c < CG; ++c)
+            for (std::int64_t kh = 0; kh < KH; ++kh)
+              for (std::int64_t kw = 0; kw < KW; ++kw) {
+                const auto ih = oh * st[0] - pad[0] + kh * dil[0], iw = ow * st[1] - pad[1] + kw * dil[1];
+                if (ih < 0 || ih >= H || iw < 0 || iw >= W) continue;
+                s += static_cast<double>(xv[static_cast<std::size_t>(((n * C + g * CG + c) * H + ih) * W + iw)]) *
+                     wv[static_cast<std::size_t>(((o * CG + c) * KH + kh) * KW + kw)];
+              }
+          yv[static_cast<std::size_t>(((n * O + o) * OH + oh) * OW + ow)] = static_cast<float>(s);
+        }
+  return y;
+}
+
+/// Naive 2-D pooling: max, or average counting the padding or not.
+tensor pool_ref(const tensor& x, bool is_max, bool include_pad, std::vector<std::int64_t> k, std::vector<std::int64_t> st,
+                std::vector<std::int64_t> pad) {
+  const auto N = x.dims[0], C = x.dims[1], H = x.dims[2], W = x.dims[3];
+  const auto OH = (H + pad[0] + pad[2] - k[0]) / st[0] + 1, OW = (W + pad[1] + pad[3] - k[1]) / st[1] + 1;
+  tensor y = make({N, C, OH, OW});
+  const auto& xv = x.values<float>();
+  auto& yv = y.values<float>();
+  for (std::int64_t nc = 0; nc < N * C; ++nc)
+    for (std::int64_t oh = 0; oh < OH; ++oh)
+      for (std::int64_t ow = 0; ow < OW; ++ow) {
+        double s = is_max ? -INFINITY : 0;
+        std::int64_t count = 0;
+        for (std::int64_t kh = 0; kh < k[0]; ++kh)
+          for (std::int64_t kw = 0; kw < k[1]; ++kw) {
+            const auto ih = oh * st[0] - pad[0] + kh, iw = ow * st[1] - pad[1] + kw;
+            if (ih < 0 || ih >= H || iw < 0 || iw >= W) {
+              if (include_pad) ++count;
+              continue;
+            }
+            const double v = xv[static_cast<std::size_t>((nc * H + ih) * W + iw)];
+            s = is_max ? std::max(s, v) : s + v;
+            ++count;
+          }
+        yv[static_cast<std::size_t>((nc * OH + oh) * OW + ow)] = static_cast<float>(is_max ? s : s / static_cast<double>(count));
+      }
+  return y;
+}
+
+template <class F>
+tensor map(tensor t, F f) {
+  for (float& v : t.values<float>()) v = f(v);
+  return t;
+}
+
+void require_close(const tensor& got, const tensor& want, double tol = 1e-4) {
+  REQUIRE(got.dims == want.dims);
+  double worst = 0;
+  for (std::size_t i = 0; i < got.size(); ++i)
+    worst = std::max(worst, std::fabs(got.as_double(i) - want.as_double(i)) / (1 + std::fabs(want.as_double(i))));
+  CHECK(worst <= tol);
+}
+
+/// Runs the model in every configuration (blocked/plain layouts, 1/2
+/// workers) and checks the single output against `want`.
+void check_all(const model& m, const std::string& stem, const std::vector<tensor>& in, const tensor& want, double tol = 1e-4) {
+  const auto path = m.save(stem);
+  for (bool blocked : {true, false})
+    for (std::size_t workers : {std::size_t{1}, std::size_t{2}}) {
+      CAPTURE(blocked);
+      CAPTURE(workers);
+      onednn::session s(path, {.workers = workers, .threads = 1, .cores = 2, .kernels = {.blocked = blocked}});
+      const auto out = s.run(in);
+      REQUIRE(out.size() == 1);
+      require_close(out[0], want, tol);
+      const auto again = s.run(in);
+      CHECK(again[0].values<float>() == out[0].values<float>());  // bit-identical
+    }
+}
+
+}  // namespace
+
+TEST_CASE("[dfgpar] onednn: Conv with bias, pads, strides, and a fused Relu") {
+  model m;
+  m.input("x", {1, 5, 11, 9});
+  const auto w = m.weight("w", {16, 5, 3, 3});
+  const auto b = m.weight("b", {16});
+  m.node("Conv", {"x", "w", "b"}, {"c"}).ints("pads", {1, 0, 1, 2}).ints("strides", {2, 1});
+  m.node("Relu", {"c"}, {"y"});
+  m.output("y");
+  const auto x = random_tensor({1, 5, 11, 9});
+  check_all(m, "conv_relu", {x}, map(conv_ref(x, w, &b, 1, {2, 1}, {1, 0, 1, 2}), [](float v) { return std::max(v, 0.f); }));
+}
+
+TEST_CASE("[dfgpar] onednn: depthwise Conv with a fused Clip (ReLU6), and a dilated grouped Conv") {
+  model m;
+  m.input("x", {1, 8, 10, 10});
+  const auto w = m.weight("w", {8, 1, 3, 3});
+  const auto w2 = m.weight("w2", {8, 4, 3, 3});
+  m.constant("lo", dfgpar::onnx::make_tensor<float>(::onnx::TensorProto::FLOAT, {}, {0.f}));
+  m.constant("hi", dfgpar::onnx::make_tensor<float>(::onnx::TensorProto::FLOAT, {}, {0.5f}));
+  m.node("Conv", {"x", "w"}, {"c"}).i("group", 8).ints("pads", {1, 1, 1, 1});
+  m.node("Clip", {"c", "lo", "hi"}, {"d"});
+  m.node("Conv", {"d", "w2"}, {"y"}).i("group", 2).ints("dilations", {2, 2}).ints("pads", {2, 2, 2, 2});
+  m.output("y");
+  const auto x = random_tensor({1, 8, 10, 10});
+  const auto d = map(conv_ref(x, w, nullptr, 8, {1, 1}, {1, 1, 1, 1}), [](float v) { return std::clamp(v, 0.f, 0.5f); });
+  check_all(m, "dwconv", {x}, conv_ref(d, w2, nullptr, 2, {1, 1}, {2, 2, 2, 2}, {2, 2}));
+}
+
+TEST_CASE("[dfgpar] onednn: BatchNormalization folded into the Conv before it, and standalone with a fused Relu") {
+  model m;
+  m.input("x", {1, 4, 6, 6});
+  const auto w = m.weight("w", {8, 4, 1, 1});
+  const auto g = m.weight("g", {8}, 0.5, 1.5), be = m.weight("be", {8}), mu = m.weight("mu", {8}), var = m.weight("var", {8}, 0.5, 2);
+  const auto g2 = m.weight("g2", {16}, 0.5, 1.5), be2 = m.weight("be2", {16}), mu2 = m.weight("mu2", {16}),
+             var2 = m.weight("var2", {16}, 0.5, 2);
+  m.node("Conv", {"x", "w"}, {"c"});
+  m.node("BatchNormalization", {"c", "g", "be", "mu", "var"}, {"bn"}).f("epsilon", 1e-3f);
+  m.node("Relu", {"x"}, {"r"});
+  m.node("Conv", {"r", "w"}, {"c2"});
+  m.node("Concat", {"bn", "c2"}, {"cat"}).i("axis", 1);
+  // a BN after a Concat: not folded, run by oneDNN with the Relu fused
+  m.node("BatchNormalization", {"cat", "g2", "be2", "mu2", "var2"}, {"bn2"});
+  m.node("Relu", {"bn2"}, {"y"});
+  m.output("y");
+  const auto x = random_tensor({1, 4, 6, 6});
+  auto bn = [](tensor t, const tensor& g, const tensor& b, const tensor& mu, const tensor& var, float eps) {
+    const auto C = t.dims[1], HW = t.dims[2] * t.dims[3];
+    auto& v = t.values<float>();
+    for (std::int64_t c = 0; c < C; ++c)
+      for (std::int64_t i = 0; i < HW; ++i) {
+        auto& e = v[static_cast<std::size_t>(c * HW + i)];
+        const auto k = static_cast<std::size_t>(c);
+        e = static_cast<float>((e - mu.values<float>()[k]) / std::sqrt(var.values<float>()[k] + eps) * g.values<float>()[k] +
+                               b.values<float>()[k]);
+      }
+    return t;
+  };
+  const auto c = conv_ref(x, w, nullptr, 1, {1, 1}, {0, 0, 0, 0});
+  const auto c2 = conv_ref(map(x, [](float v) { return std::max(v, 0.f); }), w, nullptr, 1, {1, 1}, {0, 0, 0, 0});
+  tensor cat = make({1, 16, 6, 6});
+  const auto first = bn(c, g, be, mu, var, 1e-3f);
+  std::copy(first.values<float>().begin(), first.values<float>().end(), cat.values<float>().begin());
+  std::copy(c2.values<float>().begin(), c2.values<float>().end(), cat.values<float>().begin() + 8 * 36);
+  check_all(m, "bn", {x}, map(bn(cat, g2, be2, mu2, var2, 1e-5f), [](float v) { return std::max(v, 0.f); }));
+}
+
+TEST_CASE("[dfgpar] onednn: MaxPool (ceil mode), AveragePool with and without counting pads, global pooling") {
+  const auto x = random_tensor({1, 3, 9, 9});
+  {
+    model m;
+    m.input("x", {1, 3, 10, 10});
+    m.node("MaxPool", {"x"}, {"y"}).ints("kernel_shape", {3, 3}).ints("strides", {2, 2}).i("ceil_mode", 1);
+    m.output("y");
+    // ceil mode: 10 -> 5 outputs (floor: 4), the last window runs over the edge
+    const auto x10 = random_tensor({1, 3, 10, 10});
+    check_all(m, "maxpool", {x10}, pool_ref(x10, true, false, {3, 3}, {2, 2}, {0, 0, 1, 1}));
+  }
+  for (int include : {0, 1}) {
+    model m;
+    m.input("x", {1, 3, 9, 9});
+    m.node("AveragePool", {"x"}, {"y"}).ints("kernel_shape", {3, 3}).ints("pads", {1, 1, 1, 1}).i("count_include_pad", include);
+    m.output("y");
+    check_all(m, "avgpool" + std::to_string(include), {x}, pool_ref(x, false, include != 0, {3, 3}, {1, 1}, {1, 1, 1, 1}));
+  }
+  {
+    model m;
+    m.input("x", {1, 3, 9, 9});
+    m.node("GlobalAveragePool", {"x"}, {"y"});
+    m.output("y");
+    check_all(m, "gap", {x}, pool_ref(x, false, false, {9, 9}, {1, 1}, {0, 0, 0, 0}));
+  }
+}
+
+TEST_CASE("[dfgpar] onednn: a zero Pad folded into the AveragePool after it") {
+  model m;
+  m.input("x", {1, 2, 7, 7});
+  m.constant("pads", dfgpar::onnx::make_tensor<std::int64_t>(::onnx::TensorProto::INT64, {8}, {0, 0, 1, 2, 0, 0, 1, 0}));
+  m.node("Pad", {"x", "pads"}, {"p"}).s("mode", "constant");
+  m.node("AveragePool", {"p"}, {"y"}).ints("kernel_shape", {3, 3});
+  m.output("y");
+  const auto x = random_tensor({1, 2, 7, 7});
+  check_all(m, "padpool", {x}, pool_ref(x, false, true, {3, 3}, {1, 1}, {1, 2, 1, 0}));
+}
+
+TEST_CASE("[dfgpar] onednn: Flatten + Gemm (transB, bias), Softmax") {
+  model m;
+  m.input("x", {1, 3, 2, 2});
+  const auto w = m.weight("w", {5, 12});
+  const auto b = m.weight("b", {5});
+  m.node("Flatten", {"x"}, {"f"});
+  m.node("Gemm", {"f", "w", "b"}, {"g"}).i("transB", 1).f("alpha", 0.5f);
+  m.node("Softmax", {"g"}, {"y"}).i("axis", 1);
+  m.output("y", 2);
+  const auto x = random_tensor({1, 3, 2, 2});
+  tensor want = make({1, 5});
+  double total = 0;
+  for (std::size_t o = 0; o < 5; ++o) {
+    double s = b.values<float>()[o];
+    for (std::size_t i = 0; i < 12; ++i) s += 0.5 * w.values<float>()[o * 12 + i] * x.values<float>()[i];
+    want.values<float>()[o] = static_cast<float>(std::exp(s));
+    total += std::exp(s);
+  }
+  for (float& v : want.values<float>()) v = static_cast<float>(v / total);
+  check_all(m, "gemm", {x}, want);
+}
+
+TEST_CASE("[dfgpar] onednn: binary ops with broadcasting; a non-commutative broadcast runs on the evaluator") {
+  model m;
+  m.input("x", {1, 4, 3, 3});
+  const auto s = m.weight("s", {1, 4, 1, 1});
+  m.node("Mul", {"s", "x"}, {"a"});       // swapped: the broadcast operand second
+  m.node("Sub", {"s", "a"}, {"b"});       // the broadcast operand first: the evaluator
+  m.node("Add", {"a", "b"}, {"y"});       // a residual add of two activations
+  m.output("y");
+  const auto x = random_tensor({1, 4, 3, 3});
+  tensor want = make({1, 4, 3, 3});
+  for (std::size_t i = 0; i < 36; ++i) {
+    const float sc = s.values<float>()[i / 9], a = sc * x.values<float>()[i];
+    want.values<float>()[i] = a + (sc - a);
+  }
+  check_all(m, "binary", {x}, want);
+  onednn::session sess(m.save("binary"), {.workers = 1, .threads = 1});
+  CHECK(sess.statistics().evaluator == 1);
+}
+
+TEST_CASE("[dfgpar] onednn: Concat of blocked convolution outputs and a plain input, read by two branches") {
+  model m;
+  m.input("x", {1, 16, 5, 5});
+  const auto w1 = m.weight("w1", {16, 16, 1, 1});
+  const auto w2 = m.weight("w2", {32, 16, 3, 3});
+  m.node("Conv", {"x", "w1"}, {"a"});
+  m.node("Conv", {"x", "w2"}, {"b"}).ints("pads", {1, 1, 1, 1});
+  m.node("Concat", {"a", "x", "b"}, {"y"}).i("axis", 1);
+  m.output("y");
+  const auto x = random_tensor({1, 16, 5, 5});
+  const auto a = conv_ref(x, w1, nullptr, 1, {1, 1}, {0, 0, 0, 0});
+  const auto b = conv_ref(x, w2, nullptr, 1, {1, 1}, {1, 1, 1, 1});
+  tensor want = make({1, 64, 5, 5});
+  auto it = want.values<float>().begin();
+  for (const tensor* t : {&a, &x, &b}) it = std::copy(t->values<float>().begin(), t->values<float>().end(), it);
+  check_all(m, "concat", {x}, want);
+}
+
+TEST_CASE("[dfgpar] onednn: what cannot run is refused at load, naming the node; bad inputs are refused at run") {
+  {
+    model m;
+    m.input("x", {1, 2, 4, 4});
+    m.input("w", {2, 2, 1, 1});
+    m.node("Conv", {"x", "w"}, {"y"});
+    m.output("y");
+    CHECK_THROWS_WITH_AS(onednn::session(m.save("dynw"), {}), doctest::Contains("Conv node 'Conv_1'"), dfgpar::graph_error);
+  }
+  {
+    model m;
+    m.input("x", {1, 2, 4, 4});
+    m.node("Conv", {"x", "w"}, {"y"}).s("auto_pad", "NOTSET").i("foo", 1);
+    m.weight("w", {2, 2, 1, 1});
+    m.output("y");
+    CHECK_THROWS_WITH_AS(onednn::session(m.save("attr"), {}), doctest::Contains("foo"), dfgpar::graph_error);
+  }
+  {
+    model m;
+    m.input("x", {1, 4});
+    m.node("Hardmax", {"x"}, {"y"});
+    m.output("y", 2);
+    CHECK_THROWS_WITH_AS(onednn::session(m.save("hardmax"), {}), doctest::Contains("Hardmax"), dfgpar::graph_error);
+  }
+  model m;
+  m.input("x", {1, 4});
+  m.node("Relu", {"x"}, {"y"});
+  m.output("y", 2);
+  onednn::session s(m.save("relu"), {});
+  CHECK_THROWS_WITH_AS(s.run({random_tensor({1, 5})}), doctest::Contains("must be FLOAT [1, 4]"), dfgpar::graph_error);
+  CHECK_THROWS_AS(s.run({}), dfgpar::graph_error);
+  CHECK(s.run({random_tensor({1, 4})})[0].dims == std::vector<std::int64_t>{1, 4});
+  CHECK_THROWS_WITH_AS(onednn::session(m.save("relu"), {.workers = 2, .threads = 2, .cores = 2}),
+                       doctest::Contains("exceed"), dfgpar::graph_error);
+}
+
+TEST_CASE("[dfgpar] onednn: pooling of blocked convolution outputs (the loop kernels): max with ceil mode, average without pads") {
+  for (int is_max : {1, 0}) {
+    model m;
+    m.input("x", {1, 3, 10, 10});
+    const auto w = m.weight("w", {16, 3, 1, 1});
+    m.node("Conv", {"x", "w"}, {"c"});
+    if (is_max) m.node("MaxPool", {"c"}, {"y"}).ints("kernel_shape", {3, 3}).ints("strides", {2, 2}).i("ceil_mode", 1);
+    else m.node("AveragePool", {"c"}, {"y"}).ints("kernel_shape", {3, 3}).ints("pads", {1, 1, 1, 1});
+    m.output("y");
+    const auto x = random_tensor({1, 3, 10, 10});
+    const auto c = conv_ref(x, w, nullptr, 1, {1, 1}, {0, 0, 0, 0});
+    const auto want = is_max ? pool_ref(c, true, false, {3, 3}, {2, 2}, {0, 0, 1, 1}) : pool_ref(c, false, false, {3, 3}, {1, 1}, {1, 1, 1, 1});
+    check_all(m, "convpool" + std::to_string(is_max), {x}, want);
+    onednn::session s(m.save("convpool" + std::to_string(is_max)), {.workers = 1, .threads = 1});
+    MESSAGE("pool kernel: " << s.kernel_of(1));
+  }
+}

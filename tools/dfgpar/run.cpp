@@ -1,0 +1,392 @@
+// `dfgpar run MODEL.onnx [--workers P] [--threads T] ...`: runs the model on
+// the native runtime (dfgpar::onednn::session: the pipeline's schedule on the
+// cluster executor, oneDNN kernels) and prints its latency and schedule.
+// Built only when oneDNN is found (cmake/dfgpar_onednn.cmake).
+
+#include "args.hpp"
+#include "commands.hpp"
+#include "output_files.hpp"
+#include "report.hpp"
+
+#include <dfgpar/detail/json.hpp>
+#include <dfgpar/error.hpp>
+#include <dfgpar/onednn/npy.hpp>
+#include <dfgpar/onednn/session.hpp>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdlib>
+#include <cmath>
+#include <cstdint>
+#include <cstring>
+#include <filesystem>
+#include <iomanip>
+#include <iostream>
+#include <map>
+#include <optional>
+#include <sstream>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#if defined(__linux__)
+#include <unistd.h>
+#endif
+
+namespace dfgpar_cli {
+
+namespace {
+
+namespace fs = std::filesystem;
+namespace onnx = dfgpar::onnx;
+namespace onednn = dfgpar::onednn;
+
+constexpr std::string_view run_help = R"(Usage: dfgpar run MODEL.onnx [--workers P] [--threads T] [options]
+
+Runs an ONNX model on dfgpar's native runtime: the model is folded and
+scheduled onto P workers as `dfgpar analyze` does, every node is prepared
+once (oneDNN primitives in blocked layouts, post-ops fused, weights
+prepacked; plain C++ for the rest), tensors share buffers by lifetime, and
+each run is one pass of the cluster executor. Prints the median, p90 and
+minimum latency and the schedule used.
+
+Operators or attributes the runtime cannot run are refused with a message
+naming the node (exit status 1), before any run.
+
+Options:
+  -p, --workers P      workers running clusters side by side (default 1)
+  -t, --threads T      intra-op (OpenMP) threads of each worker (default: the
+                       cores divided by P, here %CORES% cores); P x T may not
+                       exceed the cores
+      --iters N        timed runs (default 30)
+      --warmup N       untimed runs first (default 5)
+      --input FILE     the input (.npy or a TensorProto .pb; models with one
+                       input); default: seeded pseudo-random values in [-1, 1)
+      --output FILE    write the output of the last run (.npy)
+      --check          also run the model on 1 worker (serial) and compare; with
+                       --reference, compare both with it (abs 1e-4 / rel 1e-3);
+                       exit status 1 on a mismatch
+      --reference FILE the expected output (.npy or .pb), for --check
+      --reference64 FILE  the same output computed in float64: a result outside
+                       the tolerance still passes when its largest error
+                       against it is at most 1.5x that of --reference
+      --json FILE      write the latencies, schedule and kernels as JSON
+      --spin N         executor spin rounds before a waiting worker sleeps
+                       (default 256; 0 sleeps at once)
+      --plain          plain row-major layouts only (no blocked layouts)
+      --no-fuse        no post-op fusion or BatchNormalization folding
+      --no-optimize    skip constant folding and dead-code elimination
+      --kernels        list how every node runs
+      --input-shape S, --profile F   not available yet (refused)
+  -h, --help           this text
+
+OpenMP: Debian's oneDNN uses libgomp, whose idle threads spin (300,000
+rounds) before they sleep. On cores that another process also uses, that
+spinning made a 2-thread run up to 25x slower (squeezenet1_1: 740 ms against
+31 ms), so `run` starts itself again with OMP_WAIT_POLICY=PASSIVE unless
+OMP_WAIT_POLICY or GOMP_SPINCOUNT is set (libgomp reads them only when it
+loads). With T = 1 there are no OpenMP threads at all.
+
+Examples:
+  dfgpar run googlenet.onnx --workers 1 --threads 2
+  dfgpar run googlenet.onnx --workers 2 --threads 1 --check --input googlenet.input.npy --reference googlenet.output.npy
+)";
+
+std::string run_help_text() { return with_cores(run_help); }
+
+struct run_args {
+  fs::path model, input, output, reference, reference64, json;
+  std::size_t workers = 1, threads = 0, iters = 30, warmup = 5;
+  std::uint32_t spin = 256;
+  bool check = false, plain = false, fuse = true, optimize = true, kernels = false;
+};
+
+std::optional<run_args> parse_run(std::vector<std::string> argv) {
+  run_args a;
+  arg_scanner args("run", std::move(argv));
+  std::vector<std::string> positional;
+  while (!args.done()) {
+    const std::string opt = args.next();
+    if (!args.is_option()) {
+      if (!opt.empty()) positional.push_back(opt);
+      continue;
+    }
+    if (opt == "-h" || opt == "--help") return std::nullopt;
+    if (opt == "-p" || opt == "--workers") a.workers = parse_count(opt, args.value(), 1, 1024);
+    else if (opt == "-t" || opt == "--threads") a.threads = parse_count(opt, args.value(), 1, 1024);
+    else if (opt == "--iters") a.iters = parse_count(opt, args.value(), 1, 100'000'000);
+    else if (opt == "--warmup") a.warmup = parse_count(opt, args.value(), 0, 100'000'000);
+    else if (opt == "--input") a.input = args.file_value();
+    else if (opt == "--output") a.output = args.file_value();
+    else if (opt == "--reference") a.reference = args.file_value();
+    else if (opt == "--reference64") a.reference64 = args.file_value();
+    else if (opt == "--json") a.json = args.file_value();
+    else if (opt == "--spin") a.spin = static_cast<std::uint32_t>(parse_count(opt, args.value(), 0, 1u << 30));
+    else if (opt == "--check") args.no_value(), a.check = true;
+    else if (opt == "--plain") args.no_value(), a.plain = true;
+    else if (opt == "--no-fuse") args.no_value(), a.fuse = false;
+    else if (opt == "--no-optimize") args.no_value(), a.optimize = false;
+    else if (opt == "--kernels") args.no_value(), a.kernels = true;
+    else if (opt == "--input-shape" || opt == "--profile")
+      throw usage_error(opt + " is not available yet: models with fixed shapes only, and no profiling yet");
+    else args.unknown();
+  }
+  if (positional.size() != 1) throw usage_error("run takes one model: dfgpar run MODEL.onnx [--workers P] [--threads T]");
+  a.model = positional[0];
+  if (a.threads == 0) a.threads = std::max<std::size_t>(1, hardware_threads() / a.workers);
+  if (!a.reference.empty() && !a.check) throw usage_error("--reference needs --check");
+  if (!a.reference64.empty() && a.reference.empty()) throw usage_error("--reference64 needs --reference");
+  return a;
+}
+
+/// Seeded pseudo-random values in [-1, 1) (a fixed LCG: the same input every time).
+onnx::tensor random_input(const onednn::io_info& io) {
+  if (io.elem_type != ::onnx::TensorProto::FLOAT)
+    throw dfgpar::graph_error("input '" + io.name + "' is " + onnx::elem_type_name(io.elem_type) +
+                              ": give it with --input (random inputs are float32 only)");
+  onnx::tensor t = onnx::make_tensor(io.elem_type, io.dims);
+  std::uint64_t x = 0x9e3779b97f4a7c15ull;
+  for (float& f : t.values<float>()) {
+    x = x * 6364136223846793005ull + 1442695040888963407ull;
+    f = static_cast<float>(static_cast<double>(x >> 40) / static_cast<double>(1ull << 24) * 2.0 - 1.0);
+  }
+  return t;
+}
+
+struct comparison {
+  double max_abs = 0, max_rel = 0;
+  std::size_t bad = 0, count = 0;
+};
+
+/// Element-wise |a - b| against abs + rel * |b|.
+comparison compare(const onnx::tensor& a, const onnx::tensor& b, double abs_tol = 1e-4, double rel_tol = 1e-3) {
+  comparison c;
+  if (a.dims != b.dims || a.size() != b.size()) {
+    c.bad = c.count = std::max<std::size_t>(1, b.size());
+    c.max_abs = INFINITY;
+    return c;
+  }
+  c.count = a.size();
+  for (std::size_t i = 0; i < a.size(); ++i) {
+    const double x = a.as_double(i), y = b.as_double(i), d = std::fabs(x - y);
+    c.max_abs = std::max(c.max_abs, d);
+    if (y != 0) c.max_rel = std::max(c.max_rel, d / std::fabs(y));
+    if (!(d <= abs_tol + rel_tol * std::fabs(y))) ++c.bad;
+  }
+  return c;
+}
+
+std::string describe(const comparison& c) {
+  std::ostringstream s;
+  s << "max abs diff " << std::setprecision(3) << c.max_abs << ", max rel diff " << c.max_rel << ", "
+    << (c.bad ? std::to_string(c.bad) + " of " + std::to_string(c.count) + " outside abs 1e-4 / rel 1e-3" : "all within abs 1e-4 / rel 1e-3");
+  return s.str();
+}
+
+double percentile(std::vector<double> v, double q) {
+  std::sort(v.begin(), v.end());
+  const double pos = q * static_cast<double>(v.size() - 1);
+  const auto lo = static_cast<std::size_t>(std::floor(pos));
+  const auto hi = std::min(v.size() - 1, lo + 1);
+  return v[lo] + (v[hi] - v[lo]) * (pos - static_cast<double>(lo));
+}
+
+std::string mib(std::size_t bytes) {
+  std::ostringstream s;
+  s << std::fixed << std::setprecision(1) << static_cast<double>(bytes) / (1024.0 * 1024.0) << " MiB";
+  return s.str();
+}
+
+/// libgomp reads its wait policy once, when it loads: to make idle OpenMP
+/// threads sleep instead of spin (see the help text), the process has to
+/// start again with the variable set. Returns only when it did not.
+void restart_with_passive_openmp(const std::vector<std::string>& argv) {
+#if defined(__linux__)
+  if (std::getenv("OMP_WAIT_POLICY") || std::getenv("GOMP_SPINCOUNT") || std::getenv("DFGPAR_RUN_RESTARTED")) return;
+  if (::setenv("OMP_WAIT_POLICY", "PASSIVE", 1) != 0 || ::setenv("DFGPAR_RUN_RESTARTED", "1", 1) != 0) return;
+  std::vector<std::string> all{"dfgpar", "run"};
+  all.insert(all.end(), argv.begin(), argv.end());
+  std::vector<char*> cargv;
+  for (auto& a : all) cargv.push_back(a.data());
+  cargv.push_back(nullptr);
+  std::cout.flush();
+  ::execv("/proc/self/exe", cargv.data());
+  ::unsetenv("OMP_WAIT_POLICY");  // could not restart: go on with libgomp's default
+#else
+  (void)argv;
+#endif
+}
+
+/// The OpenMP wait policy in effect, for the report.
+std::string openmp_policy() {
+  if (const char* p = std::getenv("OMP_WAIT_POLICY")) {
+    std::string s = std::string("OMP_WAIT_POLICY=") + p;
+    if (std::getenv("DFGPAR_RUN_RESTARTED")) s += " (set by dfgpar run)";
+    return s;
+  }
+  if (const char* p = std::getenv("GOMP_SPINCOUNT")) return std::string("GOMP_SPINCOUNT=") + p;
+  return "libgomp's default (idle threads spin, then sleep)";
+}
+
+int run_run(const std::vector<std::string>& argv) {
+  const auto parsed = parse_run(argv);
+  if (parsed && parsed->threads > 1) restart_with_passive_openmp(argv);
+  if (!parsed) {
+    std::cout << run_help_text();
+    return 0;
+  }
+  const run_args& a = *parsed;
+  if (!a.output.empty()) check_output_path(a.output, "--output", true);
+  if (!a.json.empty()) check_output_path(a.json, "--json", true);
+
+  onednn::session_options so{.workers = a.workers, .threads = a.threads, .spin = a.spin,
+                             .kernels = {.blocked = !a.plain, .fuse = a.fuse}};
+  so.compile.optimize = a.optimize;
+  auto fail_model = [&](const std::exception& e) -> dfgpar::graph_error {
+    std::string w = e.what();
+    if (w.rfind(a.model.string(), 0) != 0) w = a.model.string() + ": " + w;
+    return dfgpar::graph_error(w);
+  };
+  std::optional<onednn::session> s;
+  const auto t0 = std::chrono::steady_clock::now();
+  try {
+    s.emplace(a.model, so);
+  } catch (const dfgpar::graph_error& e) {
+    throw fail_model(e);
+  }
+  const double prepare_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+
+  std::vector<onnx::tensor> inputs;
+  if (!a.input.empty()) {
+    if (s->inputs().size() != 1) throw dfgpar::graph_error("--input gives one tensor, the model has " + std::to_string(s->inputs().size()) + " inputs");
+    inputs.push_back(onednn::read_tensor_file(a.input));
+  } else {
+    for (const auto& io : s->inputs()) inputs.push_back(random_input(io));
+  }
+  std::vector<onnx::tensor> out = s->run(inputs);  // checks the inputs; first (warm-up) run
+  for (std::size_t i = 1; i < a.warmup; ++i) s->run();
+  std::vector<double> ms;
+  ms.reserve(a.iters);
+  for (std::size_t i = 0; i < a.iters; ++i) {
+    const auto b = std::chrono::steady_clock::now();
+    s->run();
+    ms.push_back(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - b).count());
+  }
+  out = s->run(inputs);
+  const double median = percentile(ms, 0.5), p90 = percentile(ms, 0.9), mn = *std::min_element(ms.begin(), ms.end());
+
+  const auto& r = s->compiled();
+  const auto& sched = s->schedule();
+  const auto& st = s->statistics();
+  std::cout << std::fixed << std::setprecision(3);
+  std::cout << "model               " << a.model.string() << "\n";
+  std::cout << "schedule            " << a.workers << (a.workers == 1 ? " worker" : " workers") << " x " << a.threads
+            << (a.threads == 1 ? " thread" : " threads") << " (executor spin " << a.spin << ")"
+            << "; " << st.nodes << " nodes in " << sched.clusters.size()
+            << " clusters, " << sched.num_cross_worker_edges() << " cross-worker edges";
+  if (a.workers > 1) {
+    std::cout << "; nodes per worker:";
+    for (std::size_t w = 0; w < sched.workers; ++w) {
+      std::size_t k = 0;
+      for (auto c : sched.clusters_of(w)) k += sched.clusters[c].vertices.size();
+      std::cout << " " << k;
+    }
+  }
+  std::cout << "\n";
+  if (a.threads > 1) std::cout << "openmp              " << openmp_policy() << "\n";
+  std::cout << "kernels             " << st.primitives << " oneDNN primitives (" << st.reorders << " reorders), " << st.fused
+            << " nodes fused, " << st.views << " views, " << st.evaluator << " on the evaluator\n";
+  std::cout << "memory              " << mib(st.arena_bytes) << " of buffers (" << mib(st.unplanned_bytes)
+            << " without reuse, " << st.tensors << " tensors in " << st.buffers << " buffers), " << mib(st.weight_bytes)
+            << " of weights\n";
+  std::cout << "prepare             " << std::setprecision(1) << prepare_ms << " ms (pipeline " << r.phases.total()
+            << " ms)\n" << std::setprecision(3);
+  std::cout << "latency             median " << median << " ms, p90 " << p90 << " ms, min " << mn << " ms (" << a.iters
+            << " runs after " << std::max<std::size_t>(a.warmup, 1) << " warm-up)\n";
+  if (a.kernels)
+    for (std::size_t v = 0; v < st.nodes; ++v) {
+      const auto& info = r.scheduled().g[v];
+      const std::size_t home = sched.home[v];
+      std::cout << "  node " << std::setw(4) << v << "  worker " << (home < sched.clusters.size() ? sched.clusters[home].worker : 0)
+                << "  " << (info.name.empty() ? "(unnamed)" : info.name) << ": " << s->kernel_of(v) << "\n";
+    }
+
+  int status = 0;
+  std::string check_text;
+  if (a.check) {
+    onednn::session_options serial = so;
+    serial.workers = 1;
+    onednn::session ser(a.model, serial);
+    const auto sout = ser.run(inputs);
+    for (std::size_t i = 0; i < out.size(); ++i) {
+      const auto c = compare(out[i], sout[i], 0, 0);
+      std::cout << "check               " << s->outputs()[i].name << ": parallel vs serial: "
+                << (c.bad == 0 ? "identical" : describe(c)) << "\n";
+      if (a.workers > 1 && c.max_abs > 1e-5) status = 1;  // the same kernels in another order: should be equal
+    }
+    const auto again = s->run(inputs);
+    for (std::size_t i = 0; i < out.size(); ++i) {
+      const auto c = compare(again[i], out[i], 0, 0);
+      std::cout << "check               " << s->outputs()[i].name << ": repeated run " << (c.bad == 0 ? "bit-identical" : describe(c))
+                << "\n";
+      if (c.bad) status = 1;
+    }
+    if (!a.reference.empty()) {
+      const onnx::tensor ref = onednn::read_tensor_file(a.reference);
+      for (const auto& [name, t] : {std::pair<const char*, const onnx::tensor*>{"parallel", &out[0]}, {"serial", &sout[0]}}) {
+        const auto c = compare(*t, ref);
+        std::cout << "check               " << name << " vs reference: " << describe(c) << "\n";
+        if (c.bad && !a.reference64.empty()) {
+          // as accurate as the reference itself, against the float64 result (within 1.5x)
+          const onnx::tensor ref64 = onednn::read_tensor_file(a.reference64);
+          const double ours = compare(*t, ref64).max_abs, theirs = compare(ref, ref64).max_abs;
+          const bool ok = ours <= 1.5 * theirs;
+          std::cout << std::defaultfloat << "check               " << name << " vs float64: max abs diff "
+                    << std::setprecision(3) << ours << ", the reference's own " << theirs
+                    << (ok ? ": accepted (at most 1.5x)" : ": more than 1.5x") << "\n"
+                    << std::fixed << std::setprecision(3);
+          if (ok) continue;
+        }
+        if (c.bad) status = 1;
+      }
+    }
+    std::cout << "check               " << (status == 0 ? "passed" : "FAILED") << "\n";
+  }
+  if (!a.output.empty() || !a.json.empty()) {
+    staged_outputs files;
+    if (!a.output.empty()) files.write_stream(a.output, [&](std::ostream& os) { onednn::write_npy(out.at(0), os); });
+    if (!a.json.empty())
+      files.write_stream(a.json, [&](std::ostream& os) {
+        os << std::setprecision(6) << "{\n  \"model\": " << dfgpar::detail::json::quote(a.model.string())
+           << ",\n  \"workers\": " << a.workers << ",\n  \"threads\": " << a.threads << ",\n  \"iters\": " << a.iters
+           << ",\n  \"median_ms\": " << median << ",\n  \"p90_ms\": " << p90 << ",\n  \"min_ms\": " << mn
+           << ",\n  \"times_ms\": [";
+        for (std::size_t i = 0; i < ms.size(); ++i) os << (i ? ", " : "") << ms[i];
+        os << "],\n  \"primitives\": " << st.primitives << ",\n  \"reorders\": " << st.reorders
+           << ",\n  \"arena_bytes\": " << st.arena_bytes << ",\n  \"check\": "
+           << (a.check ? (status == 0 ? "\"passed\"" : "\"failed\"") : "null") << ",\n  \"nodes\": [";
+        for (std::size_t v = 0; v < st.nodes; ++v) {
+          const std::size_t home = sched.home[v];
+          os << (v ? ",\n    " : "\n    ") << "{\"name\": " << dfgpar::detail::json::quote(r.scheduled().g[v].name)
+             << ", \"op\": " << dfgpar::detail::json::quote(r.scheduled().g[v].op_type)
+             << ", \"worker\": " << sched.clusters[home].worker << ", \"kernel\": " << dfgpar::detail::json::quote(s->kernel_of(v))
+             << "}";
+        }
+        os << "\n  ]\n}\n";
+      });
+    files.commit();
+  }
+  std::cout.flush();
+  print_warnings(std::cerr, r.warnings);
+  return status;
+}
+
+}  // namespace
+
+const command run_command{
+    "run", "MODEL.onnx [--workers P] [--threads T] [options]",
+    R"(the same pipeline, then run the model on the native runtime
+            (oneDNN kernels on the cluster executor) and print its latency.)",
+    run_help_text, run_run};
+
+}  // namespace dfgpar_cli
