@@ -77,7 +77,9 @@ Options:
       --no-fuse        no post-op fusion or BatchNormalization folding
       --no-optimize    skip constant folding and dead-code elimination
       --kernels        list how every node runs
-      --input-shape S, --profile F   not available yet (refused)
+      --input-shape NAME=d0,d1,...  fix an input's dimensions (repeatable; a
+                       symbolic batch dimension defaults to 1, said on stderr)
+      --profile F      not available yet (refused)
   -h, --help           this text
 
 OpenMP: Debian's oneDNN uses libgomp, whose idle threads spin (300,000
@@ -99,6 +101,7 @@ struct run_args {
   std::size_t workers = 1, threads = 0, iters = 30, warmup = 5;
   std::uint32_t spin = 256;
   bool check = false, plain = false, fuse = true, optimize = true, kernels = false;
+  std::vector<std::string> input_shapes;  ///< --input-shape, as given
 };
 
 std::optional<run_args> parse_run(std::vector<std::string> argv) {
@@ -127,8 +130,9 @@ std::optional<run_args> parse_run(std::vector<std::string> argv) {
     else if (opt == "--no-fuse") args.no_value(), a.fuse = false;
     else if (opt == "--no-optimize") args.no_value(), a.optimize = false;
     else if (opt == "--kernels") args.no_value(), a.kernels = true;
-    else if (opt == "--input-shape" || opt == "--profile")
-      throw usage_error(opt + " is not available yet: models with fixed shapes only, and no profiling yet");
+    else if (opt == "--input-shape") a.input_shapes.push_back(args.value());
+    else if (opt == "--profile")
+      throw usage_error(opt + " is not available yet: no measured profile is written yet");
     else args.unknown();
   }
   if (positional.size() != 1) throw usage_error("run takes one model: dfgpar run MODEL.onnx [--workers P] [--threads T]");
@@ -242,6 +246,13 @@ int run_run(const std::vector<std::string>& argv) {
   onednn::session_options so{.workers = a.workers, .threads = a.threads, .spin = a.spin,
                              .kernels = {.blocked = !a.plain, .fuse = a.fuse}};
   so.compile.optimize = a.optimize;
+  for (const auto& text : a.input_shapes) {
+    try {
+      so.compile.input_shapes.push_back(onnx::parse_input_shape(text));
+    } catch (const dfgpar::graph_error& e) {
+      throw usage_error(std::string("--input-shape: ") + e.what());
+    }
+  }
   auto fail_model = [&](const std::exception& e) -> dfgpar::graph_error {
     std::string w = e.what();
     if (w.rfind(a.model.string(), 0) != 0) w = a.model.string() + ": " + w;
