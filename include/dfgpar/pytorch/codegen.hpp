@@ -15,6 +15,8 @@
 /// \endcode
 
 #include <dfgpar/error.hpp>
+#include <dfgpar/onnx/cost_model.hpp>
+#include <dfgpar/onnx/evaluate.hpp>
 #include <dfgpar/onnx/graph.hpp>
 #include <dfgpar/onnx/tensor.hpp>
 #include <dfgpar/pytorch/names.hpp>
@@ -186,6 +188,8 @@ class module_codegen {
   // ---- helpers for hooks
 
   const onnx::tensor_info* info_of(const std::string& t) const {
+    for (auto sc = scopes_.rbegin(); sc != scopes_.rend(); ++sc)  // the subgraphs being translated, innermost first
+      if (auto it = sc->find(t); it != sc->end()) return &it->second;
     auto it = view_.m->tensors.find(t);
     return it == view_.m->tensors.end() ? nullptr : &it->second;
   }
@@ -247,6 +251,8 @@ class module_codegen {
   std::int64_t opset_ = 0;
   std::vector<std::vector<std::string>> bodies_;  // per unit: its nodes' lines
   std::set<std::string> weights_used_;            // weights the translations read, and weight outputs
+  std::vector<std::unordered_map<std::string, onnx::tensor_info>> scopes_;  // tensor facts of the open subgraphs
+  bool uses_list_ = false;                        // some code annotates List[Tensor]
 
  private:
   /// A constant's value (initializer or Constant node), decoded once.
@@ -255,16 +261,76 @@ class module_codegen {
     std::shared_ptr<const onnx::tensor> v;
     if (auto it = view_.initializer.find(t); it != view_.initializer.end()) {
       v = std::make_shared<const onnx::tensor>(onnx::from_proto(g_.initializer(it->second)));
+    } else if (auto si = view_.sub_initializer.find(t); si != view_.sub_initializer.end()) {
+      v = std::make_shared<const onnx::tensor>(onnx::from_proto(*si->second));
+    } else if (auto sc = view_.sub_constant.find(t); sc != view_.sub_constant.end()) {
+      onnx::attribute_reader a(*sc->second);
+      auto value = onnx::detail::eval_constant(a);
+      if (!value)
+        throw unsupported_op("Constant node " + python_string(sc->second->name()) +
+                             ": only numeric values are supported");
+      v = std::make_shared<const onnx::tensor>(std::move(*value));
     } else if (auto c = view_.constant_node.find(t); c != view_.constant_node.end()) {
       const auto& nd = g_.node(static_cast<int>(c->second));
       for (const auto& a : nd.attribute())
         if (a.name() == "value" && a.has_t()) v = std::make_shared<const onnx::tensor>(onnx::from_proto(a.t()));
       if (!v)
-        throw unsupported_op("dfgpar: pytorch: Constant node " + python_string(nd.name()) +
+        throw unsupported_op("Constant node " + python_string(nd.name()) +
                              ": only the 'value' attribute is supported");
     }
     values_.emplace(t, v);
     return v;
+  }
+
+  /// Translates one node into `out` (its comment, then its code, each line
+  /// prefixed with `indent`), noting the weights it reads.
+  void translate_one(const ::onnx::NodeProto& nd, std::vector<std::string>& out, const std::string& indent) {
+    op_context c;
+    c.node = &nd;
+    c.opset = opset_;
+    for (const auto& t : nd.input()) {
+      c.inputs.push_back(t.empty() ? std::string() : names_.expr(t));
+      c.input_info.push_back(t.empty() ? nullptr : info_of(t));
+      c.constants.push_back(t.empty() ? nullptr : value_of(t));
+    }
+    for (const auto& t : nd.output()) {
+      c.outputs.push_back(t.empty() ? std::string() : names_.var(t));
+      c.output_info.push_back(t.empty() ? nullptr : info_of(t));
+    }
+    c.translate_body = [this](const ::onnx::GraphProto& sg) { return translate_body(sg); };
+    translate_node(c);
+    uses_list_ = uses_list_ || c.uses_list;
+    for (std::size_t i = 0; i < c.inputs.size(); ++i)
+      if (c.input_used[i] && view_.is_weight(nd.input(static_cast<int>(i))))
+        weights_used_.insert(nd.input(static_cast<int>(i)));
+    // node_comment() indents for a method's body (8 columns): re-indent it
+    for (auto& l : node_comment(nd)) {
+      std::size_t lead = 0;
+      while (lead < l.size() && lead < 8 && l[lead] == ' ') ++lead;
+      out.push_back(indent + l.substr(lead));
+    }
+    for (auto& l : c.lines) out.push_back(indent + l);
+  }
+
+  /// A subgraph's code for the translation of the node that holds it: its
+  /// nodes in order (Constant nodes are weights), with the subgraph's own
+  /// tensor facts (ONNX shape inference writes them into its value_info).
+  body_code translate_body(const ::onnx::GraphProto& sg) {
+    if (scopes_.size() > 64) throw graph_error("subgraphs nested more than 64 deep");
+    scopes_.emplace_back();
+    onnx::detail::collect_tensors(sg, scopes_.back());
+    body_code b;
+    for (const auto& in : sg.input()) b.inputs.push_back(names_.var(in.name()));
+    for (const auto& nd : sg.node()) {
+      if (model_view::is_constant_node(nd)) continue;  // a weight
+      translate_one(nd, b.lines, "");
+    }
+    for (const auto& out : sg.output()) {
+      if (view_.is_weight(out.name())) weights_used_.insert(out.name());
+      b.outputs.push_back(names_.expr(out.name()));
+    }
+    scopes_.pop_back();
+    return b;
   }
 
   /// Translates every unit's nodes into `bodies_`, noting the weights read.
@@ -273,28 +339,28 @@ class module_codegen {
       for (std::size_t v : plan_.units[k].vertices) {
         const auto& nd = g_.node(static_cast<int>(v));
         if (view_.constant_node.count(nd.output_size() ? nd.output(0) : std::string())) continue;  // a weight
-        op_context c;
-        c.node = &nd;
-        c.opset = opset_;
-        for (const auto& t : nd.input()) {
-          c.inputs.push_back(t.empty() ? std::string() : names_.expr(t));
-          c.input_info.push_back(t.empty() ? nullptr : info_of(t));
-          c.constants.push_back(t.empty() ? nullptr : value_of(t));
-        }
-        for (const auto& t : nd.output()) {
-          c.outputs.push_back(t.empty() ? std::string() : names_.var(t));
-          c.output_info.push_back(t.empty() ? nullptr : info_of(t));
-        }
-        translate_node(c);
-        for (std::size_t i = 0; i < c.inputs.size(); ++i)
-          if (c.input_used[i] && view_.is_weight(nd.input(static_cast<int>(i))))
-            weights_used_.insert(nd.input(static_cast<int>(i)));
-        for (auto& l : node_comment(nd)) bodies_[k].push_back(std::move(l));
-        for (auto& l : c.lines) bodies_[k].push_back("        " + l);
+        translate_one(nd, bodies_[k], "        ");
       }
     }
     for (const auto& t : plan_.outputs)
       if (view_.is_weight(t)) weights_used_.insert(t);
+  }
+
+  /// Calls f(tensor name) for what the subgraphs of `nd` read and return, in order.
+  template <class F>
+  static void subgraph_reads(const ::onnx::NodeProto& nd, F& f, int depth = 0) {
+    if (depth > 64) throw graph_error("subgraphs nested more than 64 deep");
+    auto walk = [&](const ::onnx::GraphProto& sg) {
+      for (const auto& n : sg.node()) {
+        for (const auto& t : n.input()) f(t);
+        subgraph_reads(n, f, depth + 1);
+      }
+      for (const auto& o : sg.output()) f(o.name());
+    };
+    for (const auto& a : nd.attribute()) {
+      if (a.has_g()) walk(a.g());
+      for (const auto& sg : a.graphs()) walk(sg);
+    }
   }
 
   /// The weights file: the weights used, in the order the graph first reads them.
@@ -306,14 +372,15 @@ class module_codegen {
     for (const auto& nd : g_.node())
       for (const auto& t : nd.input()) list(t);
     for (const auto& t : plan_.outputs) list(t);
+    for (const auto& nd : g_.node()) subgraph_reads(nd, list);
     std::vector<named_tensor> stored;
     std::vector<std::shared_ptr<const onnx::tensor>> keep;
     for (const auto& [id, t] : weight_list_) {
       auto v = value_of(t);
-      if (!v) throw graph_error("dfgpar: pytorch: weight " + python_string(t) + " has no value");
+      if (!v) throw graph_error("weight " + python_string(t) + " has no value");
       if (detail::torch_dtype(v->elem_type).empty() && v->elem_type != ::onnx::TensorProto::UINT16 &&
           v->elem_type != ::onnx::TensorProto::UINT32 && v->elem_type != ::onnx::TensorProto::UINT64)
-        throw unsupported_op("dfgpar: pytorch: weight " + python_string(t) + " has element type " +
+        throw unsupported_op("weight " + python_string(t) + " has element type " +
                              onnx::elem_type_name(v->elem_type));
       keep.push_back(v);
       stored.push_back({id, v.get()});
@@ -395,10 +462,17 @@ class module_codegen {
          {"input_names", detail::join(input_names)}});
     // PEP 8: wrap long lines at their brackets
     std::string wrapped;
-    std::istringstream lines(text);
+    std::istringstream lines(uses_list_ ? with_list_import(text) : text);
     for (std::string line; std::getline(lines, line);)
       for (const auto& l : wrap_python_line(line)) wrapped += l + "\n";
     return wrapped;
+  }
+
+  /// The runtime text imports Tuple from typing; loops' scan outputs need List too.
+  static std::string with_list_import(std::string text) {
+    const std::string from = "\nfrom typing import Tuple\n";
+    if (auto k = text.find(from); k != std::string::npos) text.replace(k, from.size(), "\nfrom typing import List, Tuple\n");
+    return text;
   }
 
   std::unordered_map<std::string, std::shared_ptr<const onnx::tensor>> values_;

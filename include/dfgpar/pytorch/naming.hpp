@@ -235,6 +235,9 @@ class module_names {
     for (const auto& nd : g.node())
       for (const auto& t : nd.output())
         if (!t.empty()) name_of(t, view.constant_node.count(t) ? "constant" : "t");
+    // then the values of subgraphs (If branches, Loop and Scan bodies), in
+    // the order their nodes come
+    for (const auto& nd : g.node()) name_subgraphs(nd, 0);
   }
 
   /// The method of stage `i` (a region's wrapper, or the inline stage's method).
@@ -279,6 +282,23 @@ class module_names {
       it = var_.emplace(t, view_.is_weight(t) ? attrs_.make(weight_display(t), fallback) : ids_.make(display(t), fallback))
                .first;
     return it->second;
+  }
+
+  void name_subgraphs(const ::onnx::NodeProto& nd, int depth) {
+    if (depth > 64) throw graph_error("subgraphs nested more than 64 deep");
+    auto walk = [&](const ::onnx::GraphProto& sg) {
+      for (const auto& in : sg.input()) name_of(in.name(), "t");
+      for (const auto& t : sg.initializer()) name_of(t.name(), "weight");
+      for (const auto& n : sg.node()) {
+        for (const auto& t : n.output())
+          if (!t.empty()) name_of(t, view_.sub_constant.count(t) ? "constant" : "t");
+        name_subgraphs(n, depth + 1);
+      }
+    };
+    for (const auto& a : nd.attribute()) {
+      if (a.has_g()) walk(a.g());
+      for (const auto& sg : a.graphs()) walk(sg);
+    }
   }
 
   void name_methods(const stage_plan& p) {

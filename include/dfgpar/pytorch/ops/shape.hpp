@@ -36,8 +36,14 @@ inline void flatten(op_context& c) {
     c.assign("torch.reshape(" + c.in(0) + ", " + python_int_list(onnx::flatten_dims(*s, axis)) + ")");
   } else if (axis == 1 && r >= 2) {
     c.assign("torch.flatten(" + c.in(0) + ", 1)");
+  } else if (axis == 0) {
+    c.assign("torch.reshape(" + c.in(0) + ", [1, -1])");
+  } else if (axis == r) {
+    c.assign("torch.unsqueeze(torch.flatten(" + c.in(0) + "), 1)");
   } else {
-    c.unsupported("Flatten of a tensor with unknown shape");
+    // dimensions known at run time only: the two groups flattened in turn
+    c.assign("torch.flatten(torch.flatten(" + c.in(0) + ", " + std::to_string(axis) + "), 0, " +
+             std::to_string(axis - 1) + ")");
   }
 }
 
@@ -62,7 +68,18 @@ inline void reshape(op_context& c) {
   if (const auto s = c.shape(0)) {
     shape = onnx::reshape_dims(*c.node, *s, shape, a.allowzero);
   } else if (!a.allowzero && std::find(shape.begin(), shape.end(), 0) != shape.end()) {
-    c.unsupported("a 0 in the shape needs the input's shape, which is not known");
+    // a 0 copies the input's dimension: a literal where its value is known,
+    // else read at run time
+    const auto d = c.dims(0);
+    std::vector<std::string> items;
+    for (std::size_t k = 0; k < shape.size(); ++k) {
+      if (shape[k] != 0) items.push_back(std::to_string(shape[k]));
+      else if (d && k < d->size() && (*d)[k] >= 0) items.push_back(std::to_string((*d)[k]));
+      else if (!d || k < d->size()) items.push_back(c.in(0) + ".shape[" + std::to_string(k) + "]");
+      else c.unsupported("a 0 in the shape beyond the input's rank");
+    }
+    c.assign("torch.reshape(" + c.in(0) + ", [" + join(items) + "])");
+    return;
   }
   c.assign("torch.reshape(" + c.in(0) + ", " + python_int_list(shape) + ")");
 }
@@ -197,19 +214,24 @@ inline void pad(op_context& c) {
     c.assign(c.in(0));
     return;
   }
-  const std::string p = torch_pads(pads, r, last);
   if (mode == "constant") {
-    c.assign("F.pad(" + c.in(0) + ", " + p + ", 'constant', " + pad_value(c, *a.value.value) + ")");
+    c.assign("F.pad(" + c.in(0) + ", " + torch_pads(pads, r, last) + ", 'constant', " + pad_value(c, *a.value.value) +
+             ")");
     return;
   }
   if (mode != "reflect" && mode != "edge") c.unsupported("mode " + python_string(mode));
+  // F.pad's reflect/replicate pad the last r - 2 axes of a batched input
+  // (r - 1 of an unbatched one): list the pads of at least r - 2 axes
+  // ([96, 96, 0, 0] on a 4-D tensor padded on its last axis only)
+  if (r >= 3) last = std::max(last, r - 2);
   bool simple = is_float_type(c.elem_type(0)) && last <= 3 && last <= r - 1;
   for (auto v : pads) simple = simple && v >= 0;
   if (!simple) {
     pad_by_index(c, mode, r, python_int_list(pads));
     return;
   }
-  c.assign("F.pad(" + c.in(0) + ", " + p + ", '" + (mode == "edge" ? "replicate" : "reflect") + "')");
+  c.assign("F.pad(" + c.in(0) + ", " + torch_pads(pads, r, last) + ", '" + (mode == "edge" ? "replicate" : "reflect") +
+           "')");
 }
 
 inline void expand(op_context& c) {
@@ -223,7 +245,13 @@ inline void expand(op_context& c) {
   }
   auto shape = c.constant_ints(1, "the shape");
   auto in = c.shape(0);
-  if (!in) c.unsupported("the input shape is not known");
+  if (!in) {
+    // the input's dimensions are known at run time only: broadcast there
+    const std::string z = temp(c, "zeros");
+    c.emit(z + " = torch.zeros([1], dtype=" + c.in(0) + ".dtype).expand(" + python_int_list(shape) + ")");
+    c.assign("torch.broadcast_tensors(" + c.in(0) + ", " + z + ")[0]");
+    return;
+  }
   const std::size_t n = std::max(shape.size(), in->size());
   std::vector<std::int64_t> out(n);
   for (std::size_t k = 0; k < n; ++k) {
@@ -258,15 +286,23 @@ inline void split(op_context& c) {
     sizes = int_list(c, static_cast<std::size_t>(a.split.input));
   } else {
     std::vector<std::int64_t> v = a.split.given() ? *a.split.value : std::vector<std::int64_t>{};
+    bool known = !v.empty();
     if (v.empty()) {
+      known = true;
       for (std::size_t k = 0; k < c.outputs.size(); ++k) {
         const auto* info = c.output_info[k];
-        if (!info || !info->shape_known) c.unsupported("output sizes are not known");
-        v.push_back(info->shape[static_cast<std::size_t>(axis)]);
+        const bool dim_known = info && info->rank_known() && static_cast<std::size_t>(axis) < info->shape.size() &&
+                               info->shape[static_cast<std::size_t>(axis)] >= 0;
+        known = known && dim_known;
+        v.push_back(dim_known ? info->shape[static_cast<std::size_t>(axis)] : -1);
       }
     }
     if (v.size() != c.outputs.size()) c.unsupported("split sizes and outputs differ in number");
-    sizes = python_int_list(v);
+    // equal parts of a dimension known at run time only (the last one
+    // smaller when it does not divide, as Split-18 says)
+    const std::string n = std::to_string(c.outputs.size());
+    sizes = known ? python_int_list(v)
+                  : "(" + c.in(0) + ".shape[" + std::to_string(axis) + "] + " + n + " - 1) // " + n;
   }
   c.emit(lhs + " = torch.split(" + c.in(0) + ", " + sizes + ", " + std::to_string(axis) + ")");
 }
