@@ -31,6 +31,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <set>
 #include <sstream>
@@ -60,6 +61,10 @@ struct emit_options {
   /// The regions' fork flags in model.py: chosen by the cost model as above,
   /// or all true / all false (tests, experiments; tune() still re-measures).
   fork_choice fork = fork_choice::cost_model;
+  /// Input shapes the model was specialised to (graph input name ->
+  /// dimensions, e.g. by `--input-shape`): model.py says so in a comment and
+  /// `run()` refuses an input of another shape with a clear error.
+  std::map<std::string, std::vector<std::int64_t>> input_shapes;
 
   /// The part of these options stage planning reads.
   plan_options planning() const {
@@ -427,6 +432,7 @@ class module_codegen {
     }
     std::string params, args;
     for (const auto& t : names_.inputs()) params += ", " + names_.var(t) + ": Tensor", args += ", " + names_.var(t);
+    run << shape_checks();
     std::vector<std::string> result;
     for (const auto& t : plan_.outputs) result.push_back(names_.expr(t));
     for (std::size_t si = 0; si < stages.size(); ++si) {
@@ -466,6 +472,34 @@ class module_codegen {
     for (std::string line; std::getline(lines, line);)
       for (const auto& l : wrap_python_line(line)) wrapped += l + "\n";
     return wrapped;
+  }
+
+  /// run()'s first lines when the model was specialised to input shapes
+  /// (emit_options::input_shapes): a comment, then one check per input.
+  std::string shape_checks() const {
+    if (o_.input_shapes.empty()) return "";
+    std::string cmd, said;
+    for (const auto& [name, d] : o_.input_shapes) {
+      std::string v;
+      for (std::size_t k = 0; k < d.size(); ++k) v += (k ? "," : "") + std::to_string(d[k]);
+      cmd += " --input-shape " + name + "=" + v;
+      said += (said.empty() ? "" : ", ") + name + " " + python_int_list(d);
+    }
+    std::string out = "        # specialised to the input shapes " + python_comment_text(said, 200) +
+                      ": shapes were\n        # folded for them (dfgpar emit" + python_comment_text(cmd, 200) + ")\n";
+    for (const auto& t : names_.inputs()) {
+      auto it = o_.input_shapes.find(t);
+      if (it == o_.input_shapes.end()) continue;
+      const std::string& x = names_.var(t);
+      const std::string want = python_int_list(it->second);
+      std::string v;
+      for (std::size_t k = 0; k < it->second.size(); ++k) v += (k ? "," : "") + std::to_string(it->second[k]);
+      out += "        if " + x + ".shape != " + want + ":\n";
+      out += "            raise RuntimeError(" + python_string("input '" + t + "' has shape ") + " + str(" + x +
+             ".shape) + " + python_string("; this module was emitted for " + want + " (dfgpar emit --input-shape " + t +
+                                          "=" + v + ")") + ")\n";
+    }
+    return out;
   }
 
   /// The runtime text imports Tuple from typing; loops' scan outputs need List too.

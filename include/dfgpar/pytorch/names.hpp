@@ -108,6 +108,10 @@ inline std::vector<std::string> wrap_python_line(const std::string& line, std::s
 
 namespace detail {
 
+inline bool is_name_char_or_dot(char c) {
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' || c == '.';
+}
+
 /// Splits `text` at top-level ", " (outside brackets and quotes).
 inline std::vector<std::string> split_args(std::string_view text) {
   std::vector<std::string> out;
@@ -240,6 +244,20 @@ inline std::vector<std::string> wrap_python_line(const std::string& line, std::s
     if (fits(hung) || hung.size() > 1) lines = std::move(hung);
   }
   lines[0] = std::string(indent, ' ') + lines[0];
+  if (!fits(lines) || lines.size() == 1) {
+    // `name = value` with nothing to break in: the value in parentheses,
+    // hung on the next line
+    const std::string code = line.substr(indent);
+    const std::size_t eq = code.find(" = ");
+    bool plain_lhs = eq != std::string::npos && eq > 0;
+    for (std::size_t k = 0; plain_lhs && k < eq; ++k)
+      plain_lhs = detail::is_name_char_or_dot(code[k]);
+    if (plain_lhs && lines.size() == 1 && lines[0].size() > width) {
+      std::vector<std::string> hung{std::string(indent, ' ') + code.substr(0, eq) + " = (",
+                                    std::string(indent + 4, ' ') + code.substr(eq + 3) + ")"};
+      if (hung[1].size() <= width) return hung;
+    }
+  }
   return lines;
 }
 

@@ -91,8 +91,9 @@ inline bool is_ascii_alnum(unsigned char c) {
 /// Rules: characters other than ASCII letters, digits and `_` become `_`
 /// (runs collapse), leading/trailing `_` are dropped (no dunder or private
 /// names), a leading digit gets the prefix `t_`, reserved words get a
-/// trailing `_`, long names are cut to `max_length`, and a collision gets
-/// `_2`, `_3`, ... An empty result uses `fallback`.
+/// trailing `_`, a name longer than `max_length` keeps its last path
+/// components (32 characters, more if that tail is taken), and a collision
+/// gets `_2`, `_3`, ... An empty result uses `fallback`.
 class identifier_table {
  public:
   explicit identifier_table(std::size_t max_length = 48) : max_length_(max_length < 8 ? 8 : max_length) {}
@@ -103,8 +104,18 @@ class identifier_table {
     if (base.empty()) base = sanitize(fallback);
     if (base.empty()) base = "t";
     if (base.size() > max_length_) {
-      base.resize(max_length_);
-      while (!base.empty() && base.back() == '_') base.pop_back();
+      // a long hierarchical name: its tail distinguishes it
+      // ("StatefulPartitionedCall/functional_1/conv2d_33/BiasAdd" ->
+      // "functional_1_conv2d_33_BiasAdd"); a longer tail when that is taken
+      for (std::size_t room = tail_length(); room <= max_length_; room += 8) {
+        std::string t = tail(name, room);
+        if (!t.empty() && !taken(t)) {
+          used_.insert(t);
+          return t;
+        }
+      }
+      base = tail(name, tail_length());
+      if (base.empty()) base = "t";
     }
     const std::string first = detail::reserved_identifiers().count(base) ? base + "_" : base;
     if (!used_.count(first)) {
@@ -118,6 +129,41 @@ class identifier_table {
         return cand;
       }
     }
+  }
+
+  /// The last path components of `name` (split at characters that are not
+  /// ASCII letters, digits or `_`), sanitised and joined with `_`, at most
+  /// `room` characters; a last component longer than that keeps its last
+  /// `_`-separated words. "" when nothing fits.
+  static std::string tail(std::string_view name, std::size_t room) {
+    std::vector<std::string> parts;
+    std::string cur;
+    for (unsigned char ch : name) {
+      if (detail::is_ascii_alnum(ch) || ch == '_') {
+        cur += static_cast<char>(ch);
+      } else if (!cur.empty()) {
+        parts.push_back(std::move(cur));
+        cur.clear();
+      }
+    }
+    if (!cur.empty()) parts.push_back(std::move(cur));
+    std::string out;
+    for (std::size_t k = parts.size(); k-- > 0;) {
+      const std::string p = sanitize(parts[k]);
+      if (p.empty()) continue;
+      const std::string joined = out.empty() ? p : p + "_" + out;
+      if (sanitize(joined).size() <= room) {
+        out = joined;
+        continue;
+      }
+      if (out.empty()) {  // one long component: its last words
+        std::size_t start = p.size() - room;
+        while (start < p.size() && p[start - 1] != '_') ++start;
+        out = p.substr(start);
+      }
+      break;
+    }
+    return sanitize(out);
   }
 
   /// Marks `id` as taken (a name the generator chose itself).
@@ -140,6 +186,8 @@ class identifier_table {
   }
 
  private:
+  std::size_t tail_length() const { return std::min<std::size_t>(32, max_length_); }
+
   std::size_t max_length_;
   std::unordered_set<std::string> used_;
 };
@@ -326,7 +374,10 @@ class module_names {
       const std::string fallback = "stage" + std::to_string(si + 1);
       label = identifier_table::sanitize(label);
       if (label.empty() || p.stages.size() == 1) label = fallback;
-      if (label.size() > 36) label.resize(36);  // room for "fork_" and "_worker1_part2" within a line
+      if (label.size() > 36) {  // room for "fork_" and "_worker1_part2" within a line; the tail distinguishes
+        label = identifier_table::tail(label, 24);
+        if (label.empty()) label = fallback;
+      }
       stage_method_[si] = attrs_.make(label, fallback);
       if (st.region) stage_flag_[si] = attrs_.make("fork_" + stage_method_[si]);
       ids_.reserve("out_" + stage_method_[si]);

@@ -1,7 +1,8 @@
 #pragma once
 /// \file control_flow.hpp
-/// If, Loop and Scan: `if`/`else`, a `while` loop with its carried values
-/// and scan outputs, and a `for` loop over the scanned axis, all TorchScript.
+/// If, Loop and Scan: `if`/`else`, a loop with its carried values
+/// and scan outputs (a `for` loop that breaks when the condition turns
+/// false), and a `for` loop over the scanned axis, all TorchScript.
 /// The bodies are translated by the code generator (op_context::body) and
 /// written inline in the method that runs the node, so they read outer-scope
 /// values as the method's locals and weights as buffers; a body's own
@@ -48,7 +49,7 @@ inline void if_(op_context& c) {
   branch(e);
 }
 
-/// Loop: `while` the trip count is not reached and the condition holds; the
+/// Loop: up to the trip count, while the condition holds (`break`); the
 /// carried values are the loop's variables, scan outputs are stacked.
 inline void loop(op_context& c) {
   using namespace detail;
@@ -73,8 +74,11 @@ inline void loop(op_context& c) {
     c.emit(s[k] + ": List[Tensor] = []");
     c.uses_list = true;
   }
-  c.emit(i + " = 0");
-  c.emit("while " + i + " < " + n + " and " + go + ":");
+  // a for loop that breaks: a `while` line with both tests could not be
+  // wrapped to 79 columns
+  c.emit("for " + i + " in range(" + n + "):");
+  c.emit("    if not " + go + ":");
+  c.emit("        break");
   c.emit("    " + b.inputs[0] + " = torch.tensor(" + i + ", dtype=torch.int64)");
   c.emit("    " + b.inputs[1] + " = torch.tensor(" + go + ")");
   for (std::size_t k = 0; k < carried; ++k) c.emit("    " + b.inputs[k + 2] + " = " + v[k]);
@@ -82,7 +86,6 @@ inline void loop(op_context& c) {
   c.emit("    " + go + " = bool(" + b.outputs[0] + ")");
   for (std::size_t k = 0; k < carried; ++k) c.emit("    " + v[k] + " = " + b.outputs[k + 1]);
   for (std::size_t k = 0; k < scans; ++k) c.emit("    " + s[k] + ".append(" + b.outputs[1 + carried + k] + ")");
-  c.emit("    " + i + " += 1");
   for (std::size_t k = 0; k < carried; ++k)
     if (c.has_output(k)) c.assign(v[k], k);
   for (std::size_t k = 0; k < scans; ++k)
