@@ -243,19 +243,24 @@ inline std::vector<std::string> wrap_python_line(const std::string& line, std::s
     auto hung = detail::hang_at(line.substr(indent), indent, cont, width);
     if (fits(hung) || hung.size() > 1) lines = std::move(hung);
   }
+  const bool wrapped = lines.size() > 1 && fits(lines);
   lines[0] = std::string(indent, ' ') + lines[0];
-  if (!fits(lines) || lines.size() == 1) {
-    // `name = value` with nothing to break in: the value in parentheses,
-    // hung on the next line
+  if (!wrapped) {
+    // `name = value` that does not wrap within the width (nothing to break
+    // in, or a long name before the first bracket): the value in
+    // parentheses, hung on the next lines
     const std::string code = line.substr(indent);
     const std::size_t eq = code.find(" = ");
     bool plain_lhs = eq != std::string::npos && eq > 0;
     for (std::size_t k = 0; plain_lhs && k < eq; ++k)
       plain_lhs = detail::is_name_char_or_dot(code[k]);
-    if (plain_lhs && lines.size() == 1 && lines[0].size() > width) {
-      std::vector<std::string> hung{std::string(indent, ' ') + code.substr(0, eq) + " = (",
-                                    std::string(indent + 4, ' ') + code.substr(eq + 3) + ")"};
-      if (hung[1].size() <= width) return hung;
+    if (plain_lhs) {
+      std::vector<std::string> hung{std::string(indent, ' ') + code.substr(0, eq) + " = ("};
+      for (auto& l : wrap_python_line(std::string(indent + 4, ' ') + code.substr(eq + 3) + ")", width))
+        hung.push_back(std::move(l));
+      bool ok = true;
+      for (const auto& l : hung) ok = ok && l.size() <= width;
+      if (ok) return hung;
     }
   }
   return lines;

@@ -92,7 +92,7 @@ inline bool is_ascii_alnum(unsigned char c) {
 /// (runs collapse), leading/trailing `_` are dropped (no dunder or private
 /// names), a leading digit gets the prefix `t_`, reserved words get a
 /// trailing `_`, a name longer than `max_length` keeps its last path
-/// components (32 characters, more if that tail is taken), and a collision
+/// components (24 characters, more if that tail is taken), and a collision
 /// gets `_2`, `_3`, ... An empty result uses `fallback`.
 class identifier_table {
  public:
@@ -106,7 +106,7 @@ class identifier_table {
     if (base.size() > max_length_) {
       // a long hierarchical name: its tail distinguishes it
       // ("StatefulPartitionedCall/functional_1/conv2d_33/BiasAdd" ->
-      // "functional_1_conv2d_33_BiasAdd"); a longer tail when that is taken
+      // "conv2d_33_BiasAdd"); a longer tail when that is taken
       for (std::size_t room = tail_length(); room <= max_length_; room += 8) {
         std::string t = tail(name, room);
         if (!t.empty() && !taken(t)) {
@@ -156,9 +156,9 @@ class identifier_table {
         out = joined;
         continue;
       }
-      if (out.empty()) {  // one long component: its last words
+      if (out.empty()) {  // one long component: its last words, not starting with a digit
         std::size_t start = p.size() - room;
-        while (start < p.size() && p[start - 1] != '_') ++start;
+        while (start < p.size() && (p[start - 1] != '_' || (p[start] >= '0' && p[start] <= '9'))) ++start;
         out = p.substr(start);
       }
       break;
@@ -186,7 +186,7 @@ class identifier_table {
   }
 
  private:
-  std::size_t tail_length() const { return std::min<std::size_t>(32, max_length_); }
+  std::size_t tail_length() const { return std::min<std::size_t>(24, max_length_); }
 
   std::size_t max_length_;
   std::unordered_set<std::string> used_;

@@ -28,10 +28,10 @@ inline void emit_nested(op_context& c, const std::vector<std::string>& lines, co
 
 }  // namespace detail
 
-/// `list` stacked on a new first axis: a scan output of Loop. No iteration
-/// gives [0, ...] (the element's dimensions from output `k`'s shape, else
-/// an empty 1-D tensor).
-inline std::string stacked(op_context& c, const std::string& list, std::size_t k) {
+/// Output `k` = `list` stacked on a new first axis: a scan output of Loop.
+/// No iteration gives [0, ...] (the element's dimensions from output `k`'s
+/// shape, else an empty 1-D tensor).
+inline void assign_stacked(op_context& c, const std::string& list, std::size_t k) {
   const auto* info = k < c.output_info.size() ? c.output_info[k] : nullptr;
   std::vector<std::int64_t> empty{0};
   bool known = info && info->rank_known() && !info->shape.empty();
@@ -42,8 +42,10 @@ inline std::string stacked(op_context& c, const std::string& list, std::size_t k
   if (!known) empty = {0};
   std::string dt = info ? detail::torch_dtype(info->elem_type) : "";
   if (dt.empty()) dt = "torch.float32";
-  return "torch.stack(" + list + ", 0) if len(" + list + ") > 0 else torch.zeros(" + python_int_list(empty) +
-         ", dtype=" + dt + ")";
+  c.emit("if len(" + list + ") > 0:");
+  c.emit("    " + c.out(k) + " = torch.stack(" + list + ", 0)");
+  c.emit("else:");
+  c.emit("    " + c.out(k) + " = torch.zeros(" + python_int_list(empty) + ", dtype=" + dt + ")");
 }
 
 /// If: both branches inline; each assigns the node's outputs.
@@ -107,7 +109,7 @@ inline void loop(op_context& c) {
   for (std::size_t k = 0; k < carried; ++k)
     if (c.has_output(k)) c.assign(v[k], k);
   for (std::size_t k = 0; k < scans; ++k)
-    if (c.has_output(carried + k)) c.assign(stacked(c, s[k], carried + k), carried + k);
+    if (c.has_output(carried + k)) assign_stacked(c, s[k], carried + k);
 }
 
 /// Scan (opset 9 and later): a `for` loop over the scanned axis of the scan
