@@ -86,6 +86,14 @@ inline void reshape(op_context& c) {
 
 inline void transpose(op_context& c) {
   check_types(c);
+  if (c.rank(0) < 0) {
+    if (c.has_attr("perm")) {
+      c.assign(c.in(0) + ".permute(" + python_int_list(c.attr_ints("perm")) + ")");
+    } else {
+      c.assign(c.in(0) + ".permute(list(range(" + c.in(0) + ".dim() - 1, -1, -1)))");
+    }
+    return;
+  }
   const int r = c.need_rank(0);
   std::vector<std::int64_t> perm;
   for (int d = r - 1; d >= 0; --d) perm.push_back(d);
@@ -114,6 +122,17 @@ inline void squeeze_or_unsqueeze(op_context& c) {
   auto axes = a.given() ? *a.value : std::vector<std::int64_t>{};
   if (axes.empty() && !un) {
     c.assign("torch.squeeze(" + c.in(0) + ")");
+    return;
+  }
+  if (c.rank(0) < 0) {
+    // the rank is known at run time only: the axes normalised there
+    const std::string x = c.in(0), ax = temp(c, "axes"), i = temp(c, "a");
+    const std::string rank = un ? "(" + x + ".dim() + " + std::to_string(axes.size()) + ")" : x + ".dim()";
+    c.emit(ax + " = [d__ % " + rank + " for d__ in " + python_int_list(axes) + "]");
+    c.emit(ax + (un ? ".sort()" : ".sort(reverse=True)"));
+    c.assign(x);
+    c.emit("for " + i + " in " + ax + ":");
+    c.emit("    " + c.out(0) + " = torch." + (un ? "unsqueeze(" : "squeeze(") + c.out(0) + ", " + i + ")");
     return;
   }
   const int r = c.need_rank(0) + (un ? static_cast<int>(axes.size()) : 0);
@@ -337,6 +356,21 @@ inline void space_to_depth(op_context& c) {
 
 inline void shape_op(op_context& c) {
   check_types(c);
+  if (c.rank(0) < 0) {
+    // the rank is known at run time only: Python's slice clamps start and
+    // end and counts negative ones from the end, as Shape-15 does
+    std::string range = ":";
+    if (c.opset >= 15) {
+      const auto start = c.attrs().find_int("start");
+      const auto end = c.attrs().find_int("end");
+      range = (start ? std::to_string(*start) : std::string()) + ":" + (end ? std::to_string(*end) : std::string());
+    } else {
+      c.ignore("start");
+      c.ignore("end");
+    }
+    c.assign("torch.tensor(" + c.in(0) + ".shape[" + range + "], dtype=torch.int64)");
+    return;
+  }
   const auto [start, end] = onnx::shape_range(*c.node, c.attrs(), c.opset, c.need_rank(0));
   c.assign("torch.tensor(" + c.in(0) + ".shape[" + std::to_string(start) + ":" + std::to_string(end) +
            "], dtype=torch.int64)");
