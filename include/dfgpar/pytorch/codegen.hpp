@@ -194,9 +194,16 @@ class module_codegen {
 
   const onnx::tensor_info* info_of(const std::string& t) const {
     for (auto sc = scopes_.rbegin(); sc != scopes_.rend(); ++sc)  // the subgraphs being translated, innermost first
-      if (auto it = sc->find(t); it != sc->end()) return &it->second;
+      if (auto it = sc->find(t); it != sc->end()) {
+        if (it->second.rank_known()) return &it->second;
+        if (auto g = guessed_.find(t); g != guessed_.end()) return &g->second;
+        return &it->second;
+      }
     auto it = view_.m->tensors.find(t);
-    return it == view_.m->tensors.end() ? nullptr : &it->second;
+    const onnx::tensor_info* found = it == view_.m->tensors.end() ? nullptr : &it->second;
+    if (!found || !found->rank_known())
+      if (auto g = guessed_.find(t); g != guessed_.end()) return &g->second;
+    return found;
   }
 
   /// `a, b` for tensors `ts`.
@@ -258,6 +265,7 @@ class module_codegen {
   std::set<std::string> weights_used_;            // weights the translations read, and weight outputs
   std::vector<std::unordered_map<std::string, onnx::tensor_info>> scopes_;  // tensor facts of the open subgraphs
   bool uses_list_ = false;                        // some code annotates List[Tensor]
+  std::unordered_map<std::string, onnx::tensor_info> guessed_;  // ranks shape inference left unknown (guess_ranks)
 
  private:
   /// A constant's value (initializer or Constant node), decoded once.
@@ -317,6 +325,97 @@ class module_codegen {
     for (auto& l : c.lines) out.push_back(indent + l);
   }
 
+  /// Ranks that ONNX shape inference left unknown (often inside If and
+  /// Loop bodies), where an operator's output rank follows from its inputs'
+  /// ranks and constant arguments alone; the dimension values stay unknown.
+  void guess_ranks(const ::onnx::GraphProto& g) {
+    static const std::unordered_set<std::string> elementwise = {
+        "Add", "Sub", "Mul", "Div", "Pow", "Mod", "Max", "Min", "Sum", "Mean", "Where", "Equal", "Less",
+        "LessOrEqual", "Greater", "GreaterOrEqual", "And", "Or", "Xor", "Not", "Relu", "Sigmoid", "Tanh", "Exp",
+        "Log", "Sqrt", "Neg", "Abs", "Reciprocal", "Floor", "Ceil", "Round", "Erf", "Sign", "Sin", "Cos", "Clip",
+        "Cast", "CastLike", "Identity", "LeakyRelu", "Elu", "Selu", "HardSigmoid", "HardSwish", "Softplus",
+        "PRelu", "IsNaN", "IsInf", "Dropout"};
+    static const std::unordered_set<std::string> like_first = {
+        "Softmax", "LogSoftmax", "Pad", "Slice", "Transpose", "Conv", "ConvTranspose", "MaxPool", "AveragePool",
+        "BatchNormalization", "InstanceNormalization", "LayerNormalization", "Resize", "Tile", "CumSum", "Split",
+        "Concat", "TopK", "LRN", "GlobalAveragePool", "GlobalMaxPool"};
+    auto rank_of = [&](const std::string& t) -> int {
+      if (t.empty()) return -1;
+      if (const auto* i = info_of(t); i && i->rank_known()) return static_cast<int>(i->shape.size());
+      if (auto v = value_of(t)) return static_cast<int>(v->dims.size());
+      return -1;
+    };
+    auto count = [&](const std::string& t) -> int {  // elements of a constant, or the length of a known 1-D tensor
+      if (t.empty()) return -1;
+      if (auto v = value_of(t)) return static_cast<int>(v->to_int64().size());
+      if (const auto* i = info_of(t); i && i->rank_known() && i->shape.size() == 1 && i->shape[0] >= 0)
+        return static_cast<int>(i->shape[0]);
+      return -1;
+    };
+    auto ints_attr = [](const ::onnx::NodeProto& nd, const char* name) -> int {
+      for (const auto& a : nd.attribute())
+        if (a.name() == name) return a.ints_size();
+      return -1;
+    };
+    auto int_attr = [](const ::onnx::NodeProto& nd, const char* name, std::int64_t def) {
+      for (const auto& a : nd.attribute())
+        if (a.name() == name) return a.i();
+      return def;
+    };
+    for (const auto& nd : g.node()) {
+      if (!nd.domain().empty() && nd.domain() != "ai.onnx") continue;
+      std::vector<int> out(static_cast<std::size_t>(nd.output_size()), -1);
+      const std::string& op = nd.op_type();
+      const int r0 = nd.input_size() ? rank_of(nd.input(0)) : -1;
+      if (elementwise.count(op)) {
+        int r = 0;
+        for (const auto& t : nd.input())
+          if (!t.empty()) r = rank_of(t) < 0 || r < 0 ? -1 : std::max(r, rank_of(t));
+        if (!out.empty()) out[0] = r;
+      } else if (like_first.count(op)) {
+        int r = r0;
+        if (op == "Concat")
+          for (const auto& t : nd.input()) r = r >= 0 ? r : rank_of(t);
+        for (auto& o : out) o = r;
+        if (op == "TopK" && out.size() > 1) out[1] = r;
+      } else if (op == "Unsqueeze" || op == "Squeeze") {
+        const int n = nd.input_size() > 1 ? count(nd.input(1)) : ints_attr(nd, "axes");
+        if (r0 >= 0 && n >= 0 && !out.empty()) out[0] = op == "Unsqueeze" ? r0 + n : r0 - n;
+      } else if (op == "Reshape" && nd.input_size() > 1) {
+        out[0] = count(nd.input(1));
+      } else if (op == "ConstantOfShape" || op == "Expand") {
+        const int n = count(nd.input(op == "Expand" ? 1 : 0));
+        out[0] = op == "Expand" && n >= 0 && r0 >= 0 ? std::max(n, r0) : n;
+      } else if (op == "Shape" || op == "Range" || op == "NonZero") {
+        out[0] = op == "NonZero" ? 2 : 1;
+      } else if (op == "Gather" && nd.input_size() > 1) {
+        const int r1 = rank_of(nd.input(1));
+        if (r0 >= 1 && r1 >= 0) out[0] = r0 + r1 - 1;
+      } else if (op == "MatMul" && nd.input_size() > 1) {
+        const int r1 = rank_of(nd.input(1));
+        if (r0 >= 2 && r1 >= 2) out[0] = std::max(r0, r1);
+      } else if (op == "Gemm" || op == "Flatten") {
+        out[0] = 2;
+      } else if (op == "LSTM" || op == "GRU" || op == "RNN") {
+        for (std::size_t k = 0; k < out.size(); ++k) out[k] = k == 0 ? 4 : 3;
+      } else if (op.starts_with("Reduce") || op == "ArgMax" || op == "ArgMin") {
+        const bool keep = int_attr(nd, "keepdims", 1) != 0;
+        const int n = op.starts_with("Arg") ? 1 : nd.input_size() > 1 ? count(nd.input(1)) : ints_attr(nd, "axes");
+        if (r0 >= 0) out[0] = keep ? r0 : (n >= 0 ? r0 - n : -1);
+      }
+      for (std::size_t k = 0; k < out.size(); ++k) {
+        const std::string& t = nd.output(static_cast<int>(k));
+        if (t.empty() || out[k] < 0 || rank_of(t) >= 0) continue;
+        onnx::tensor_info info;
+        if (const auto* i = info_of(t)) info = *i;
+        info.name = t;
+        info.shape.assign(static_cast<std::size_t>(out[k]), -1);
+        info.shape_known = out[k] == 0;
+        guessed_[t] = std::move(info);
+      }
+    }
+  }
+
   /// A subgraph's code for the translation of the node that holds it: its
   /// nodes in order (Constant nodes are weights), with the subgraph's own
   /// tensor facts (ONNX shape inference writes them into its value_info).
@@ -324,6 +423,7 @@ class module_codegen {
     if (scopes_.size() > 64) throw graph_error("subgraphs nested more than 64 deep");
     scopes_.emplace_back();
     onnx::detail::collect_tensors(sg, scopes_.back());
+    guess_ranks(sg);
     body_code b;
     for (const auto& in : sg.input()) b.inputs.push_back(names_.var(in.name()));
     for (const auto& nd : sg.node()) {
@@ -340,6 +440,7 @@ class module_codegen {
 
   /// Translates every unit's nodes into `bodies_`, noting the weights read.
   void translate() {
+    guess_ranks(g_);
     for (std::size_t k = 0; k < plan_.units.size(); ++k) {
       for (std::size_t v : plan_.units[k].vertices) {
         const auto& nd = g_.node(static_cast<int>(v));
@@ -478,15 +579,11 @@ class module_codegen {
   /// (emit_options::input_shapes): a comment, then one check per input.
   std::string shape_checks() const {
     if (o_.input_shapes.empty()) return "";
-    std::string cmd, said;
-    for (const auto& [name, d] : o_.input_shapes) {
-      std::string v;
-      for (std::size_t k = 0; k < d.size(); ++k) v += (k ? "," : "") + std::to_string(d[k]);
-      cmd += " --input-shape " + name + "=" + v;
-      said += (said.empty() ? "" : ", ") + name + " " + python_int_list(d);
-    }
-    std::string out = "        # specialised to the input shapes " + python_comment_text(said, 200) +
-                      ": shapes were\n        # folded for them (dfgpar emit" + python_comment_text(cmd, 200) + ")\n";
+    std::string out =
+        "        # shapes were folded for these input shapes (dfgpar emit\n"
+        "        # --input-shape); an input of another shape is refused:\n";
+    for (const auto& [name, d] : o_.input_shapes)
+      out += "        #   " + python_comment_text(name, 48) + " " + python_int_list(d) + "\n";
     for (const auto& t : names_.inputs()) {
       auto it = o_.input_shapes.find(t);
       if (it == o_.input_shapes.end()) continue;
@@ -495,9 +592,10 @@ class module_codegen {
       std::string v;
       for (std::size_t k = 0; k < it->second.size(); ++k) v += (k ? "," : "") + std::to_string(it->second[k]);
       out += "        if " + x + ".shape != " + want + ":\n";
-      out += "            raise RuntimeError(" + python_string("input '" + t + "' has shape ") + " + str(" + x +
-             ".shape) + " + python_string("; this module was emitted for " + want + " (dfgpar emit --input-shape " + t +
-                                          "=" + v + ")") + ")\n";
+      out += "            raise RuntimeError(\n";
+      out += "                " + python_string("input '" + t + "' has shape ") + " + str(" + x + ".shape) +\n";
+      out += "                " + python_string("; this module was emitted for " + want) + " +\n";
+      out += "                " + python_string(" (dfgpar emit --input-shape " + t + "=" + v + ")") + ")\n";
     }
     return out;
   }

@@ -156,11 +156,13 @@ class identifier_table {
         out = joined;
         continue;
       }
-      if (out.empty()) {  // one long component: its last words, not starting with a digit
-        std::size_t start = p.size() - room;
-        while (start < p.size() && (p[start - 1] != '_' || (p[start] >= '0' && p[start] <= '9'))) ++start;
-        out = p.substr(start);
-      }
+      // the component's last words that still fit, not starting with a digit
+      const std::size_t used = out.empty() ? 0 : out.size() + 1;
+      const std::size_t left = used >= room ? 0 : room - used;
+      std::size_t start = p.size() - std::min(left, p.size());
+      while (start < p.size() && (start == 0 || p[start - 1] != '_' || (p[start] >= '0' && p[start] <= '9'))) ++start;
+      if (start < p.size()) out = p.substr(start) + (out.empty() ? "" : "_" + out);
+      else if (out.empty()) out = p.substr(p.size() - room);  // no word boundary: its last characters
       break;
     }
     return sanitize(out);

@@ -549,7 +549,7 @@ class planner {
 /// The stage plan for running `m` as `s` says (`view` must be `m`'s). `s`
 /// must be a finalized schedule of `m.g` (vertex i = node i of m.proto).
 /// \throws unsupported_op for what model.py cannot run (non-tensor graph
-/// inputs or outputs, subgraphs), graph_error for a schedule that does not
+/// inputs or outputs), graph_error for a schedule that does not
 /// fit the model.
 inline stage_plan plan_stages(const onnx::model& m, const model_view& view, const schedule& s,
                               const plan_options& o = {}) {
