@@ -49,6 +49,10 @@ struct emit_options {
   std::string class_name = "Model";                    ///< the nn.Module subclass
   std::string weights_file = "weights.safetensors";    ///< file name of the weights, next to model.py
   bool shape_comments = true;                          ///< `# Conv -> [1, 64, 112, 112]` above each op
+  /// Input shapes the model was specialised to (graph input name ->
+  /// dimensions, e.g. by `--input-shape`): model.py says so in a comment and
+  /// `run()` refuses an input of another shape with a clear error.
+  std::map<std::string, std::vector<std::int64_t>> input_shapes = {};
   const op_registry* ops = nullptr;                    ///< translations (null: op_registry::standard())
   /// Default fork/inline choice of a region: fork when its predicted forked
   /// makespan (one intra-op thread per part, node costs) plus
@@ -61,10 +65,6 @@ struct emit_options {
   /// The regions' fork flags in model.py: chosen by the cost model as above,
   /// or all true / all false (tests, experiments; tune() still re-measures).
   fork_choice fork = fork_choice::cost_model;
-  /// Input shapes the model was specialised to (graph input name ->
-  /// dimensions, e.g. by `--input-shape`): model.py says so in a comment and
-  /// `run()` refuses an input of another shape with a clear error.
-  std::map<std::string, std::vector<std::int64_t>> input_shapes;
 
   /// The part of these options stage planning reads.
   plan_options planning() const {
@@ -396,6 +396,22 @@ class module_codegen {
         if (r0 >= 2 && r1 >= 2) out[0] = std::max(r0, r1);
       } else if (op == "Gemm" || op == "Flatten") {
         out[0] = 2;
+      } else if (op == "If") {
+        // an output's rank when both branches give it the same one (exports
+        // of a conditional squeeze do not: then it stays unknown)
+        std::vector<std::vector<int>> branch;
+        for (const auto& a : nd.attribute()) {
+          if (!a.has_g() || (a.name() != "then_branch" && a.name() != "else_branch")) continue;
+          scopes_.emplace_back();
+          onnx::detail::collect_tensors(a.g(), scopes_.back());
+          guess_ranks(a.g());
+          branch.emplace_back();
+          for (int k = 0; k < a.g().output_size(); ++k) branch.back().push_back(rank_of(a.g().output(k).name()));
+          scopes_.pop_back();
+        }
+        if (branch.size() == 2)
+          for (std::size_t k = 0; k < out.size() && k < branch[0].size() && k < branch[1].size(); ++k)
+            if (branch[0][k] == branch[1][k]) out[k] = branch[0][k];
       } else if (op == "LSTM" || op == "GRU" || op == "RNN") {
         for (std::size_t k = 0; k < out.size(); ++k) out[k] = k == 0 ? 4 : 3;
       } else if (op.starts_with("Reduce") || op == "ArgMax" || op == "ArgMin") {
