@@ -108,8 +108,10 @@ inline std::vector<std::string> wrap_python_line(const std::string& line, std::s
 
 namespace detail {
 
+/// A character of an assignment's target: a name, an attribute or a subscript.
 inline bool is_name_char_or_dot(char c) {
-  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' || c == '.';
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' || c == '.' ||
+         c == '[' || c == ']';
 }
 
 /// Splits `text` at top-level ", " (outside brackets and quotes).
