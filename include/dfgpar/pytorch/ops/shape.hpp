@@ -299,7 +299,8 @@ inline void split(op_context& c) {
     if (!c.has_output(k)) c.unsupported("an unnamed output");
     outs.push_back(c.outputs[k]);
   }
-  const std::string lhs = outs.size() == 1 ? outs[0] + "," : join(outs);
+  // a tuple in parentheses: the line wraps inside them when the names are long
+  const std::string lhs = outs.size() == 1 ? outs[0] + "," : "(" + join(outs) + ")";
   std::string sizes;
   if (a.split.at_run_time()) {
     sizes = int_list(c, static_cast<std::size_t>(a.split.input));
