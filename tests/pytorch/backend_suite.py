@@ -150,6 +150,18 @@ def exclusion_of(model):
     return None
 
 
+# what the emitter refuses names the operator or the value it cannot
+# translate, right after the file name (no prefix of its own)
+REFUSED = re.compile(r": (operator '|graph (input|output) '|weight '|Constant node )")
+
+
+def refused_by_emitter(msg):
+    """True when `dfgpar emit`'s error line is a refusal of the PyTorch
+    back end (an operator, attribute or type it cannot translate), not a
+    failure to load or optimise the model."""
+    return REFUSED.search(msg) is not None
+
+
 def op_of(model):
     ops = [n.op_type for n in model.graph.node]
     return ops[0] if len(ops) == 1 else (ops[-1] if ops else '?')
@@ -163,7 +175,7 @@ def run_case(case, model_proto, out_dir, dfgpar, workers, pep8, strict):
                        capture_output=True, text=True)
     if r.returncode != 0:
         msg = r.stderr.strip().splitlines()[-1] if r.stderr.strip() else ''
-        kind = 'unsupported' if 'pytorch:' in msg else 'fail'
+        kind = 'unsupported' if refused_by_emitter(msg) else 'fail'
         return kind, msg
     if pycodestyle is not None:
         style = pycodestyle.Checker(os.path.join(out_dir, 'model.py'),

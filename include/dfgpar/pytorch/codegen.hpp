@@ -15,6 +15,8 @@
 /// \endcode
 
 #include <dfgpar/error.hpp>
+#include <dfgpar/onnx/cost_model.hpp>
+#include <dfgpar/onnx/evaluate.hpp>
 #include <dfgpar/onnx/graph.hpp>
 #include <dfgpar/onnx/tensor.hpp>
 #include <dfgpar/pytorch/names.hpp>
@@ -29,6 +31,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <set>
 #include <sstream>
@@ -46,6 +49,10 @@ struct emit_options {
   std::string class_name = "Model";                    ///< the nn.Module subclass
   std::string weights_file = "weights.safetensors";    ///< file name of the weights, next to model.py
   bool shape_comments = true;                          ///< `# Conv -> [1, 64, 112, 112]` above each op
+  /// Input shapes the model was specialised to (graph input name ->
+  /// dimensions, e.g. by `--input-shape`): model.py says so in a comment and
+  /// `run()` refuses an input of another shape with a clear error.
+  std::map<std::string, std::vector<std::int64_t>> input_shapes = {};
   const op_registry* ops = nullptr;                    ///< translations (null: op_registry::standard())
   /// Default fork/inline choice of a region: fork when its predicted forked
   /// makespan (one intra-op thread per part, node costs) plus
@@ -186,8 +193,17 @@ class module_codegen {
   // ---- helpers for hooks
 
   const onnx::tensor_info* info_of(const std::string& t) const {
+    for (auto sc = scopes_.rbegin(); sc != scopes_.rend(); ++sc)  // the subgraphs being translated, innermost first
+      if (auto it = sc->find(t); it != sc->end()) {
+        if (it->second.rank_known()) return &it->second;
+        if (auto g = guessed_.find(t); g != guessed_.end()) return &g->second;
+        return &it->second;
+      }
     auto it = view_.m->tensors.find(t);
-    return it == view_.m->tensors.end() ? nullptr : &it->second;
+    const onnx::tensor_info* found = it == view_.m->tensors.end() ? nullptr : &it->second;
+    if (!found || !found->rank_known())
+      if (auto g = guessed_.find(t); g != guessed_.end()) return &g->second;
+    return found;
   }
 
   /// `a, b` for tensors `ts`.
@@ -247,6 +263,9 @@ class module_codegen {
   std::int64_t opset_ = 0;
   std::vector<std::vector<std::string>> bodies_;  // per unit: its nodes' lines
   std::set<std::string> weights_used_;            // weights the translations read, and weight outputs
+  std::vector<std::unordered_map<std::string, onnx::tensor_info>> scopes_;  // tensor facts of the open subgraphs
+  bool uses_list_ = false;                        // some code annotates List[Tensor]
+  std::unordered_map<std::string, onnx::tensor_info> guessed_;  // ranks shape inference left unknown (guess_ranks)
 
  private:
   /// A constant's value (initializer or Constant node), decoded once.
@@ -255,46 +274,215 @@ class module_codegen {
     std::shared_ptr<const onnx::tensor> v;
     if (auto it = view_.initializer.find(t); it != view_.initializer.end()) {
       v = std::make_shared<const onnx::tensor>(onnx::from_proto(g_.initializer(it->second)));
+    } else if (auto si = view_.sub_initializer.find(t); si != view_.sub_initializer.end()) {
+      v = std::make_shared<const onnx::tensor>(onnx::from_proto(*si->second));
+    } else if (auto sc = view_.sub_constant.find(t); sc != view_.sub_constant.end()) {
+      onnx::attribute_reader a(*sc->second);
+      auto value = onnx::detail::eval_constant(a);
+      if (!value)
+        throw unsupported_op("Constant node " + python_string(sc->second->name()) +
+                             ": only numeric values are supported");
+      v = std::make_shared<const onnx::tensor>(std::move(*value));
     } else if (auto c = view_.constant_node.find(t); c != view_.constant_node.end()) {
       const auto& nd = g_.node(static_cast<int>(c->second));
       for (const auto& a : nd.attribute())
         if (a.name() == "value" && a.has_t()) v = std::make_shared<const onnx::tensor>(onnx::from_proto(a.t()));
       if (!v)
-        throw unsupported_op("dfgpar: pytorch: Constant node " + python_string(nd.name()) +
+        throw unsupported_op("Constant node " + python_string(nd.name()) +
                              ": only the 'value' attribute is supported");
     }
     values_.emplace(t, v);
     return v;
   }
 
+  /// Translates one node into `out` (its comment, then its code, each line
+  /// prefixed with `indent`), noting the weights it reads.
+  void translate_one(const ::onnx::NodeProto& nd, std::vector<std::string>& out, const std::string& indent) {
+    op_context c;
+    c.node = &nd;
+    c.opset = opset_;
+    for (const auto& t : nd.input()) {
+      c.inputs.push_back(t.empty() ? std::string() : names_.expr(t));
+      c.input_info.push_back(t.empty() ? nullptr : info_of(t));
+      c.constants.push_back(t.empty() ? nullptr : value_of(t));
+    }
+    for (const auto& t : nd.output()) {
+      c.outputs.push_back(t.empty() ? std::string() : names_.var(t));
+      c.output_info.push_back(t.empty() ? nullptr : info_of(t));
+    }
+    c.translate_body = [this](const ::onnx::GraphProto& sg) { return translate_body(sg); };
+    translate_node(c);
+    uses_list_ = uses_list_ || c.uses_list;
+    for (std::size_t i = 0; i < c.inputs.size(); ++i)
+      if (c.input_used[i] && view_.is_weight(nd.input(static_cast<int>(i))))
+        weights_used_.insert(nd.input(static_cast<int>(i)));
+    // node_comment() indents for a method's body (8 columns): re-indent it
+    for (auto& l : node_comment(nd)) {
+      std::size_t lead = 0;
+      while (lead < l.size() && lead < 8 && l[lead] == ' ') ++lead;
+      out.push_back(indent + l.substr(lead));
+    }
+    for (auto& l : c.lines) out.push_back(indent + l);
+  }
+
+  /// Ranks that ONNX shape inference left unknown (often inside If and
+  /// Loop bodies), where an operator's output rank follows from its inputs'
+  /// ranks and constant arguments alone; the dimension values stay unknown.
+  void guess_ranks(const ::onnx::GraphProto& g) {
+    static const std::unordered_set<std::string> elementwise = {
+        "Add", "Sub", "Mul", "Div", "Pow", "Mod", "Max", "Min", "Sum", "Mean", "Where", "Equal", "Less",
+        "LessOrEqual", "Greater", "GreaterOrEqual", "And", "Or", "Xor", "Not", "Relu", "Sigmoid", "Tanh", "Exp",
+        "Log", "Sqrt", "Neg", "Abs", "Reciprocal", "Floor", "Ceil", "Round", "Erf", "Sign", "Sin", "Cos", "Clip",
+        "Cast", "CastLike", "Identity", "LeakyRelu", "Elu", "Selu", "HardSigmoid", "HardSwish", "Softplus",
+        "PRelu", "IsNaN", "IsInf", "Dropout"};
+    static const std::unordered_set<std::string> like_first = {
+        "Softmax", "LogSoftmax", "Pad", "Slice", "Transpose", "Conv", "ConvTranspose", "MaxPool", "AveragePool",
+        "BatchNormalization", "InstanceNormalization", "LayerNormalization", "Resize", "Tile", "CumSum", "Split",
+        "Concat", "TopK", "LRN", "GlobalAveragePool", "GlobalMaxPool"};
+    auto rank_of = [&](const std::string& t) -> int {
+      if (t.empty()) return -1;
+      if (const auto* i = info_of(t); i && i->rank_known()) return static_cast<int>(i->shape.size());
+      if (auto v = value_of(t)) return static_cast<int>(v->dims.size());
+      return -1;
+    };
+    auto count = [&](const std::string& t) -> int {  // elements of a constant, or the length of a known 1-D tensor
+      if (t.empty()) return -1;
+      if (auto v = value_of(t)) return static_cast<int>(v->to_int64().size());
+      if (const auto* i = info_of(t); i && i->rank_known() && i->shape.size() == 1 && i->shape[0] >= 0)
+        return static_cast<int>(i->shape[0]);
+      return -1;
+    };
+    auto ints_attr = [](const ::onnx::NodeProto& nd, const char* name) -> int {
+      for (const auto& a : nd.attribute())
+        if (a.name() == name) return a.ints_size();
+      return -1;
+    };
+    auto int_attr = [](const ::onnx::NodeProto& nd, const char* name, std::int64_t def) {
+      for (const auto& a : nd.attribute())
+        if (a.name() == name) return a.i();
+      return def;
+    };
+    for (const auto& nd : g.node()) {
+      if (!nd.domain().empty() && nd.domain() != "ai.onnx") continue;
+      std::vector<int> out(static_cast<std::size_t>(nd.output_size()), -1);
+      const std::string& op = nd.op_type();
+      const int r0 = nd.input_size() ? rank_of(nd.input(0)) : -1;
+      if (elementwise.count(op)) {
+        int r = 0;
+        for (const auto& t : nd.input())
+          if (!t.empty()) r = rank_of(t) < 0 || r < 0 ? -1 : std::max(r, rank_of(t));
+        if (!out.empty()) out[0] = r;
+      } else if (like_first.count(op)) {
+        int r = r0;
+        if (op == "Concat")
+          for (const auto& t : nd.input()) r = r >= 0 ? r : rank_of(t);
+        for (auto& o : out) o = r;
+        if (op == "TopK" && out.size() > 1) out[1] = r;
+      } else if (op == "Unsqueeze" || op == "Squeeze") {
+        const int n = nd.input_size() > 1 ? count(nd.input(1)) : ints_attr(nd, "axes");
+        if (r0 >= 0 && n >= 0 && !out.empty()) out[0] = op == "Unsqueeze" ? r0 + n : r0 - n;
+      } else if (op == "Reshape" && nd.input_size() > 1) {
+        out[0] = count(nd.input(1));
+      } else if (op == "ConstantOfShape" || op == "Expand") {
+        const int n = count(nd.input(op == "Expand" ? 1 : 0));
+        out[0] = op == "Expand" && n >= 0 && r0 >= 0 ? std::max(n, r0) : n;
+      } else if (op == "Shape" || op == "Range" || op == "NonZero") {
+        out[0] = op == "NonZero" ? 2 : 1;
+      } else if (op == "Gather" && nd.input_size() > 1) {
+        const int r1 = rank_of(nd.input(1));
+        if (r0 >= 1 && r1 >= 0) out[0] = r0 + r1 - 1;
+      } else if (op == "MatMul" && nd.input_size() > 1) {
+        const int r1 = rank_of(nd.input(1));
+        if (r0 >= 2 && r1 >= 2) out[0] = std::max(r0, r1);
+      } else if (op == "Gemm" || op == "Flatten") {
+        out[0] = 2;
+      } else if (op == "If") {
+        // an output's rank when both branches give it the same one (exports
+        // of a conditional squeeze do not: then it stays unknown)
+        std::vector<std::vector<int>> branch;
+        for (const auto& a : nd.attribute()) {
+          if (!a.has_g() || (a.name() != "then_branch" && a.name() != "else_branch")) continue;
+          scopes_.emplace_back();
+          onnx::detail::collect_tensors(a.g(), scopes_.back());
+          guess_ranks(a.g());
+          branch.emplace_back();
+          for (int k = 0; k < a.g().output_size(); ++k) branch.back().push_back(rank_of(a.g().output(k).name()));
+          scopes_.pop_back();
+        }
+        if (branch.size() == 2)
+          for (std::size_t k = 0; k < out.size() && k < branch[0].size() && k < branch[1].size(); ++k)
+            if (branch[0][k] == branch[1][k]) out[k] = branch[0][k];
+      } else if (op == "LSTM" || op == "GRU" || op == "RNN") {
+        for (std::size_t k = 0; k < out.size(); ++k) out[k] = k == 0 ? 4 : 3;
+      } else if (op.starts_with("Reduce") || op == "ArgMax" || op == "ArgMin") {
+        const bool keep = int_attr(nd, "keepdims", 1) != 0;
+        const int n = op.starts_with("Arg") ? 1 : nd.input_size() > 1 ? count(nd.input(1)) : ints_attr(nd, "axes");
+        if (r0 >= 0) out[0] = keep ? r0 : (n >= 0 ? r0 - n : -1);
+      }
+      for (std::size_t k = 0; k < out.size(); ++k) {
+        const std::string& t = nd.output(static_cast<int>(k));
+        if (t.empty() || out[k] < 0 || rank_of(t) >= 0) continue;
+        onnx::tensor_info info;
+        if (const auto* i = info_of(t)) info = *i;
+        info.name = t;
+        info.shape.assign(static_cast<std::size_t>(out[k]), -1);
+        info.shape_known = out[k] == 0;
+        guessed_[t] = std::move(info);
+      }
+    }
+  }
+
+  /// A subgraph's code for the translation of the node that holds it: its
+  /// nodes in order (Constant nodes are weights), with the subgraph's own
+  /// tensor facts (ONNX shape inference writes them into its value_info).
+  body_code translate_body(const ::onnx::GraphProto& sg) {
+    if (scopes_.size() > 64) throw graph_error("subgraphs nested more than 64 deep");
+    scopes_.emplace_back();
+    onnx::detail::collect_tensors(sg, scopes_.back());
+    guess_ranks(sg);
+    body_code b;
+    for (const auto& in : sg.input()) b.inputs.push_back(names_.var(in.name()));
+    for (const auto& nd : sg.node()) {
+      if (model_view::is_constant_node(nd)) continue;  // a weight
+      translate_one(nd, b.lines, "");
+    }
+    for (const auto& out : sg.output()) {
+      if (view_.is_weight(out.name())) weights_used_.insert(out.name());
+      b.outputs.push_back(names_.expr(out.name()));
+    }
+    scopes_.pop_back();
+    return b;
+  }
+
   /// Translates every unit's nodes into `bodies_`, noting the weights read.
   void translate() {
+    guess_ranks(g_);
     for (std::size_t k = 0; k < plan_.units.size(); ++k) {
       for (std::size_t v : plan_.units[k].vertices) {
         const auto& nd = g_.node(static_cast<int>(v));
         if (view_.constant_node.count(nd.output_size() ? nd.output(0) : std::string())) continue;  // a weight
-        op_context c;
-        c.node = &nd;
-        c.opset = opset_;
-        for (const auto& t : nd.input()) {
-          c.inputs.push_back(t.empty() ? std::string() : names_.expr(t));
-          c.input_info.push_back(t.empty() ? nullptr : info_of(t));
-          c.constants.push_back(t.empty() ? nullptr : value_of(t));
-        }
-        for (const auto& t : nd.output()) {
-          c.outputs.push_back(t.empty() ? std::string() : names_.var(t));
-          c.output_info.push_back(t.empty() ? nullptr : info_of(t));
-        }
-        translate_node(c);
-        for (std::size_t i = 0; i < c.inputs.size(); ++i)
-          if (c.input_used[i] && view_.is_weight(nd.input(static_cast<int>(i))))
-            weights_used_.insert(nd.input(static_cast<int>(i)));
-        for (auto& l : node_comment(nd)) bodies_[k].push_back(std::move(l));
-        for (auto& l : c.lines) bodies_[k].push_back("        " + l);
+        translate_one(nd, bodies_[k], "        ");
       }
     }
     for (const auto& t : plan_.outputs)
       if (view_.is_weight(t)) weights_used_.insert(t);
+  }
+
+  /// Calls f(tensor name) for what the subgraphs of `nd` read and return, in order.
+  template <class F>
+  static void subgraph_reads(const ::onnx::NodeProto& nd, F& f, int depth = 0) {
+    if (depth > 64) throw graph_error("subgraphs nested more than 64 deep");
+    auto walk = [&](const ::onnx::GraphProto& sg) {
+      for (const auto& n : sg.node()) {
+        for (const auto& t : n.input()) f(t);
+        subgraph_reads(n, f, depth + 1);
+      }
+      for (const auto& o : sg.output()) f(o.name());
+    };
+    for (const auto& a : nd.attribute()) {
+      if (a.has_g()) walk(a.g());
+      for (const auto& sg : a.graphs()) walk(sg);
+    }
   }
 
   /// The weights file: the weights used, in the order the graph first reads them.
@@ -306,14 +494,15 @@ class module_codegen {
     for (const auto& nd : g_.node())
       for (const auto& t : nd.input()) list(t);
     for (const auto& t : plan_.outputs) list(t);
+    for (const auto& nd : g_.node()) subgraph_reads(nd, list);
     std::vector<named_tensor> stored;
     std::vector<std::shared_ptr<const onnx::tensor>> keep;
     for (const auto& [id, t] : weight_list_) {
       auto v = value_of(t);
-      if (!v) throw graph_error("dfgpar: pytorch: weight " + python_string(t) + " has no value");
+      if (!v) throw graph_error("weight " + python_string(t) + " has no value");
       if (detail::torch_dtype(v->elem_type).empty() && v->elem_type != ::onnx::TensorProto::UINT16 &&
           v->elem_type != ::onnx::TensorProto::UINT32 && v->elem_type != ::onnx::TensorProto::UINT64)
-        throw unsupported_op("dfgpar: pytorch: weight " + python_string(t) + " has element type " +
+        throw unsupported_op("weight " + python_string(t) + " has element type " +
                              onnx::elem_type_name(v->elem_type));
       keep.push_back(v);
       stored.push_back({id, v.get()});
@@ -360,6 +549,7 @@ class module_codegen {
     }
     std::string params, args;
     for (const auto& t : names_.inputs()) params += ", " + names_.var(t) + ": Tensor", args += ", " + names_.var(t);
+    run << shape_checks();
     std::vector<std::string> result;
     for (const auto& t : plan_.outputs) result.push_back(names_.expr(t));
     for (std::size_t si = 0; si < stages.size(); ++si) {
@@ -395,10 +585,42 @@ class module_codegen {
          {"input_names", detail::join(input_names)}});
     // PEP 8: wrap long lines at their brackets
     std::string wrapped;
-    std::istringstream lines(text);
+    std::istringstream lines(uses_list_ ? with_list_import(text) : text);
     for (std::string line; std::getline(lines, line);)
       for (const auto& l : wrap_python_line(line)) wrapped += l + "\n";
     return wrapped;
+  }
+
+  /// run()'s first lines when the model was specialised to input shapes
+  /// (emit_options::input_shapes): a comment, then one check per input.
+  std::string shape_checks() const {
+    if (o_.input_shapes.empty()) return "";
+    std::string out =
+        "        # shapes were folded for these input shapes (dfgpar emit\n"
+        "        # --input-shape); an input of another shape is refused:\n";
+    for (const auto& [name, d] : o_.input_shapes)
+      out += "        #   " + python_comment_text(name, 48) + " " + python_int_list(d) + "\n";
+    for (const auto& t : names_.inputs()) {
+      auto it = o_.input_shapes.find(t);
+      if (it == o_.input_shapes.end()) continue;
+      const std::string& x = names_.var(t);
+      const std::string want = python_int_list(it->second);
+      std::string v;
+      for (std::size_t k = 0; k < it->second.size(); ++k) v += (k ? "," : "") + std::to_string(it->second[k]);
+      out += "        if " + x + ".shape != " + want + ":\n";
+      out += "            raise RuntimeError(\n";
+      out += "                " + python_string("input '" + t + "' has shape ") + " + str(" + x + ".shape) +\n";
+      out += "                " + python_string("; this module was emitted for " + want) + " +\n";
+      out += "                " + python_string(" (dfgpar emit --input-shape " + t + "=" + v + ")") + ")\n";
+    }
+    return out;
+  }
+
+  /// The runtime text imports Tuple from typing; loops' scan outputs need List too.
+  static std::string with_list_import(std::string text) {
+    const std::string from = "\nfrom typing import Tuple\n";
+    if (auto k = text.find(from); k != std::string::npos) text.replace(k, from.size(), "\nfrom typing import List, Tuple\n");
+    return text;
   }
 
   std::unordered_map<std::string, std::shared_ptr<const onnx::tensor>> values_;

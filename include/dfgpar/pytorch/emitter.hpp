@@ -56,7 +56,7 @@ namespace dfgpar::pytorch {
 inline std::vector<emitted_file> emit_pytorch(const onnx::model& m, const schedule& s, const emit_options& o = {}) {
   if (o.weights_file.empty() || o.weights_file == "model.py" ||
       o.weights_file.find_first_of("/\\") != std::string::npos || o.weights_file[0] == '.')
-    throw graph_error("dfgpar: pytorch: the weights file name must be a plain file name, not " +
+    throw graph_error("the weights file name must be a plain file name, not " +
                       python_string(o.weights_file));
   const model_view view(m);
   const stage_plan plan = plan_stages(m, view, s, o.planning());

@@ -108,6 +108,12 @@ inline std::vector<std::string> wrap_python_line(const std::string& line, std::s
 
 namespace detail {
 
+/// A character of an assignment's target: a name, an attribute or a subscript.
+inline bool is_name_char_or_dot(char c) {
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' || c == '.' ||
+         c == '[' || c == ']';
+}
+
 /// Splits `text` at top-level ", " (outside brackets and quotes).
 inline std::vector<std::string> split_args(std::string_view text) {
   std::vector<std::string> out;
@@ -239,7 +245,26 @@ inline std::vector<std::string> wrap_python_line(const std::string& line, std::s
     auto hung = detail::hang_at(line.substr(indent), indent, cont, width);
     if (fits(hung) || hung.size() > 1) lines = std::move(hung);
   }
+  const bool wrapped = lines.size() > 1 && fits(lines);
   lines[0] = std::string(indent, ' ') + lines[0];
+  if (!wrapped) {
+    // `name = value` that does not wrap within the width (nothing to break
+    // in, or a long name before the first bracket): the value in
+    // parentheses, hung on the next lines
+    const std::string code = line.substr(indent);
+    const std::size_t eq = code.find(" = ");
+    bool plain_lhs = eq != std::string::npos && eq > 0;
+    for (std::size_t k = 0; plain_lhs && k < eq; ++k)
+      plain_lhs = detail::is_name_char_or_dot(code[k]);
+    if (plain_lhs) {
+      std::vector<std::string> hung{std::string(indent, ' ') + code.substr(0, eq) + " = ("};
+      for (auto& l : wrap_python_line(std::string(indent + 4, ' ') + code.substr(eq + 3) + ")", width))
+        hung.push_back(std::move(l));
+      bool ok = true;
+      for (const auto& l : hung) ok = ok && l.size() <= width;
+      if (ok) return hung;
+    }
+  }
   return lines;
 }
 

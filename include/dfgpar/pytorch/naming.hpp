@@ -91,8 +91,9 @@ inline bool is_ascii_alnum(unsigned char c) {
 /// Rules: characters other than ASCII letters, digits and `_` become `_`
 /// (runs collapse), leading/trailing `_` are dropped (no dunder or private
 /// names), a leading digit gets the prefix `t_`, reserved words get a
-/// trailing `_`, long names are cut to `max_length`, and a collision gets
-/// `_2`, `_3`, ... An empty result uses `fallback`.
+/// trailing `_`, a name longer than `max_length` keeps its last path
+/// components (24 characters, more if that tail is taken), and a collision
+/// gets `_2`, `_3`, ... An empty result uses `fallback`.
 class identifier_table {
  public:
   explicit identifier_table(std::size_t max_length = 48) : max_length_(max_length < 8 ? 8 : max_length) {}
@@ -103,8 +104,18 @@ class identifier_table {
     if (base.empty()) base = sanitize(fallback);
     if (base.empty()) base = "t";
     if (base.size() > max_length_) {
-      base.resize(max_length_);
-      while (!base.empty() && base.back() == '_') base.pop_back();
+      // a long hierarchical name: its tail distinguishes it
+      // ("StatefulPartitionedCall/functional_1/conv2d_33/BiasAdd" ->
+      // "conv2d_33_BiasAdd"); a longer tail when that is taken
+      for (std::size_t room = tail_length(); room <= max_length_; room += 8) {
+        std::string t = tail(name, room);
+        if (!t.empty() && !taken(t)) {
+          used_.insert(t);
+          return t;
+        }
+      }
+      base = tail(name, tail_length());
+      if (base.empty()) base = "t";
     }
     const std::string first = detail::reserved_identifiers().count(base) ? base + "_" : base;
     if (!used_.count(first)) {
@@ -118,6 +129,43 @@ class identifier_table {
         return cand;
       }
     }
+  }
+
+  /// The last path components of `name` (split at characters that are not
+  /// ASCII letters, digits or `_`), sanitised and joined with `_`, at most
+  /// `room` characters; a last component longer than that keeps its last
+  /// `_`-separated words. "" when nothing fits.
+  static std::string tail(std::string_view name, std::size_t room) {
+    std::vector<std::string> parts;
+    std::string cur;
+    for (unsigned char ch : name) {
+      if (detail::is_ascii_alnum(ch) || ch == '_') {
+        cur += static_cast<char>(ch);
+      } else if (!cur.empty()) {
+        parts.push_back(std::move(cur));
+        cur.clear();
+      }
+    }
+    if (!cur.empty()) parts.push_back(std::move(cur));
+    std::string out;
+    for (std::size_t k = parts.size(); k-- > 0;) {
+      const std::string p = sanitize(parts[k]);
+      if (p.empty()) continue;
+      const std::string joined = out.empty() ? p : p + "_" + out;
+      if (sanitize(joined).size() <= room) {
+        out = joined;
+        continue;
+      }
+      // the component's last words that still fit, not starting with a digit
+      const std::size_t used = out.empty() ? 0 : out.size() + 1;
+      const std::size_t left = used >= room ? 0 : room - used;
+      std::size_t start = p.size() - std::min(left, p.size());
+      while (start < p.size() && (start == 0 || p[start - 1] != '_' || (p[start] >= '0' && p[start] <= '9'))) ++start;
+      if (start < p.size()) out = p.substr(start) + (out.empty() ? "" : "_" + out);
+      else if (out.empty()) out = p.substr(p.size() - room);  // no word boundary: its last characters
+      break;
+    }
+    return sanitize(out);
   }
 
   /// Marks `id` as taken (a name the generator chose itself).
@@ -140,6 +188,8 @@ class identifier_table {
   }
 
  private:
+  std::size_t tail_length() const { return std::min<std::size_t>(24, max_length_); }
+
   std::size_t max_length_;
   std::unordered_set<std::string> used_;
 };
@@ -235,6 +285,9 @@ class module_names {
     for (const auto& nd : g.node())
       for (const auto& t : nd.output())
         if (!t.empty()) name_of(t, view.constant_node.count(t) ? "constant" : "t");
+    // then the values of subgraphs (If branches, Loop and Scan bodies), in
+    // the order their nodes come
+    for (const auto& nd : g.node()) name_subgraphs(nd, 0);
   }
 
   /// The method of stage `i` (a region's wrapper, or the inline stage's method).
@@ -281,6 +334,23 @@ class module_names {
     return it->second;
   }
 
+  void name_subgraphs(const ::onnx::NodeProto& nd, int depth) {
+    if (depth > 64) throw graph_error("subgraphs nested more than 64 deep");
+    auto walk = [&](const ::onnx::GraphProto& sg) {
+      for (const auto& in : sg.input()) name_of(in.name(), "t");
+      for (const auto& t : sg.initializer()) name_of(t.name(), "weight");
+      for (const auto& n : sg.node()) {
+        for (const auto& t : n.output())
+          if (!t.empty()) name_of(t, view_.sub_constant.count(t) ? "constant" : "t");
+        name_subgraphs(n, depth + 1);
+      }
+    };
+    for (const auto& a : nd.attribute()) {
+      if (a.has_g()) walk(a.g());
+      for (const auto& sg : a.graphs()) walk(sg);
+    }
+  }
+
   void name_methods(const stage_plan& p) {
     const auto& g = view_.m->proto.graph();
     for (std::size_t si = 0; si < p.stages.size(); ++si) {
@@ -306,7 +376,10 @@ class module_names {
       const std::string fallback = "stage" + std::to_string(si + 1);
       label = identifier_table::sanitize(label);
       if (label.empty() || p.stages.size() == 1) label = fallback;
-      if (label.size() > 36) label.resize(36);  // room for "fork_" and "_worker1_part2" within a line
+      if (label.size() > 36) {  // room for "fork_" and "_worker1_part2" within a line; the tail distinguishes
+        label = identifier_table::tail(label, 24);
+        if (label.empty()) label = fallback;
+      }
       stage_method_[si] = attrs_.make(label, fallback);
       if (st.region) stage_flag_[si] = attrs_.make("fork_" + stage_method_[si]);
       ids_.reserve("out_" + stage_method_[si]);

@@ -23,6 +23,7 @@
 
 #include <dfgpar/pytorch/ops/activation.hpp>
 #include <dfgpar/pytorch/ops/context.hpp>
+#include <dfgpar/pytorch/ops/control_flow.hpp>
 #include <dfgpar/pytorch/ops/conv_pool.hpp>
 #include <dfgpar/pytorch/ops/detection.hpp>
 #include <dfgpar/pytorch/ops/elementwise.hpp>
@@ -60,6 +61,7 @@ inline void add_standard_translations(op_registry& r) {
   add_generator_translations(r);
   add_detection_translations(r);
   add_text_translations(r);
+  add_control_flow_translations(r);
 }
 
 inline const op_registry& op_registry::standard() {

@@ -23,6 +23,7 @@
 #include <dfgpar/cluster/schedule.hpp>
 #include <dfgpar/error.hpp>
 #include <dfgpar/onnx/graph.hpp>
+#include <dfgpar/onnx/model.hpp>
 #include <dfgpar/pytorch/names.hpp>
 #include <dfgpar/pytorch/ops.hpp>
 
@@ -68,6 +69,10 @@ struct model_view {
   std::unordered_set<std::string> graph_inputs;
   std::unordered_map<std::string, int> initializer;             ///< name -> index in graph.initializer
   std::unordered_map<std::string, std::size_t> constant_node;  ///< output of a Constant node -> node
+  /// Initializers and Constant nodes of subgraphs (If branches, Loop and
+  /// Scan bodies, at any depth): weights too.
+  std::unordered_map<std::string, const ::onnx::TensorProto*> sub_initializer;
+  std::unordered_map<std::string, const ::onnx::NodeProto*> sub_constant;
 
   explicit model_view(const onnx::model& model) : m(&model) {
     const auto& g = model.proto.graph();
@@ -76,13 +81,29 @@ struct model_view {
       if (!graph_inputs.count(g.initializer(i).name())) initializer.emplace(g.initializer(i).name(), i);
     for (int v = 0; v < g.node_size(); ++v) {
       const auto& nd = g.node(v);
-      if (nd.op_type() == "Constant" && (nd.domain().empty() || nd.domain() == "ai.onnx") && nd.output_size() == 1)
-        constant_node.emplace(nd.output(0), static_cast<std::size_t>(v));
+      if (is_constant_node(nd)) constant_node.emplace(nd.output(0), static_cast<std::size_t>(v));
+      subgraph_weights(nd, 0);
     }
   }
 
   /// An initializer or a Constant node's output: a buffer of the module.
-  bool is_weight(const std::string& t) const { return initializer.count(t) > 0 || constant_node.count(t) > 0; }
+  bool is_weight(const std::string& t) const {
+    return initializer.count(t) > 0 || constant_node.count(t) > 0 || sub_initializer.count(t) > 0 ||
+           sub_constant.count(t) > 0;
+  }
+
+  static bool is_constant_node(const ::onnx::NodeProto& nd) {
+    return nd.op_type() == "Constant" && (nd.domain().empty() || nd.domain() == "ai.onnx") && nd.output_size() == 1;
+  }
+
+  /// Every value `nd` reads: its inputs, then what its subgraphs read from
+  /// outside themselves (sorted); "" for a missing optional input.
+  static std::vector<std::string> reads(const ::onnx::NodeProto& nd) {
+    std::vector<std::string> r(nd.input().begin(), nd.input().end());
+    if (onnx::detail::has_subgraph(nd))
+      for (const auto& t : onnx::detail::implicit_inputs(nd)) r.push_back(t);
+    return r;
+  }
 
   /// The node that computes `t`, or nullopt for graph inputs, weights and
   /// names nothing produces.
@@ -91,6 +112,22 @@ struct model_view {
     auto it = m->producer.find(t);
     if (it == m->producer.end()) return std::nullopt;
     return it->second;
+  }
+
+ private:
+  void subgraph_weights(const ::onnx::NodeProto& nd, int depth) {
+    if (depth > 64) throw graph_error("subgraphs nested more than 64 deep");
+    auto walk = [&](const ::onnx::GraphProto& sg) {
+      for (const auto& t : sg.initializer()) sub_initializer.emplace(t.name(), &t);
+      for (const auto& n : sg.node()) {
+        if (is_constant_node(n)) sub_constant.emplace(n.output(0), &n);
+        subgraph_weights(n, depth + 1);
+      }
+    };
+    for (const auto& a : nd.attribute()) {
+      if (a.has_g()) walk(a.g());
+      for (const auto& sg : a.graphs()) walk(sg);
+    }
   }
 };
 
@@ -138,12 +175,6 @@ struct stage_plan {
 };
 
 namespace detail {
-
-inline bool has_subgraph_like(const ::onnx::NodeProto& n) {
-  for (const auto& a : n.attribute())
-    if (a.has_g() || a.graphs_size() > 0) return true;
-  return false;
-}
 
 /// The vertices of `g` (those not in `skip`) that every other such vertex is
 /// an ancestor or a descendant of: the points where the graph has width 1.
@@ -216,13 +247,13 @@ class planner {
   /// Refuses what model.py cannot run, before planning anything.
   void check() const {
     if (s_.num_vertices != n_ || num_vertices(m_.g) != n_)
-      throw graph_error("dfgpar: pytorch: the schedule was not made for this model");
+      throw graph_error("the schedule was not made for this model");
     for (std::size_t v = 0; v < n_; ++v)
       if (v >= s_.home.size() || s_.home[v] == schedule::npos)
-        throw graph_error("dfgpar: pytorch: node " + std::to_string(v) + " is not scheduled");
+        throw graph_error("node " + std::to_string(v) + " is not scheduled");
     auto tensor_typed = [](const ::onnx::ValueInfoProto& v, const char* what) {
       if (v.has_type() && !v.type().has_tensor_type())
-        throw unsupported_op(std::string("dfgpar: pytorch: graph ") + what + " " + python_string(v.name()) +
+        throw unsupported_op(std::string("graph ") + what + " " + python_string(v.name()) +
                              " is not a tensor (sequence, map and optional values are not supported)");
     };
     for (const auto& v : g_.input()) tensor_typed(v, "input");
@@ -241,8 +272,8 @@ class planner {
     if (auto it = lay.pos[w].find(p); it != lay.pos[w].end() && it->second < i) return std::pair{w, it->second};
     const std::size_t hw = home_worker(p);
     auto it = lay.pos[hw].find(p);
-    if (it == lay.pos[hw].end()) throw graph_error("dfgpar: pytorch: the schedule lost a node's home copy");
-    if (hw == w && it->second >= i) throw graph_error("dfgpar: pytorch: the schedule runs a node before its input");
+    if (it == lay.pos[hw].end()) throw graph_error("the schedule lost a node's home copy");
+    if (hw == w && it->second >= i) throw graph_error("the schedule runs a node before its input");
     return std::pair{hw, it->second};
   }
 
@@ -276,10 +307,6 @@ class planner {
     p_.schedule_workers = s_.workers;
     p_.weight_node.assign(n_, 0);
     for (const auto& [t, v] : view_.constant_node) p_.weight_node[v] = 1;
-    for (std::size_t v = 0; v < n_; ++v)
-      if (has_subgraph_like(g_.node(static_cast<int>(v))))
-        throw unsupported_op("dfgpar: pytorch: operator " + python_string(g_.node(static_cast<int>(v)).op_type()) +
-                             ": subgraphs (If/Loop/Scan) are not supported");
     p_.width_one = workers > 1 ? width_one_vertices(m_.g, p_.weight_node) : std::vector<char>(n_, 0);
     const auto& spine = p_.width_one;
     std::vector<std::size_t> spine_index(n_, none);
@@ -369,7 +396,7 @@ class planner {
       std::unordered_set<std::string> received;
       for (std::size_t i = 0; i < rs[w].size(); ++i) {
         std::map<std::size_t, std::size_t> last;  // one cut per source worker, after its last value needed here
-        for (const auto& t : g_.node(static_cast<int>(rs[w][i])).input()) {
+        for (const auto& t : model_view::reads(g_.node(static_cast<int>(rs[w][i])))) {
           auto p = t.empty() ? std::nullopt : view_.producer_of(t);
           if (!p) continue;
           auto src = region_source(k, lay, w, i, *p);
@@ -400,7 +427,7 @@ class planner {
     }
     for (std::size_t v = 0; v < n_; ++v)
       if (!p_.weight_node[v] && p_.provider[v] == none)
-        throw graph_error("dfgpar: pytorch: node " + std::to_string(v) + " is not scheduled");
+        throw graph_error("node " + std::to_string(v) + " is not scheduled");
   }
 
   /// What each unit reads from outside itself, and from whom; what each
@@ -423,7 +450,7 @@ class planner {
       }
       for (std::size_t j = 0; j < u.vertices.size(); ++j) {
         const auto& nd = g_.node(static_cast<int>(u.vertices[j]));
-        for (const auto& t : nd.input()) {
+        for (const auto& t : model_view::reads(nd)) {
           if (t.empty() || view_.is_weight(t)) continue;
           if (view_.graph_inputs.count(t)) {
             add_unique(u.inputs, t);
@@ -431,7 +458,7 @@ class planner {
             continue;
           }
           auto p = view_.producer_of(t);
-          if (!p) throw graph_error("dfgpar: pytorch: tensor " + python_string(t) + " has no producer");
+          if (!p) throw graph_error("tensor " + python_string(t) + " has no producer");
           if (done.count(*p)) continue;
           std::size_t from = p_.provider[*p];
           if (k != none) {
@@ -487,7 +514,7 @@ class planner {
           }
           if (ready && (best == none || start < best_start - 1e-12)) best = ui, best_start = start;
         }
-        if (best == none) throw graph_error("dfgpar: pytorch: the units of a region have a cycle (invalid schedule)");
+        if (best == none) throw graph_error("the units of a region have a cycle (invalid schedule)");
         done.insert(best);
         units[best].est_start = best_start;
         units[best].est_finish = best_start + units[best].cost;
@@ -522,7 +549,7 @@ class planner {
 /// The stage plan for running `m` as `s` says (`view` must be `m`'s). `s`
 /// must be a finalized schedule of `m.g` (vertex i = node i of m.proto).
 /// \throws unsupported_op for what model.py cannot run (non-tensor graph
-/// inputs or outputs, subgraphs), graph_error for a schedule that does not
+/// inputs or outputs), graph_error for a schedule that does not
 /// fit the model.
 inline stage_plan plan_stages(const onnx::model& m, const model_view& view, const schedule& s,
                               const plan_options& o = {}) {

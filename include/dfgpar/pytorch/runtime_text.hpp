@@ -324,11 +324,11 @@ inline std::string fill(std::string_view tmpl, const std::vector<std::pair<std::
   std::size_t at = 0;
   for (std::size_t open = tmpl.find("${"); open != std::string_view::npos; open = tmpl.find("${", at)) {
     const std::size_t close = tmpl.find('}', open);
-    if (close == std::string_view::npos) throw std::logic_error("dfgpar: pytorch: unterminated slot in the runtime text");
+    if (close == std::string_view::npos) throw std::logic_error("unterminated slot in the runtime text");
     const std::string_view name = tmpl.substr(open + 2, close - open - 2);
     std::size_t k = 0;
     while (k < slots.size() && slots[k].first != name) ++k;
-    if (k == slots.size()) throw std::logic_error("dfgpar: pytorch: no value for the runtime text's slot " + std::string(name));
+    if (k == slots.size()) throw std::logic_error("no value for the runtime text's slot " + std::string(name));
     used[k] = 1;
     out.append(tmpl.substr(at, open - at));
     out += slots[k].second;
@@ -336,7 +336,7 @@ inline std::string fill(std::string_view tmpl, const std::vector<std::pair<std::
   }
   out.append(tmpl.substr(at));
   for (std::size_t k = 0; k < slots.size(); ++k)
-    if (!used[k]) throw std::logic_error("dfgpar: pytorch: the runtime text has no slot " + std::string(slots[k].first));
+    if (!used[k]) throw std::logic_error("the runtime text has no slot " + std::string(slots[k].first));
   return out;
 }
 

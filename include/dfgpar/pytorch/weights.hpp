@@ -60,7 +60,7 @@ inline std::string safetensors_dtype(std::int32_t t) {
     case tp::INT32: case tp::UINT16: return "I32";
     case tp::INT64: case tp::UINT32: case tp::UINT64: return "I64";
     case tp::BOOL: return "BOOL";
-    default: throw graph_error("dfgpar: weights: element type " + onnx::elem_type_name(t) + " cannot be stored");
+    default: throw graph_error("weights: element type " + onnx::elem_type_name(t) + " cannot be stored");
   }
 }
 
@@ -81,7 +81,7 @@ inline std::string stored_bytes(const onnx::tensor& t, const std::string& name) 
     for (std::size_t i = 0; i < v.size(); ++i) {
       if constexpr (std::is_same_v<std::decay_t<decltype(v[0])>, std::uint64_t>)
         if (v[i] > static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max()))
-          throw graph_error("dfgpar: weights: tensor " + python_string(name) +
+          throw graph_error("weights: tensor " + python_string(name) +
                             " holds a UINT64 value above INT64_MAX, which PyTorch cannot represent");
       const W w = static_cast<W>(v[i]);
       std::memcpy(out.data() + i * sizeof(W), &w, sizeof(W));
@@ -108,7 +108,7 @@ inline void write_safetensors(std::ostream& out, const std::vector<named_tensor>
   std::vector<std::size_t> order(tensors.size());
   for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
   for (const auto& nt : tensors)
-    if (nt.value == nullptr) throw graph_error("dfgpar: weights: tensor " + python_string(nt.name) + " has no value");
+    if (nt.value == nullptr) throw graph_error("weights: tensor " + python_string(nt.name) + " has no value");
   std::stable_sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) {
     return detail::stored_element_size(tensors[a].value->elem_type) >
            detail::stored_element_size(tensors[b].value->elem_type);
@@ -129,7 +129,7 @@ inline void write_safetensors(std::ostream& out, const std::vector<named_tensor>
   }
   std::sort(seen.begin(), seen.end());
   if (auto d = std::adjacent_find(seen.begin(), seen.end()); d != seen.end())
-    throw graph_error("dfgpar: weights: duplicate tensor name " + python_string(*d));
+    throw graph_error("weights: duplicate tensor name " + python_string(*d));
   header += "}";
   while (header.size() % 8) header += ' ';
   std::uint64_t n = header.size();
@@ -138,7 +138,7 @@ inline void write_safetensors(std::ostream& out, const std::vector<named_tensor>
   out.write(len, 8);
   out.write(header.data(), static_cast<std::streamsize>(header.size()));
   for (const auto& b : blobs) out.write(b.data(), static_cast<std::streamsize>(b.size()));
-  if (!out) throw graph_error("dfgpar: weights: write failed");
+  if (!out) throw graph_error("weights: write failed");
 }
 
 namespace detail {
@@ -148,7 +148,7 @@ namespace detail {
 struct st_reader {
   std::string_view s;
   std::size_t i = 0;
-  [[noreturn]] void bad() const { throw graph_error("dfgpar: safetensors header is malformed at byte " + std::to_string(i)); }
+  [[noreturn]] void bad() const { throw graph_error("safetensors header is malformed at byte " + std::to_string(i)); }
   void ws() {
     while (i < s.size() && (s[i] == ' ' || s[i] == '\n' || s[i] == '\t' || s[i] == '\r')) ++i;
   }
@@ -236,7 +236,7 @@ inline std::int32_t onnx_type_of(const std::string& d) {
   if (d == "I32") return tp::INT32;
   if (d == "I64") return tp::INT64;
   if (d == "BOOL") return tp::BOOL;
-  throw graph_error("dfgpar: safetensors dtype " + python_string(d) + " is not supported");
+  throw graph_error("safetensors dtype " + python_string(d) + " is not supported");
 }
 
 }  // namespace detail
@@ -245,12 +245,12 @@ inline std::int32_t onnx_type_of(const std::string& d) {
 /// tensors in file order; widened types come back widened).
 inline std::vector<std::pair<std::string, onnx::tensor>> read_safetensors(std::istream& in) {
   unsigned char len[8];
-  if (!in.read(reinterpret_cast<char*>(len), 8)) throw graph_error("dfgpar: safetensors: short file");
+  if (!in.read(reinterpret_cast<char*>(len), 8)) throw graph_error("safetensors: short file");
   std::uint64_t n = 0;
   for (int i = 7; i >= 0; --i) n = n << 8 | len[i];
-  if (n > (std::uint64_t{1} << 30)) throw graph_error("dfgpar: safetensors: header too large");
+  if (n > (std::uint64_t{1} << 30)) throw graph_error("safetensors: header too large");
   std::string header(static_cast<std::size_t>(n), '\0');
-  if (!in.read(header.data(), static_cast<std::streamsize>(n))) throw graph_error("dfgpar: safetensors: short header");
+  if (!in.read(header.data(), static_cast<std::streamsize>(n))) throw graph_error("safetensors: short header");
   std::string data((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
   detail::st_reader r{header};
   std::vector<std::pair<std::string, onnx::tensor>> out;
@@ -273,13 +273,13 @@ inline std::vector<std::pair<std::string, onnx::tensor>> read_safetensors(std::i
     r.expect('}');
     if (offsets.size() != 2 || offsets[0] < 0 || offsets[1] < offsets[0] ||
         static_cast<std::uint64_t>(offsets[1]) > data.size())
-      throw graph_error("dfgpar: safetensors: bad data_offsets for " + python_string(name));
+      throw graph_error("safetensors: bad data_offsets for " + python_string(name));
     onnx::tensor t = onnx::make_tensor(detail::onnx_type_of(dtype), shape);
     std::visit(
         [&](auto& v) {
           const std::size_t bytes = v.size() * sizeof(v[0]);
           if (bytes != static_cast<std::size_t>(offsets[1] - offsets[0]))
-            throw graph_error("dfgpar: safetensors: size mismatch for " + python_string(name));
+            throw graph_error("safetensors: size mismatch for " + python_string(name));
           if (bytes) std::memcpy(v.data(), data.data() + offsets[0], bytes);
         },
         t.data);

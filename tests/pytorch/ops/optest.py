@@ -15,6 +15,7 @@ Without DFGPAR (or when it is not executable) every test is skipped.
 import glob
 import importlib.util
 import os
+import re
 import subprocess
 import tempfile
 import unittest
@@ -31,6 +32,18 @@ DFGPAR = os.environ.get('DFGPAR', '')
 SUITE = '/usr/share/libonnx-testdata/data/node'
 
 torch.set_num_threads(1)
+
+
+# what the emitter refuses names the operator or the value it cannot
+# translate, right after the file name (no prefix of its own)
+REFUSED = re.compile(r": (operator '|graph (input|output) '|weight '|Constant node )")
+
+
+def refused_by_emitter(msg):
+    """True when `dfgpar emit`'s error line is a refusal of the PyTorch
+    back end (an operator, attribute or type it cannot translate), not a
+    failure to load or optimise the model."""
+    return REFUSED.search(msg) is not None
 
 
 def needs_dfgpar(cls):
@@ -91,21 +104,22 @@ def node_model(op, inputs, outputs=('y',), opset=13, constants=(),
     return model
 
 
-def emit_and_run(model, feeds, workers=2):
-    """Emits `model`, runs the generated code on `feeds` (numpy arrays, in
-    graph input order) and returns the outputs as numpy arrays. The parallel
-    forward and forward_serial must agree. Raises Unsupported when dfgpar
-    refuses the model, AssertionError on any other failure."""
+def emit_and_run(model, feeds, workers=2, args=()):
+    """Emits `model` (`args`: more options of `dfgpar emit`), runs the
+    generated code on `feeds` (numpy arrays, in graph input order) and
+    returns the outputs as numpy arrays. The parallel forward and
+    forward_serial must agree. Raises Unsupported when dfgpar refuses the
+    model, AssertionError on any other failure."""
     with tempfile.TemporaryDirectory() as tmp:
         path = os.path.join(tmp, 'model.onnx')
         onnx.save(model, path)
         out = os.path.join(tmp, 'out')
         r = subprocess.run([DFGPAR, 'emit', path, '-o', out,
-                            '--workers', str(workers)],
+                            '--workers', str(workers)] + list(args),
                            capture_output=True, text=True)
         if r.returncode != 0:
             msg = r.stderr.strip()
-            if 'pytorch:' in msg:
+            if refused_by_emitter(msg):
                 raise Unsupported(msg)
             raise AssertionError('dfgpar emit failed: ' + msg)
         spec = importlib.util.spec_from_file_location(

@@ -71,6 +71,17 @@ class Shape(OpTest):
                                 [('x', X), ('p', p)], opset=11,
                                 constants=('p',), mode=mode)
 
+    def test_pad_reflect_4d_last_axis_only(self):
+        # F.pad's reflect needs the pads of the last two axes of a 4-D
+        # tensor: [3, 3, 0, 0], not [3, 3] (Silero VAD v4's STFT padding)
+        x = RNG.standard_normal((1, 1, 1, 16)).astype(np.float32)
+        p = np.array([0, 0, 0, 3, 0, 0, 0, 3], I64)
+        for mode in ('reflect', 'edge'):
+            with self.subTest(mode=mode):
+                want = np.pad(x, [(0, 0), (0, 0), (0, 0), (3, 3)], mode=mode)
+                self.check_node(want, 'Pad', [('x', x), ('p', p)], opset=11,
+                                constants=('p',), mode=mode)
+
     def test_pad_value_and_pads_computed_at_run_time(self):
         p = np.array([0, 0, 1, 0, 0, 1], I64)
         v = np.array(2.0, np.float32)

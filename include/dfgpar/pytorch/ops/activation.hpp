@@ -44,8 +44,16 @@ inline void hard_sigmoid(op_context& c) {
 inline op_translation softmax_like(std::string fn) {
   return [fn](op_context& c) {
     check_types(c);
-    const int r = c.need_rank(0);
     const auto a = onnx::read_softmax(*c.node, c.attrs(), c.opset);
+    const int r = c.rank(0);
+    if (r < 0) {
+      // the rank is known at run time only: torch takes the axis as it is
+      // (negative from the end), flatten's start too
+      const std::string ax = std::to_string(a.axis);
+      if (!a.coerce_2d) c.assign(fn + "(" + c.in(0) + ", " + ax + ")");
+      else c.assign(fn + "(torch.flatten(" + c.in(0) + ", " + ax + "), -1).reshape(" + c.in(0) + ".shape)");
+      return;
+    }
     const std::int64_t axis = normalize_axis(c, a.axis, r);
     if (!a.coerce_2d || axis == r - 1) {
       c.assign(fn + "(" + c.in(0) + ", " + std::to_string(axis) + ")");

@@ -36,6 +36,16 @@ struct unsupported_op : graph_error {
   using graph_error::graph_error;
 };
 
+/// A subgraph (If's branches, Loop's and Scan's body) as the code generator
+/// translated it: its nodes' lines (indented relative to the node's code),
+/// the variables its inputs are read from (the translation assigns them) and
+/// the Python expressions of its outputs.
+struct body_code {
+  std::vector<std::string> lines;
+  std::vector<std::string> inputs;
+  std::vector<std::string> outputs;
+};
+
 /// Everything a translation needs to know about one node.
 struct op_context {
   const ::onnx::NodeProto* node = nullptr;
@@ -50,6 +60,9 @@ struct op_context {
   ///< (a temporary a translation needs is named after an output plus a part
   ///< with "__", which no identifier_table name contains, so it cannot collide)
   std::vector<char> input_used;                                 ///< which inputs the code reads as tensors
+  /// Translates one of the node's subgraphs (set by the code generator).
+  std::function<body_code(const ::onnx::GraphProto&)> translate_body;
+  bool uses_list = false;  ///< the code annotates a `List[Tensor]` (model.py then imports List)
 
   const std::string& op() const { return node->op_type(); }
 
@@ -60,7 +73,7 @@ struct op_context {
     return s;
   }
   [[noreturn]] void unsupported(const std::string& why) const {
-    throw unsupported_op("dfgpar: pytorch: " + where() + ": " + why);
+    throw unsupported_op(where() + ": " + why);
   }
 
   std::size_t num_inputs() const { return inputs.size(); }
@@ -105,6 +118,14 @@ struct op_context {
   std::optional<std::vector<std::int64_t>> shape(std::size_t i) const {
     const auto* info = i < input_info.size() ? input_info[i] : nullptr;
     if (info && info->shape_known) return info->shape;
+    if (const auto* c = constant(i)) return c->dims;
+    return std::nullopt;
+  }
+  /// Dimensions of input i when its rank is known, -1 for a dimension whose
+  /// value is not (a symbolic `dim_param`): read it at run time (`x.shape[d]`).
+  std::optional<std::vector<std::int64_t>> dims(std::size_t i) const {
+    const auto* info = i < input_info.size() ? input_info[i] : nullptr;
+    if (info && info->rank_known()) return info->shape;
     if (const auto* c = constant(i)) return c->dims;
     return std::nullopt;
   }
@@ -153,6 +174,14 @@ struct op_context {
       values[i] = constant(i);
     }
     return onnx::node_inputs(std::move(given), std::move(values));
+  }
+
+  /// Graph attribute `name` translated (see body_code).
+  body_code body(std::string_view name) {
+    const auto* g = attrs().find_graph(name);
+    if (!g) unsupported("attribute " + python_string(name) + " (a graph) is missing");
+    if (!translate_body) unsupported("subgraphs need the code generator");
+    return translate_body(*g);
   }
 
   void emit(std::string line) { lines.push_back(std::move(line)); }

@@ -30,10 +30,14 @@ inline window read_window(op_context& c, int spatial, std::vector<std::int64_t> 
   if (ap == "VALID") {
     std::fill(w.pads.begin(), w.pads.end(), 0);
   } else if (ap == "SAME_UPPER" || ap == "SAME_LOWER") {
-    const auto s = c.shape(0);
-    if (!s) c.unsupported("auto_pad " + ap + " needs the input shape, which is not known");
+    const auto s = c.dims(0);
     for (int d = 0; d < spatial; ++d) {
-      const std::int64_t in = (*s)[static_cast<std::size_t>(d + 2)], st = w.strides[static_cast<std::size_t>(d)];
+      const std::int64_t st = w.strides[static_cast<std::size_t>(d)];
+      std::int64_t in = s && static_cast<int>(s->size()) == spatial + 2 ? (*s)[static_cast<std::size_t>(d + 2)] : -1;
+      // with stride 1 the total padding does not depend on the size
+      if (in < 0 && st == 1) in = 1;
+      if (in < 0)
+        c.unsupported("auto_pad " + ap + " with a stride above 1 needs the spatial input size, which is not known");
       const std::int64_t outd = (in + st - 1) / st;
       const std::int64_t eff = (w.kernel[static_cast<std::size_t>(d)] - 1) * w.dilations[static_cast<std::size_t>(d)] + 1;
       const std::int64_t total = std::max<std::int64_t>(0, (outd - 1) * st + eff - in);

@@ -81,10 +81,11 @@ inline void layer_norm(op_context& c) {
     return;
   }
   const auto ws = c.shape(1);
-  const auto xs = c.shape(0);
-  if (!ws || !xs || ws->size() != static_cast<std::size_t>(r - axis) ||
-      !std::equal(ws->begin(), ws->end(), xs->begin() + axis))
-    c.unsupported("a scale whose shape is not the normalised shape");
+  const auto xs = c.dims(0);  // a dimension known at run time only is checked there by F.layer_norm
+  bool same = ws && xs && ws->size() == static_cast<std::size_t>(r - axis);
+  for (std::size_t k = 0; same && k < ws->size(); ++k)
+    same = (*xs)[static_cast<std::size_t>(axis) + k] < 0 || (*xs)[static_cast<std::size_t>(axis) + k] == (*ws)[k];
+  if (!same) c.unsupported("a scale whose shape is not the normalised shape");
   c.assign("F.layer_norm(" + c.in(0) + ", " + c.in(0) + ".shape[" + std::to_string(axis) + ":], " + c.in(1) + ", " +
            (c.has_input(2) ? c.in(2) : std::string("None")) + ", " + python_float(c.attr_float("epsilon", 1e-5)) + ")");
 }

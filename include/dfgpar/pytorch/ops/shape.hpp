@@ -36,8 +36,14 @@ inline void flatten(op_context& c) {
     c.assign("torch.reshape(" + c.in(0) + ", " + python_int_list(onnx::flatten_dims(*s, axis)) + ")");
   } else if (axis == 1 && r >= 2) {
     c.assign("torch.flatten(" + c.in(0) + ", 1)");
+  } else if (axis == 0) {
+    c.assign("torch.reshape(" + c.in(0) + ", [1, -1])");
+  } else if (axis == r) {
+    c.assign("torch.unsqueeze(torch.flatten(" + c.in(0) + "), 1)");
   } else {
-    c.unsupported("Flatten of a tensor with unknown shape");
+    // dimensions known at run time only: the two groups flattened in turn
+    c.assign("torch.flatten(torch.flatten(" + c.in(0) + ", " + std::to_string(axis) + "), 0, " +
+             std::to_string(axis - 1) + ")");
   }
 }
 
@@ -62,13 +68,32 @@ inline void reshape(op_context& c) {
   if (const auto s = c.shape(0)) {
     shape = onnx::reshape_dims(*c.node, *s, shape, a.allowzero);
   } else if (!a.allowzero && std::find(shape.begin(), shape.end(), 0) != shape.end()) {
-    c.unsupported("a 0 in the shape needs the input's shape, which is not known");
+    // a 0 copies the input's dimension: a literal where its value is known,
+    // else read at run time
+    const auto d = c.dims(0);
+    std::vector<std::string> items;
+    for (std::size_t k = 0; k < shape.size(); ++k) {
+      if (shape[k] != 0) items.push_back(std::to_string(shape[k]));
+      else if (d && k < d->size() && (*d)[k] >= 0) items.push_back(std::to_string((*d)[k]));
+      else if (!d || k < d->size()) items.push_back(c.in(0) + ".shape[" + std::to_string(k) + "]");
+      else c.unsupported("a 0 in the shape beyond the input's rank");
+    }
+    c.assign("torch.reshape(" + c.in(0) + ", [" + join(items) + "])");
+    return;
   }
   c.assign("torch.reshape(" + c.in(0) + ", " + python_int_list(shape) + ")");
 }
 
 inline void transpose(op_context& c) {
   check_types(c);
+  if (c.rank(0) < 0) {
+    if (c.has_attr("perm")) {
+      c.assign(c.in(0) + ".permute(" + python_int_list(c.attr_ints("perm")) + ")");
+    } else {
+      c.assign(c.in(0) + ".permute(list(range(" + c.in(0) + ".dim() - 1, -1, -1)))");
+    }
+    return;
+  }
   const int r = c.need_rank(0);
   std::vector<std::int64_t> perm;
   for (int d = r - 1; d >= 0; --d) perm.push_back(d);
@@ -97,6 +122,17 @@ inline void squeeze_or_unsqueeze(op_context& c) {
   auto axes = a.given() ? *a.value : std::vector<std::int64_t>{};
   if (axes.empty() && !un) {
     c.assign("torch.squeeze(" + c.in(0) + ")");
+    return;
+  }
+  if (c.rank(0) < 0) {
+    // the rank is known at run time only: the axes normalised there
+    const std::string x = c.in(0), ax = temp(c, "axes"), i = temp(c, "a");
+    const std::string rank = un ? "(" + x + ".dim() + " + std::to_string(axes.size()) + ")" : x + ".dim()";
+    c.emit(ax + " = [d__ % " + rank + " for d__ in " + python_int_list(axes) + "]");
+    c.emit(ax + (un ? ".sort()" : ".sort(reverse=True)"));
+    c.assign(x);
+    c.emit("for " + i + " in " + ax + ":");
+    c.emit("    " + c.out(0) + " = torch." + (un ? "unsqueeze(" : "squeeze(") + c.out(0) + ", " + i + ")");
     return;
   }
   const int r = c.need_rank(0) + (un ? static_cast<int>(axes.size()) : 0);
@@ -197,19 +233,24 @@ inline void pad(op_context& c) {
     c.assign(c.in(0));
     return;
   }
-  const std::string p = torch_pads(pads, r, last);
   if (mode == "constant") {
-    c.assign("F.pad(" + c.in(0) + ", " + p + ", 'constant', " + pad_value(c, *a.value.value) + ")");
+    c.assign("F.pad(" + c.in(0) + ", " + torch_pads(pads, r, last) + ", 'constant', " + pad_value(c, *a.value.value) +
+             ")");
     return;
   }
   if (mode != "reflect" && mode != "edge") c.unsupported("mode " + python_string(mode));
+  // F.pad's reflect/replicate pad the last r - 2 axes of a batched input
+  // (r - 1 of an unbatched one): list the pads of at least r - 2 axes
+  // ([96, 96, 0, 0] on a 4-D tensor padded on its last axis only)
+  if (r >= 3) last = std::max(last, r - 2);
   bool simple = is_float_type(c.elem_type(0)) && last <= 3 && last <= r - 1;
   for (auto v : pads) simple = simple && v >= 0;
   if (!simple) {
     pad_by_index(c, mode, r, python_int_list(pads));
     return;
   }
-  c.assign("F.pad(" + c.in(0) + ", " + p + ", '" + (mode == "edge" ? "replicate" : "reflect") + "')");
+  c.assign("F.pad(" + c.in(0) + ", " + torch_pads(pads, r, last) + ", '" + (mode == "edge" ? "replicate" : "reflect") +
+           "')");
 }
 
 inline void expand(op_context& c) {
@@ -223,7 +264,13 @@ inline void expand(op_context& c) {
   }
   auto shape = c.constant_ints(1, "the shape");
   auto in = c.shape(0);
-  if (!in) c.unsupported("the input shape is not known");
+  if (!in) {
+    // the input's dimensions are known at run time only: broadcast there
+    const std::string z = temp(c, "zeros");
+    c.emit(z + " = torch.zeros([1], dtype=" + c.in(0) + ".dtype).expand(" + python_int_list(shape) + ")");
+    c.assign("torch.broadcast_tensors(" + c.in(0) + ", " + z + ")[0]");
+    return;
+  }
   const std::size_t n = std::max(shape.size(), in->size());
   std::vector<std::int64_t> out(n);
   for (std::size_t k = 0; k < n; ++k) {
@@ -252,21 +299,30 @@ inline void split(op_context& c) {
     if (!c.has_output(k)) c.unsupported("an unnamed output");
     outs.push_back(c.outputs[k]);
   }
-  const std::string lhs = outs.size() == 1 ? outs[0] + "," : join(outs);
+  // a tuple in parentheses: the line wraps inside them when the names are long
+  const std::string lhs = outs.size() == 1 ? outs[0] + "," : "(" + join(outs) + ")";
   std::string sizes;
   if (a.split.at_run_time()) {
     sizes = int_list(c, static_cast<std::size_t>(a.split.input));
   } else {
     std::vector<std::int64_t> v = a.split.given() ? *a.split.value : std::vector<std::int64_t>{};
+    bool known = !v.empty();
     if (v.empty()) {
+      known = true;
       for (std::size_t k = 0; k < c.outputs.size(); ++k) {
         const auto* info = c.output_info[k];
-        if (!info || !info->shape_known) c.unsupported("output sizes are not known");
-        v.push_back(info->shape[static_cast<std::size_t>(axis)]);
+        const bool dim_known = info && info->rank_known() && static_cast<std::size_t>(axis) < info->shape.size() &&
+                               info->shape[static_cast<std::size_t>(axis)] >= 0;
+        known = known && dim_known;
+        v.push_back(dim_known ? info->shape[static_cast<std::size_t>(axis)] : -1);
       }
     }
     if (v.size() != c.outputs.size()) c.unsupported("split sizes and outputs differ in number");
-    sizes = python_int_list(v);
+    // equal parts of a dimension known at run time only (the last one
+    // smaller when it does not divide, as Split-18 says)
+    const std::string n = std::to_string(c.outputs.size());
+    sizes = known ? python_int_list(v)
+                  : "(" + c.in(0) + ".shape[" + std::to_string(axis) + "] + " + n + " - 1) // " + n;
   }
   c.emit(lhs + " = torch.split(" + c.in(0) + ", " + sizes + ", " + std::to_string(axis) + ")");
 }
@@ -301,6 +357,21 @@ inline void space_to_depth(op_context& c) {
 
 inline void shape_op(op_context& c) {
   check_types(c);
+  if (c.rank(0) < 0) {
+    // the rank is known at run time only: Python's slice clamps start and
+    // end and counts negative ones from the end, as Shape-15 does
+    std::string range = ":";
+    if (c.opset >= 15) {
+      const auto start = c.attrs().find_int("start");
+      const auto end = c.attrs().find_int("end");
+      range = (start ? std::to_string(*start) : std::string()) + ":" + (end ? std::to_string(*end) : std::string());
+    } else {
+      c.ignore("start");
+      c.ignore("end");
+    }
+    c.assign("torch.tensor(" + c.in(0) + ".shape[" + range + "], dtype=torch.int64)");
+    return;
+  }
   const auto [start, end] = onnx::shape_range(*c.node, c.attrs(), c.opset, c.need_rank(0));
   c.assign("torch.tensor(" + c.in(0) + ".shape[" + std::to_string(start) + ":" + std::to_string(end) +
            "], dtype=torch.int64)");
