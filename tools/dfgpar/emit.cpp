@@ -147,8 +147,10 @@ int run_emit(const std::vector<std::string>& argv) {
   const onnx::model& m = r.scheduled();
   std::vector<dfgpar::pytorch::emitted_file> files;
   try {
-    files = dfgpar::pytorch::emit_pytorch(
-        m, r.schedule, dfgpar::pytorch::emit_options{.class_name = a.class_name, .shape_comments = a.comments, .fork = a.fork});
+    dfgpar::pytorch::emit_options eo{.class_name = a.class_name, .shape_comments = a.comments, .fork = a.fork};
+    // model.py states and checks the input shapes the folding assumed.
+    for (const auto& s : r.specialised_inputs) eo.input_shapes[s.name] = s.dims;
+    files = dfgpar::pytorch::emit_pytorch(m, r.schedule, eo);
   } catch (const dfgpar::graph_error& e) {
     throw dfgpar::graph_error(a.model.string() + ": " + e.what());
   }

@@ -598,16 +598,28 @@ class module_codegen {
     std::string out =
         "        # shapes were folded for these input shapes (dfgpar emit\n"
         "        # --input-shape); an input of another shape is refused:\n";
+    auto shown = [](const std::vector<std::int64_t>& d) {  // "[1, 3, ?, ?]": ? = left open
+      std::string w = "[";
+      for (std::size_t k = 0; k < d.size(); ++k) w += (k ? ", " : "") + (d[k] < 0 ? std::string("?") : std::to_string(d[k]));
+      return w + "]";
+    };
     for (const auto& [name, d] : o_.input_shapes)
-      out += "        #   " + python_comment_text(name, 48) + " " + python_int_list(d) + "\n";
+      out += "        #   " + python_comment_text(name, 48) + " " + shown(d) + "\n";
     for (const auto& t : names_.inputs()) {
       auto it = o_.input_shapes.find(t);
       if (it == o_.input_shapes.end()) continue;
       const std::string& x = names_.var(t);
-      const std::string want = python_int_list(it->second);
-      std::string v;
-      for (std::size_t k = 0; k < it->second.size(); ++k) v += (k ? "," : "") + std::to_string(it->second[k]);
-      out += "        if " + x + ".shape != " + want + ":\n";
+      const auto& dims = it->second;  // -1: a dimension left open (only the batch was fixed)
+      const bool all_fixed = std::none_of(dims.begin(), dims.end(), [](std::int64_t d) { return d < 0; });
+      std::string want = "[", v, cond;
+      for (std::size_t k = 0; k < dims.size(); ++k) {
+        want += (k ? ", " : "") + (dims[k] < 0 ? std::string("?") : std::to_string(dims[k]));
+        v += (k ? "," : "") + (dims[k] < 0 ? std::string("D") : std::to_string(dims[k]));
+        if (dims[k] >= 0) cond += " or " + x + ".shape[" + std::to_string(k) + "] != " + std::to_string(dims[k]);
+      }
+      want += "]";
+      if (all_fixed) out += "        if " + x + ".shape != " + python_int_list(dims) + ":\n";
+      else out += "        if " + x + ".dim() != " + std::to_string(dims.size()) + cond + ":\n";
       out += "            raise RuntimeError(\n";
       out += "                " + python_string("input '" + t + "' has shape ") + " + str(" + x + ".shape) +\n";
       out += "                " + python_string("; this module was emitted for " + want) + " +\n";
