@@ -66,6 +66,7 @@ Scheduling:
                          warning. Exit status 2 for bad syntax, 1 when it does
                          not fit the model (no such input, other rank, a
                          fixed dimension that differs)
+      --dynamic-batch    keep a symbolic batch dimension symbolic instead of 1
 
 Costs:
       --cost-model M     analytic: roofline estimate from FLOPs and bytes

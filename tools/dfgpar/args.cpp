@@ -93,6 +93,7 @@ bool pipeline_args::parse(const std::string& opt, arg_scanner& args) {
   else if (opt == "--no-optimize") args.no_value(), optimize = false;
   else if (opt == "--profile") profile = args.file_value();
   else if (opt == "--input-shape") input_shapes.push_back(args.value());
+  else if (opt == "--dynamic-batch") args.no_value(), default_batch = false;
   else return false;
   return true;
 }

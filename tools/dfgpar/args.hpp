@@ -74,6 +74,7 @@ struct pipeline_args {
   double effort = 1, time_limit_ms = 1000;
   std::uint64_t seed = 1;
   bool optimize = true;
+  bool default_batch = true;  ///< false: --dynamic-batch (a symbolic batch stays symbolic)
   /// `--input-shape NAME=d0,d1,...` as given (repeatable); parsed by
   /// compile_model with the library's parse_input_shape.
   std::vector<std::string> input_shapes;

@@ -26,6 +26,7 @@ inline dfgpar::onnx::compile_result compile_model(const pipeline_args& a, compil
       .schedule = {.workers = a.workers, .clone = x.clone, .effort = a.effort, .seed = a.seed,
                    .time_limit_ms = a.time_limit_ms},
   };
+  o.default_batch = a.default_batch;
   for (const auto& text : a.input_shapes) {
     try {
       o.input_shapes.push_back(dfgpar::onnx::parse_input_shape(text));

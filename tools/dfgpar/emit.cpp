@@ -70,6 +70,7 @@ Options:
                          warning. Exit status 2 for bad syntax, 1 when it does
                          not fit the model (no such input, other rank, a
                          fixed dimension that differs)
+      --dynamic-batch    keep a symbolic batch dimension symbolic instead of 1
       --split            split every Conv that costs at least 2% of the
                          model into P output-channel parts, so the workers
                          can share it (off by default: on 2 cores PyTorch's
