@@ -7,7 +7,9 @@ test_data_set, and is classified:
 
   pass     every data set ran, parallel == serial, outputs within tolerance
   refused  `dfgpar run` refused the model when loading it (its one-line
-           error, prefixed by the model's path, names the node and operator)
+           error, prefixed by the model's path, names the node and operator),
+           or refused a test-data input whose type or shape differs from
+           the model's declared input (counted apart: "test data: ...")
   FAIL     it ran but a result is wrong, or it crashed, timed out, or failed
            after loading
 
@@ -119,9 +121,14 @@ def run_case(dfgpar, case, model, timeout):
                    re.search(r'outside|got |serial: max', ln)]
             return 'fail', 'wrong: ' + ('; '.join(bad[:2]) or 'check failed')
         # errors while loading are prefixed by the model's path
-        if last.startswith(path + ': ') or last.startswith(
-                'dfgpar: ' + path + ': '):
-            return 'refused', last[last.index(path) + len(path) + 2:]
+        text = re.sub(r'^dfgpar: (error: )?', '', last)
+        if text.startswith(path + ': '):
+            return 'refused', text[len(path) + 2:]
+        # a data file that does not match the model's declared input (the
+        # runtime refuses it, as it must: see the README)
+        m = re.match(r"(\S+\.pb): (input '.*' must be .*)", text)
+        if m:
+            return 'refused', 'test data: ' + m.group(2)
         return 'fail', 'error: ' + (last or 'exit %d' % r.returncode)
     if not ran:
         return None, 'no .pb data sets'
