@@ -84,7 +84,8 @@ def main():
             cmd += ['--reference', '%s=%s' % (
                 o.name, os.path.join(d, 'ort_%d.pb' % i))]
         code, out, err = rc_mod.run(cmd, a.timeout)
-        last = (err.strip().splitlines() or [''])[-1]
+        last = re.sub(r'^dfgpar: (error: )?', '',
+                      (err.strip().splitlines() or [''])[-1])
         if code == 0:
             diffs = re.findall(r'max abs diff (\S+),', out)
             print('%-20s ok (max abs diff vs ONNX Runtime %s; %s)' % (
