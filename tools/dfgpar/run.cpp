@@ -60,13 +60,24 @@ Options:
                        exceed the cores
       --iters N        timed runs (default 30)
       --warmup N       untimed runs first (default 5)
-      --input FILE     the input (.npy or a TensorProto .pb; models with one
-                       input); default: seeded pseudo-random values in [-1, 1)
-      --output FILE    write the output of the last run (.npy)
+      --input [NAME=]FILE  an input (.npy or a TensorProto .pb, any element
+                       type); repeatable: FILEs without NAME= go to the graph
+                       inputs in order, NAME=FILE to the input NAME; inputs
+                       not given: seeded pseudo-random values in [-1, 1)
+                       (float32 inputs only)
+      --output PATH    write the outputs of the last run (.npy): a model with
+                       one output writes the file PATH (.pb: a TensorProto);
+                       with several outputs, or when PATH is a folder or ends
+                       in '/', the folder PATH gets output_0.npy, output_1.npy,
+                       ... in graph-output order (created if missing)
       --check          also run the model on 1 worker (serial) and compare; with
                        --reference, compare both with it (abs 1e-4 / rel 1e-3);
                        exit status 1 on a mismatch
-      --reference FILE the expected output (.npy or .pb), for --check
+      --reference [NAME=]FILE  an expected output (.npy or .pb), for --check;
+                       repeatable like --input (graph-output order or NAME=)
+      --atol X, --rtol Y  the --reference tolerance (default 1e-4 and 1e-3):
+                       |got - want| <= X + Y |want|; NaN equals NaN; a
+                       bfloat16 output allows Y >= 2^-7 (one bfloat16 unit)
       --reference64 FILE  the same output computed in float64: a result outside
                        the tolerance still passes when its largest error
                        against it is at most 1.5x that of --reference
@@ -92,12 +103,15 @@ loads). With T = 1 there are no OpenMP threads at all.
 Examples:
   dfgpar run googlenet.onnx --workers 1 --threads 2
   dfgpar run googlenet.onnx --workers 2 --threads 1 --check --input googlenet.input.npy --reference googlenet.output.npy
+  dfgpar run model.onnx --input ids=ids.npy --input mask=mask.pb --output outs/ --check --reference o0.pb --reference o1.pb
 )";
 
 std::string run_help_text() { return with_cores(run_help); }
 
 struct run_args {
-  fs::path model, input, output, reference, reference64, json;
+  fs::path model, output, reference64, json;
+  std::vector<std::string> inputs, references;  ///< --input / --reference, as given
+  double atol = 1e-4, rtol = 1e-3;
   std::size_t workers = 1, threads = 0, iters = 30, warmup = 5;
   std::uint32_t spin = 256;
   bool check = false, plain = false, fuse = true, optimize = true, kernels = false;
@@ -119,9 +133,11 @@ std::optional<run_args> parse_run(std::vector<std::string> argv) {
     else if (opt == "-t" || opt == "--threads") a.threads = parse_count(opt, args.value(), 1, 1024);
     else if (opt == "--iters") a.iters = parse_count(opt, args.value(), 1, 100'000'000);
     else if (opt == "--warmup") a.warmup = parse_count(opt, args.value(), 0, 100'000'000);
-    else if (opt == "--input") a.input = args.file_value();
+    else if (opt == "--input") a.inputs.push_back(args.file_value());
     else if (opt == "--output") a.output = args.file_value();
-    else if (opt == "--reference") a.reference = args.file_value();
+    else if (opt == "--reference") a.references.push_back(args.file_value());
+    else if (opt == "--atol") a.atol = parse_number(opt, args.value(), 0, 1e30);
+    else if (opt == "--rtol") a.rtol = parse_number(opt, args.value(), 0, 1e30);
     else if (opt == "--reference64") a.reference64 = args.file_value();
     else if (opt == "--json") a.json = args.file_value();
     else if (opt == "--spin") a.spin = static_cast<std::uint32_t>(parse_count(opt, args.value(), 0, 1u << 30));
@@ -138,8 +154,8 @@ std::optional<run_args> parse_run(std::vector<std::string> argv) {
   if (positional.size() != 1) throw usage_error("run takes one model: dfgpar run MODEL.onnx [--workers P] [--threads T]");
   a.model = positional[0];
   if (a.threads == 0) a.threads = std::max<std::size_t>(1, hardware_threads() / a.workers);
-  if (!a.reference.empty() && !a.check) throw usage_error("--reference needs --check");
-  if (!a.reference64.empty() && a.reference.empty()) throw usage_error("--reference64 needs --reference");
+  if (!a.references.empty() && !a.check) throw usage_error("--reference needs --check");
+  if (!a.reference64.empty() && a.references.size() != 1) throw usage_error("--reference64 needs one --reference");
   return a;
 }
 
@@ -157,34 +173,99 @@ onnx::tensor random_input(const onednn::io_info& io) {
   return t;
 }
 
+/// The ONNX test data stores bfloat16 values as their bits in a UINT16
+/// tensor (numpy has no bfloat16): such a file is read as the type the
+/// model declares.
+onnx::tensor as_declared(onnx::tensor t, std::int32_t declared) {
+  if (t.elem_type == ::onnx::TensorProto::UINT16 && declared == ::onnx::TensorProto::BFLOAT16) t.elem_type = declared;
+  return t;
+}
+
+/// "[1,3,224,224]".
+std::string dims_text(const std::vector<std::int64_t>& d) {
+  std::string s = "[";
+  for (std::size_t i = 0; i < d.size(); ++i) s += (i ? "," : "") + std::to_string(d[i]);
+  return s + "]";
+}
+
 struct comparison {
-  double max_abs = 0, max_rel = 0;
+  double max_abs = 0, max_rel = 0, abs_tol = 0, rel_tol = 0;
   std::size_t bad = 0, count = 0;
+  std::string mismatch;  ///< a type or shape mismatch, said instead of values
 };
 
-/// Element-wise |a - b| against abs + rel * |b|.
+/// Element-wise |a - b| against abs + rel * |b| (NaN equals NaN, an
+/// infinity equals itself); a type or shape mismatch is one bad comparison.
 comparison compare(const onnx::tensor& a, const onnx::tensor& b, double abs_tol = 1e-4, double rel_tol = 1e-3) {
   comparison c;
-  if (a.dims != b.dims || a.size() != b.size()) {
+  c.abs_tol = abs_tol, c.rel_tol = rel_tol;
+  if (a.elem_type != b.elem_type || a.dims != b.dims || a.size() != b.size()) {
     c.bad = c.count = std::max<std::size_t>(1, b.size());
     c.max_abs = INFINITY;
+    c.mismatch = "got " + onnx::elem_type_name(a.elem_type) + " " + dims_text(a.dims) + ", expected " +
+                 onnx::elem_type_name(b.elem_type) + " " + dims_text(b.dims);
     return c;
   }
   c.count = a.size();
   for (std::size_t i = 0; i < a.size(); ++i) {
-    const double x = a.as_double(i), y = b.as_double(i), d = std::fabs(x - y);
-    c.max_abs = std::max(c.max_abs, d);
-    if (y != 0) c.max_rel = std::max(c.max_rel, d / std::fabs(y));
+    const double x = a.as_double(i), y = b.as_double(i);
+    if (x == y || (std::isnan(x) && std::isnan(y))) continue;
+    const double d = std::fabs(x - y);
+    c.max_abs = std::isnan(d) ? INFINITY : std::max(c.max_abs, d);
+    if (y != 0 && std::isfinite(y)) c.max_rel = std::max(c.max_rel, d / std::fabs(y));
     if (!(d <= abs_tol + rel_tol * std::fabs(y))) ++c.bad;
   }
   return c;
 }
 
 std::string describe(const comparison& c) {
-  std::ostringstream s;
+  if (!c.mismatch.empty()) return c.mismatch;
+  std::ostringstream s, tol;
+  tol << std::defaultfloat << "abs " << c.abs_tol << " / rel " << c.rel_tol;
   s << "max abs diff " << std::setprecision(3) << c.max_abs << ", max rel diff " << c.max_rel << ", "
-    << (c.bad ? std::to_string(c.bad) + " of " + std::to_string(c.count) + " outside abs 1e-4 / rel 1e-3" : "all within abs 1e-4 / rel 1e-3");
+    << (c.bad ? std::to_string(c.bad) + " of " + std::to_string(c.count) + " outside " + tol.str() : "all within " + tol.str());
   return s.str();
+}
+
+/// The files of repeated --input / --reference options, matched to the
+/// graph's inputs or outputs: NAME=FILE by name (when NAME is one of them),
+/// others in order to the slots no NAME= took. Slots left empty stay empty.
+std::vector<fs::path> match_files(const std::vector<std::string>& given, const std::vector<onednn::io_info>& ios,
+                                  const std::string& option, const std::string& what) {
+  std::vector<fs::path> files(ios.size());
+  std::vector<fs::path> positional;
+  auto names = [&] {
+    std::string n;
+    for (const auto& io : ios) n += (n.empty() ? "'" : ", '") + io.name + "'";
+    return n;
+  };
+  for (const auto& text : given) {
+    const auto eq = text.find('=');
+    bool named = false;
+    if (eq != std::string::npos) {
+      const std::string name = text.substr(0, eq);
+      for (std::size_t i = 0; i < ios.size(); ++i)
+        if (ios[i].name == name) {
+          if (!files[i].empty()) throw usage_error(option + ": " + what + " '" + name + "' given twice");
+          files[i] = text.substr(eq + 1);
+          if (files[i].empty()) throw usage_error(option + " " + text + ": no file after '='");
+          named = true;
+        }
+      if (!named && !fs::exists(text))
+        throw usage_error(option + " " + text + ": the model has no " + what + " named '" + name + "' (its " + what +
+                          "s: " + names() + ")");
+    }
+    if (!named) positional.push_back(text);
+  }
+  std::size_t next = 0;
+  for (const auto& f : positional) {
+    while (next < files.size() && !files[next].empty()) ++next;
+    if (next == files.size())
+      throw usage_error(option + ": " + std::to_string(given.size()) + " files given, the model has " +
+                        std::to_string(ios.size()) + " " + what + "(s): " + names());
+    files[next++] = f;
+  }
+  return files;
 }
 
 double percentile(std::vector<double> v, double q) {
@@ -240,7 +321,6 @@ int run_run(const std::vector<std::string>& argv) {
     return 0;
   }
   const run_args& a = *parsed;
-  if (!a.output.empty()) check_output_path(a.output, "--output", true);
   if (!a.json.empty()) check_output_path(a.json, "--json", true);
 
   onednn::session_options so{.workers = a.workers, .threads = a.threads, .spin = a.spin,
@@ -265,15 +345,43 @@ int run_run(const std::vector<std::string>& argv) {
   } catch (const dfgpar::graph_error& e) {
     throw fail_model(e);
   }
+  // --output: one file for one output, else a folder of output_<i>.npy
+  bool output_folder = false;
+  if (!a.output.empty()) {
+    std::error_code ec;
+    const std::string text = a.output.string();
+    output_folder = s->outputs().size() != 1 || fs::is_directory(a.output, ec) || text.back() == '/';
+    if (output_folder) {
+      if (a.output.extension() == ".npy" || a.output.extension() == ".pb")
+        throw usage_error("--output " + text + ": the model has " + std::to_string(s->outputs().size()) +
+                          " outputs: give a folder");
+      if (!fs::is_directory(a.output, ec) && !fs::create_directories(a.output, ec))
+        throw dfgpar::graph_error(text + ": cannot create the folder" + (ec ? ": " + ec.message() : std::string()));
+      for (std::size_t i = 0; i < s->outputs().size(); ++i)
+        check_output_path(a.output / ("output_" + std::to_string(i) + ".npy"), "--output", true);
+    } else {
+      check_output_path(a.output, "--output", true);
+    }
+  }
   const double prepare_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
 
   std::vector<onnx::tensor> inputs;
-  if (!a.input.empty()) {
-    if (s->inputs().size() != 1) throw dfgpar::graph_error("--input gives one tensor, the model has " + std::to_string(s->inputs().size()) + " inputs");
-    inputs.push_back(onednn::read_tensor_file(a.input));
-  } else {
-    for (const auto& io : s->inputs()) inputs.push_back(random_input(io));
+  {
+    const auto files = match_files(a.inputs, s->inputs(), "--input", "input");
+    for (std::size_t i = 0; i < files.size(); ++i) {
+      if (files[i].empty()) {
+        inputs.push_back(random_input(s->inputs()[i]));
+        continue;
+      }
+      const auto& want = s->inputs()[i];
+      inputs.push_back(as_declared(onednn::read_tensor_file(files[i]), want.elem_type));
+      if (inputs.back().elem_type != want.elem_type || inputs.back().dims != want.dims)
+        throw dfgpar::graph_error(files[i].string() + ": input '" + want.name + "' must be " +
+                                  onnx::elem_type_name(want.elem_type) + " " + dims_text(want.dims) + ", the file holds " +
+                                  onnx::elem_type_name(inputs.back().elem_type) + " " + dims_text(inputs.back().dims));
+    }
   }
+  const auto reference_files = match_files(a.references, s->outputs(), "--reference", "output");
   std::vector<onnx::tensor> out = s->run(inputs);  // checks the inputs; first (warm-up) run
   for (std::size_t i = 1; i < a.warmup; ++i) s->run();
   std::vector<double> ms;
@@ -342,11 +450,15 @@ int run_run(const std::vector<std::string>& argv) {
                 << "\n";
       if (c.bad) status = 1;
     }
-    if (!a.reference.empty()) {
-      const onnx::tensor ref = onednn::read_tensor_file(a.reference);
-      for (const auto& [name, t] : {std::pair<const char*, const onnx::tensor*>{"parallel", &out[0]}, {"serial", &sout[0]}}) {
-        const auto c = compare(*t, ref);
-        std::cout << "check               " << name << " vs reference: " << describe(c) << "\n";
+    for (std::size_t i = 0; i < out.size(); ++i) {
+      if (reference_files[i].empty()) continue;
+      const onnx::tensor ref = as_declared(onednn::read_tensor_file(reference_files[i]), s->outputs()[i].elem_type);
+      for (const auto& [name, t] : {std::pair<const char*, const onnx::tensor*>{"parallel", &out[i]}, {"serial", &sout[i]}}) {
+        // a bfloat16 result may round where the reference truncated (the
+        // ONNX test data does): one bfloat16 unit (2^-7 relative) is within tolerance
+        const double rtol = ref.elem_type == ::onnx::TensorProto::BFLOAT16 ? std::max(a.rtol, 1.0 / 128) : a.rtol;
+        const auto c = compare(*t, ref, a.atol, rtol);
+        std::cout << "check               " << s->outputs()[i].name << ": " << name << " vs reference: " << describe(c) << "\n";
         if (c.bad && !a.reference64.empty()) {
           // as accurate as the reference itself, against the float64 result (within 1.5x)
           const onnx::tensor ref64 = onednn::read_tensor_file(a.reference64);
@@ -365,7 +477,17 @@ int run_run(const std::vector<std::string>& argv) {
   }
   if (!a.output.empty() || !a.json.empty()) {
     staged_outputs files;
-    if (!a.output.empty()) files.write_stream(a.output, [&](std::ostream& os) { onednn::write_npy(out.at(0), os); });
+    if (!a.output.empty()) {
+      if (output_folder) {
+        for (std::size_t i = 0; i < out.size(); ++i)
+          files.write_stream(a.output / ("output_" + std::to_string(i) + ".npy"),
+                             [&](std::ostream& os) { onednn::write_npy(out[i], os); });
+      } else if (a.output.extension() == ".pb") {
+        files.write_file(a.output, [&](const fs::path& tmp) { onnx::write_tensor(out.at(0), s->outputs()[0].name, tmp); });
+      } else {
+        files.write_stream(a.output, [&](std::ostream& os) { onednn::write_npy(out.at(0), os); });
+      }
+    }
     if (!a.json.empty())
       files.write_stream(a.json, [&](std::ostream& os) {
         os << std::setprecision(6) << "{\n  \"model\": " << dfgpar::detail::json::quote(a.model.string())

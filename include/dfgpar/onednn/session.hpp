@@ -331,9 +331,14 @@ class session {
       const std::size_t pb = vb.producer < 0 ? 0 : pos[static_cast<std::size_t>(vb.producer)] + 1;
       return pa < pb;
     });
+    // a graph output that is a view (Reshape, Flatten, ...) lives in its
+    // root's buffer: that root must outlive the run as well
+    std::vector<bool> holds_output(p.values.size(), false);
+    for (std::size_t i = 0; i < p.values.size(); ++i)
+      if (p.values[i].output) holds_output[static_cast<std::size_t>(p.root(static_cast<int>(i)))] = true;
     for (int id : planned) {
       auto& v = p.values[static_cast<std::size_t>(id)];
-      const bool dedicated = v.input || v.output || v.producer < 0;
+      const bool dedicated = v.input || v.output || holds_output[static_cast<std::size_t>(id)] || v.producer < 0;
       std::size_t best = SIZE_MAX;
       if (!dedicated) {
         const auto prod = static_cast<std::size_t>(v.producer);
