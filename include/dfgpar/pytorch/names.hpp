@@ -141,6 +141,33 @@ inline std::vector<std::string> split_args(std::string_view text) {
   return out;
 }
 
+/// Splits `text` before each top-level " + " (outside brackets and quotes):
+/// "a + b + c" -> {"a", "+ b", "+ c"}; a sum inside brackets may break there.
+inline std::vector<std::string> split_plus(std::string_view text) {
+  std::vector<std::string> out;
+  int depth = 0;
+  char quote = 0;
+  std::size_t start = 0;
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    const char c = text[i];
+    if (quote) {
+      if (c == '\\') ++i;
+      else if (c == quote) quote = 0;
+      continue;
+    }
+    if (c == '\'' || c == '"') quote = c;
+    else if (c == '(' || c == '[' || c == '{') ++depth;
+    else if (c == ')' || c == ']' || c == '}') --depth;
+    else if (depth == 0 && text.compare(i, 3, " + ") == 0) {
+      out.emplace_back(text.substr(start, i - start));
+      start = i + 1;
+      i += 2;
+    }
+  }
+  out.emplace_back(text.substr(start));
+  return out;
+}
+
 /// Position of the first top-level opening bracket and its match, or npos.
 inline std::pair<std::size_t, std::size_t> first_bracket(std::string_view text) {
   char quote = 0;
@@ -219,6 +246,22 @@ inline std::vector<std::string> hang_at(const std::string& text, std::size_t col
       continue;
     }
     if (!at_start) lines.push_back(std::string(cont, ' '));
+    if (const auto terms = split_plus(args[k]); terms.size() > 1) {
+      // a long sum: one term per line where they do not fit together
+      for (std::size_t t = 0; t < terms.size(); ++t) {
+        const std::string term = terms[t] + (t + 1 < terms.size() ? std::string() : last ? tail : std::string(","));
+        bool start = lines.back().size() == cont;
+        if (!start && lines.back().size() + 1 + term.size() > width) lines.push_back(std::string(cont, ' ')), start = true;
+        if (start && cont + term.size() > width) {  // a term too long alone: hang it too
+          auto sub = hang_at(term, cont, cont + 4, width);
+          lines.back() += sub[0];
+          for (std::size_t j = 1; j < sub.size(); ++j) lines.push_back(sub[j]);
+          continue;
+        }
+        lines.back() += (start ? "" : " ") + term;
+      }
+      continue;
+    }
     auto sub = hang_at(args[k], cont, cont + 4, width - (last ? tail.size() : 1));
     lines.back() += sub[0];
     for (std::size_t j = 1; j < sub.size(); ++j) lines.push_back(sub[j]);
@@ -241,7 +284,9 @@ inline std::vector<std::string> wrap_python_line(const std::string& line, std::s
   auto lines = detail::wrap_at(line.substr(indent), indent, width);
   if (!fits(lines)) {
     // a `def` line's arguments get 8 columns, not to look like the body
-    const std::size_t cont = indent + (line.compare(indent, 4, "def ") == 0 ? 8 : 4);
+    // a compound statement's head (`def`, `for`, `if`, ...: it ends in ':')
+    // gets 8 columns, not to look like its body (E125)
+    const std::size_t cont = indent + (line.back() == ':' ? 8 : 4);
     auto hung = detail::hang_at(line.substr(indent), indent, cont, width);
     if (fits(hung) || hung.size() > 1) lines = std::move(hung);
   }

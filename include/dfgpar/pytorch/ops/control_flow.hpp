@@ -14,6 +14,7 @@
 #include <dfgpar/pytorch/ops/registry.hpp>
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -52,7 +53,60 @@ inline void assign_stacked(op_context& c, const std::string& list, std::size_t k
 inline void if_(op_context& c) {
   using namespace detail;
   check_types(c);
-  const body_code t = c.body("then_branch"), e = c.body("else_branch");
+  // A branch that cannot be translated while the other can becomes a
+  // `raise` naming why: after --input-shape (or the batch default) a branch
+  // can be one the original model could not run either at those shapes
+  // (Silero VAD v5's 8 kHz branch on a 512-sample input gives an LSTM a
+  // rank-5 tensor in ONNX Runtime too). Both failing is an error as before.
+  std::optional<body_code> tb, eb;
+  std::string why_then, why_else;
+  try { tb = c.body("then_branch"); } catch (const unsupported_op& x) { why_then = x.what(); }
+  try { eb = c.body("else_branch"); } catch (const unsupported_op& x) { why_else = x.what(); }
+  if (!tb && !eb) throw unsupported_op(why_then);
+  if (!tb || !eb) {
+    const bool then_ok = tb.has_value();
+    const body_code& ok = then_ok ? *tb : *eb;
+    if (ok.outputs.size() != c.outputs.size())
+      c.unsupported("a branch has " + std::to_string(ok.outputs.size()) + " outputs for " +
+                    std::to_string(c.outputs.size()));
+    const std::string head = "If " + python_comment_text(c.node->name(), 32) + ": the " +
+                             (then_ok ? "else" : "then") + " branch was not translated";
+    std::string why;  // printable ASCII only: it goes into comments
+    for (char ch : then_ok ? why_else : why_then)
+      if (why.size() < 600) why += (ch >= 0x20 && ch < 0x7f) ? ch : '?';
+    auto fail = [&] {
+      // The reason as comment lines of at most 52 characters, cut at spaces.
+      std::string line;
+      std::size_t i = 0;
+      while (i < why.size()) {
+        std::size_t j = why.find(' ', i);
+        if (j == std::string::npos) j = why.size();
+        std::string word = why.substr(i, j - i);
+        i = j + 1;
+        while (word.size() > 52) c.emit("    # " + word.substr(0, 52)), word.erase(0, 52);
+        if (!line.empty() && line.size() + 1 + word.size() > 52) c.emit("    # " + line), line.clear();
+        line += (line.empty() ? "" : " ") + word;
+      }
+      if (!line.empty()) c.emit("    # " + line);
+      c.emit("    raise RuntimeError(");
+      c.emit("        " + python_string(head));
+      c.emit("        " + python_string(" (the reason is in model.py)") + ")");
+    };
+    auto good = [&] {
+      emit_nested(c, ok.lines);
+      bool any = !ok.lines.empty();
+      for (std::size_t i = 0; i < c.outputs.size(); ++i)
+        if (c.has_output(i)) c.emit("    " + c.outputs[i] + " = " + ok.outputs[i]), any = true;
+      if (!any) c.emit("    pass");
+    };
+    c.emit("if bool(" + c.in(0) + "):");
+    if (then_ok) good(); else fail();
+    c.emit("else:");
+    if (then_ok) fail(); else good();
+    return;
+  }
+  const body_code& t = *tb;
+  const body_code& e = *eb;
   if (t.outputs.size() != c.outputs.size() || e.outputs.size() != c.outputs.size())
     c.unsupported("a branch has " + std::to_string(t.outputs.size()) + " and the other " +
                   std::to_string(e.outputs.size()) + " outputs for " + std::to_string(c.outputs.size()));
