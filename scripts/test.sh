@@ -18,7 +18,7 @@ MESON_BUILD_DIR=${MESON_BUILD_DIR:-build-meson}
 JOBS=${JOBS:-2}
 BUILD_TYPE=${BUILD_TYPE:-Release}
 
-STEPS=(setup amalgamate models cmake ort pytorch meson fuzz)
+STEPS=(setup amalgamate models cmake ort pytorch corpus meson fuzz)
 
 T0=$SECONDS
 section() {
@@ -160,7 +160,7 @@ step_corpus() {
   fi
   [ -d node_modules/onnxruntime-node ] || timed "npm install" npm install --ignore-scripts --no-audit --no-fund
   timed "fetch" /usr/bin/python3 scripts/fetch_corpus.py
-  timed "corpus" nice -n 10 /usr/bin/python3 tests/corpus/run_corpus.py "$BUILD_DIR/dfgpar"
+  timed "corpus" nice -n 10 /usr/bin/python3 tests/corpus/run_corpus.py "$BUILD_DIR/dfgpar" --pep8-strict
 }
 
 if (($#)); then STEPS=("$@"); fi
