@@ -353,3 +353,26 @@ TEST_CASE("[dfgpar] onednn: Log is exact where std::log is (log(1) == 0), and a 
     for (std::size_t i = 0; i < 6; ++i) CHECK(out[0].values<float>()[i] == std::log(static_cast<float>(i + 1)));
   }
 }
+
+TEST_CASE("[dfgpar] onednn: HardSigmoid (linear then clip, fused after a Conv and alone)") {
+  auto hsig = [](float v) { return std::clamp(0.25f * v + 0.4f, 0.f, 1.f); };
+  {
+    model m;
+    m.input("x", {1, 3, 6, 6});
+    const auto w = m.weight("w", {8, 3, 3, 3});
+    m.node("Conv", {"x", "w"}, {"c"}).ints("pads", {1, 1, 1, 1});
+    m.node("HardSigmoid", {"c"}, {"y"}).f("alpha", 0.25f).f("beta", 0.4f);
+    m.output("y");
+    const auto x = random_tensor({1, 3, 6, 6});
+    check_all(m, "conv_hardsigmoid", {x}, map(conv_ref(x, w, nullptr, 1, {1, 1}, {1, 1, 1, 1}), hsig));
+  }
+  {
+    model m;
+    m.input("x", {1, 2, 5, 5});
+    m.node("HardSigmoid", {"x"}, {"y"}).f("alpha", 0.25f).f("beta", 0.4f);
+    m.output("y");
+    auto x = random_tensor({1, 2, 5, 5});
+    for (float& v : x.values<float>()) v *= 6;  // reach both clip bounds
+    check_all(m, "hardsigmoid", {x}, map(x, hsig));
+  }
+}

@@ -311,6 +311,16 @@ class builder {
   struct eltwise_op {
     dnnl::algorithm alg;
     float alpha = 0, beta = 0;
+    /// A second algorithm applied after the first (HardSigmoid = clip(linear)):
+    /// `then_alg` is eltwise_clip when `two_step`.
+    bool two_step = false;
+    float then_alpha = 0, then_beta = 0;
+
+    /// Appends this operation to `po` (one or two eltwise post-ops).
+    void append_to(dnnl::post_ops& po) const {
+      po.append_eltwise(1.f, alg, alpha, beta);
+      if (two_step) po.append_eltwise(1.f, dnnl::algorithm::eltwise_clip, then_alpha, then_beta);
+    }
   };
 
   /// The oneDNN algorithm of a unary element-wise node, or nullopt.
@@ -329,6 +339,9 @@ class builder {
     else if (op == "Abs") e = eltwise_op{a::eltwise_abs};
     else if (op == "Softplus") e = eltwise_op{a::eltwise_soft_relu};
     else if (op == "Neg") e = eltwise_op{a::eltwise_linear, -1.f, 0.f};
+    else if (op == "HardSigmoid")  // max(0, min(1, alpha x + beta)): linear, then clip to [0, 1]
+      e = eltwise_op{a::eltwise_linear, static_cast<float>(r.get_float("alpha", 0.2)),
+                     static_cast<float>(r.get_float("beta", 0.5)), true, 0.f, 1.f};
     else if (op == "Clip") {
       std::vector<const onnx::tensor*> ins;
       for (const auto& i : n.input())
@@ -370,8 +383,14 @@ class builder {
     const int x = index_of(n.input(0)), y = index_of(n.output(0));
     dims_of(n, x);
     const auto src = as_is(v, DNNL_ARG_SRC, x);
+    dnnl::primitive_attr attr = scratch_attr();
+    if (e.two_step) {
+      dnnl::post_ops po;
+      po.append_eltwise(1.f, dnnl::algorithm::eltwise_clip, e.then_alpha, e.then_beta);
+      attr.set_post_ops(po);
+    }
     dnnl::eltwise_forward::primitive_desc pd(
-        {dnnl::prop_kind::forward_inference, e.alg, src.md, e.alpha, e.beta}, scratch_attr(), p_.engine);
+        {dnnl::prop_kind::forward_inference, e.alg, src.md, e.alpha, e.beta}, attr, p_.engine);
     add_primitive(k, dnnl::eltwise_forward(pd), pd, {src, produce(DNNL_ARG_DST, y, pd.dst_desc())});
   }
 
@@ -500,7 +519,7 @@ class builder {
     dnnl::primitive_attr attr = scratch_attr();
     if (c.act_op) {
       dnnl::post_ops po;
-      po.append_eltwise(1.f, c.act_op->alg, c.act_op->alpha, c.act_op->beta);
+      c.act_op->append_to(po);
       attr.set_post_ops(po);
     }
     const auto f32 = memory::data_type::f32;
