@@ -114,8 +114,10 @@ inline bool is_name_char_or_dot(char c) {
          c == '[' || c == ']';
 }
 
-/// Splits `text` at top-level ", " (outside brackets and quotes).
-inline std::vector<std::string> split_args(std::string_view text) {
+/// Splits `text` at each top-level `sep` (outside brackets and quotes); the
+/// next piece starts `keep` characters into the separator, leading spaces
+/// dropped.
+inline std::vector<std::string> split_top_level(std::string_view text, std::string_view sep, std::size_t keep) {
   std::vector<std::string> out;
   int depth = 0;
   char quote = 0;
@@ -130,43 +132,23 @@ inline std::vector<std::string> split_args(std::string_view text) {
     if (c == '\'' || c == '"') quote = c;
     else if (c == '(' || c == '[' || c == '{') ++depth;
     else if (c == ')' || c == ']' || c == '}') --depth;
-    else if (c == ',' && depth == 0) {
+    else if (depth == 0 && text.compare(i, sep.size(), sep) == 0) {
       out.emplace_back(text.substr(start, i - start));
-      start = i + 1;
+      start = i + keep;
       while (start < text.size() && text[start] == ' ') ++start;
-      i = start - 1;
+      i += sep.size() - 1;
     }
   }
   out.emplace_back(text.substr(start));
   return out;
 }
 
+/// Splits `text` at top-level ", " (outside brackets and quotes).
+inline std::vector<std::string> split_args(std::string_view text) { return split_top_level(text, ",", 1); }
+
 /// Splits `text` before each top-level " + " (outside brackets and quotes):
 /// "a + b + c" -> {"a", "+ b", "+ c"}; a sum inside brackets may break there.
-inline std::vector<std::string> split_plus(std::string_view text) {
-  std::vector<std::string> out;
-  int depth = 0;
-  char quote = 0;
-  std::size_t start = 0;
-  for (std::size_t i = 0; i < text.size(); ++i) {
-    const char c = text[i];
-    if (quote) {
-      if (c == '\\') ++i;
-      else if (c == quote) quote = 0;
-      continue;
-    }
-    if (c == '\'' || c == '"') quote = c;
-    else if (c == '(' || c == '[' || c == '{') ++depth;
-    else if (c == ')' || c == ']' || c == '}') --depth;
-    else if (depth == 0 && text.compare(i, 3, " + ") == 0) {
-      out.emplace_back(text.substr(start, i - start));
-      start = i + 1;
-      i += 2;
-    }
-  }
-  out.emplace_back(text.substr(start));
-  return out;
-}
+inline std::vector<std::string> split_plus(std::string_view text) { return split_top_level(text, " + ", 1); }
 
 /// Position of the first top-level opening bracket and its match, or npos.
 inline std::pair<std::size_t, std::size_t> first_bracket(std::string_view text) {
