@@ -375,4 +375,56 @@ TEST_CASE("[dfgpar] onednn: HardSigmoid (linear then clip, fused after a Conv an
     for (float& v : x.values<float>()) v *= 6;  // reach both clip bounds
     check_all(m, "hardsigmoid", {x}, map(x, hsig));
   }
+  {  // three elements: oneDNN's reference eltwise (picked for so few) lost the clip as a post-op
+    model m;
+    m.input("x", {3});
+    m.node("HardSigmoid", {"x"}, {"y"}).f("alpha", 0.5f).f("beta", 0.6f);
+    m.output("y", 1);
+    tensor x = make({3});
+    x.values<float>() = {-1.f, 0.f, 1.f};
+    tensor want = make({3});
+    want.values<float>() = {0.1f, 0.6f, 1.f};
+    check_all(m, "hardsigmoid3", {x}, want, 1e-6);
+  }
+}
+
+TEST_CASE("[dfgpar] onednn: a residual Add (and the Relu after it) fused into the Conv as a sum post-op") {
+  // ResNet's block: a = relu(conv1(x)); y = relu(conv3(relu(conv2(a))) + a). conv3 accumulates into a's
+  // buffer: a's other reader (conv2) is its ancestor. d = conv4(x) + conv5(x) cannot fuse (neither
+  // operand is written before the other Conv starts), and must still be right.
+  model m;
+  m.input("x", {1, 8, 7, 7});
+  const auto w1 = m.weight("w1", {16, 8, 3, 3}), w2 = m.weight("w2", {16, 16, 3, 3}), w3 = m.weight("w3", {16, 16, 1, 1});
+  const auto w4 = m.weight("w4", {16, 8, 1, 1}), w5 = m.weight("w5", {16, 8, 3, 3});
+  m.node("Conv", {"x", "w1"}, {"c1"}).ints("pads", {1, 1, 1, 1});
+  m.node("Relu", {"c1"}, {"a"});
+  m.node("Conv", {"a", "w2"}, {"c2"}).ints("pads", {1, 1, 1, 1});
+  m.node("Relu", {"c2"}, {"r2"});
+  m.node("Conv", {"r2", "w3"}, {"c3"});
+  m.node("Add", {"c3", "a"}, {"s"});
+  m.node("Relu", {"s"}, {"t"});
+  m.node("Conv", {"x", "w4"}, {"c4"});
+  m.node("Conv", {"x", "w5"}, {"c5"}).ints("pads", {1, 1, 1, 1});
+  m.node("Add", {"c4", "c5"}, {"d"});
+  m.node("Add", {"t", "d"}, {"y"});
+  m.output("y");
+  const auto x = random_tensor({1, 8, 7, 7});
+  auto relu = [](float v) { return std::max(v, 0.f); };
+  const tensor a = map(conv_ref(x, w1, nullptr, 1, {1, 1}, {1, 1, 1, 1}), relu);
+  const tensor r2 = map(conv_ref(a, w2, nullptr, 1, {1, 1}, {1, 1, 1, 1}), relu);
+  tensor want = conv_ref(r2, w3, nullptr, 1, {1, 1}, {0, 0, 0, 0});
+  const tensor c4 = conv_ref(x, w4, nullptr, 1, {1, 1}, {0, 0, 0, 0}), c5 = conv_ref(x, w5, nullptr, 1, {1, 1}, {1, 1, 1, 1});
+  for (std::size_t i = 0; i < want.size(); ++i) {
+    auto& v = want.values<float>()[i];
+    v = relu(v + a.values<float>()[i]) + c4.values<float>()[i] + c5.values<float>()[i];
+  }
+  check_all(m, "residual", {x}, want);
+  for (std::size_t workers : {std::size_t{1}, std::size_t{2}}) {
+    onednn::session s(m.save("residual"), {.workers = workers, .threads = 1, .cores = 2});
+    std::size_t fused_into_conv = 0;
+    for (std::size_t v = 0; v < s.statistics().nodes; ++v)
+      if (s.kernel_of(v).rfind("Conv+Relu+Add+Relu", 0) == 0 || s.kernel_of(v).rfind("Conv+Add+Relu", 0) == 0)
+        ++fused_into_conv;
+    CHECK(fused_into_conv == 1);
+  }
 }

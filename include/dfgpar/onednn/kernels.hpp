@@ -383,15 +383,18 @@ class builder {
     const int x = index_of(n.input(0)), y = index_of(n.output(0));
     dims_of(n, x);
     const auto src = as_is(v, DNNL_ARG_SRC, x);
-    dnnl::primitive_attr attr = scratch_attr();
-    if (e.two_step) {
-      dnnl::post_ops po;
-      po.append_eltwise(1.f, dnnl::algorithm::eltwise_clip, e.then_alpha, e.then_beta);
-      attr.set_post_ops(po);
-    }
     dnnl::eltwise_forward::primitive_desc pd(
-        {dnnl::prop_kind::forward_inference, e.alg, src.md, e.alpha, e.beta}, attr, p_.engine);
-    add_primitive(k, dnnl::eltwise_forward(pd), pd, {src, produce(DNNL_ARG_DST, y, pd.dst_desc())});
+        {dnnl::prop_kind::forward_inference, e.alg, src.md, e.alpha, e.beta}, scratch_attr(), p_.engine);
+    const arg_ref dst = produce(DNNL_ARG_DST, y, pd.dst_desc());
+    add_primitive(k, dnnl::eltwise_forward(pd), pd, {src, dst});
+    if (!e.two_step) return;
+    // the second step in place, as a primitive of its own: oneDNN 2.6's
+    // reference eltwise (the one it picks for a few elements) leaves an
+    // eltwise post-op's output at 0 (test_hardsigmoid_example: 3 elements)
+    dnnl::eltwise_forward::primitive_desc pd2(
+        {dnnl::prop_kind::forward_inference, dnnl::algorithm::eltwise_clip, dst.md, e.then_alpha, e.then_beta},
+        scratch_attr(), p_.engine);
+    add_primitive(k, dnnl::eltwise_forward(pd2), pd2, {{DNNL_ARG_SRC, dst.kind, dst.index, dst.md}, dst});
   }
 
   /// Follows the chain after a Conv's output `t`: a BatchNormalization to fold
@@ -444,6 +447,89 @@ class builder {
   }
 
   // ------------------------------------------------------------ convolution
+
+  /// A residual Add after a Conv's chain, fused as a `sum` post-op: the Conv
+  /// accumulates into the other operand's buffer (dst = conv + dst), and an
+  /// element-wise node after the Add (ResNet's Relu) becomes a post-op too.
+  /// Safe only when every other reader of that buffer has finished before the
+  /// Conv starts in every schedule: each is an ancestor of the Conv in the
+  /// graph (it also makes the operand's producer run first).
+  struct residual {
+    std::size_t add;                   ///< the Add vertex
+    int operand;                       ///< the value whose buffer the Conv accumulates into
+    std::optional<std::size_t> act;    ///< an element-wise node after the Add
+    std::optional<eltwise_op> act_op;
+  };
+  std::optional<residual> follow_residual(std::size_t conv_v, const std::string& t, const memory::dims& yd) {
+    if (!o_.fuse || !o_.blocked) return std::nullopt;
+    const auto r = only_reader(t);
+    if (!r) return std::nullopt;
+    const auto& add = *node_of_[*r];
+    if (add.op_type() != "Add" || add.input_size() != 2 || add.attribute_size() != 0 || add.input(0) == add.input(1))
+      return std::nullopt;
+    const std::string& other = add.input(0) == t ? add.input(1) : add.input(0);
+    const int o = index_of(other);
+    const int root = p_.root(o);
+    const auto& ov = val(o);
+    if (ov.constant || ov.elem_type != tp::FLOAT || to_dims(ov.dims) != yd ||
+        val(index_of(add.output(0))).elem_type != tp::FLOAT || val(index_of(add.output(0))).dims != ov.dims)
+      return std::nullopt;
+    const auto& rv = val(root);
+    if (val(index_of(add.output(0))).output) return std::nullopt;  // its plain copy would follow the operand's producer
+    if (rv.input || rv.constant || rv.virtual_ || rv.producer < 0 || rv.md.get_size() == 0) return std::nullopt;
+    // every tensor in the operand's buffer, and every node that reads one of them
+    std::vector<std::string> group;
+    for (std::size_t i = 0; i < p_.values.size(); ++i)
+      if (p_.root(static_cast<int>(i)) == root) group.push_back(p_.values[i].name);
+    const auto ancestors = ancestors_of(conv_v);
+    if (!ancestors[static_cast<std::size_t>(rv.producer)]) return std::nullopt;  // the operand must be written first
+    for (std::size_t g = 0; g < group.size(); ++g) {
+      if (val(index_of(group[g])).output) return std::nullopt;
+      auto it = readers_.find(group[g]);
+      if (it == readers_.end()) continue;
+      for (std::size_t reader : it->second) {
+        if (reader == *r) continue;
+        if (!ancestors[reader]) return std::nullopt;
+        // a view's output shares the buffer: its readers count too
+        const auto& rn = *node_of_[reader];
+        if (is_view_op(rn))
+          for (const auto& out : rn.output())
+            if (!out.empty() && std::find(group.begin(), group.end(), out) == group.end()) group.push_back(out);
+      }
+    }
+    residual res{*r, o, std::nullopt, std::nullopt};
+    if (auto a = only_reader(add.output(0)); a && node_of_[*a]->input(0) == add.output(0) &&
+                                             val(index_of(node_of_[*a]->output(0))).elem_type == tp::FLOAT &&
+                                             !val(index_of(node_of_[*a]->output(0))).output)
+      if (auto e = eltwise_of(*node_of_[*a])) {
+        res.act = *a;
+        res.act_op = e;
+      }
+    return res;
+  }
+  /// Vertices from which v is reachable.
+  std::vector<bool> ancestors_of(std::size_t v) const {
+    std::vector<bool> seen(num_vertices(m_.g), false);
+    std::vector<std::size_t> stack{v};
+    while (!stack.empty()) {
+      const std::size_t u = stack.back();
+      stack.pop_back();
+      for (auto e : boost::make_iterator_range(in_edges(u, m_.g))) {
+        const std::size_t s = source(e, m_.g);
+        if (!seen[s]) {
+          seen[s] = true;
+          stack.push_back(s);
+        }
+      }
+    }
+    return seen;
+  }
+  static bool is_view_op(const ::onnx::NodeProto& n) {
+    const std::string& op = n.op_type();
+    return op == "Flatten" || op == "Reshape" || op == "Squeeze" || op == "Unsqueeze" || op == "Identity" ||
+           op == "Dropout";
+  }
+
 
   /// ONNX pads -> (left, right) for dnnl, right recomputed from the output size.
   struct window {
@@ -516,12 +602,7 @@ class builder {
         bias[o] = static_cast<float>((bias[o] - mean[o]) * s + beta[o]);
       }
     }
-    dnnl::primitive_attr attr = scratch_attr();
-    if (c.act_op) {
-      dnnl::post_ops po;
-      c.act_op->append_to(po);
-      attr.set_post_ops(po);
-    }
+    std::optional<residual> res = follow_residual(v, c.last, to_dims(yd));
     const auto f32 = memory::data_type::f32;
     const std::size_t sp = xd.size() - 2;
     memory::dims wdims;
@@ -539,19 +620,53 @@ class builder {
     const memory::desc w_any(wdims, f32, ft::any), b_md({oc}, f32, ft::a);
     const memory::desc src_any = o_.blocked ? memory::desc(to_dims(xd), f32, ft::any) : plain_md(xd);
     const memory::desc dst_any = o_.blocked ? memory::desc(to_dims(yd), f32, ft::any) : plain_md(yd);
-    dnnl::convolution_forward::primitive_desc pd(
-        {dnnl::prop_kind::forward_inference, dnnl::algorithm::convolution_direct, src_any, w_any, b_md, dst_any,
-         w.strides, w.dilation, w.pad_l, w.pad_r},
-        attr, p_.engine);
+    auto make_pd = [&](bool with_residual) {
+      dnnl::primitive_attr attr = scratch_attr();
+      dnnl::post_ops po;
+      if (c.act_op) c.act_op->append_to(po);
+      if (with_residual) {
+        po.append_sum(1.f);
+        if (res->act_op) res->act_op->append_to(po);
+      }
+      attr.set_post_ops(po);
+      return dnnl::convolution_forward::primitive_desc(
+          {dnnl::prop_kind::forward_inference, dnnl::algorithm::convolution_direct, src_any, w_any, b_md,
+           with_residual ? val(p_.root(res->operand)).md : dst_any, w.strides, w.dilation, w.pad_l, w.pad_r},
+          attr, p_.engine);
+    };
+    std::optional<dnnl::convolution_forward::primitive_desc> pd_or;
+    if (res) {
+      try {
+        pd_or.emplace(make_pd(true));
+      } catch (const dnnl::error&) {  // no implementation writes the operand's layout: an Add of its own
+        res.reset();
+      }
+    }
+    if (!pd_or) pd_or.emplace(make_pd(false));
+    const auto& pd = *pd_or;
     const auto wdesc = pd.weights_desc();
     const std::size_t wi = make_weight(weights, w_plain, &wdesc);
     const std::size_t bi = make_weight(bias, b_md);
     read_by_[v].push_back(index_of(n.input(1)));
     if (c.bn) k.what += "+BatchNormalization";
     if (c.act) k.what += "+" + node_of_[*c.act]->op_type();
+    if (res) k.what += "+Add" + (res->act ? "+" + node_of_[*res->act]->op_type() : std::string());
     add_primitive(k, dnnl::convolution_forward(pd), pd,
                   {want(k, v, DNNL_ARG_SRC, x, pd.src_desc()), {DNNL_ARG_WEIGHTS, ref_kind::weight, wi, wdesc},
                    {DNNL_ARG_BIAS, ref_kind::weight, bi, b_md}, produce(DNNL_ARG_DST, y, pd.dst_desc())});
+    if (res) {  // the Conv writes into the operand's buffer, which the Add and its consumer share
+      const int root = p_.root(res->operand);
+      read_by_[v].push_back(res->operand);
+      val(y).alias_of = root;
+      for (auto node : {std::optional<std::size_t>(res->add), res->act})
+        if (node) {
+          p_.kernels[*node].fused = true;
+          p_.kernels[*node].what = node_of_[*node]->op_type() + " (fused)";
+          const int out = index_of(node_of_[*node]->output(0));
+          val(out).alias_of = root;
+          val(out).md = val(root).md;
+        }
+    }
     absorb(c, y);
   }
 
