@@ -3,7 +3,10 @@
 # project tests/consumer, which finds it with find_package(dfgpar REQUIRED).
 # With -DONNX=1 (dfgpar was built with its ONNX adapter) the consumer also
 # asks for the onnx component and runs dfgpar_consumer_onnx, which links
-# dfgpar::onnx; and an unknown component must make find_package fail.
+# dfgpar::onnx; with -DONEDNN=1 as well (built with the native runtime) it
+# asks for the onednn component and runs dfgpar_consumer_onednn, which runs a
+# model on dfgpar::onednn's session; and an unknown component must make
+# find_package fail.
 cmake_minimum_required(VERSION 3.25)
 
 foreach(var DFGPAR_BINARY_DIR PREFIX CONSUMER_SOURCE_DIR CONSUMER_BINARY_DIR GENERATOR CXX)
@@ -40,6 +43,10 @@ set(programs dfgpar_consumer)
 if(ONNX)
   list(APPEND configure -DDFGPAR_CONSUMER_ONNX=ON)
   list(APPEND programs dfgpar_consumer_onnx)
+endif()
+if(ONNX AND ONEDNN)
+  list(APPEND configure -DDFGPAR_CONSUMER_ONEDNN=ON)
+  list(APPEND programs dfgpar_consumer_onednn)
 endif()
 run(${configure})
 run(${CMAKE_COMMAND} --build ${CONSUMER_BINARY_DIR} --config ${CONFIG})
