@@ -7,3 +7,4 @@
 #include <dfgpar/onednn/kernels.hpp>
 #include <dfgpar/onednn/program.hpp>
 #include <dfgpar/onednn/session.hpp>
+#include <dfgpar/onednn/tune.hpp>
