@@ -12,6 +12,9 @@ shows the median of those medians (and their spread: min-max over rounds).
 
 Configurations: dfgpar 1 worker x 1 thread, 1 x 2 (intra-op only), 2 x 1
 (the schedule's two workers); ONNX Runtime sequential at 1 and 2 threads.
+`--spin 10000,100000` adds dfgpar 1 x 2 with each GOMP_SPINCOUNT (idle
+OpenMP threads spin that long, then sleep; `dfgpar run` otherwise restarts
+itself with OMP_WAIT_POLICY=PASSIVE).
 Needs node and `node_modules/onnxruntime-node` in the repository root.
 """
 
@@ -39,7 +42,9 @@ def ort_cmd(model, inp, threads, iters):
             "--runs", str(iters), "--warmup", "10", "--json"]
 
 
-def median_of(cmd, env):
+def median_of(cmd, env, extra_env=None):
+    if extra_env:
+        env = dict(env, **extra_env)
     out = subprocess.run(cmd, check=True, capture_output=True, text=True, env=env).stdout
     if cmd[1] == "run":  # dfgpar writes its JSON report to a file
         with open(JSON) as f:
@@ -54,6 +59,9 @@ def main():
     ap.add_argument("--models", default="squeezenet1_1,googlenet,inception_v3,resnet50,densenet121,mobilenet_v2")
     ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--iters", type=int, default=30)
+    ap.add_argument("--spin", default="",
+                    help="comma-separated GOMP_SPINCOUNT values: also run dfgpar 1x2 with each (libgomp's idle "
+                         "threads spin that many rounds, then sleep) instead of run's default")
     a = ap.parse_args()
     env = dict(os.environ)
     env.pop("OMP_NUM_THREADS", None)  # the session sets each worker's count itself
@@ -63,6 +71,11 @@ def main():
                ("dfgpar 2x1", lambda m, i: dfgpar_cmd(a.dfgpar, m, 2, 1, a.iters)),
                ("ORT 1 thr", lambda m, i: ort_cmd(m, i, 1, a.iters)),
                ("ORT 2 thr", lambda m, i: ort_cmd(m, i, 2, a.iters))]
+    extra = {}
+    for n in [x for x in a.spin.split(",") if x]:
+        name = "dfgpar 1x2 spin %s" % n
+        configs.insert(2, (name, lambda m, i: dfgpar_cmd(a.dfgpar, m, 1, 2, a.iters)))
+        extra[name] = {"GOMP_SPINCOUNT": n}
     names = [c[0] for c in configs]
     print("ms, median of %d process medians (each %d runs after 10 warm-up); min-max over processes" % (a.rounds, a.iters))
     print("%-14s" % "model" + "".join("%22s" % n for n in names) + "   1 thr: ORT/dfgpar   2 thr: ORT/best dfgpar")
@@ -72,7 +85,7 @@ def main():
         res = {n: [] for n in names}
         for _ in range(a.rounds):
             for n, make in configs:
-                res[n].append(median_of(make(path, inp), env))
+                res[n].append(median_of(make(path, inp), env, extra.get(n)))
         med = {n: statistics.median(v) for n, v in res.items()}
         cells = "".join("%22s" % ("%.2f (%.2f-%.2f)" % (med[n], min(res[n]), max(res[n]))) for n in names)
         best2 = min(med["dfgpar 1x2"], med["dfgpar 2x1"])
