@@ -32,8 +32,21 @@
 /// internally, and a node that runs on the folding evaluator allocates its
 /// result: `statistics()` counts those nodes).
 ///
+/// Errors. Inputs of the wrong count, name (`run_by_name`), type or shape
+/// are refused with a one-line graph_error before anything runs. An error
+/// in a kernel (a plain-C++ node given data it rejects, a oneDNN failure)
+/// stops the run and comes out of `run` as that exception; the session stays
+/// usable and the next run starts afresh (tests/onednn/test_reliability.cpp).
+///
+/// Profiling. `set_profiling(true)` makes every run record the wall time of
+/// each node's kernel on its worker (`node_times()`, µs per vertex; fused
+/// nodes and views 0, `fused_into` names the node that does their work);
+/// `dfgpar run --profile` writes their medians in analyze's profile format.
+/// Off, a kernel pays one pointer test.
+///
 /// Thread safety: one run at a time per session (`run` is not reentrant and
-/// two threads must not call it at once); distinct sessions are independent.
+/// two threads must not call it at once, nor `set_profiling` during a run);
+/// distinct sessions are independent.
 
 #include <dfgpar/cluster/schedule.hpp>
 #include <dfgpar/error.hpp>
