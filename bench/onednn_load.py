@@ -124,6 +124,9 @@ def main():
                     ("torch 2 thr", lambda m, p: torch_cmd(a, m, 2, p))]
     loads = ["quiet", "busy", "pair"]
     tmp = tempfile.mkdtemp(prefix="dfgpar_load_")
+    load1 = os.getloadavg()[0]
+    print("load average before: %.2f%s" % (load1, "" if load1 < 0.5 else
+                                            "  (not quiet: the 'quiet' column is under load too)"))
     print("ms, median over %d rounds of process medians (each %d runs after 10 warm-up); pair: both processes" %
           (a.rounds, a.iters))
     for model in a.models.split(","):
