@@ -71,3 +71,45 @@ if(DFGPAR_BUILD_TESTS)
   set_tests_properties(dfgpar_onednn_tests PROPERTIES TIMEOUT 900 ENVIRONMENT
     "DFGPAR_MODELS_DIR=${PROJECT_BINARY_DIR}/models;OMP_NUM_THREADS=1")
 endif()
+
+# Sanitizer builds of the runtime (DFGPAR_ONEDNN_SANITIZE=ON; scripts/test.sh
+# step `native` turns it on and builds only these two targets):
+#   dfgpar_onednn_tests_tsan  the reliability tests (tests/onednn/test_reliability.cpp:
+#                             small models, 1 and 2 workers x 1 thread) under
+#                             ThreadSanitizer. oneDNN and libgomp are not
+#                             instrumented; with 1 OpenMP thread per worker
+#                             libgomp starts no threads, so what TSan sees is the
+#                             executor, the kernel runner and the plain-C++
+#                             kernels. Suppressions: tests/onednn/tsan.supp
+#                             (none needed today).
+#   dfgpar_run_asan           `dfgpar run` alone (tools/dfgpar/run_only_main.cpp)
+#                             under AddressSanitizer + UndefinedBehaviorSanitizer,
+#                             for the backend-suite sweep.
+option(DFGPAR_ONEDNN_SANITIZE "Build dfgpar_onednn_tests_tsan (TSan) and dfgpar_run_asan (ASan + UBSan)" OFF)
+if(DFGPAR_ONEDNN_SANITIZE AND DFGPAR_BUILD_TESTS AND TARGET dfgpar_cli)
+  include(CheckCXXSourceCompiles)
+  foreach(san thread address,undefined)
+    string(MAKE_C_IDENTIFIER "DFGPAR_HAVE_SANITIZER_${san}" have)
+    set(CMAKE_REQUIRED_FLAGS -fsanitize=${san})
+    set(CMAKE_REQUIRED_LINK_OPTIONS -fsanitize=${san})
+    check_cxx_source_compiles("int main() { return 0; }" ${have})
+    unset(CMAKE_REQUIRED_FLAGS)
+    unset(CMAKE_REQUIRED_LINK_OPTIONS)
+    if(NOT ${have})
+      message(FATAL_ERROR "dfgpar: DFGPAR_ONEDNN_SANITIZE=ON but ${CMAKE_CXX_COMPILER} cannot build with -fsanitize=${san}")
+    endif()
+  endforeach()
+  add_executable(dfgpar_onednn_tests_tsan ${PROJECT_SOURCE_DIR}/tests/onednn/main.cpp
+                                          ${PROJECT_SOURCE_DIR}/tests/onednn/test_reliability.cpp)
+  target_include_directories(dfgpar_onednn_tests_tsan PRIVATE ${PROJECT_SOURCE_DIR}/tests)
+  target_link_libraries(dfgpar_onednn_tests_tsan PRIVATE dfgpar::onednn doctest::doctest)
+  target_compile_options(dfgpar_onednn_tests_tsan PRIVATE -fsanitize=thread -O1 -g -fno-omit-frame-pointer -UNDEBUG)
+  target_link_options(dfgpar_onednn_tests_tsan PRIVATE -fsanitize=thread)
+
+  set(dfgpar_cli_dir ${PROJECT_SOURCE_DIR}/tools/dfgpar)
+  add_executable(dfgpar_run_asan ${dfgpar_cli_dir}/run_only_main.cpp ${dfgpar_cli_dir}/args.cpp ${dfgpar_cli_dir}/run.cpp)
+  target_link_libraries(dfgpar_run_asan PRIVATE dfgpar::onednn)
+  target_compile_options(dfgpar_run_asan PRIVATE -fsanitize=address,undefined -fno-sanitize-recover=undefined
+                                                 -O1 -g -fno-omit-frame-pointer)
+  target_link_options(dfgpar_run_asan PRIVATE -fsanitize=address,undefined)
+endif()

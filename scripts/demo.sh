@@ -3,7 +3,11 @@
 # builds the dfgpar CLI, exports GoogLeNet from torchvision (once, cached in
 # build/models), analyses it for 2 workers, emits it as a parallel PyTorch
 # module and runs that against its serial forward (max difference and both
-# latencies).
+# latencies), and ends by running the model on dfgpar's native runtime
+# (`dfgpar run`, oneDNN kernels; built when libdnnl-dev is there) serial
+# (1 worker x 1 thread) and parallel (WORKERS workers x 1 thread) next to
+# ONNX Runtime at 1 and WORKERS threads (npm onnxruntime-node, when node and
+# node_modules/ are there), and prints the latencies.
 #
 #   bash scripts/demo.sh [MODEL] [WORKERS]     # MODEL: googlenet (default), inception_v3,
 #                                              # squeezenet1_1, resnet50, densenet121, mobilenet_v2
@@ -28,3 +32,43 @@ echo "wrote $out/$model.svg (Gantt chart), $out/$model.clusters.svg (clustered g
 echo
 "$build/dfgpar" emit "$build/models/$model.onnx" -o "$out/${model}_py" --workers "$workers"
 /usr/bin/python3 "$out/${model}_py/model.py" --threads "$workers" --tune
+
+# ------------------------------------------------------------------ the native runtime
+echo
+if ! "$build/dfgpar" run --help >/dev/null 2>&1; then
+  echo "dfgpar run: not built (needs libdnnl-dev); skipping the native runtime"
+  exit 0
+fi
+# the median latency (ms) of one configuration: "dfgpar W T" or "ort T"
+latency() {
+  if [ "$1" = dfgpar ]; then
+    "$build/dfgpar" run "$build/models/$model.onnx" --workers "$2" --threads "$3" --iters 30 --warmup 5 \
+      --input "$build/models/$model.input.npy" --json "$out/run.json" >/dev/null
+    /usr/bin/python3 -c 'import json, sys; print("%.2f" % json.load(open(sys.argv[1]))["median_ms"])' "$out/run.json"
+  else
+    node scripts/ort_run.js "$build/models/$model.onnx" "$build/models/$model.input.pb" --threads "$2" \
+      --runs 30 --warmup 5 --json |
+      /usr/bin/python3 -c 'import json, sys; print("%.2f" % json.load(sys.stdin)["medianMs"])'
+  fi
+}
+# --check: the parallel result equals the serial one and the reference outputs
+"$build/dfgpar" run "$build/models/$model.onnx" --workers "$workers" --threads 1 --iters 5 --check \
+  --input "$build/models/$model.input.npy" --reference "$build/models/$model.output.npy" | grep '^check'
+serial=$(latency dfgpar 1 1)
+parallel=$(latency dfgpar "$workers" 1)
+have_ort=0
+if command -v node >/dev/null && [ -d node_modules/onnxruntime-node ]; then
+  have_ort=1
+  ort1=$(latency ort 1)
+  ortp=$(latency ort "$workers")
+fi
+echo
+echo "$model, batch 1, median of 30 runs (one configuration at a time):"
+printf '  %-44s %9s ms\n' "dfgpar run, serial (1 worker x 1 thread)" "$serial"
+printf '  %-44s %9s ms\n' "dfgpar run, parallel ($workers workers x 1 thread)" "$parallel"
+if [ "$have_ort" = 1 ]; then
+  printf '  %-44s %9s ms\n' "ONNX Runtime, 1 thread" "$ort1"
+  printf '  %-44s %9s ms\n' "ONNX Runtime, $workers threads" "$ortp"
+else
+  echo "  ONNX Runtime: not measured (needs node and node_modules/onnxruntime-node: npm install --ignore-scripts)"
+fi

@@ -18,7 +18,7 @@ MESON_BUILD_DIR=${MESON_BUILD_DIR:-build-meson}
 JOBS=${JOBS:-2}
 BUILD_TYPE=${BUILD_TYPE:-Release}
 
-STEPS=(setup amalgamate models cmake ort pytorch corpus meson fuzz)
+STEPS=(setup amalgamate models cmake ort pytorch corpus native meson fuzz)
 
 T0=$SECONDS
 section() {
@@ -161,6 +161,52 @@ step_corpus() {
   [ -d node_modules/onnxruntime-node ] || timed "npm install" npm install --ignore-scripts --no-audit --no-fund
   timed "fetch" /usr/bin/python3 scripts/fetch_corpus.py
   timed "corpus" nice -n 10 /usr/bin/python3 tests/corpus/run_corpus.py "$BUILD_DIR/dfgpar" --pep8-strict
+}
+
+# The native runtime (`dfgpar run`, issue 11), beyond its CTest tests (the
+# six models, kernels, reliability, the CLI's run cases): the ONNX backend
+# suite and the real-model corpus through `dfgpar run` (pass rates printed;
+# the backend sweep fails below NATIVE_MIN_PASS % of the eligible cases), a
+# soak run of squeezenet1_1 whose resident memory must not grow, the
+# reliability tests under ThreadSanitizer (2 workers x 1 thread) and the
+# backend sweep under AddressSanitizer + UndefinedBehaviorSanitizer (a
+# run-only program; cmake/dfgpar_onednn.cmake, DFGPAR_ONEDNN_SANITIZE).
+step_native() {
+  section "native runtime (dfgpar run): sweeps, soak, TSan, ASan + UBSan"
+  if [ ! -x "$BUILD_DIR/dfgpar" ] || ! "$BUILD_DIR/dfgpar" run --help >/dev/null 2>&1 ||
+    ! /usr/bin/python3 -c 'import onnx' 2>/dev/null; then
+    echo "skipped: needs the dfgpar program with run (libdnnl-dev) and Debian's python3-onnx"
+    return 0
+  fi
+  local rc=0 min=${NATIVE_MIN_PASS:-38}
+  # the FAILs and the totals per family (--verbose or a run by hand: per operator)
+  local summary=(sed -n '/^FAIL/p;/^---- /p;/per operator family/,$p')
+  timed "backend suite" nice -n 10 /usr/bin/python3 tests/onednn/backend_suite_run.py "$BUILD_DIR/dfgpar" \
+    --min-eligible-pass "$min" | "${summary[@]}" || rc=1
+  if command -v node >/dev/null && [ -d node_modules/onnxruntime-node ]; then
+    timed "corpus" nice -n 10 /usr/bin/python3 tests/onednn/corpus_run.py "$BUILD_DIR/dfgpar" || rc=1
+  else
+    echo "corpus: skipped (needs node and node_modules/onnxruntime-node)"
+  fi
+  if [ -f "$BUILD_DIR/models/squeezenet1_1.onnx" ]; then
+    timed "soak (squeezenet1_1, ${NATIVE_SOAK_ITERS:-3000} runs)" "$BUILD_DIR/dfgpar" run \
+      "$BUILD_DIR/models/squeezenet1_1.onnx" --threads 1 --iters "${NATIVE_SOAK_ITERS:-3000}" --warmup 20 --rss |
+      grep -E '^(latency|rss)' || rc=1
+  fi
+  timed "sanitizer builds" cmake -S . -B "$BUILD_DIR" -DDFGPAR_ONEDNN_SANITIZE=ON >/dev/null &&
+    timed "sanitizer builds" cmake --build "$BUILD_DIR" -j "$JOBS" --target dfgpar_onednn_tests_tsan dfgpar_run_asan ||
+    return 1
+  # no ASLR where setarch may turn it off: older TSan runtimes fail on 32-bit mmap randomisation
+  local norand=()
+  setarch -R true 2>/dev/null && norand=(setarch -R)
+  timed "TSan (tests/onednn/test_reliability.cpp)" env OMP_NUM_THREADS=1 \
+    TSAN_OPTIONS="halt_on_error=1:second_deadlock_stack=1:suppressions=$ROOT/tests/onednn/tsan.supp" \
+    "${norand[@]}" "$BUILD_DIR/dfgpar_onednn_tests_tsan" || rc=1
+  # LeakSanitizer off: protobuf's and oneDNN's process-lifetime caches are not freed at exit
+  timed "backend suite under ASan + UBSan" env ASAN_OPTIONS=detect_leaks=0:abort_on_error=0 \
+    UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 nice -n 10 /usr/bin/python3 tests/onednn/backend_suite_run.py \
+    "$BUILD_DIR/dfgpar_run_asan" --timeout 300 --min-eligible-pass "$min" | "${summary[@]}" || rc=1
+  return "$rc"
 }
 
 if (($#)); then STEPS=("$@"); fi

@@ -309,6 +309,75 @@ else
   skip "input shapes" "making the model needs the Python onnx package"
 fi
 
+# ------------------------------------------------------------------ dfgpar run (issue 11; built with oneDNN)
+run run --help
+if [ "$rc" -ne 0 ]; then
+  skip "dfgpar run" "this dfgpar has no run command (built without oneDNN)"
+else
+  contains "run --help" "$out" --workers --threads --profile --input-shape --no-optimize --effort && pass "run --help"
+  # the shared pipeline options come from pipeline_args::parse: the same messages as analyze
+  expect_error "run no model" 2 "run needs a model file" run
+  expect_error "run two models" 2 "run takes one model file, got 'b.onnx' too" run a.onnx b.onnx
+  expect_error "run --workers 0" 2 "--workers must be an integer from 1 to 1024, not '0'" run a.onnx --workers 0
+  expect_error "run -p x" 2 "-p must be an integer from 1 to 1024, not 'x'" run a.onnx -p x
+  expect_error "run --threads 0" 2 "--threads must be an integer from 1 to 1024, not '0'" run a.onnx --threads 0
+  expect_error "run --no-optimize=1" 2 "--no-optimize takes no value" run a.onnx --no-optimize=1
+  expect_error "run --input-shape syntax" 2 "--input-shape: input shape 'x=1,a': 'a' is not a dimension" \
+    run a.onnx --input-shape x=1,a
+  expect_error "run --profile no value" 2 "--profile needs a value" run a.onnx --profile
+  expect_error "run --profile ''" 2 "--profile needs a file name" run a.onnx --profile ''
+  expect_error "run unknown option" 2 "unknown option '--frobnicate' (see dfgpar run --help)" run a.onnx --frobnicate
+  expect_error "run --reference alone" 2 "--reference needs --check" run a.onnx --reference r.npy
+  expect_error "run missing model" 1 "none.onnx" run "$TMP/none.onnx"
+  SQ="$MODELS/squeezenet1_1.onnx"
+  if [ -f "$SQ" ]; then
+    # --profile: measured node times that analyze --profile reads back, every node matched
+    # (without folding: the Conv -> Relu model of the input-shape cases; squeezenet1_1 needs folding)
+    for opt in "" --no-optimize; do
+      name="run --profile $opt -> analyze --profile"
+      model=$SQ shape=()
+      if [ -n "$opt" ]; then
+        if [ -z "${SYM:-}" ]; then skip "$name" "needs the Python onnx package"; continue; fi
+        model=$SYM shape=(--input-shape x=1,3,16,16)
+      fi
+      run run "$model" --iters 5 --warmup 1 --profile "$TMP/sq_prof.json" $opt "${shape[@]}"
+      if expect_rc "$name" 0 && contains "$name" "$out" "profile by op type" "Conv" "share" "profile             $TMP/sq_prof.json"; then
+        if ! grep -q '"dfgpar_profile": 1' "$TMP/sq_prof.json" || ! grep -q '"fused_into"' "$TMP/sq_prof.json"; then
+          fail "$name" "not a dfgpar profile with fused nodes: $(head -c 300 "$TMP/sq_prof.json")"
+        else
+          run analyze "$model" -p 2 --profile "$TMP/sq_prof.json" $opt "${shape[@]}"
+          if expect_rc "$name" 0 && contains "$name" "$out" "profile $TMP/sq_prof.json"; then
+            if [[ "$err" == *"not measured"* || "$err" == *"match no node"* || "$err" == *"not in the analysed graph"* ]]; then
+              fail "$name" "analyze did not match every node: $err"
+            else pass "$name"; fi
+          fi
+        fi
+      fi
+    done
+    expect_error "run --profile over the model" 2 "--profile would overwrite the model" run "$SQ" --profile "$SQ"
+    # bad inputs: one line, exit 1, before any run
+    if "$PY" - "$TMP" <<'PYEOF' 2>/dev/null; then
+import sys
+import numpy as np
+np.save(sys.argv[1] + '/shape.npy', np.zeros((1, 3, 10, 10), np.float32))
+np.save(sys.argv[1] + '/type.npy', np.zeros((1, 3, 224, 224), np.int64))
+PYEOF
+      expect_error "run input shape" 1 "input 'input' must be FLOAT [1,3,224,224], the file holds FLOAT [1,3,10,10]" \
+        run "$SQ" --iters 1 --input "$TMP/shape.npy"
+      expect_error "run input type" 1 "input 'input' must be FLOAT [1,3,224,224], the file holds INT64 [1,3,224,224]" \
+        run "$SQ" --iters 1 --input "$TMP/type.npy"
+      expect_error "run input name" 2 "--input nosuch=$TMP/shape.npy: the model has no input named 'nosuch' (its inputs: 'input')" \
+        run "$SQ" --iters 1 --input "nosuch=$TMP/shape.npy"
+      expect_error "run input count" 2 "--input: 2 files given, the model has 1 input(s): 'input'" \
+        run "$SQ" --iters 1 --input "$TMP/shape.npy" --input "$TMP/shape.npy"
+    else
+      skip "run bad inputs" "needs numpy"
+    fi
+  else
+    skip "run --profile" "no $SQ"
+  fi
+fi
+
 # one "dfgpar:" per error line, whichever layer the message comes from
 if [ -f "$BAD/unknown_op.onnx" ]; then
   run emit "$BAD/unknown_op.onnx" -o "$TMP/unknown_py"

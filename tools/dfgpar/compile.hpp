@@ -17,8 +17,9 @@ struct compile_extras {
   bool split = false;  ///< emit --split
 };
 
-/// Runs the library's pipeline on `a.model`.
-inline dfgpar::onnx::compile_result compile_model(const pipeline_args& a, compile_extras x = {}) {
+/// The library's compile options for the shared options (`--input-shape`
+/// parsed here: a bad one is a usage error).
+inline dfgpar::onnx::compile_options compile_options_of(const pipeline_args& a, compile_extras x = {}) {
   dfgpar::onnx::compile_options o{
       .optimize = a.optimize,
       .profile = a.profile,
@@ -34,6 +35,12 @@ inline dfgpar::onnx::compile_result compile_model(const pipeline_args& a, compil
       throw usage_error(std::string("--input-shape: ") + e.what());
     }
   }
+  return o;
+}
+
+/// Runs the library's pipeline on `a.model`.
+inline dfgpar::onnx::compile_result compile_model(const pipeline_args& a, compile_extras x = {}) {
+  const dfgpar::onnx::compile_options o = compile_options_of(a, x);
   try {
     return dfgpar::onnx::compile(a.model, o);
   } catch (const dfgpar::onnx::compile_error& e) {

@@ -5,6 +5,7 @@
 
 #include "args.hpp"
 #include "commands.hpp"
+#include "compile.hpp"
 #include "output_files.hpp"
 #include "report.hpp"
 
@@ -20,6 +21,7 @@
 #include <cstdint>
 #include <cstring>
 #include <filesystem>
+#include <fstream>
 #include <iomanip>
 #include <iostream>
 #include <map>
@@ -90,7 +92,17 @@ Options:
       --kernels        list how every node runs
       --input-shape NAME=d0,d1,...  fix an input's dimensions (repeatable; a
                        symbolic batch dimension defaults to 1, said on stderr)
-      --profile F      not available yet (refused)
+      --profile OUT    measure every node: write the median wall time of each
+                       node's kernel on its worker over the timed runs to OUT,
+                       in the format `dfgpar analyze --profile` reads (fused
+                       nodes 0, with the node they run in), and print the time
+                       per operator type
+      --rss            soak test: print the resident memory (VmRSS) at the
+                       start, after preparing, after the warm-up and after the
+                       timed runs; exit status 1 when it grew by more than
+                       1 MiB over the timed runs (e.g. --iters 100000 --rss)
+      --effort E, --time-limit MS, --seed S, --dynamic-batch
+                       the scheduling options of `dfgpar analyze`
   -h, --help           this text
 
 OpenMP: Debian's oneDNN uses libgomp, whose idle threads spin (300,000
@@ -108,14 +120,17 @@ Examples:
 
 std::string run_help_text() { return with_cores(run_help); }
 
-struct run_args {
-  fs::path model, output, reference64, json;
+/// The shared pipeline options (--workers, --no-optimize, --input-shape, ...;
+/// `profile` is run's output file) and run's own.
+struct run_args : pipeline_args {
+  fs::path output, reference64, json;
   std::vector<std::string> inputs, references;  ///< --input / --reference, as given
   double atol = 1e-4, rtol = 1e-3;
-  std::size_t workers = 1, threads = 0, iters = 30, warmup = 5;
+  std::size_t threads = 0, iters = 30, warmup = 5;
   std::uint32_t spin = 256;
-  bool check = false, plain = false, fuse = true, optimize = true, kernels = false;
-  std::vector<std::string> input_shapes;  ///< --input-shape, as given
+  bool check = false, plain = false, fuse = true, kernels = false, rss = false;
+
+  run_args() { workers = 1; }  // one worker unless asked: the serial baseline
 };
 
 std::optional<run_args> parse_run(std::vector<std::string> argv) {
@@ -129,8 +144,8 @@ std::optional<run_args> parse_run(std::vector<std::string> argv) {
       continue;
     }
     if (opt == "-h" || opt == "--help") return std::nullopt;
-    if (opt == "-p" || opt == "--workers") a.workers = parse_count(opt, args.value(), 1, 1024);
-    else if (opt == "-t" || opt == "--threads") a.threads = parse_count(opt, args.value(), 1, 1024);
+    if (a.parse(opt, args)) continue;
+    if (opt == "-t" || opt == "--threads") a.threads = parse_count(opt, args.value(), 1, 1024);
     else if (opt == "--iters") a.iters = parse_count(opt, args.value(), 1, 100'000'000);
     else if (opt == "--warmup") a.warmup = parse_count(opt, args.value(), 0, 100'000'000);
     else if (opt == "--input") a.inputs.push_back(args.file_value());
@@ -144,18 +159,18 @@ std::optional<run_args> parse_run(std::vector<std::string> argv) {
     else if (opt == "--check") args.no_value(), a.check = true;
     else if (opt == "--plain") args.no_value(), a.plain = true;
     else if (opt == "--no-fuse") args.no_value(), a.fuse = false;
-    else if (opt == "--no-optimize") args.no_value(), a.optimize = false;
     else if (opt == "--kernels") args.no_value(), a.kernels = true;
-    else if (opt == "--input-shape") a.input_shapes.push_back(args.value());
-    else if (opt == "--profile")
-      throw usage_error(opt + " is not available yet: no measured profile is written yet");
+    else if (opt == "--rss") args.no_value(), a.rss = true;
     else args.unknown();
   }
-  if (positional.size() != 1) throw usage_error("run takes one model: dfgpar run MODEL.onnx [--workers P] [--threads T]");
-  a.model = positional[0];
+  a.take_model(positional, "run", "dfgpar run MODEL.onnx [--workers P] [--threads T]");
   if (a.threads == 0) a.threads = std::max<std::size_t>(1, hardware_threads() / a.workers);
   if (!a.references.empty() && !a.check) throw usage_error("--reference needs --check");
   if (!a.reference64.empty() && a.references.size() != 1) throw usage_error("--reference64 needs one --reference");
+  if (a.rss && !a.profile.empty()) throw usage_error("--rss measures memory: it cannot be combined with --profile");
+  std::error_code ec;
+  if (!a.profile.empty() && fs::weakly_canonical(a.profile, ec) == fs::weakly_canonical(a.model, ec))
+    throw usage_error("--profile would overwrite the model (" + a.profile.string() + ")");
   return a;
 }
 
@@ -282,6 +297,15 @@ std::string mib(std::size_t bytes) {
   return s.str();
 }
 
+/// Resident memory of this process in KiB (VmRSS), 0 where unknown.
+std::size_t resident_kib() {
+  std::ifstream f("/proc/self/status");
+  std::string line;
+  while (std::getline(f, line))
+    if (line.rfind("VmRSS:", 0) == 0) return static_cast<std::size_t>(std::strtoull(line.c_str() + 6, nullptr, 10));
+  return 0;
+}
+
 /// libgomp reads its wait policy once, when it loads: to make idle OpenMP
 /// threads sleep instead of spin (see the help text), the process has to
 /// start again with the variable set. Returns only when it did not.
@@ -313,6 +337,93 @@ std::string openmp_policy() {
   return "libgomp's default (idle threads spin, then sleep)";
 }
 
+/// For every vertex of the scheduled graph, its node index in the model file
+/// (what `analyze --profile` keys a profile by), found as
+/// onnx::profile_for_optimized maps it back: by the name when the name is
+/// unique in the file, else by an output tensor. None: a node the optimiser
+/// made (it is written by name).
+std::vector<std::optional<std::size_t>> file_node_indices(const onnx::compile_result& r) {
+  const onnx::model& m = r.scheduled();
+  const std::size_t n = num_vertices(m.g);
+  std::vector<std::optional<std::size_t>> out(n);
+  if (&m == &r.original) {
+    for (std::size_t v = 0; v < n; ++v) out[v] = m.g[v].node;
+    return out;
+  }
+  std::map<std::string, std::size_t> index_of_name, name_count;
+  for (std::size_t i = 0; i < num_vertices(r.original.g); ++i)
+    if (!r.original.g[i].name.empty() && ++name_count[r.original.g[i].name] == 1) index_of_name[r.original.g[i].name] = i;
+  const auto& proto_nodes = m.proto.graph().node();
+  for (std::size_t v = 0; v < n; ++v) {
+    const auto& info = m.g[v];
+    if (auto c = name_count.find(info.name); !info.name.empty() && c != name_count.end() && c->second == 1)
+      out[v] = index_of_name[info.name];
+    for (const auto& t : proto_nodes.Get(static_cast<int>(info.node)).output())
+      if (auto it = r.original.producer.find(t); !out[v] && it != r.original.producer.end()) out[v] = it->second;
+  }
+  return out;
+}
+
+/// dfgpar's profile format (onnx/profile.hpp) with the measured medians:
+/// one entry per node of the scheduled graph; a fused node has 0 µs and
+/// names the node it runs in.
+void write_measured_profile(std::ostream& os, const onednn::session& s, const std::vector<double>& median_us,
+                            std::size_t runs) {
+  namespace json = dfgpar::detail::json;
+  const onnx::graph& g = s.compiled().scheduled().g;
+  const auto file_nodes = file_node_indices(s.compiled());
+  os << std::setprecision(6) << "{\"dfgpar_profile\": 1, \"source\": \"dfgpar run\", \"runs\": " << runs
+     << ", \"workers\": " << s.options().workers << ", \"threads\": " << s.options().threads << ", \"nodes\": [";
+  bool first = true;
+  for (std::size_t v = 0; v < median_us.size(); ++v) {
+    const auto& info = g[v];
+    if (!file_nodes[v] && info.name.empty()) continue;  // neither index nor name: nothing could match it
+    os << (first ? "\n  " : ",\n  ") << "{\"name\": " << json::quote(info.name);
+    if (file_nodes[v]) os << ", \"node\": " << *file_nodes[v];
+    os << ", \"op\": " << json::quote(info.op_type) << ", \"us\": " << median_us[v];
+    if (const auto into = s.fused_into(v)) {
+      const auto& host = g[*into];
+      os << ", \"fused_into\": " << json::quote(host.name.empty() ? host.op_type + " #" + std::to_string(*into) : host.name);
+    }
+    os << "}";
+    first = false;
+  }
+  os << "\n]}\n";
+}
+
+/// The time per operator type: count, total of the node medians, share.
+void print_op_breakdown(std::ostream& os, const onednn::session& s, const std::vector<double>& median_us,
+                        double latency_ms) {
+  const onnx::graph& g = s.compiled().scheduled().g;
+  struct row {
+    std::size_t count = 0, fused = 0;
+    double us = 0;
+  };
+  std::map<std::string, row> by_op;
+  double total_us = 0;
+  for (std::size_t v = 0; v < median_us.size(); ++v) {
+    auto& r = by_op[g[v].op_type];
+    ++r.count;
+    if (s.fused_into(v)) ++r.fused;
+    r.us += median_us[v];
+    total_us += median_us[v];
+  }
+  std::vector<std::pair<std::string, row>> rows(by_op.begin(), by_op.end());
+  std::stable_sort(rows.begin(), rows.end(), [](const auto& x, const auto& y) { return x.second.us > y.second.us; });
+  os << "profile by op type   (node medians; their sum " << std::setprecision(3) << total_us / 1000
+     << " ms against the median latency " << latency_ms << " ms)\n";
+  os << "  " << std::left << std::setw(24) << "op" << std::right << std::setw(7) << "count" << std::setw(12)
+     << "total ms" << std::setw(9) << "share" << "\n";
+  for (const auto& [op, r] : rows) {
+    std::string name = op;
+    if (r.fused) name += " (" + std::to_string(r.fused) + " fused)";
+    os << "  " << std::left << std::setw(24) << name << std::right << std::setw(7) << r.count << std::setw(12)
+       << std::setprecision(3) << r.us / 1000 << std::setw(8) << std::setprecision(1)
+       << (total_us > 0 ? 100 * r.us / total_us : 0.0) << "%\n";
+  }
+  os << std::setprecision(3);
+}
+
 int run_run(const std::vector<std::string>& argv) {
   const auto parsed = parse_run(argv);
   if (parsed && parsed->threads > 1) restart_with_passive_openmp(argv);
@@ -322,17 +433,13 @@ int run_run(const std::vector<std::string>& argv) {
   }
   const run_args& a = *parsed;
   if (!a.json.empty()) check_output_path(a.json, "--json", true);
+  if (!a.profile.empty()) check_output_path(a.profile, "--profile", true);
+  const std::size_t rss_start = a.rss ? resident_kib() : 0;
 
   onednn::session_options so{.workers = a.workers, .threads = a.threads, .spin = a.spin,
                              .kernels = {.blocked = !a.plain, .fuse = a.fuse}};
-  so.compile.optimize = a.optimize;
-  for (const auto& text : a.input_shapes) {
-    try {
-      so.compile.input_shapes.push_back(onnx::parse_input_shape(text));
-    } catch (const dfgpar::graph_error& e) {
-      throw usage_error(std::string("--input-shape: ") + e.what());
-    }
-  }
+  so.compile = compile_options_of(a);
+  so.compile.profile.clear();  // run's --profile is what it writes, not a cost source
   auto fail_model = [&](const std::exception& e) -> dfgpar::graph_error {
     std::string w = e.what();
     if (w.rfind(a.model.string(), 0) != 0) w = a.model.string() + ": " + w;
@@ -382,15 +489,30 @@ int run_run(const std::vector<std::string>& argv) {
     }
   }
   const auto reference_files = match_files(a.references, s->outputs(), "--reference", "output");
+  const std::size_t rss_prepared = a.rss ? resident_kib() : 0;
+  // written before the warm-up, so that its pages count before the timed runs (--rss)
+  std::vector<double> ms(a.iters, 0.0);
   std::vector<onnx::tensor> out = s->run(inputs);  // checks the inputs; first (warm-up) run
   for (std::size_t i = 1; i < a.warmup; ++i) s->run();
-  std::vector<double> ms;
-  ms.reserve(a.iters);
+  const std::size_t rss_warm = a.rss ? resident_kib() : 0;
+  const std::size_t nodes = s->statistics().nodes;
+  std::vector<std::vector<float>> node_us;  // --profile: per vertex, one time per timed run
+  if (!a.profile.empty()) {
+    s->set_profiling(true);
+    node_us.assign(nodes, {});
+    for (auto& t : node_us) t.reserve(a.iters);
+  }
   for (std::size_t i = 0; i < a.iters; ++i) {
     const auto b = std::chrono::steady_clock::now();
     s->run();
-    ms.push_back(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - b).count());
+    ms[i] = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - b).count();
+    if (!node_us.empty()) {
+      const auto t = s->node_times();
+      for (std::size_t v = 0; v < nodes; ++v) node_us[v].push_back(static_cast<float>(t[v]));
+    }
   }
+  s->set_profiling(false);
+  const std::size_t rss_end = a.rss ? resident_kib() : 0;
   out = s->run(inputs);
   const double median = percentile(ms, 0.5), p90 = percentile(ms, 0.9), mn = *std::min_element(ms.begin(), ms.end());
 
@@ -430,7 +552,31 @@ int run_run(const std::vector<std::string>& argv) {
                 << "  " << (info.name.empty() ? "(unnamed)" : info.name) << ": " << s->kernel_of(v) << "\n";
     }
 
+  if (!a.profile.empty()) {
+    std::vector<double> median_us(nodes, 0.0);
+    for (std::size_t v = 0; v < nodes; ++v)
+      if (!node_us[v].empty()) {  // a fused node or a view measures 0
+        std::vector<double> t(node_us[v].begin(), node_us[v].end());
+        median_us[v] = percentile(std::move(t), 0.5);
+      }
+    print_op_breakdown(std::cout, *s, median_us, median);
+    staged_outputs files;
+    files.write_stream(a.profile, [&](std::ostream& os) { write_measured_profile(os, *s, median_us, a.iters); });
+    files.commit();
+    std::cout << "profile             " << a.profile.string() << " (median of " << a.iters
+              << " runs per node; `dfgpar analyze MODEL --profile " << a.profile.string() << "` reads it)\n";
+  }
+
   int status = 0;
+  if (a.rss) {
+    // growth over the timed runs only: preparing and the first runs allocate (oneDNN's caches, libgomp)
+    const long growth = static_cast<long>(rss_end) - static_cast<long>(rss_warm);
+    std::cout << "rss                 start " << rss_start << " KiB, prepared " << rss_prepared << " KiB, after warm-up "
+              << rss_warm << " KiB, after " << a.iters << " runs " << rss_end << " KiB (growth "
+              << (growth >= 0 ? "+" : "") << growth << " KiB" << (growth > 1024 ? ", more than 1024 KiB: FAILED" : "")
+              << ")\n";
+    if (growth > 1024 || rss_end == 0) status = 1;
+  }
   std::string check_text;
   if (a.check) {
     onednn::session_options serial = so;

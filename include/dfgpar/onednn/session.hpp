@@ -32,8 +32,21 @@
 /// internally, and a node that runs on the folding evaluator allocates its
 /// result: `statistics()` counts those nodes).
 ///
+/// Errors. Inputs of the wrong count, name (`run_by_name`), type or shape
+/// are refused with a one-line graph_error before anything runs. An error
+/// in a kernel (a plain-C++ node given data it rejects, a oneDNN failure)
+/// stops the run and comes out of `run` as that exception; the session stays
+/// usable and the next run starts afresh (tests/onednn/test_reliability.cpp).
+///
+/// Profiling. `set_profiling(true)` makes every run record the wall time of
+/// each node's kernel on its worker (`node_times()`, µs per vertex; fused
+/// nodes and views 0, `fused_into` names the node that does their work);
+/// `dfgpar run --profile` writes their medians in analyze's profile format.
+/// Off, a kernel pays one pointer test.
+///
 /// Thread safety: one run at a time per session (`run` is not reentrant and
-/// two threads must not call it at once); distinct sessions are independent.
+/// two threads must not call it at once, nor `set_profiling` during a run);
+/// distinct sessions are independent.
 
 #include <dfgpar/cluster/schedule.hpp>
 #include <dfgpar/error.hpp>
@@ -48,11 +61,13 @@
 #include <omp.h>
 
 #include <algorithm>
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
+#include <map>
 #include <memory>
 #include <optional>
 #include <span>
@@ -110,8 +125,21 @@ struct kernel_runner {
   program* prog;
   std::vector<dnnl::stream>* streams;
   int threads;
+  /// The session's per-vertex times of the last run (µs), or null when not
+  /// profiling: read once per kernel, so an unprofiled run pays one test.
+  /// Set only between runs (the executor's start publishes it to the workers).
+  double* const* times;
 
   void operator()(std::size_t v, const task_info& info) const {
+    double* t = *times;
+    if (!t || prog->kernels[v].steps.empty()) return run_steps(v, info);  // fused or a view: stays 0
+    const auto b = std::chrono::steady_clock::now();
+    run_steps(v, info);
+    // each vertex runs on one worker per run: distinct elements, published by the run's end
+    t[v] = std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now() - b).count();
+  }
+
+  void run_steps(std::size_t v, const task_info& info) const {
     if (omp_get_max_threads() != threads) omp_set_num_threads(threads);
     const auto& k = prog->kernels[v];
     auto& s = (*streams)[info.worker];
@@ -172,7 +200,7 @@ class session {
     for (std::size_t i = 0; i < prog_->outputs.size(); ++i)
       outputs_.push_back(io_of(prog_->outputs[i], prog_->output_copy[i]));
     executor_.emplace(m.g, compiled_->schedule,
-                      detail::kernel_runner{prog_.get(), &streams_, static_cast<int>(o.threads)},
+                      detail::kernel_runner{prog_.get(), &streams_, static_cast<int>(o.threads), &times_},
                       executor_options{.spin = o.spin});
   }
 
@@ -201,20 +229,71 @@ class session {
 
   /// One inference: `in` holds one tensor per graph input, in order, of the
   /// input's type and shape. Returns the outputs (a copy).
-  /// \throws graph_error for a wrong count, type or shape.
+  /// \throws graph_error for a wrong count, type or shape (nothing is run
+  /// then), or whatever a kernel threw; the session stays usable.
   std::vector<onnx::tensor> run(const std::vector<onnx::tensor>& in) {
     if (in.size() != inputs_.size())
-      throw graph_error("dfgpar: the model has " + std::to_string(inputs_.size()) + " input(s), " +
-                        std::to_string(in.size()) + " given");
+      throw graph_error("dfgpar: the model has " + std::to_string(inputs_.size()) + " input(s) (" + input_names() +
+                        "), " + std::to_string(in.size()) + " given");
+    for (std::size_t i = 0; i < in.size(); ++i) check_input(i, in[i]);
     for (std::size_t i = 0; i < in.size(); ++i) {
-      const auto& want = inputs_[i];
-      if (in[i].elem_type != want.elem_type || in[i].dims != want.dims)
-        throw graph_error("dfgpar: input '" + want.name + "' must be " + onnx::elem_type_name(want.elem_type) + " " +
-                          shape_text(want.dims) + ", got " + onnx::elem_type_name(in[i].elem_type) + " " +
-                          shape_text(in[i].dims));
       auto dst = input(i);
       std::visit([&](const auto& v) { std::memcpy(dst.data(), v.data(), dst.size()); }, in[i].data);
     }
+    return run_and_copy();
+  }
+
+  /// One inference with the inputs by name: every graph input exactly once.
+  /// \throws graph_error for an unknown or missing name, a wrong type or
+  /// shape (nothing is run then), or whatever a kernel threw.
+  std::vector<onnx::tensor> run_by_name(const std::map<std::string, onnx::tensor>& in) {
+    for (const auto& [name, t] : in) {
+      (void)t;
+      if (std::none_of(inputs_.begin(), inputs_.end(), [&](const io_info& io) { return io.name == name; }))
+        throw graph_error("dfgpar: the model has no input named '" + name + "' (its inputs: " + input_names() + ")");
+    }
+    std::vector<onnx::tensor> ordered;
+    for (const auto& io : inputs_) {
+      const auto it = in.find(io.name);
+      if (it == in.end()) throw graph_error("dfgpar: input '" + io.name + "' is not given (the inputs: " + input_names() + ")");
+      ordered.push_back(it->second);
+    }
+    return run(ordered);
+  }
+
+  /// Per-node timing: while on, every run records the wall time of each
+  /// vertex's kernel on its worker, read with `node_times()` after the run.
+  /// Off (the default), a kernel pays one pointer test. Call between runs.
+  void set_profiling(bool on) {
+    if (on) {
+      node_us_.assign(stats_.nodes, 0.0);
+      times_ = node_us_.data();
+    } else {
+      times_ = nullptr;
+    }
+  }
+  /// The kernel times of the last profiled run, µs per vertex of the
+  /// scheduled graph (0 for a fused node or a view: they run nothing).
+  std::span<const double> node_times() const noexcept { return node_us_; }
+
+  /// The vertex whose kernel runs vertex v's work when v is fused (a Relu
+  /// into the Conv before it, a Pad into the pool after it); none otherwise.
+  std::optional<std::size_t> fused_into(std::size_t v) const {
+    const auto& p = *prog_;
+    if (!p.kernels.at(v).fused) return std::nullopt;
+    for (std::size_t i = 0; i < p.values.size(); ++i) {
+      const auto& val = p.values[i];
+      if (val.producer != static_cast<long>(v)) continue;
+      const auto& root = p.values[static_cast<std::size_t>(p.root(static_cast<int>(i)))];
+      if (root.producer >= 0 && root.producer != static_cast<long>(v)) return static_cast<std::size_t>(root.producer);
+      for (std::size_t r : root.readers)
+        if (r != v) return r;
+    }
+    return std::nullopt;
+  }
+
+ private:
+  std::vector<onnx::tensor> run_and_copy() {
     run();
     std::vector<onnx::tensor> out;
     for (std::size_t i = 0; i < outputs_.size(); ++i) {
@@ -223,6 +302,15 @@ class session {
       std::visit([&](auto& v) { std::memcpy(v.data(), src.data(), src.size()); }, out.back().data);
     }
     return out;
+  }
+
+ public:
+  /// \throws graph_error unless `t` has input i's type and shape.
+  void check_input(std::size_t i, const onnx::tensor& t) const {
+    const auto& want = inputs_.at(i);
+    if (t.elem_type != want.elem_type || t.dims != want.dims)
+      throw graph_error("dfgpar: input '" + want.name + "' must be " + onnx::elem_type_name(want.elem_type) + " " +
+                        shape_text(want.dims) + ", got " + onnx::elem_type_name(t.elem_type) + " " + shape_text(t.dims));
   }
 
   /// What the pipeline found (the scheduled model, the schedule, bounds, phases).
@@ -246,7 +334,15 @@ class session {
   std::vector<std::unique_ptr<std::byte, detail::free_deleter>> scratch_;
   std::vector<io_info> inputs_, outputs_;
   session_statistics stats_;
+  std::vector<double> node_us_;  ///< set_profiling: per-vertex µs of the last run
+  double* times_ = nullptr;      ///< node_us_.data() while profiling (the kernel runner reads it)
   std::optional<cluster_executor<onnx::graph, detail::kernel_runner>> executor_;
+
+  std::string input_names() const {
+    std::string s;
+    for (const auto& io : inputs_) s += (s.empty() ? "'" : ", '") + io.name + "'";
+    return s.empty() ? "none" : s;
+  }
 
   static std::string shape_text(const std::vector<std::int64_t>& d) {
     std::string s = "[";

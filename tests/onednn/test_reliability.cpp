@@ -1,0 +1,130 @@
+// The native runtime's reliability: bad inputs are refused with one line
+// before anything runs, a kernel's error comes out of `run` and the session
+// runs again afterwards, and per-node profiling measures what runs.
+
+#include "model_builder.hpp"
+
+#include <dfgpar/onednn/session.hpp>
+
+#include <doctest/doctest.h>
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <vector>
+
+namespace {
+
+using onednn_test::model;
+using onednn_test::random_tensor;
+using tensor = dfgpar::onnx::tensor;
+namespace onednn = dfgpar::onednn;
+
+/// An int64 graph input (model_builder's inputs are float32).
+void int64_input(model& m, const std::string& name, const std::vector<std::int64_t>& dims) {
+  auto* i = m.proto.mutable_graph()->add_input();
+  i->set_name(name);
+  auto* t = i->mutable_type()->mutable_tensor_type();
+  t->set_elem_type(::onnx::TensorProto::INT64);
+  for (auto d : dims) t->mutable_shape()->add_dim()->set_dim_value(d);
+}
+
+tensor indices(std::vector<std::int64_t> v) {
+  tensor t = dfgpar::onnx::make_tensor(::onnx::TensorProto::INT64, {static_cast<std::int64_t>(v.size())});
+  t.values<std::int64_t>() = std::move(v);
+  return t;
+}
+
+/// x [1, 4, 6, 6] -> Conv -> Relu -> y, and a table Gather'ed by the int64
+/// input `idx` -> g: the Gather runs on the folding evaluator, which throws
+/// for an index out of range (a kernel error at run time, data-dependent).
+model conv_and_gather() {
+  model m;
+  m.input("x", {1, 4, 6, 6});
+  int64_input(m, "idx", {2});
+  m.weight("w", {8, 4, 3, 3});
+  m.weight("table", {5, 3});
+  m.node("Conv", {"x", "w"}, {"c"}).ints("pads", {1, 1, 1, 1});
+  m.node("Relu", {"c"}, {"y"});
+  m.node("Gather", {"table", "idx"}, {"g"}).i("axis", 0);
+  m.output("y");
+  m.output("g", 2);
+  return m;
+}
+
+}  // namespace
+
+TEST_CASE("[dfgpar] onednn: wrong input names, types and shapes are refused with one line, and nothing runs") {
+  const auto path = conv_and_gather().save("rely_inputs");
+  onednn::session s(path, {.workers = 2, .threads = 1, .cores = 2});
+  const tensor x = random_tensor({1, 4, 6, 6});
+  const auto good = s.run({x, indices({0, 4})});
+  auto one_line = [](const std::string& what) { return what.find('\n') == std::string::npos; };
+  auto refused = [&](auto&& call, const std::string& text) {
+    try {
+      call();
+      FAIL("not refused: " << text);
+    } catch (const dfgpar::graph_error& e) {
+      CHECK_MESSAGE(std::string(e.what()).find(text) != std::string::npos, e.what());
+      CHECK(one_line(e.what()));
+    }
+  };
+  refused([&] { s.run({x}); }, "the model has 2 input(s) ('x', 'idx'), 1 given");
+  refused([&] { s.run({random_tensor({1, 4, 6, 7}), indices({0, 1})}); }, "input 'x' must be FLOAT [1, 4, 6, 6], got FLOAT [1, 4, 6, 7]");
+  refused([&] { s.run({x, random_tensor({2})}); }, "input 'idx' must be INT64 [2], got FLOAT [2]");
+  refused([&] { s.run({x, indices({0, 1, 2})}); }, "input 'idx' must be INT64 [2], got INT64 [3]");
+  refused([&] { s.run_by_name({{"x", x}, {"idy", indices({0, 1})}}); }, "the model has no input named 'idy' (its inputs: 'x', 'idx')");
+  refused([&] { s.run_by_name({{"x", x}}); }, "input 'idx' is not given");
+  refused([&] { s.run_by_name({{"x", indices({0, 1})}, {"idx", x}}); }, "input 'x' must be FLOAT");
+  // a refused call wrote no input: the buffers still hold the good run's inputs
+  s.run();
+  CHECK(s.output(1).size() == good[1].size() * sizeof(float));
+  const auto by_name = s.run_by_name({{"idx", indices({0, 4})}, {"x", x}});
+  CHECK(by_name[0].values<float>() == good[0].values<float>());
+  CHECK(by_name[1].values<float>() == good[1].values<float>());
+}
+
+TEST_CASE("[dfgpar] onednn: a kernel error comes out of run as an error, and the next run works") {
+  const auto path = conv_and_gather().save("rely_kernel_error");
+  for (std::size_t workers : {std::size_t{1}, std::size_t{2}}) {
+    CAPTURE(workers);
+    onednn::session s(path, {.workers = workers, .threads = 1, .cores = 2});
+    const tensor x = random_tensor({1, 4, 6, 6});
+    const auto good = s.run({x, indices({1, 3})});
+    for (int round = 0; round < 3; ++round) {
+      CHECK_THROWS_WITH_AS(s.run({x, indices({1, 9})}), doctest::Contains("out of range"), dfgpar::graph_error);
+      const auto again = s.run({x, indices({1, 3})});
+      REQUIRE(again.size() == 2);
+      CHECK(again[0].values<float>() == good[0].values<float>());  // bit-identical after the failure
+      CHECK(again[1].values<float>() == good[1].values<float>());
+    }
+    for (int i = 0; i < 50; ++i) s.run();  // and keeps running
+    CHECK(s.run({x, indices({1, 3})})[1].values<float>() == good[1].values<float>());
+  }
+}
+
+TEST_CASE("[dfgpar] onednn: profiling measures each kernel on its worker; fused nodes and views take 0") {
+  const auto path = conv_and_gather().save("rely_profile");
+  onednn::session s(path, {.workers = 2, .threads = 1, .cores = 2});
+  const auto& g = s.compiled().scheduled().g;
+  const tensor x = random_tensor({1, 4, 6, 6});
+  s.run({x, indices({0, 1})});
+  CHECK(s.node_times().empty());  // off by default
+  s.set_profiling(true);
+  const auto out = s.run({x, indices({0, 1})});
+  REQUIRE(s.node_times().size() == s.statistics().nodes);
+  std::size_t conv = SIZE_MAX, relu = SIZE_MAX;
+  for (std::size_t v = 0; v < s.statistics().nodes; ++v) {
+    if (g[v].op_type == "Conv") conv = v;
+    if (g[v].op_type == "Relu") relu = v;
+  }
+  REQUIRE(conv != SIZE_MAX);
+  REQUIRE(relu != SIZE_MAX);
+  CHECK(s.node_times()[conv] > 0);
+  CHECK(s.node_times()[relu] == 0);  // fused into the Conv as a post-op
+  REQUIRE(s.fused_into(relu).has_value());
+  CHECK(*s.fused_into(relu) == conv);
+  CHECK_FALSE(s.fused_into(conv).has_value());
+  s.set_profiling(false);
+  CHECK(s.run({x, indices({0, 1})})[0].values<float>() == out[0].values<float>());
+}
