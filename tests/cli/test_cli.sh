@@ -355,6 +355,19 @@ else
       fi
     done
     expect_error "run --profile over the model" 2 "--profile would overwrite the model" run "$SQ" --profile "$SQ"
+    # --workers auto: every candidate measured, the chosen one is what runs
+    run run "$SQ" --workers auto --iters 3 --warmup 1
+    if expect_rc "run --workers auto" 0 && contains "run --workers auto" "$out" "auto                " "chose "; then
+      chosen=$(sed -n 's/.*chose \([0-9]*\)x\([0-9]*\).*/\1 \2/p' <<<"$out")
+      read -r cw ct <<<"$chosen"
+      unit=$([ "$cw" = 1 ] && echo worker || echo workers)
+      tunit=$([ "$ct" = 1 ] && echo thread || echo threads)
+      contains "run --workers auto" "$out" "schedule            $cw $unit x $ct $tunit" && pass "run --workers auto"
+    fi
+    expect_error "run --workers auto --threads" 2 "--workers auto chooses the threads too: drop --threads" \
+      run "$SQ" --workers auto --threads 1
+    expect_error "analyze --workers auto" 2 "--workers must be an integer from 1 to 1024, not 'auto'" \
+      analyze "$SQ" --workers auto
     # bad inputs: one line, exit 1, before any run
     if "$PY" - "$TMP" <<'PYEOF' 2>/dev/null; then
 import sys

@@ -86,7 +86,11 @@ std::string with_cores(std::string_view help) {
 }
 
 bool pipeline_args::parse(const std::string& opt, arg_scanner& args) {
-  if (opt == "-p" || opt == "--workers") workers = parse_count(opt, args.value(), 1, max_workers);
+  if (opt == "-p" || opt == "--workers") {
+    const std::string v = args.value();
+    workers_auto = workers_auto_allowed && v == "auto";
+    if (!workers_auto) workers = parse_count(opt, v, 1, max_workers);
+  }
   else if (opt == "--effort") effort = parse_number(opt, args.value(), 0, 1000);
   else if (opt == "--time-limit") time_limit_ms = parse_number(opt, args.value(), 1, 600000);
   else if (opt == "--seed") seed = parse_count(opt, args.value(), 0, SIZE_MAX);

@@ -75,6 +75,8 @@ struct pipeline_args {
   std::uint64_t seed = 1;
   bool optimize = true;
   bool default_batch = true;  ///< false: --dynamic-batch (a symbolic batch stays symbolic)
+  bool workers_auto_allowed = false;  ///< the command accepts `--workers auto`
+  bool workers_auto = false;          ///< `--workers auto` was given
   /// `--input-shape NAME=d0,d1,...` as given (repeatable); parsed by
   /// compile_model with the library's parse_input_shape.
   std::vector<std::string> input_shapes;

@@ -13,6 +13,7 @@
 #include <dfgpar/error.hpp>
 #include <dfgpar/onednn/npy.hpp>
 #include <dfgpar/onednn/session.hpp>
+#include <dfgpar/onednn/tune.hpp>
 
 #include <algorithm>
 #include <chrono>
@@ -25,6 +26,7 @@
 #include <iomanip>
 #include <iostream>
 #include <map>
+#include <memory>
 #include <optional>
 #include <sstream>
 #include <string>
@@ -56,7 +58,10 @@ Operators or attributes the runtime cannot run are refused with a message
 naming the node (exit status 1), before any run.
 
 Options:
-  -p, --workers P      workers running clusters side by side (default 1)
+  -p, --workers P      workers running clusters side by side (default 1);
+                       `auto` prepares P x 1 and 1 x P (and 2 x P/2 from 4
+                       cores) for the cores here, times 10 runs of each
+                       and keeps the fastest (it prints what it measured)
   -t, --threads T      intra-op (OpenMP) threads of each worker (default: the
                        cores divided by P, here %CORES% cores); P x T may not
                        exceed the cores
@@ -130,7 +135,12 @@ struct run_args : pipeline_args {
   std::uint32_t spin = 256;
   bool check = false, plain = false, fuse = true, kernels = false, rss = false;
 
-  run_args() { workers = 1; }  // one worker unless asked: the serial baseline
+  bool threads_given = false;
+
+  run_args() {
+    workers = 1;  // one worker unless asked: the serial baseline
+    workers_auto_allowed = true;
+  }
 };
 
 std::optional<run_args> parse_run(std::vector<std::string> argv) {
@@ -145,7 +155,7 @@ std::optional<run_args> parse_run(std::vector<std::string> argv) {
     }
     if (opt == "-h" || opt == "--help") return std::nullopt;
     if (a.parse(opt, args)) continue;
-    if (opt == "-t" || opt == "--threads") a.threads = parse_count(opt, args.value(), 1, 1024);
+    if (opt == "-t" || opt == "--threads") a.threads = parse_count(opt, args.value(), 1, 1024), a.threads_given = true;
     else if (opt == "--iters") a.iters = parse_count(opt, args.value(), 1, 100'000'000);
     else if (opt == "--warmup") a.warmup = parse_count(opt, args.value(), 0, 100'000'000);
     else if (opt == "--input") a.inputs.push_back(args.file_value());
@@ -164,6 +174,11 @@ std::optional<run_args> parse_run(std::vector<std::string> argv) {
     else args.unknown();
   }
   a.take_model(positional, "run", "dfgpar run MODEL.onnx [--workers P] [--threads T]");
+  if (a.workers_auto) {
+    if (a.threads_given) throw usage_error("--workers auto chooses the threads too: drop --threads");
+    a.workers = 1;
+    a.threads = hardware_threads();  // the most any candidate uses (OpenMP is set up for it)
+  }
   if (a.threads == 0) a.threads = std::max<std::size_t>(1, hardware_threads() / a.workers);
   if (!a.references.empty() && !a.check) throw usage_error("--reference needs --check");
   if (!a.reference64.empty() && a.references.size() != 1) throw usage_error("--reference64 needs one --reference");
@@ -445,13 +460,27 @@ int run_run(const std::vector<std::string>& argv) {
     if (w.rfind(a.model.string(), 0) != 0) w = a.model.string() + ": " + w;
     return dfgpar::graph_error(w);
   };
-  std::optional<onednn::session> s;
+  std::unique_ptr<onednn::session> s;
+  std::string auto_line;  // --workers auto: what was measured and chosen
   const auto t0 = std::chrono::steady_clock::now();
   try {
-    s.emplace(a.model, so);
+    if (a.workers_auto) {
+      auto t = onednn::tune(a.model, so, {.cores = hardware_threads()});
+      s = std::move(t.best);
+      std::ostringstream line;
+      line << std::fixed << std::setprecision(2);
+      for (std::size_t i = 0; i < t.tried.size(); ++i)
+        line << (i ? ", " : "") << t.tried[i].workers << "x" << t.tried[i].threads << " " << t.tried[i].median_ms << " ms";
+      line << " (workers x threads, median of 10 runs each): chose " << s->options().workers << "x"
+           << s->options().threads;
+      auto_line = line.str();
+    } else {
+      s = std::make_unique<onednn::session>(a.model, so);
+    }
   } catch (const dfgpar::graph_error& e) {
     throw fail_model(e);
   }
+  const std::size_t workers = s->options().workers, threads = s->options().threads;
   // --output: one file for one output, else a folder of output_<i>.npy
   bool output_folder = false;
   if (!a.output.empty()) {
@@ -521,11 +550,12 @@ int run_run(const std::vector<std::string>& argv) {
   const auto& st = s->statistics();
   std::cout << std::fixed << std::setprecision(3);
   std::cout << "model               " << a.model.string() << "\n";
-  std::cout << "schedule            " << a.workers << (a.workers == 1 ? " worker" : " workers") << " x " << a.threads
-            << (a.threads == 1 ? " thread" : " threads") << " (executor spin " << a.spin << ")"
+  if (!auto_line.empty()) std::cout << "auto                " << auto_line << "\n";
+  std::cout << "schedule            " << workers << (workers == 1 ? " worker" : " workers") << " x " << threads
+            << (threads == 1 ? " thread" : " threads") << " (executor spin " << a.spin << ")"
             << "; " << st.nodes << " nodes in " << sched.clusters.size()
             << " clusters, " << sched.num_cross_worker_edges() << " cross-worker edges";
-  if (a.workers > 1) {
+  if (workers > 1) {
     std::cout << "; nodes per worker:";
     for (std::size_t w = 0; w < sched.workers; ++w) {
       std::size_t k = 0;
@@ -534,7 +564,7 @@ int run_run(const std::vector<std::string>& argv) {
     }
   }
   std::cout << "\n";
-  if (a.threads > 1) std::cout << "openmp              " << openmp_policy() << "\n";
+  if (threads > 1) std::cout << "openmp              " << openmp_policy() << "\n";
   std::cout << "kernels             " << st.primitives << " oneDNN primitives (" << st.reorders << " reorders), " << st.fused
             << " nodes fused, " << st.views << " views, " << st.evaluator << " on the evaluator\n";
   std::cout << "memory              " << mib(st.arena_bytes) << " of buffers (" << mib(st.unplanned_bytes)
@@ -587,7 +617,7 @@ int run_run(const std::vector<std::string>& argv) {
       const auto c = compare(out[i], sout[i], 0, 0);
       std::cout << "check               " << s->outputs()[i].name << ": parallel vs serial: "
                 << (c.bad == 0 ? "identical" : describe(c)) << "\n";
-      if (a.workers > 1 && c.max_abs > 1e-5) status = 1;  // the same kernels in another order: should be equal
+      if (workers > 1 && c.max_abs > 1e-5) status = 1;  // the same kernels in another order: should be equal
     }
     const auto again = s->run(inputs);
     for (std::size_t i = 0; i < out.size(); ++i) {
@@ -637,7 +667,7 @@ int run_run(const std::vector<std::string>& argv) {
     if (!a.json.empty())
       files.write_stream(a.json, [&](std::ostream& os) {
         os << std::setprecision(6) << "{\n  \"model\": " << dfgpar::detail::json::quote(a.model.string())
-           << ",\n  \"workers\": " << a.workers << ",\n  \"threads\": " << a.threads << ",\n  \"iters\": " << a.iters
+           << ",\n  \"workers\": " << workers << ",\n  \"threads\": " << threads << ",\n  \"iters\": " << a.iters
            << ",\n  \"median_ms\": " << median << ",\n  \"p90_ms\": " << p90 << ",\n  \"min_ms\": " << mn
            << ",\n  \"times_ms\": [";
         for (std::size_t i = 0; i < ms.size(); ++i) os << (i ? ", " : "") << ms[i];
