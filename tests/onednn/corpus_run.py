@@ -8,6 +8,17 @@ definition), ONNX Runtime's outputs (scripts/ort_run.js), then
 Prints one line per model: ok / refused (the load error, naming the
 operator) / FAIL (wrong or crashed).
 
+Where an output is outside that tolerance, the rule of
+tests/corpus/run_corpus.py decides, with the same float64 reference (the
+model emitted by `dfgpar emit` and run in float64 by PyTorch): the output
+passes when it is no further from float64 than 1.5x ONNX Runtime's own
+fp32 output ('ok, fp32 rounding'), or, reported apart as 'kernel
+rounding' with both distances, when ONNX Runtime is within the tolerance
+of float64 (relative to the output's magnitude) and dfgpar's output is
+within 1e-2 of that magnitude. M-LSD needs the second: oneDNN's blocked
+direct convolutions round about 5x more than ONNX Runtime's on it, as
+PyTorch's do (the same rule passes the emitted module there).
+
     /usr/bin/python3 tests/onednn/corpus_run.py DFGPAR [--cache DIR]
         [--work DIR] [--filter REGEX] [--timeout S]
 
@@ -30,6 +41,52 @@ rc_mod = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(rc_mod)
 sys.path.insert(0, os.path.join(ROOT, 'scripts'))
 import fetch_corpus  # noqa: E402
+
+
+def float64_rule(dfgpar, path, model, shapes, ins, d, n_out, timeout):
+    """(passed, text) by the float64 rule of the module docstring, or None
+    when no float64 reference can be made."""
+    import numpy as np
+    emit_dir = os.path.join(d, 'emit')
+    cmd = [dfgpar, 'emit', path, '-o', emit_dir, '--workers', '1']
+    for iname, dims in shapes.items():
+        cmd += ['--input-shape', '%s=%s' % (
+            iname, ','.join(str(x) for x in dims))]
+    code, out, err = rc_mod.run(cmd, timeout)
+    if code != 0:
+        return None
+    import torch
+    spec = importlib.util.spec_from_file_location(
+        'emitted_model', os.path.join(emit_dir, 'model.py'))
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    xs = [torch.from_numpy(np.array(rc_mod.load_pb(f))) for _, f in ins]
+    exact = rc_mod.float64_outputs(None, mod, xs)
+    if not exact or len(exact) != n_out:
+        return None
+    notes = []
+    kind = 'fp32 rounding'
+    for k in range(n_out):
+        w = rc_mod.load_pb(os.path.join(d, 'ort_%d.pb' % k))
+        w = w.astype(np.float64)
+        g = np.load(os.path.join(d, 'out', 'output_%d.npy' % k))
+        g = g.astype(np.float64)
+        if g.shape != w.shape or exact[k].shape != w.shape:
+            return False, 'output %d: shapes differ' % k
+        mine = float(np.abs(g - exact[k]).max()) if g.size else 0.0
+        theirs = float(np.abs(w - exact[k]).max()) if w.size else 0.0
+        scale = float(np.abs(w).max()) if w.size else 0.0
+        text = 'output %d: %.3g vs ORT %.3g from float64' % (
+            k, mine, theirs)
+        if mine <= 1.5 * theirs:
+            notes.append(text)
+        elif theirs <= rc_mod.ATOL + rc_mod.RTOL * scale and \
+                mine <= 1e-2 * max(scale, 1.0):
+            kind = 'kernel rounding'
+            notes.append(text + ' (|output| <= %.3g)' % scale)
+        else:
+            return False, text
+    return True, '%s: %s' % (kind, '; '.join(notes))
 
 
 def main():
@@ -74,7 +131,8 @@ def main():
             failed += 1
             continue
         cmd = [dfgpar, 'run', path, '--workers', '2', '--threads', '1',
-               '--iters', '1', '--warmup', '0', '--check']
+               '--iters', '1', '--warmup', '0', '--check',
+               '--output', os.path.join(d, 'out') + '/']
         for iname, dims in shapes.items():
             cmd += ['--input-shape', '%s=%s' % (
                 iname, ','.join(str(x) for x in dims))]
@@ -95,9 +153,15 @@ def main():
         elif re.search(r'^check +FAILED', out, re.M):
             bad = [ln for ln in out.splitlines()
                    if ln.startswith('check') and 'outside' in ln]
-            print('%-20s FAIL wrong: %s' % (name, '; '.join(bad[:2])),
-                  flush=True)
-            failed += 1
+            verdict = float64_rule(dfgpar, path, model, shapes, ins, d,
+                                   len(model.graph.output), a.timeout)
+            if verdict is not None and verdict[0]:
+                print('%-20s ok, %s' % (name, verdict[1]), flush=True)
+            else:
+                print('%-20s FAIL wrong: %s%s' % (
+                    name, '; '.join(bad[:2]),
+                    '; ' + verdict[1] if verdict else ''), flush=True)
+                failed += 1
         elif code > 0 and last.startswith(path + ': '):
             print('%-20s refused: %s' % (name, last[len(path) + 2:]),
                   flush=True)
