@@ -203,9 +203,8 @@ step_native() {
   timed "TSan (tests/onednn/test_reliability.cpp)" env OMP_NUM_THREADS=1 DFGPAR_MODELS_DIR="$(cd "$BUILD_DIR" && pwd)/models" \
     TSAN_OPTIONS="halt_on_error=1:second_deadlock_stack=1:suppressions=$ROOT/tests/onednn/tsan.supp" \
     "${norand[@]}" "$BUILD_DIR/dfgpar_onednn_tests_tsan" || rc=1
-  # a sanitizer report aborts (the sweep counts a signal as a FAIL); LeakSanitizer off:
-  # protobuf's and oneDNN's process-lifetime caches are not freed at exit
-  timed "backend suite under ASan + UBSan" env ASAN_OPTIONS=detect_leaks=0:abort_on_error=1 \
+  # a sanitizer report (LeakSanitizer's too) aborts: the sweep counts a signal as a FAIL
+  timed "backend suite under ASan + UBSan" env ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
     UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1:abort_on_error=1 nice -n 10 /usr/bin/python3 tests/onednn/backend_suite_run.py \
     "$BUILD_DIR/dfgpar_run_asan" --timeout 300 --min-eligible-pass "$min" | "${summary[@]}" || rc=1
   return "$rc"
