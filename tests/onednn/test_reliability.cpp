@@ -9,6 +9,8 @@
 #include <doctest/doctest.h>
 
 #include <cstdint>
+#include <cstdlib>
+#include <filesystem>
 #include <map>
 #include <string>
 #include <vector>
@@ -127,4 +129,24 @@ TEST_CASE("[dfgpar] onednn: profiling measures each kernel on its worker; fused 
   CHECK_FALSE(s.fused_into(conv).has_value());
   s.set_profiling(false);
   CHECK(s.run({x, indices({0, 1})})[0].values<float>() == out[0].values<float>());
+}
+
+TEST_CASE("[dfgpar] onednn: squeezenet1_1 on 2 workers x 1 thread, many runs, equals its serial run (the TSan case)") {
+  const char* dir = std::getenv("DFGPAR_MODELS_DIR");
+  const std::filesystem::path path = std::filesystem::path(dir ? dir : "") / "squeezenet1_1.onnx";
+  if (!dir || !std::filesystem::exists(path)) {
+    MESSAGE("skipped: no squeezenet1_1.onnx in DFGPAR_MODELS_DIR");
+    return;
+  }
+  onednn::session serial(path, {.workers = 1, .threads = 1, .cores = 2});
+  onednn::session parallel(path, {.workers = 2, .threads = 1, .cores = 2});
+  const tensor x = random_tensor({1, 3, 224, 224});
+  const auto want = serial.run({x});
+  for (int i = 0; i < 5; ++i) parallel.run();
+  parallel.set_profiling(true);  // the profiled path too: each worker writes its vertices' times
+  const auto got = parallel.run({x});
+  CHECK(got[0].values<float>() == want[0].values<float>());
+  double sum = 0;
+  for (double t : parallel.node_times()) sum += t;
+  CHECK(sum > 0);
 }
