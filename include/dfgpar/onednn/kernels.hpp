@@ -10,7 +10,12 @@
 ///   GlobalAveragePool / GlobalMaxPool (a zero Pad before an AveragePool is
 ///   folded into its padding), LRN, BatchNormalization, element-wise ops,
 ///   binary ops with broadcasting (Add, Sub, Mul, Div, Max, Min), Sum,
-///   Softmax / LogSoftmax and Concat.
+///   Softmax / LogSoftmax, Concat, ConvTranspose (deconvolution), Resize /
+///   Upsample where oneDNN's resampling formula is ONNX's (resampling),
+///   LayerNormalization, Reduce{Mean,Sum,Max,Min,Prod,L1,L2,SumSquare}
+///   (reduction), and Clip with run-time bounds (a binary max, then min).
+/// * Plain C++ on the argument layer's rules: Pad (constant, edge, reflect;
+///   a zero Pad before a Conv or AveragePool is folded into its padding).
 /// * Layouts: with `blocked` (the default) Conv chooses its own layouts
 ///   (`format_tag::any`), and the ops after it keep the layout they are
 ///   given, so chains of oneDNN ops run in oneDNN's blocked layouts; a reorder
@@ -1075,18 +1080,28 @@ class builder {
     const auto& xd = dims_of(n, x);
     const auto& yd = dims_of(n, y);
     const std::size_t rank = xd.size();
+    // scales or sizes computed at run time: the static output shape says
+    // what they must be, and a step checks it before each run's resampling
+    const bool checked = ra.scales.at_run_time() || ra.sizes.at_run_time();
     bool ok = r.all_read() && rank >= 3 && rank <= 5 && yd.size() == rank && yd[0] == xd[0] && yd[1] == xd[1] &&
-              !ra.axes && ra.keep_aspect_ratio_policy == "stretch" && (ra.scales.known() || ra.sizes.known());
+              !ra.axes && ra.keep_aspect_ratio_policy == "stretch" && (ra.scales.known() || ra.sizes.known() || checked);
     if (ok && ra.scales.known()) {
       const auto& sc = *ra.scales.value;
       ok = sc.size() == rank;
       for (std::size_t i = 0; ok && i < rank; ++i) ok = sc[i] * static_cast<double>(xd[i]) == static_cast<double>(yd[i]);
     }
     if (ok && ra.sizes.known()) ok = *ra.sizes.value == yd;
+    // run-time scales: only whole upsampling factors, where floor(in * scale) = out
+    // leaves no other scale that a usual model gives (the step still checks it)
+    for (std::size_t i = 0; ok && ra.scales.at_run_time() && i < rank; ++i) ok = xd[i] > 0 && yd[i] % xd[i] == 0;
     dnnl::algorithm alg = dnnl::algorithm::resampling_nearest;
     if (ok && ra.mode == "nearest") {
-      ok = ra.legacy || (ra.coordinate_transformation_mode == "asymmetric" && ra.nearest_mode == "floor");
-      for (std::size_t i = 2; ok && i < rank; ++i) ok = yd[i] % xd[i] == 0;
+      // half_pixel at a whole factor F: (o + 0.5) / F - 0.5 is never a tie, and rounds to floor(o / F)
+      const auto& ctm = ra.coordinate_transformation_mode;
+      const bool round = ra.nearest_mode == "round_prefer_floor" || ra.nearest_mode == "round_prefer_ceil";
+      ok = ra.legacy || (ctm == "asymmetric" && ra.nearest_mode == "floor") ||
+           ((ctm == "half_pixel" || ctm == "pytorch_half_pixel") && round);
+      for (std::size_t i = 2; ok && i < rank; ++i) ok = yd[i] % xd[i] == 0 && (ctm != "pytorch_half_pixel" || yd[i] > 1);
     } else if (ok && ra.mode == "linear" && !ra.legacy) {
       alg = dnnl::algorithm::resampling_linear;
       const auto& ctm = ra.coordinate_transformation_mode;
@@ -1098,6 +1113,27 @@ class builder {
     if (!ok) return fallback(v, n, k);
     for (int i = 1; i < n.input_size(); ++i)
       if (!n.input(i).empty()) read_by_[v].push_back(index_of(n.input(i)));
+    if (checked) {
+      const bool by_scales = ra.scales.at_run_time();
+      const int a = index_of(n.input(by_scales ? ra.scales.input : ra.sizes.input));
+      if (val(a).elem_type != (by_scales ? tp::FLOAT : tp::INT64) || onnx::element_count(dims_of(n, a)) != rank)
+        return fallback(v, n, k);
+      program* prog = &p_;
+      const ::onnx::NodeProto* node = &n;
+      step st;
+      st.fn = [prog, node, a, by_scales, xd, yd] {
+        const std::byte* p = prog->values[static_cast<std::size_t>(prog->root(a))].ptr;
+        for (std::size_t i = 0; i < xd.size(); ++i) {
+          const bool same = by_scales ? static_cast<double>(reinterpret_cast<const float*>(p)[i]) * static_cast<double>(xd[i]) ==
+                                            static_cast<double>(yd[i])
+                                      : reinterpret_cast<const std::int64_t*>(p)[i] == yd[i];
+          if (!same)
+            throw graph_error("dfgpar: " + onnx::detail::node_where(*node) +
+                              ": its scales or sizes at run time disagree with the output shape prepared at load");
+        }
+      };
+      k.steps.push_back(std::move(st));
+    }
     const auto src = as_is(v, DNNL_ARG_SRC, x);
     const memory::desc dst_any(to_dims(yd), memory::data_type::f32, o_.blocked ? memory::format_tag::any : plain_tag(rank));
     dnnl::resampling_forward::primitive_desc pd({dnnl::prop_kind::forward_inference, alg, src.md, dst_any},
@@ -1115,12 +1151,13 @@ class builder {
     const auto& xd = dims_of(n, x);
     const auto& yd = dims_of(n, y);
     if (xd.size() < 3 || xd.size() > 5) refuse(n, "only 1-D, 2-D and 3-D transposed convolutions are supported");
-    if (n.input_size() < 2 || !is_const(n.input(1))) refuse(n, "the weights must be a constant");
-    const auto& wt = const_value(index_of(n.input(1)));
-    if (wt.elem_type != tp::FLOAT || wt.dims.size() != xd.size()) refuse(n, "the weights must be float32 of the input's rank");
+    // weights and bias computed at run time are read in their plain layout
+    const int wv = index_of(n.input(1));
+    const bool const_w = is_const(n.input(1));
+    const std::vector<std::int64_t> wd = dims_of(n, wv);
+    if (val(wv).elem_type != tp::FLOAT || wd.size() != xd.size()) refuse(n, "the weights must be float32 of the input's rank");
     const std::size_t sp = xd.size() - 2;
     const std::int64_t group = r.get_int("group", 1);
-    const auto& wd = wt.dims;
     const std::vector<std::int64_t> kernel(wd.begin() + 2, wd.end());
     if (auto ks = r.find_ints("kernel_shape"); ks && *ks != kernel) refuse(n, "kernel_shape disagrees with the weights");
     const auto strides = r.get_ints("strides", std::vector<std::int64_t>(sp, 1));
@@ -1150,8 +1187,9 @@ class builder {
       pr.push_back(total - out_pad[i] - begin);
     }
     std::vector<float> bias(static_cast<std::size_t>(oc), 0.f);
-    if (n.input_size() > 2 && !n.input(2).empty()) {
-      if (!is_const(n.input(2))) refuse(n, "the bias must be a constant");
+    const bool has_bias = n.input_size() > 2 && !n.input(2).empty();
+    const bool const_b = !has_bias || is_const(n.input(2));
+    if (has_bias && const_b) {
       bias = const_floats(n, n.input(2));
       read_by_[v].push_back(index_of(n.input(2)));
     }
@@ -1178,17 +1216,29 @@ class builder {
     const memory::desc src_any = o_.blocked ? memory::desc(to_dims(xd), f32, ft::any) : plain_md(xd);
     const memory::desc dst_any = o_.blocked ? memory::desc(to_dims(yd), f32, ft::any) : plain_md(yd);
     dnnl::deconvolution_forward::primitive_desc pd({dnnl::prop_kind::forward_inference,
-                                                    dnnl::algorithm::deconvolution_direct, src_any, w_any, b_md,
-                                                    dst_any, st, di, pl, pr},
+                                                    dnnl::algorithm::deconvolution_direct, src_any,
+                                                    const_w ? w_any : w_plain, b_md, dst_any, st, di, pl, pr},
                                                    attr, p_.engine);
     const auto wdesc = pd.weights_desc();
-    const std::size_t wi = make_weight(wt.values<float>(), w_plain, &wdesc);
-    const std::size_t bi = make_weight(bias, b_md);
-    read_by_[v].push_back(index_of(n.input(1)));
+    arg_ref wa, ba;
+    if (const_w) {
+      wa = {DNNL_ARG_WEIGHTS, ref_kind::weight, make_weight(const_value(wv).values<float>(), w_plain, &wdesc), wdesc};
+      read_by_[v].push_back(wv);
+    } else {
+      wa = want(k, v, DNNL_ARG_WEIGHTS, wv, plain_md(wd));
+      wa.md = wdesc;
+    }
+    if (const_b) {
+      ba = {DNNL_ARG_BIAS, ref_kind::weight, make_weight(bias, b_md), b_md};
+    } else {
+      const int bv = index_of(n.input(2));
+      if (onnx::element_count(dims_of(n, bv)) != static_cast<std::size_t>(oc)) refuse(n, "the bias must have C_out elements");
+      ba = want(k, v, DNNL_ARG_BIAS, bv, plain_md(val(bv).dims));
+      ba.md = b_md;
+    }
     if (c.act) k.what += "+" + node_of_[*c.act]->op_type();
     add_primitive(k, dnnl::deconvolution_forward(pd), pd,
-                  {want(k, v, DNNL_ARG_SRC, x, pd.src_desc()), {DNNL_ARG_WEIGHTS, ref_kind::weight, wi, wdesc},
-                   {DNNL_ARG_BIAS, ref_kind::weight, bi, b_md}, produce(DNNL_ARG_DST, y, pd.dst_desc())});
+                  {want(k, v, DNNL_ARG_SRC, x, pd.src_desc()), wa, ba, produce(DNNL_ARG_DST, y, pd.dst_desc())});
     absorb(c, y);
   }
 
