@@ -33,6 +33,7 @@ struct model {
     i->set_name(name);
     auto* t = i->mutable_type()->mutable_tensor_type();
     t->set_elem_type(::onnx::TensorProto::FLOAT);
+    t->mutable_shape();  // a scalar has a shape too, of no dimensions
     for (auto d : dims) t->mutable_shape()->add_dim()->set_dim_value(d);
   }
   /// A graph output of rank `rank`, its dimensions left to shape inference.

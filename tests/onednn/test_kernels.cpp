@@ -428,3 +428,234 @@ TEST_CASE("[dfgpar] onednn: a residual Add (and the Relu after it) fused into th
     CHECK(fused_into_conv == 1);
   }
 }
+
+TEST_CASE("[dfgpar] onednn: Add of a lower-rank constant (a [C] bias on [N, C], a scalar on [1, 1])") {
+  for (std::int64_t c : {2, 1}) {
+    model m;
+    m.input("x", {1, c});
+    const auto b = c == 2 ? m.weight("b", {2}) : m.weight("b", {});
+    m.node("Relu", {"x"}, {"r"});
+    m.node("Add", {"r", "b"}, {"y"});
+    m.output("y", 2);
+    const auto x = random_tensor({1, c});
+    tensor want = make({1, c});
+    for (std::size_t i = 0; i < static_cast<std::size_t>(c); ++i)
+      want.values<float>()[i] = std::max(x.values<float>()[i], 0.f) + b.values<float>()[i];
+    check_all(m, "add_rank" + std::to_string(c), {x}, want);
+  }
+}
+
+TEST_CASE("[dfgpar] onednn: Clip with bounds computed at run time (binary max, then min)") {
+  model m;
+  m.input("x", {1, 2, 3, 4});
+  m.input("lo", {});
+  m.input("hi", {1});
+  m.node("Conv", {"x", "w"}, {"c"});
+  const auto w = m.weight("w", {8, 2, 1, 1});
+  m.node("Clip", {"c", "lo", "hi"}, {"y"});
+  m.output("y");
+  const auto x = random_tensor({1, 2, 3, 4});
+  auto lo = make({}), hi = make({1});
+  lo.values<float>()[0] = -0.3f;
+  hi.values<float>()[0] = 0.4f;
+  check_all(m, "clip_rt", {x, lo, hi},
+            map(conv_ref(x, w, nullptr, 1, {1, 1}, {0, 0, 0, 0}), [](float v) { return std::clamp(v, -0.3f, 0.4f); }));
+}
+
+TEST_CASE("[dfgpar] onednn: a zero Pad folded into the Conv after it") {
+  model m;
+  m.input("x", {1, 3, 7, 6});
+  m.constant("pads", dfgpar::onnx::make_tensor<std::int64_t>(::onnx::TensorProto::INT64, {8}, {0, 0, 1, 2, 0, 0, 2, 1}));
+  m.node("Pad", {"x", "pads"}, {"p"});
+  const auto w = m.weight("w", {4, 3, 3, 3});
+  m.node("Conv", {"p", "w"}, {"y"}).ints("pads", {1, 0, 0, 1}).ints("strides", {2, 1});
+  m.output("y");
+  const auto x = random_tensor({1, 3, 7, 6});
+  check_all(m, "padconv", {x}, conv_ref(x, w, nullptr, 1, {2, 1}, {2, 2, 2, 2}));
+  onednn::session s(m.save("padconv"), {.workers = 1, .threads = 1});
+  CHECK(s.kernel_of(0).find("folded into the Conv") != std::string::npos);
+}
+
+TEST_CASE("[dfgpar] onednn: Resize as a resampling: nearest x2 (asymmetric, floor) and linear (half_pixel)") {
+  const auto x = random_tensor({1, 2, 3, 4});
+  auto at = [&](std::int64_t c, std::int64_t h, std::int64_t w) {
+    return x.values<float>()[static_cast<std::size_t>((c * 3 + h) * 4 + w)];
+  };
+  {
+    model m;
+    m.input("x", {1, 2, 3, 4});
+    m.constant("roi", make({0}));
+    m.constant("scales", dfgpar::onnx::make_tensor<float>(::onnx::TensorProto::FLOAT, {4}, {1, 1, 2, 3}));
+    m.node("Resize", {"x", "roi", "scales"}, {"y"}).s("mode", "nearest").s("coordinate_transformation_mode", "asymmetric").s(
+        "nearest_mode", "floor");
+    m.output("y");
+    tensor want = make({1, 2, 6, 12});
+    for (std::int64_t c = 0; c < 2; ++c)
+      for (std::int64_t h = 0; h < 6; ++h)
+        for (std::int64_t w = 0; w < 12; ++w) want.values<float>()[static_cast<std::size_t>((c * 6 + h) * 12 + w)] = at(c, h / 2, w / 3);
+    check_all(m, "resize_nearest", {x}, want);
+  }
+  {
+    model m;
+    m.input("x", {1, 2, 3, 4});
+    m.constant("roi", make({0}));
+    m.constant("scales", make({0}));
+    m.constant("sizes", dfgpar::onnx::make_tensor<std::int64_t>(::onnx::TensorProto::INT64, {4}, {1, 2, 5, 8}));
+    m.node("Resize", {"x", "roi", "scales", "sizes"}, {"y"}).s("mode", "linear");
+    m.output("y");
+    auto coord = [](std::int64_t o, double scale, std::int64_t in) {
+      return std::clamp((static_cast<double>(o) + 0.5) / scale - 0.5, 0.0, static_cast<double>(in - 1));
+    };
+    tensor want = make({1, 2, 5, 8});
+    for (std::int64_t c = 0; c < 2; ++c)
+      for (std::int64_t h = 0; h < 5; ++h)
+        for (std::int64_t w = 0; w < 8; ++w) {
+          const double sh = coord(h, 5.0 / 3, 3), sw = coord(w, 2.0, 4);
+          const auto h0 = static_cast<std::int64_t>(sh), w0 = static_cast<std::int64_t>(sw);
+          const auto h1 = std::min<std::int64_t>(h0 + 1, 2), w1 = std::min<std::int64_t>(w0 + 1, 3);
+          const double fh = sh - static_cast<double>(h0), fw = sw - static_cast<double>(w0);
+          want.values<float>()[static_cast<std::size_t>((c * 5 + h) * 8 + w)] =
+              static_cast<float>((1 - fh) * ((1 - fw) * at(c, h0, w0) + fw * at(c, h0, w1)) +
+                                 fh * ((1 - fw) * at(c, h1, w0) + fw * at(c, h1, w1)));
+        }
+    check_all(m, "resize_linear", {x}, want);
+  }
+}
+
+TEST_CASE("[dfgpar] onednn: ConvTranspose (groups, strides, pads, output_padding, dilations) with a fused Relu") {
+  model m;
+  m.input("x", {1, 4, 3, 4});
+  const auto w = m.weight("w", {4, 3, 3, 2});  // [C_in, C_out / group, kh, kw], group 2: 6 outputs
+  const auto b = m.weight("b", {6});
+  m.node("ConvTranspose", {"x", "w", "b"}, {"c"})
+      .i("group", 2)
+      .ints("strides", {2, 3})
+      .ints("pads", {1, 0, 0, 1})
+      .ints("output_padding", {1, 0})
+      .ints("dilations", {1, 2});
+  m.node("Relu", {"c"}, {"y"});
+  m.output("y");
+  const auto x = random_tensor({1, 4, 3, 4});
+  // out = s * (in - 1) + op + (k - 1) * d + 1 - pads
+  const std::int64_t OH = 2 * 2 + 1 + 3 - 1, OW = 3 * 3 + 0 + 3 - 1;
+  tensor want = make({1, 6, OH, OW});
+  auto& yv = want.values<float>();
+  for (std::int64_t o = 0; o < 6; ++o)
+    for (std::size_t i = 0; i < static_cast<std::size_t>(OH * OW); ++i) yv[static_cast<std::size_t>(o) * static_cast<std::size_t>(OH * OW) + i] = b.values<float>()[static_cast<std::size_t>(o)];
+  for (std::int64_t ci = 0; ci < 4; ++ci)
+    for (std::int64_t ih = 0; ih < 3; ++ih)
+      for (std::int64_t iw = 0; iw < 4; ++iw)
+        for (std::int64_t oo = 0; oo < 3; ++oo)
+          for (std::int64_t kh = 0; kh < 3; ++kh)
+            for (std::int64_t kw = 0; kw < 2; ++kw) {
+              const std::int64_t o = (ci / 2) * 3 + oo, oh = ih * 2 - 1 + kh, ow = iw * 3 - 0 + kw * 2;
+              if (oh < 0 || oh >= OH || ow < 0 || ow >= OW) continue;
+              yv[static_cast<std::size_t>((o * OH + oh) * OW + ow)] +=
+                  x.values<float>()[static_cast<std::size_t>((ci * 3 + ih) * 4 + iw)] *
+                  w.values<float>()[static_cast<std::size_t>(((ci * 3 + oo) * 3 + kh) * 2 + kw)];
+            }
+  check_all(m, "convtranspose", {x}, map(want, [](float v) { return std::max(v, 0.f); }));
+}
+
+TEST_CASE("[dfgpar] onednn: LayerNormalization over the last axes, with a run-time scale") {
+  for (std::int64_t axis : {-1, 1}) {
+    model m;
+    m.proto.mutable_opset_import(0)->set_version(17);
+    m.input("x", {2, 3, 4});
+    const std::vector<std::int64_t> cd = axis == -1 ? std::vector<std::int64_t>{4} : std::vector<std::int64_t>{3, 4};
+    m.input("scale", cd);
+    const auto bias = m.weight("bias", cd);
+    m.node("LayerNormalization", {"x", "scale", "bias"}, {"y"}).i("axis", axis).f("epsilon", 1e-3f);
+    m.output("y", 3);
+    const auto x = random_tensor({2, 3, 4});
+    const auto scale = random_tensor(cd, 11);
+    const std::size_t inner = axis == -1 ? 4 : 12, outer = 24 / inner;
+    tensor want = make({2, 3, 4});
+    for (std::size_t o = 0; o < outer; ++o) {
+      double mean = 0, var = 0;
+      for (std::size_t i = 0; i < inner; ++i) mean += x.values<float>()[o * inner + i];
+      mean /= static_cast<double>(inner);
+      for (std::size_t i = 0; i < inner; ++i) var += std::pow(x.values<float>()[o * inner + i] - mean, 2);
+      var /= static_cast<double>(inner);
+      for (std::size_t i = 0; i < inner; ++i)
+        want.values<float>()[o * inner + i] = static_cast<float>(
+            (x.values<float>()[o * inner + i] - mean) / std::sqrt(var + 1e-3) * scale.values<float>()[i] + bias.values<float>()[i]);
+    }
+    check_all(m, "layernorm" + std::to_string(axis + 1), {x, scale}, want);
+  }
+}
+
+TEST_CASE("[dfgpar] onednn: reductions as oneDNN reductions (ReduceMean keepdims, ReduceL2 without, ReduceSum by input)") {
+  const auto x = random_tensor({2, 3, 4});
+  auto fold = [&](std::size_t axis, double init, auto f, auto fin, bool keep) {
+    std::vector<std::int64_t> d = {2, 3, 4};
+    d[axis] = 1;
+    if (!keep) d.erase(d.begin() + static_cast<long>(axis));
+    tensor y = make(d);
+    // strides of x: 12, 4, 1; the reduced axis is walked innermost
+    const std::size_t len = axis == 0 ? 2 : axis == 1 ? 3 : 4, stride = axis == 0 ? 12 : axis == 1 ? 4 : 1;
+    std::size_t out = 0;
+    for (std::size_t i = 0; i < 24; ++i) {
+      if ((i / stride) % len != 0) continue;
+      double acc = init;
+      for (std::size_t j = 0; j < len; ++j) acc = f(acc, static_cast<double>(x.values<float>()[i + j * stride]));
+      y.values<float>()[out++] = static_cast<float>(fin(acc, static_cast<double>(len)));
+    }
+    return y;
+  };
+  {
+    model m;
+    m.input("x", {2, 3, 4});
+    m.node("ReduceMean", {"x"}, {"y"}).ints("axes", {1});
+    m.output("y", 3);
+    check_all(m, "reducemean", {x}, fold(1, 0, [](double a, double b) { return a + b; }, [](double a, double n) { return a / n; }, true));
+  }
+  {
+    model m;
+    m.input("x", {2, 3, 4});
+    m.node("ReduceL2", {"x"}, {"y"}).ints("axes", {-1}).i("keepdims", 0);
+    m.output("y", 2);
+    check_all(m, "reducel2", {x}, fold(2, 0, [](double a, double b) { return a + b * b; }, [](double a, double) { return std::sqrt(a); }, false));
+  }
+  {
+    model m;
+    m.input("x", {2, 3, 4});
+    m.constant("axes", dfgpar::onnx::make_tensor<std::int64_t>(::onnx::TensorProto::INT64, {1}, {0}));
+    m.node("ReduceSum", {"x", "axes"}, {"y"});
+    m.output("y", 3);
+    check_all(m, "reducesum", {x}, fold(0, 0, [](double a, double b) { return a + b; }, [](double a, double) { return a; }, true));
+    onednn::session s(m.save("reducesum"), {.workers = 1, .threads = 1});
+    CHECK(s.statistics().evaluator == 0);
+  }
+}
+
+TEST_CASE("[dfgpar] onednn: Pad in plain C++ (reflect, edge, constant with a value and a negative pad)") {
+  const auto x = random_tensor({1, 2, 3, 4});
+  for (std::string mode : {"reflect", "edge", "constant"}) {
+    model m;
+    m.input("x", {1, 2, 3, 4});
+    const bool crop = mode == "constant";
+    const std::vector<std::int64_t> pads = {0, 0, 2, 1, 0, 0, 1, crop ? -1 : 2};
+    m.constant("pads", dfgpar::onnx::make_tensor<std::int64_t>(::onnx::TensorProto::INT64, {8}, pads));
+    m.constant("value", dfgpar::onnx::make_tensor<float>(::onnx::TensorProto::FLOAT, {}, {1.5f}));
+    if (crop) m.node("Pad", {"x", "pads", "value"}, {"y"}).s("mode", mode);
+    else m.node("Pad", {"x", "pads"}, {"y"}).s("mode", mode);
+    m.output("y");
+    const std::int64_t OH = 3 + 2 + 1, OW = 4 + 1 + pads[7];
+    tensor want = make({1, 2, OH, OW});
+    auto src = [&](std::int64_t i, std::int64_t len) -> std::int64_t {
+      if (i >= 0 && i < len) return i;
+      if (mode == "constant") return -1;
+      if (mode == "edge") return std::clamp<std::int64_t>(i, 0, len - 1);
+      return i < 0 ? -i : 2 * (len - 1) - i;
+    };
+    for (std::int64_t c = 0; c < 2; ++c)
+      for (std::int64_t h = 0; h < OH; ++h)
+        for (std::int64_t w = 0; w < OW; ++w) {
+          const auto ih = src(h - 2, 3), iw = src(w - 1, 4);
+          want.values<float>()[static_cast<std::size_t>((c * OH + h) * OW + w)] =
+              ih < 0 || iw < 0 ? 1.5f : x.values<float>()[static_cast<std::size_t>((c * 3 + ih) * 4 + iw)];
+        }
+    check_all(m, "pad_" + mode, {x}, want);
+  }
+}

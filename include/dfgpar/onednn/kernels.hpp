@@ -10,7 +10,12 @@
 ///   GlobalAveragePool / GlobalMaxPool (a zero Pad before an AveragePool is
 ///   folded into its padding), LRN, BatchNormalization, element-wise ops,
 ///   binary ops with broadcasting (Add, Sub, Mul, Div, Max, Min), Sum,
-///   Softmax / LogSoftmax and Concat.
+///   Softmax / LogSoftmax, Concat, ConvTranspose (deconvolution), Resize /
+///   Upsample where oneDNN's resampling formula is ONNX's (resampling),
+///   LayerNormalization, Reduce{Mean,Sum,Max,Min,Prod,L1,L2,SumSquare}
+///   (reduction), and Clip with run-time bounds (a binary max, then min).
+/// * Plain C++ on the argument layer's rules: Pad (constant, edge, reflect;
+///   a zero Pad before a Conv or AveragePool is folded into its padding).
 /// * Layouts: with `blocked` (the default) Conv chooses its own layouts
 ///   (`format_tag::any`), and the ops after it keep the layout they are
 ///   given, so chains of oneDNN ops run in oneDNN's blocked layouts; a reorder
@@ -29,6 +34,8 @@
 #include <dfgpar/onnx/args/clip.hpp>
 #include <dfgpar/onnx/args/common.hpp>
 #include <dfgpar/onnx/args/pad.hpp>
+#include <dfgpar/onnx/args/reduce.hpp>
+#include <dfgpar/onnx/args/resize.hpp>
 #include <dfgpar/onnx/args/softmax.hpp>
 #include <dfgpar/onnx/attributes.hpp>
 #include <dfgpar/onnx/evaluate.hpp>
@@ -278,7 +285,16 @@ class builder {
       if (!o.empty() && val(index_of(o)).elem_type != tp::FLOAT) all_f32 = false;
     try {
       // Pad's pads are int64: checked apart
-      if (op == "Pad" && val(index_of(n.input(0))).elem_type == tp::FLOAT && pad_into_pool(v, n, k)) return;
+      if (op == "Pad" && val(index_of(n.input(0))).elem_type == tp::FLOAT)
+        return pad_into_reader(v, n, k) ? void() : pad(v, n, k);
+      // ops whose other inputs (sizes, axes) are int64: only the data must be float32
+      const bool data_f32 = n.input_size() > 0 && !n.input(0).empty() && n.output_size() > 0 &&
+                            val(index_of(n.input(0))).elem_type == tp::FLOAT &&
+                            val(index_of(n.output(0))).elem_type == tp::FLOAT;
+      if (data_f32 && (op == "Resize" || op == "Upsample")) return resize(v, n, k);
+      if (data_f32 && (op == "ReduceMean" || op == "ReduceSum" || op == "ReduceMax" || op == "ReduceMin" ||
+                       op == "ReduceProd" || op == "ReduceL1" || op == "ReduceL2" || op == "ReduceSumSquare"))
+        return reduce(v, n, k);
       if (all_f32) {
         if (op == "Conv") return conv(v, n, k);
         if (op == "MaxPool" || op == "AveragePool" || op == "GlobalAveragePool" || op == "GlobalMaxPool")
@@ -293,6 +309,9 @@ class builder {
           return binary(v, n, k);
         if (op == "Sum") return sum(v, n, k);
         if (auto e = eltwise_of(n)) return eltwise(v, n, k, *e);
+        if (op == "Clip") return clip_by_binary(v, n, k);
+        if (op == "ConvTranspose") return conv_transpose(v, n, k);
+        if (op == "LayerNormalization") return layer_norm(v, n, k);
         if (op == "Log" && !val(index_of(n.input(0))).constant && n.attribute_size() == 0) return plain_log(v, n, k);
       }
       if (op == "Flatten" || op == "Reshape" || op == "Squeeze" || op == "Unsqueeze" || op == "Identity" ||
@@ -395,6 +414,41 @@ class builder {
         {dnnl::prop_kind::forward_inference, dnnl::algorithm::eltwise_clip, dst.md, e.then_alpha, e.then_beta},
         scratch_attr(), p_.engine);
     add_primitive(k, dnnl::eltwise_forward(pd2), pd2, {{DNNL_ARG_SRC, dst.kind, dst.index, dst.md}, dst});
+  }
+
+  /// Clip with a bound computed at run time: max(x, min), then min(., max),
+  /// each a binary primitive whose second source is the one-element bound
+  /// (a constant bound is read the same way).
+  void clip_by_binary(std::size_t v, const ::onnx::NodeProto& n, kernel& k) {
+    if (opset_ < 11 || n.attribute_size() != 0) return fallback(v, n, k);
+    const int x = index_of(n.input(0)), y = index_of(n.output(0));
+    const auto& xd = dims_of(n, x);
+    const memory::desc one = plain_md(std::vector<std::int64_t>(xd.size(), 1));
+    arg_ref src0 = as_is(v, DNNL_ARG_SRC_0, x);
+    bool first = true;
+    memory::desc out;
+    for (int i : {1, 2}) {
+      if (n.input_size() <= i || n.input(i).empty()) continue;
+      const int b = index_of(n.input(i));
+      if (onnx::element_count(dims_of(n, b)) != 1) refuse(n, "a bound must have one element");
+      arg_ref src1 = want(k, v, DNNL_ARG_SRC_1, b, plain_md(val(b).dims));
+      src1.md = one;
+      const auto alg = i == 1 ? dnnl::algorithm::binary_max : dnnl::algorithm::binary_min;
+      std::optional<dnnl::binary::primitive_desc> pd;
+      try {
+        pd.emplace(dnnl::binary::desc(alg, src0.md, one, src0.md), scratch_attr(), p_.engine);
+      } catch (const dnnl::error&) {  // a blocked source with a broadcast bound: in plain layout
+        src0 = want(k, v, DNNL_ARG_SRC_0, x, plain_md(xd));
+        pd.emplace(dnnl::binary::desc(alg, src0.md, one, src0.md), scratch_attr(), p_.engine);
+      }
+      arg_ref dst = first ? produce(DNNL_ARG_DST, y, pd->dst_desc())
+                          : arg_ref{DNNL_ARG_DST, ref_kind::value, static_cast<std::size_t>(y), pd->dst_desc()};
+      add_primitive(k, dnnl::binary(*pd), *pd, {src0, src1, dst});
+      src0 = {DNNL_ARG_SRC_0, ref_kind::value, static_cast<std::size_t>(y), pd->dst_desc()};  // in place next
+      first = false;
+    }
+    if (first) return view(v, n, k);  // no bound at all
+    k.what += " (binary max/min)";
   }
 
   /// Follows the chain after a Conv's output `t`: a BatchNormalization to fold
@@ -564,9 +618,38 @@ class builder {
     return w;
   }
 
+  /// The pads of a Pad folded into vertex v (pad_into_reader), empty when
+  /// none; `x` becomes the Pad's input.
+  std::vector<std::int64_t> take_fused_pad(std::size_t v, int& x, kernel& k) {
+    auto it = fused_pad_.find(v);
+    if (it == fused_pad_.end()) return {};
+    x = it->second.first;
+    k.what = "Pad+" + k.what;
+    return it->second.second;
+  }
+  /// make_window on the input as the node sees it, with a folded Pad's
+  /// zeros (`extra`: spatial begins, then ends) added to its padding.
+  window make_padded_window(const ::onnx::NodeProto& n, onnx::attribute_reader& r, const std::vector<std::int64_t>& in,
+                            const std::vector<std::int64_t>& out, const std::vector<std::int64_t>& kernel,
+                            bool dilation_attr, const std::vector<std::int64_t>& extra) {
+    const std::size_t sp = in.size() - 2;
+    std::vector<std::int64_t> padded = in;
+    if (!extra.empty())
+      for (std::size_t i = 0; i < sp; ++i) padded[2 + i] += extra[i] + extra[sp + i];
+    window w = make_window(n, r, padded, out, kernel, dilation_attr);
+    if (!extra.empty())
+      for (std::size_t i = 0; i < sp; ++i) {
+        w.pad_l[i] += extra[i];
+        w.pad_r[i] += extra[sp + i];
+      }
+    return w;
+  }
+
   void conv(std::size_t v, const ::onnx::NodeProto& n, kernel& k) {
     onnx::attribute_reader r(n);
-    const int x = index_of(n.input(0)), y = index_of(n.output(0));
+    int x = index_of(n.input(0));
+    const int y = index_of(n.output(0));
+    const std::vector<std::int64_t> extra = take_fused_pad(v, x, k);  // a Pad folded into this Conv
     const auto& xd = dims_of(n, x);
     const auto& yd = dims_of(n, y);
     if (xd.size() < 3 || xd.size() > 5) refuse(n, "only 1-D, 2-D and 3-D convolutions are supported");
@@ -577,7 +660,7 @@ class builder {
     std::vector<std::int64_t> wd = wt.dims;
     const std::vector<std::int64_t> kernel(wd.begin() + 2, wd.end());
     if (auto ks = r.find_ints("kernel_shape"); ks && *ks != kernel) refuse(n, "kernel_shape disagrees with the weights");
-    const window w = make_window(n, r, xd, yd, kernel, true);
+    const window w = make_padded_window(n, r, xd, yd, kernel, true, extra);
     r.require_all_read();
     const std::int64_t oc = wd[0];
     if (group < 1 || oc % group != 0 || xd[1] != wd[1] * group) refuse(n, "group does not fit the channels");
@@ -674,12 +757,15 @@ class builder {
   // ------------------------------------------------------------ pooling
 
   /// A constant zero Pad of the spatial axes whose only reader is an
-  /// AveragePool: folded into the pool's padding (counted in its average, as
-  /// the padded zeros are). The Pad runs nothing.
-  bool pad_into_pool(std::size_t v, const ::onnx::NodeProto& n, kernel& k) {
+  /// AveragePool (counted in its average, as the padded zeros are) or a Conv
+  /// (its data input): folded into the reader's padding. The Pad runs nothing.
+  bool pad_into_reader(std::size_t v, const ::onnx::NodeProto& n, kernel& k) {
     if (!o_.fuse) return false;
     const auto r = only_reader(n.output(0));
-    if (!r || node_of_[*r]->op_type() != "AveragePool") return false;
+    if (!r) return false;
+    const std::string& rop = node_of_[*r]->op_type();
+    const bool to_conv = rop == "Conv" && node_of_[*r]->input(0) == n.output(0);
+    if (rop != "AveragePool" && !to_conv) return false;
     onnx::attribute_reader a(n);
     std::vector<const onnx::tensor*> ins;
     for (const auto& i : n.input()) ins.push_back(!i.empty() && is_const(i) ? &const_value(index_of(i)) : nullptr);
@@ -694,18 +780,19 @@ class builder {
     if (rank < 3 || pads[0] || pads[1] || pads[rank] || pads[rank + 1]) return false;
     for (auto p : pads)
       if (p < 0) return false;
-    // the pool must not pad on its own unless it counts its padding too
+    // the pool must not pad on its own unless it counts its padding too; a
+    // Conv's own padding is zeros as well. auto_pad would depend on the padded size.
     onnx::attribute_reader pr(*node_of_[*r]);
     const auto own = pr.get_ints("pads", {});
     const bool own_pads = std::any_of(own.begin(), own.end(), [](auto p) { return p != 0; });
-    if ((own_pads && pr.get_int("count_include_pad", 0) == 0) || pr.get_string("auto_pad", "NOTSET") != "NOTSET")
+    if ((!to_conv && own_pads && pr.get_int("count_include_pad", 0) == 0) || pr.get_string("auto_pad", "NOTSET") != "NOTSET")
       return false;
     std::vector<std::int64_t> sp;  // spatial begins, then ends
     for (std::size_t i = 2; i < rank; ++i) sp.push_back(pads[i]);
     for (std::size_t i = 2; i < rank; ++i) sp.push_back(pads[rank + i]);
     fused_pad_[*r] = {x, sp};
     k.fused = true;
-    k.what = "Pad (folded into the AveragePool)";
+    k.what = "Pad (folded into the " + rop + ")";
     val(index_of(n.output(0))).virtual_ = true;
     (void)v;
     return true;
@@ -716,12 +803,7 @@ class builder {
     const std::string& op = n.op_type();
     int x = index_of(n.input(0));
     const int y = index_of(n.output(0));
-    std::vector<std::int64_t> extra;  // pads of a folded Pad
-    if (auto it = fused_pad_.find(v); it != fused_pad_.end()) {
-      x = it->second.first;
-      extra = it->second.second;
-      k.what = "Pad+" + k.what;
-    }
+    const std::vector<std::int64_t> extra = take_fused_pad(v, x, k);
     const auto& xd = dims_of(n, x);
     const auto& yd = dims_of(n, y);
     if (xd.size() < 3 || xd.size() > 5) refuse(n, "only 1-D, 2-D and 3-D pooling is supported");
@@ -740,16 +822,7 @@ class builder {
       const auto kernel = r.get_ints("kernel_shape");
       r.get_int("ceil_mode", 0);  // the output shape (from shape inference) already says
       if (is_max && r.get_int("storage_order", 0) != 0) refuse(n, "storage_order 1 is not supported");
-      // the input as the pool sees it: with a folded Pad's zeros
-      std::vector<std::int64_t> padded = xd;
-      if (!extra.empty())
-        for (std::size_t i = 0; i < sp; ++i) padded[2 + i] += extra[i] + extra[sp + i];
-      w = make_window(n, r, padded, yd, kernel, is_max);
-      if (!extra.empty())
-        for (std::size_t i = 0; i < sp; ++i) {
-          w.pad_l[i] += extra[i];
-          w.pad_r[i] += extra[sp + i];
-        }
+      w = make_padded_window(n, r, xd, yd, kernel, is_max, extra);
     }
     const bool include = !is_max && (r.get_int("count_include_pad", 0) != 0 || !extra.empty());
     r.require_all_read();
@@ -1063,7 +1136,9 @@ class builder {
     bd.insert(bd.begin(), yd.size() - bd.size(), 1);
     auto src0 = val(a).constant ? want(k, v, DNNL_ARG_SRC_0, a, val(a).md) : as_is(v, DNNL_ARG_SRC_0, a);
     arg_ref src1;
-    if (bd == yd) {
+    // a second source of lower rank (a [C] bias on [N, C]) is read in its own
+    // dimensions, then seen in the output's rank: a reorder between ranks does not exist
+    if (bd == yd && val(b).dims.size() == yd.size()) {
       src1 = want(k, v, DNNL_ARG_SRC_1, b, src0.md);
     } else {
       src1 = want(k, v, DNNL_ARG_SRC_1, b, plain_md(val(b).dims));
@@ -1096,6 +1171,364 @@ class builder {
     dnnl::sum::primitive_desc pd(std::vector<float>(mds.size(), 1.f), mds, p_.engine, scratch_attr());
     args.push_back(produce(DNNL_ARG_DST, y, pd.dst_desc()));
     add_primitive(k, dnnl::sum(pd), pd, std::move(args));
+  }
+
+  // ------------------------------------------------------------ resampling, deconvolution, normalisation, reductions
+
+  /// The known values of a node's constant inputs, for the argument layer.
+  onnx::node_inputs known_inputs(const ::onnx::NodeProto& n) {
+    std::vector<const onnx::tensor*> ins;
+    for (const auto& i : n.input()) ins.push_back(!i.empty() && is_const(i) ? &const_value(index_of(i)) : nullptr);
+    return onnx::node_inputs::of(n, [&](std::size_t i) { return ins[i]; });
+  }
+
+  /// Resize as a oneDNN resampling where its formula is ONNX's: nearest with
+  /// asymmetric coordinates and floor rounding (or the legacy rule) at whole
+  /// upsampling factors (oneDNN takes round((o + 0.5) / F - 0.5), which is
+  /// floor(o / F) for a whole F), and linear with half_pixel coordinates
+  /// (pytorch_half_pixel where every output size exceeds 1): oneDNN's
+  /// (o + 0.5) * in / out - 0.5 with the edges clamped, as ONNX's when the
+  /// scale is out / in. Everything else goes to the evaluator.
+  void resize(std::size_t v, const ::onnx::NodeProto& n, kernel& k) {
+    onnx::attribute_reader r(n);
+    const auto ra = onnx::read_resize(n, r, opset_, known_inputs(n));
+    const int x = index_of(n.input(0)), y = index_of(n.output(0));
+    const auto& xd = dims_of(n, x);
+    const auto& yd = dims_of(n, y);
+    const std::size_t rank = xd.size();
+    // scales or sizes computed at run time: the static output shape says
+    // what they must be, and a step checks it before each run's resampling
+    const bool checked = ra.scales.at_run_time() || ra.sizes.at_run_time();
+    bool ok = r.all_read() && rank >= 3 && rank <= 5 && yd.size() == rank && yd[0] == xd[0] && yd[1] == xd[1] &&
+              !ra.axes && ra.keep_aspect_ratio_policy == "stretch" && (ra.scales.known() || ra.sizes.known() || checked);
+    if (ok && ra.scales.known()) {
+      const auto& sc = *ra.scales.value;
+      ok = sc.size() == rank;
+      for (std::size_t i = 0; ok && i < rank; ++i) ok = sc[i] * static_cast<double>(xd[i]) == static_cast<double>(yd[i]);
+    }
+    if (ok && ra.sizes.known()) ok = *ra.sizes.value == yd;
+    // run-time scales: only whole upsampling factors, where floor(in * scale) = out
+    // leaves no other scale that a usual model gives (the step still checks it)
+    for (std::size_t i = 0; ok && ra.scales.at_run_time() && i < rank; ++i) ok = xd[i] > 0 && yd[i] % xd[i] == 0;
+    dnnl::algorithm alg = dnnl::algorithm::resampling_nearest;
+    if (ok && ra.mode == "nearest") {
+      // half_pixel at a whole factor F: (o + 0.5) / F - 0.5 is never a tie, and rounds to floor(o / F)
+      const auto& ctm = ra.coordinate_transformation_mode;
+      const bool round = ra.nearest_mode == "round_prefer_floor" || ra.nearest_mode == "round_prefer_ceil";
+      ok = ra.legacy || (ctm == "asymmetric" && ra.nearest_mode == "floor") ||
+           ((ctm == "half_pixel" || ctm == "pytorch_half_pixel") && round);
+      for (std::size_t i = 2; ok && i < rank; ++i) ok = yd[i] % xd[i] == 0 && (ctm != "pytorch_half_pixel" || yd[i] > 1);
+    } else if (ok && ra.mode == "linear" && !ra.legacy) {
+      alg = dnnl::algorithm::resampling_linear;
+      const auto& ctm = ra.coordinate_transformation_mode;
+      ok = ctm == "half_pixel" || ctm == "pytorch_half_pixel";
+      for (std::size_t i = 2; ok && i < rank; ++i) ok = ctm == "half_pixel" || yd[i] > 1;
+    } else {
+      ok = false;
+    }
+    if (!ok) return fallback(v, n, k);
+    for (int i = 1; i < n.input_size(); ++i)
+      if (!n.input(i).empty()) read_by_[v].push_back(index_of(n.input(i)));
+    if (checked) {
+      const bool by_scales = ra.scales.at_run_time();
+      const int a = index_of(n.input(by_scales ? ra.scales.input : ra.sizes.input));
+      if (val(a).elem_type != (by_scales ? tp::FLOAT : tp::INT64) || onnx::element_count(dims_of(n, a)) != rank)
+        return fallback(v, n, k);
+      program* prog = &p_;
+      const ::onnx::NodeProto* node = &n;
+      step st;
+      st.fn = [prog, node, a, by_scales, xd, yd] {
+        const std::byte* p = prog->values[static_cast<std::size_t>(prog->root(a))].ptr;
+        for (std::size_t i = 0; i < xd.size(); ++i) {
+          const bool same = by_scales ? static_cast<double>(reinterpret_cast<const float*>(p)[i]) * static_cast<double>(xd[i]) ==
+                                            static_cast<double>(yd[i])
+                                      : reinterpret_cast<const std::int64_t*>(p)[i] == yd[i];
+          if (!same)
+            throw graph_error("dfgpar: " + onnx::detail::node_where(*node) +
+                              ": its scales or sizes at run time disagree with the output shape prepared at load");
+        }
+      };
+      k.steps.push_back(std::move(st));
+    }
+    const auto src = as_is(v, DNNL_ARG_SRC, x);
+    const memory::desc dst_any(to_dims(yd), memory::data_type::f32, o_.blocked ? memory::format_tag::any : plain_tag(rank));
+    dnnl::resampling_forward::primitive_desc pd({dnnl::prop_kind::forward_inference, alg, src.md, dst_any},
+                                                scratch_attr(), p_.engine);
+    add_primitive(k, dnnl::resampling_forward(pd), pd, {src, produce(DNNL_ARG_DST, y, pd.dst_desc())});
+  }
+
+  /// ConvTranspose as a oneDNN deconvolution (groups, strides, dilations,
+  /// pads, output_padding, output_shape, auto_pad); ONNX's weights
+  /// [C_in, C_out / group, k...] are oneDNN's (g)iohw layout; an element-wise
+  /// consumer is fused as a post-op.
+  void conv_transpose(std::size_t v, const ::onnx::NodeProto& n, kernel& k) {
+    onnx::attribute_reader r(n);
+    const int x = index_of(n.input(0)), y = index_of(n.output(0));
+    const auto& xd = dims_of(n, x);
+    const auto& yd = dims_of(n, y);
+    if (xd.size() < 3 || xd.size() > 5) refuse(n, "only 1-D, 2-D and 3-D transposed convolutions are supported");
+    // weights and bias computed at run time are read in their plain layout
+    const int wv = index_of(n.input(1));
+    const bool const_w = is_const(n.input(1));
+    const std::vector<std::int64_t> wd = dims_of(n, wv);
+    if (val(wv).elem_type != tp::FLOAT || wd.size() != xd.size()) refuse(n, "the weights must be float32 of the input's rank");
+    const std::size_t sp = xd.size() - 2;
+    const std::int64_t group = r.get_int("group", 1);
+    const std::vector<std::int64_t> kernel(wd.begin() + 2, wd.end());
+    if (auto ks = r.find_ints("kernel_shape"); ks && *ks != kernel) refuse(n, "kernel_shape disagrees with the weights");
+    const auto strides = r.get_ints("strides", std::vector<std::int64_t>(sp, 1));
+    const auto dil = r.get_ints("dilations", std::vector<std::int64_t>(sp, 1));
+    const auto pads = r.find_ints("pads");
+    const auto out_pad = r.get_ints("output_padding", std::vector<std::int64_t>(sp, 0));
+    const bool out_shape = r.find_ints("output_shape").has_value();
+    const std::string auto_pad = r.get_string("auto_pad", "NOTSET");
+    r.require_all_read();
+    if (strides.size() != sp || dil.size() != sp || out_pad.size() != sp || (pads && pads->size() != 2 * sp))
+      refuse(n, "strides, dilations, pads or output_padding have the wrong length");
+    const std::int64_t oc = wd[1] * group;
+    if (group < 1 || xd[1] != wd[0] || wd[0] % group != 0 || yd[1] != oc) refuse(n, "group does not fit the channels");
+    memory::dims st, di, pl, pr;
+    for (std::size_t i = 0; i < sp; ++i) {
+      const std::int64_t eff = (kernel[i] - 1) * dil[i] + 1;
+      // what the pads remove: in oneDNN's terms output_padding is less padding at the end
+      const std::int64_t total = strides[i] * (xd[2 + i] - 1) + out_pad[i] + eff - yd[2 + i];
+      std::int64_t begin = 0;
+      if (auto_pad == "SAME_UPPER") begin = total / 2;
+      else if (auto_pad == "SAME_LOWER" || (auto_pad == "NOTSET" && out_shape && !pads)) begin = total - total / 2;
+      else if (auto_pad == "NOTSET") begin = pads ? (*pads)[i] : 0;
+      else if (auto_pad != "VALID") refuse(n, "auto_pad '" + auto_pad + "' is not supported");
+      st.push_back(strides[i]);
+      di.push_back(dil[i] - 1);
+      pl.push_back(begin);
+      pr.push_back(total - out_pad[i] - begin);
+    }
+    std::vector<float> bias(static_cast<std::size_t>(oc), 0.f);
+    const bool has_bias = n.input_size() > 2 && !n.input(2).empty();
+    const bool const_b = !has_bias || is_const(n.input(2));
+    if (has_bias && const_b) {
+      bias = const_floats(n, n.input(2));
+      read_by_[v].push_back(index_of(n.input(2)));
+    }
+    const chain c = follow(n.output(0), false);
+    dnnl::primitive_attr attr = scratch_attr();
+    if (c.act_op) {
+      dnnl::post_ops po;
+      c.act_op->append_to(po);
+      attr.set_post_ops(po);
+    }
+    using ft = memory::format_tag;
+    const auto f32 = memory::data_type::f32;
+    memory::dims wdims;
+    ft wtag;
+    if (group == 1) {
+      wdims = {oc, wd[0]};
+      wtag = sp == 1 ? ft::bac : sp == 2 ? ft::bacd : ft::bacde;
+    } else {
+      wdims = {group, wd[1], wd[0] / group};
+      wtag = sp == 1 ? ft::acbd : sp == 2 ? ft::acbde : ft::acbdef;
+    }
+    wdims.insert(wdims.end(), kernel.begin(), kernel.end());
+    const memory::desc w_plain(wdims, f32, wtag), w_any(wdims, f32, ft::any), b_md({oc}, f32, ft::a);
+    const memory::desc src_any = o_.blocked ? memory::desc(to_dims(xd), f32, ft::any) : plain_md(xd);
+    const memory::desc dst_any = o_.blocked ? memory::desc(to_dims(yd), f32, ft::any) : plain_md(yd);
+    dnnl::deconvolution_forward::primitive_desc pd({dnnl::prop_kind::forward_inference,
+                                                    dnnl::algorithm::deconvolution_direct, src_any,
+                                                    const_w ? w_any : w_plain, b_md, dst_any, st, di, pl, pr},
+                                                   attr, p_.engine);
+    const auto wdesc = pd.weights_desc();
+    arg_ref wa, ba;
+    if (const_w) {
+      wa = {DNNL_ARG_WEIGHTS, ref_kind::weight, make_weight(const_value(wv).values<float>(), w_plain, &wdesc), wdesc};
+      read_by_[v].push_back(wv);
+    } else {
+      wa = want(k, v, DNNL_ARG_WEIGHTS, wv, plain_md(wd));
+      wa.md = wdesc;
+    }
+    if (const_b) {
+      ba = {DNNL_ARG_BIAS, ref_kind::weight, make_weight(bias, b_md), b_md};
+    } else {
+      const int bv = index_of(n.input(2));
+      if (onnx::element_count(dims_of(n, bv)) != static_cast<std::size_t>(oc)) refuse(n, "the bias must have C_out elements");
+      ba = want(k, v, DNNL_ARG_BIAS, bv, plain_md(val(bv).dims));
+      ba.md = b_md;
+    }
+    if (c.act) k.what += "+" + node_of_[*c.act]->op_type();
+    add_primitive(k, dnnl::deconvolution_forward(pd), pd,
+                  {want(k, v, DNNL_ARG_SRC, x, pd.src_desc()), wa, ba, produce(DNNL_ARG_DST, y, pd.dst_desc())});
+    absorb(c, y);
+  }
+
+  /// LayerNormalization (output Y only) as oneDNN's layer normalisation of
+  /// the input seen as [outer, inner] (inner: the axes from `axis` on), with
+  /// the scale and bias (constants or run-time values) as its scale and shift.
+  void layer_norm(std::size_t v, const ::onnx::NodeProto& n, kernel& k) {
+    onnx::attribute_reader r(n);
+    const auto axis_attr = r.get_int("axis", -1);
+    const float eps = static_cast<float>(r.get_float("epsilon", 1e-5));
+    r.get_int("stash_type", 1);  // float32 statistics: oneDNN's
+    r.require_all_read();
+    const int x = index_of(n.input(0)), y = index_of(n.output(0));
+    const auto& xd = dims_of(n, x);
+    const auto rank = static_cast<std::int64_t>(xd.size());
+    const auto axis = onnx::normalize_axis(n, axis_attr, std::max<std::int64_t>(rank, 1));
+    std::int64_t outer = 1, inner = 1;
+    for (std::int64_t i = 0; i < rank; ++i) (i < axis ? outer : inner) *= xd[static_cast<std::size_t>(i)];
+    const memory::desc md = plain_md({outer, inner}), c_md = plain_md({inner});
+    auto src = want(k, v, DNNL_ARG_SRC, x, plain_md(xd));
+    src.md = md;
+    auto dst = produce(DNNL_ARG_DST, y, plain_md(xd));
+    dst.md = md;
+    std::vector<arg_ref> args{src, dst};
+    auto flags = dnnl::normalization_flags::use_scale;
+    for (int i : {1, 2}) {
+      if (n.input_size() <= i || n.input(i).empty()) continue;
+      const int s = index_of(n.input(i));
+      if (onnx::element_count(dims_of(n, s)) != static_cast<std::size_t>(inner))
+        return fallback(v, n, k);  // a scale or bias broadcast over the normalised axes
+      auto a = want(k, v, i == 1 ? DNNL_ARG_SCALE : DNNL_ARG_SHIFT, s, plain_md(val(s).dims));
+      a.md = c_md;
+      args.push_back(a);
+      if (i == 2) flags = flags | dnnl::normalization_flags::use_shift;
+    }
+    // the Mean and InvStdDev outputs: oneDNN's training statistics (mean,
+    // variance), then 1 / sqrt(variance + epsilon) in plain C++
+    auto given = [&](int o) { return n.output_size() > o && !n.output(o).empty(); };
+    const bool stats = given(1) || given(2);
+    dnnl::layer_normalization_forward::primitive_desc pd(
+        {stats ? dnnl::prop_kind::forward_training : dnnl::prop_kind::forward_inference, md, eps, flags}, scratch_attr(),
+        p_.engine);
+    if (!stats) return add_primitive(k, dnnl::layer_normalization_forward(pd), pd, std::move(args));
+    const memory::desc s_md = pd.mean_desc();
+    if (given(1)) {
+      auto mean = produce(DNNL_ARG_MEAN, index_of(n.output(1)), plain_md(dims_of(n, index_of(n.output(1)))));
+      mean.md = s_md;
+      args.push_back(mean);
+    } else {
+      p_.temps.push_back({s_md, nullptr});
+      args.push_back({DNNL_ARG_MEAN, ref_kind::temp, p_.temps.size() - 1, s_md});
+    }
+    p_.temps.push_back({s_md, nullptr});
+    const std::size_t var = p_.temps.size() - 1;
+    args.push_back({DNNL_ARG_VARIANCE, ref_kind::temp, var, s_md});
+    add_primitive(k, dnnl::layer_normalization_forward(pd), pd, std::move(args));
+    if (!given(2)) return;
+    const int inv = index_of(n.output(2));
+    produce(0, inv, plain_md(dims_of(n, inv)));
+    program* prog = &p_;
+    step st;
+    st.fn = [prog, var, inv, outer, eps] {
+      const auto* v = reinterpret_cast<const float*>(prog->temps[var].ptr);
+      auto* o = reinterpret_cast<float*>(prog->values[static_cast<std::size_t>(prog->root(inv))].ptr);
+      for (std::int64_t i = 0; i < outer; ++i) o[i] = 1.f / std::sqrt(v[i] + eps);
+    };
+    k.steps.push_back(std::move(st));
+  }
+
+  /// Reduce{Mean,Sum,Max,Min,Prod,L1,L2,SumSquare} with known axes as a oneDNN
+  /// reduction (the output keeps the reduced axes as 1; without keepdims it
+  /// is the same buffer in fewer dimensions). A reduction over no axis, or of
+  /// a tensor oneDNN does not take, runs on the evaluator.
+  void reduce(std::size_t v, const ::onnx::NodeProto& n, kernel& k) {
+    onnx::attribute_reader r(n);
+    const auto ra = onnx::read_reduce(n, r, opset_, known_inputs(n));
+    const std::string& op = n.op_type();
+    const int x = index_of(n.input(0)), y = index_of(n.output(0));
+    const auto& xd = dims_of(n, x);
+    const auto& yd = dims_of(n, y);
+    const auto rank = static_cast<std::int64_t>(xd.size());
+    if (!r.all_read() || ra.axes.at_run_time() || rank == 0 || onnx::element_count(xd) == 0) return fallback(v, n, k);
+    std::vector<std::int64_t> keep = xd;  // the output with the reduced axes kept as 1
+    if (!ra.axes.known() || ra.axes.value->empty()) {
+      if (ra.noop_with_empty_axes) return fallback(v, n, k);
+      std::fill(keep.begin(), keep.end(), 1);
+    } else {
+      for (auto a : *ra.axes.value) keep[static_cast<std::size_t>(onnx::normalize_axis(n, a, rank))] = 1;
+    }
+    if (onnx::element_count(keep) != onnx::element_count(yd) || keep == xd) return fallback(v, n, k);
+    using al = dnnl::algorithm;
+    al alg = al::reduction_sum;
+    float p = 0;
+    if (op == "ReduceMean") alg = al::reduction_mean;
+    else if (op == "ReduceMax") alg = al::reduction_max;
+    else if (op == "ReduceMin") alg = al::reduction_min;
+    else if (op == "ReduceProd") alg = al::reduction_mul;
+    else if (op == "ReduceL1") alg = al::reduction_norm_lp_sum, p = 1;
+    else if (op == "ReduceL2") alg = al::reduction_norm_lp_sum, p = 2;
+    else if (op == "ReduceSumSquare") alg = al::reduction_norm_lp_power_p_sum, p = 2;
+    for (int i = 1; i < n.input_size(); ++i)
+      if (!n.input(i).empty()) read_by_[v].push_back(index_of(n.input(i)));
+    const auto src = want(k, v, DNNL_ARG_SRC, x, plain_md(xd));
+    const auto keep_md = plain_md(keep);
+    dnnl::reduction::primitive_desc pd({alg, src.md, keep_md, p, 0.f}, scratch_attr(), p_.engine);
+    auto dst = produce(DNNL_ARG_DST, y, plain_md(yd));
+    dst.md = keep_md;
+    add_primitive(k, dnnl::reduction(pd), pd, {src, dst});
+  }
+
+  /// Pad of a float32 tensor with known pads (constant, edge or reflect;
+  /// negative pads crop) in plain C++: per axis a table of the input index
+  /// each output index copies (-1: the constant), walked row by row.
+  void pad(std::size_t v, const ::onnx::NodeProto& n, kernel& k) {
+    onnx::attribute_reader a(n);
+    const auto pa = onnx::read_pad(n, a, opset_, known_inputs(n));
+    if (!a.all_read() || !pa.pads.known() || !pa.value.known() || pa.axes.at_run_time() ||
+        (pa.mode != "constant" && pa.mode != "edge" && pa.mode != "reflect"))
+      return fallback(v, n, k);
+    const int x = index_of(n.input(0)), y = index_of(n.output(0));
+    const std::vector<std::int64_t> xd = dims_of(n, x), yd = dims_of(n, y);
+    const std::size_t rank = xd.size();
+    const auto pads = onnx::full_pads(n, pa, static_cast<std::int64_t>(rank));
+    if (rank == 0) return fallback(v, n, k);
+    std::vector<std::vector<std::int64_t>> from(rank);
+    for (std::size_t d = 0; d < rank; ++d) {
+      if (yd[d] != xd[d] + pads[d] + pads[rank + d]) refuse(n, "the output shape disagrees with the pads");
+      const std::int64_t len = xd[d];
+      for (std::int64_t o = 0; o < yd[d]; ++o) {
+        std::int64_t i = o - pads[d];
+        if (i < 0 || i >= len) {
+          if (pa.mode == "constant") i = -1;
+          else if (len == 0) return fallback(v, n, k);
+          else if (pa.mode == "edge") i = std::clamp<std::int64_t>(i, 0, len - 1);
+          else if (len == 1) i = 0;
+          else
+            while (i < 0 || i >= len) i = i < 0 ? -i : 2 * (len - 1) - i;
+        }
+        from[d].push_back(i);
+      }
+    }
+    for (int i = 1; i < n.input_size(); ++i)
+      if (!n.input(i).empty()) read_by_[v].push_back(index_of(n.input(i)));
+    const arg_ref in = want(k, v, 0, x, plain_md(xd));
+    produce(0, y, plain_md(yd));
+    std::vector<std::int64_t> in_stride(rank, 1);
+    for (std::size_t d = rank - 1; d > 0; --d) in_stride[d - 1] = in_stride[d] * xd[d];
+    const auto fill = static_cast<float>(*pa.value.value);
+    const std::size_t total = onnx::element_count(yd);
+    program* prog = &p_;
+    step s;
+    s.fn = [prog, in, x, y, from, in_stride, fill, total, rank] {
+      const auto* src = reinterpret_cast<const float*>(in.kind == ref_kind::temp ? prog->temps[in.index].ptr
+                                                                                  : prog->values[static_cast<std::size_t>(prog->root(x))].ptr);
+      auto* dst = reinterpret_cast<float*>(prog->values[static_cast<std::size_t>(prog->root(y))].ptr);
+      std::vector<std::size_t> idx(rank, 0);
+      const auto& last = from[rank - 1];
+      for (std::size_t o = 0; o < total; o += last.size()) {
+        // the offset of the row's outer indices, or -1 when one of them is padding
+        std::int64_t base = 0;
+        for (std::size_t d = 0; d + 1 < rank && base >= 0; ++d) {
+          const std::int64_t i = from[d][idx[d]];
+          base = i < 0 ? -1 : base + i * in_stride[d];
+        }
+        for (std::size_t j = 0; j < last.size(); ++j)
+          dst[o + j] = base < 0 || last[j] < 0 ? fill : src[base + last[j]];
+        for (std::size_t d = rank - 1; d-- > 0;) {  // next row
+          if (++idx[d] < from[d].size()) break;
+          idx[d] = 0;
+        }
+      }
+    };
+    k.steps.push_back(std::move(s));
+    k.what += " (plain C++)";
   }
 
   // ------------------------------------------------------------ views and plain C++
