@@ -236,3 +236,16 @@ TEST_CASE("[dfgpar][onnx] evaluate: Resize and Upsample") {
   // both scales and sizes: an invalid node
   CHECK_THROWS_AS(eval(node("Resize", {"x", "", "s", "z"}), {&x2, none, &s2, &sz}), dfgpar::graph_error);
 }
+
+TEST_CASE("[dfgpar][onnx] evaluate: Einsum") {
+  const auto a = f32({2, 2}, {1, 2, 3, 4}), b = f32({2, 2}, {5, 6, 7, 8});
+  check_f32(eval(node("Einsum", {"a", "b"}).s("equation", "ij,jk->ik"), {&a, &b}, 12)[0], {2, 2}, {19, 22, 43, 50});
+  check_f32(eval(node("Einsum", {"a"}).s("equation", "ij->ji"), {&a}, 12)[0], {2, 2}, {1, 3, 2, 4});
+  check_f32(eval(node("Einsum", {"a"}).s("equation", "ij->i"), {&a}, 12)[0], {2}, {3, 7});
+  // implicit output: the letters seen once, sorted; a repeated letter reads the diagonal
+  check_f32(eval(node("Einsum", {"a"}).s("equation", "ii"), {&a}, 12)[0], {}, {5});
+  check_f32(eval(node("Einsum", {"a", "b"}).s("equation", "i j, i j"), {&a, &b}, 12)[0], {}, {70});
+  const auto c = f32({2, 2, 2}, {1, 2, 3, 4, 5, 6, 7, 8});
+  check_f32(eval(node("Einsum", {"c"}).s("equation", "...ii->...i"), {&c}, 12)[0], {2, 2}, {1, 4, 5, 8});
+  CHECK_THROWS_AS(eval(node("Einsum", {"a", "b"}).s("equation", "ij->ij"), {&a, &b}, 12), dfgpar::graph_error);
+}

@@ -633,6 +633,7 @@ inline std::optional<std::vector<tensor>> evaluate_node(const ::onnx::NodeProto&
   if (op == "NegativeLogLikelihoodLoss") return one(eval_nll_loss(node, attrs, need(0), need(1), in(2)));
   if (op == "SoftmaxCrossEntropyLoss") return many(eval_softmax_cross_entropy(node, attrs, need(0), need(1), in(2)));
   if (op == "LayerNormalization") return many(eval_layer_norm(node, attrs, need(0), need(1), in(2)));
+  if (op == "Einsum") return one(eval_einsum(node, attrs, inputs, max_el));
   if (op == "Resize" || op == "Upsample") return one(eval_resize(node, attrs, need(0), inputs, opset, max_el));
   return std::nullopt;
 }

@@ -2,7 +2,7 @@
 /// \file evaluate_nn.hpp
 /// The neural-network rules of the folding evaluator (evaluate.hpp
 /// dispatches to them): NegativeLogLikelihoodLoss, SoftmaxCrossEntropyLoss,
-/// LayerNormalization and Resize / Upsample, following the ONNX reference
+/// LayerNormalization, Resize / Upsample and Einsum, following the ONNX reference
 /// implementations (onnx/backend/test/case/node). They are the reference the
 /// native runtime (onednn/) runs where it has no oneDNN kernel; computed in
 /// double, float and double tensors only. Not a user entry point:
@@ -17,6 +17,7 @@
 #include <onnx/onnx_pb.h>
 
 #include <algorithm>
+#include <cctype>
 #include <cmath>
 #include <cstdint>
 #include <limits>
@@ -112,7 +113,7 @@ inline std::optional<std::vector<tensor>> eval_softmax_cross_entropy(const ::onn
   if (x.rank() < 2) bad_node(n, "scores must have rank >= 2");
   const auto v = real_values(x);
   const auto N = static_cast<std::size_t>(x.dims[0]), C = static_cast<std::size_t>(x.dims[1]);
-  const std::size_t D = N * C ? v.size() / (N * C) : 0;
+  const std::size_t D = N * C != 0 ? v.size() / (N * C) : 0;
   std::vector<double> lp(v.size());
   for (std::size_t b = 0; b < N; ++b)
     for (std::size_t d = 0; d < D; ++d) {
@@ -314,7 +315,7 @@ inline std::optional<tensor> eval_resize(const ::onnx::NodeProto& n, attribute_r
   for (std::size_t ax = rank; ax-- > 0;) {
     const auto taps = resize_axis(r, x.dims[ax], dims[ax], scales[ax], roi[ax], roi[ax + rank]);
     const std::size_t inner = strides_of(cdims)[ax], in_len = static_cast<std::size_t>(cdims[ax]);
-    const std::size_t outer = in_len * inner ? cur.size() / (in_len * inner) : 0;
+    const std::size_t outer = in_len * inner != 0 ? cur.size() / (in_len * inner) : 0;
     auto ndims = cdims;
     ndims[ax] = dims[ax];
     std::vector<double> next(element_count(ndims), 0.0);
@@ -343,6 +344,150 @@ inline std::optional<tensor> eval_resize(const ::onnx::NodeProto& n, attribute_r
       },
       out.data);
   return out;
+}
+
+// ----------------------------------------------------------------- Einsum
+
+/// The labels of one Einsum term for an operand of rank `rank`: letters as
+/// their character, the ellipsis as 256 + k, right-aligned to `ell` axes.
+inline std::vector<int> einsum_labels(const ::onnx::NodeProto& n, const std::string& term, std::size_t rank,
+                                      std::size_t ell) {
+  std::vector<int> labels;
+  const auto dots = term.find("...");
+  std::size_t letters = 0;
+  for (char c : term)
+    if (c != '.') {
+      if (!std::isalpha(static_cast<unsigned char>(c))) bad_node(n, "bad equation term '" + term + "'");
+      ++letters;
+    }
+  if (dots == std::string::npos ? letters != rank : letters > rank) bad_node(n, "equation term '" + term + "' does not fit its operand");
+  const std::size_t own = rank - letters;  // this operand's ellipsis axes
+  for (std::size_t i = 0; i < term.size(); ++i) {
+    if (i == dots) {
+      for (std::size_t k = 0; k < own; ++k) labels.push_back(256 + static_cast<int>(ell - own + k));
+      i += 2;
+      continue;
+    }
+    if (term[i] == '.') bad_node(n, "bad ellipsis in '" + term + "'");
+    labels.push_back(static_cast<unsigned char>(term[i]));
+  }
+  return labels;
+}
+
+/// Einsum (float and double): every output element sums the product of the
+/// operands over the labels the output does not keep; a label repeated in
+/// one term reads its diagonal; ellipsis axes broadcast.
+inline std::optional<tensor> eval_einsum(const ::onnx::NodeProto& n, attribute_reader& a,
+                                         std::span<const tensor* const> in, std::size_t max_el) {
+  std::string eq;
+  for (char c : a.get_string("equation", "")) if (c != ' ') eq += c;
+  if (eq.empty()) bad_node(n, "missing equation");
+  if (in.empty()) bad_node(n, "no inputs");
+  for (const tensor* t : in) {
+    if (!t) bad_node(n, "an input is missing");
+    if (t->elem_type != in[0]->elem_type) bad_node(n, "input types differ");
+  }
+  if (!is_real_type(in[0]->elem_type)) return std::nullopt;
+  const auto arrow = eq.find("->");
+  const std::string lhs = eq.substr(0, arrow);
+  std::vector<std::string> terms;
+  for (std::size_t b = 0;;) {
+    const auto c = lhs.find(',', b);
+    terms.push_back(lhs.substr(b, c == std::string::npos ? std::string::npos : c - b));
+    if (c == std::string::npos) break;
+    b = c + 1;
+  }
+  if (terms.size() != in.size()) bad_node(n, "the equation has " + std::to_string(terms.size()) + " terms for " +
+                                             std::to_string(in.size()) + " inputs");
+  std::size_t ell = 0;
+  for (std::size_t i = 0; i < terms.size(); ++i) {
+    std::size_t letters = 0;
+    for (char c : terms[i]) letters += c != '.';
+    if (terms[i].find("...") != std::string::npos && in[i]->rank() >= letters) ell = std::max(ell, in[i]->rank() - letters);
+  }
+  std::vector<std::vector<int>> labels;
+  std::vector<std::int64_t> size(256 + ell, -1);
+  for (std::size_t i = 0; i < terms.size(); ++i) {
+    labels.push_back(einsum_labels(n, terms[i], in[i]->rank(), ell));
+    for (std::size_t ax = 0; ax < labels[i].size(); ++ax) {
+      auto& s = size[static_cast<std::size_t>(labels[i][ax])];
+      const std::int64_t d = in[i]->dims[ax];
+      if (s < 0 || s == 1) s = d;
+      else if (d != s && !(d == 1 && labels[i][ax] >= 256)) bad_node(n, "dimensions of a label differ");
+    }
+  }
+  std::vector<int> out_labels;
+  if (arrow != std::string::npos) {
+    const std::string rhs = eq.substr(arrow + 2);
+    std::size_t letters = 0;
+    for (char c : rhs) letters += c != '.';
+    const bool dots = rhs.find("...") != std::string::npos;
+    out_labels = einsum_labels(n, rhs, letters + (dots ? ell : 0), ell);
+    for (int l : out_labels)
+      if (size[static_cast<std::size_t>(l)] < 0) bad_node(n, "an output label is not in any input");
+  } else {
+    for (std::size_t k = 0; k < ell; ++k) out_labels.push_back(256 + static_cast<int>(k));
+    std::vector<int> count(256, 0);
+    for (const auto& ls : labels)
+      for (int l : ls) if (l < 256) ++count[static_cast<std::size_t>(l)];
+    for (int l = 0; l < 256; ++l)
+      if (count[static_cast<std::size_t>(l)] == 1) out_labels.push_back(l);
+  }
+  std::vector<int> sum_labels;
+  for (std::size_t l = 0; l < size.size(); ++l)
+    if (size[l] >= 0 && std::find(out_labels.begin(), out_labels.end(), static_cast<int>(l)) == out_labels.end())
+      sum_labels.push_back(static_cast<int>(l));
+  std::vector<std::int64_t> dims, sum_dims;
+  for (int l : out_labels) dims.push_back(size[static_cast<std::size_t>(l)]);
+  for (int l : sum_labels) sum_dims.push_back(size[static_cast<std::size_t>(l)]);
+  if (element_count(dims) > max_el) return std::nullopt;
+  // per operand, the stride of each output and summed label (0 where broadcast or absent)
+  auto strides_for = [&](const std::vector<int>& which) {
+    std::vector<std::vector<std::size_t>> st(in.size(), std::vector<std::size_t>(which.size(), 0));
+    for (std::size_t i = 0; i < in.size(); ++i) {
+      const auto s = strides_of(in[i]->dims);
+      for (std::size_t ax = 0; ax < labels[i].size(); ++ax) {
+        if (in[i]->dims[ax] == 1) continue;
+        for (std::size_t w = 0; w < which.size(); ++w)
+          if (which[w] == labels[i][ax]) st[i][w] += s[ax];
+      }
+    }
+    return st;
+  };
+  const auto ost = strides_for(out_labels), sst = strides_for(sum_labels);
+  std::vector<std::vector<double>> vals;
+  for (const tensor* t : in) vals.push_back(real_values(*t));
+  std::vector<double> out(element_count(dims), 0.0);
+  const std::size_t sums = element_count(sum_dims);
+  std::vector<std::size_t> base(in.size()), off(in.size());
+  std::vector<std::int64_t> oi(dims.size(), 0), si(sum_dims.size(), 0);
+  for (std::size_t k = 0; k < out.size(); ++k) {
+    for (std::size_t i = 0; i < in.size(); ++i) {
+      base[i] = 0;
+      for (std::size_t w = 0; w < dims.size(); ++w) base[i] += static_cast<std::size_t>(oi[w]) * ost[i][w];
+    }
+    std::fill(si.begin(), si.end(), 0);
+    double acc = 0;
+    for (std::size_t s = 0; s < sums; ++s) {
+      double p = 1;
+      for (std::size_t i = 0; i < in.size(); ++i) {
+        std::size_t o = base[i];
+        for (std::size_t w = 0; w < sum_dims.size(); ++w) o += static_cast<std::size_t>(si[w]) * sst[i][w];
+        p *= vals[i][o];
+      }
+      acc += p;
+      for (std::size_t w = sum_dims.size(); w-- > 0;) {
+        if (++si[w] < sum_dims[w]) break;
+        si[w] = 0;
+      }
+    }
+    out[k] = acc;
+    for (std::size_t w = dims.size(); w-- > 0;) {
+      if (++oi[w] < dims[w]) break;
+      oi[w] = 0;
+    }
+  }
+  return real_tensor(in[0]->elem_type, dims, out);
 }
 
 }  // namespace dfgpar::onnx::detail

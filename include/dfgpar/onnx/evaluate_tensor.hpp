@@ -250,7 +250,7 @@ inline std::optional<tensor> eval_cumsum(const ::onnx::NodeProto& n, attribute_r
   const bool exclusive = a.get_int("exclusive", 0) != 0, reverse = a.get_int("reverse", 0) != 0;
   const auto len = static_cast<std::size_t>(x.dims[axis]);
   const std::size_t inner = strides_of(x.dims)[axis];
-  const std::size_t outer = len * inner ? x.size() / (len * inner) : 0;
+  const std::size_t outer = len * inner != 0 ? x.size() / (len * inner) : 0;
   tensor out = make_tensor(x.elem_type, x.dims);
   std::visit(
       [&](auto& o) {
@@ -289,7 +289,7 @@ inline std::optional<tensor> eval_hardmax(const ::onnx::NodeProto& n, attribute_
     len = static_cast<std::size_t>(x.dims[axis]);
     inner = strides_of(x.dims)[axis];
   }
-  const std::size_t outer = len * inner ? x.size() / (len * inner) : 0;
+  const std::size_t outer = len * inner != 0 ? x.size() / (len * inner) : 0;
   tensor out = make_tensor(x.elem_type, x.dims);
   std::visit(
       [&](auto& o) {
@@ -321,7 +321,7 @@ inline std::optional<std::vector<tensor>> eval_topk(const ::onnx::NodeProto& n, 
   if (k < 0 || k > x.dims[axis]) bad_node(n, "k " + std::to_string(k) + " out of range");
   const auto len = static_cast<std::size_t>(x.dims[axis]);
   const std::size_t inner = strides_of(x.dims)[axis];
-  const std::size_t outer = len * inner ? x.size() / (len * inner) : 0;
+  const std::size_t outer = len * inner != 0 ? x.size() / (len * inner) : 0;
   auto dims = x.dims;
   dims[axis] = k;
   tensor vals = make_tensor(x.elem_type, dims), idx = make_tensor(::onnx::TensorProto::INT64, dims);

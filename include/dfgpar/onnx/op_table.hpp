@@ -174,7 +174,7 @@ inline constexpr op_info op_table[] = {
     {.op_type = "Div", .cost = {.kind = cost_kind::elementwise}, .clone = clone_class::cheap, .foldable = true, .pytorch = true},
     {.op_type = "Dropout", .cost = {.kind = cost_kind::view}, .clone = clone_class::view, .foldable = true, .pytorch = true},
     {.op_type = "DynamicQuantizeLinear", .cost = {.kind = cost_kind::elementwise, .factor = 8}, .pytorch = true},
-    {.op_type = "Einsum", .cost = {.kind = cost_kind::einsum}, .pytorch = true},
+    {.op_type = "Einsum", .cost = {.kind = cost_kind::einsum}, .foldable = true, .pytorch = true},
     {.op_type = "Elu", .cost = {.kind = cost_kind::elementwise}, .pytorch = true},
     {.op_type = "Equal", .cost = {.kind = cost_kind::elementwise}, .clone = clone_class::cheap, .foldable = true, .pytorch = true},
     {.op_type = "Erf", .cost = {.kind = cost_kind::elementwise, .factor = 8}, .pytorch = true},
