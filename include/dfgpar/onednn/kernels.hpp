@@ -1577,14 +1577,28 @@ class builder {
     k.what += " (view)";
   }
 
+  /// Operators whose output shape follows from the value of an input (Resize
+  /// scales or sizes, TopK's k, OneHot's depth, Pad's pads, Expand's shape,
+  /// Slice's starts, Split's sizes, a reduction's axes): when that input is
+  /// computed at run time, the trial on zeros cannot stand for it.
+  static bool shape_from_values(const std::string& op) {
+    return op == "Resize" || op == "Upsample" || op == "TopK" || op == "OneHot" || op == "Pad" || op == "Expand" ||
+           op == "Slice" || op == "Split" || op == "Tile" || op == "Range" || op == "ConstantOfShape" ||
+           op.starts_with("Reduce");
+  }
+
   /// Plain C++: the folding evaluator, on plain copies of the inputs. Tried
   /// once here on zeros (and the real constants), so that a node it declines
-  /// is refused now, not at run time.
+  /// is refused now, not at run time. Where the output shape follows from a
+  /// run-time input value (shape_from_values) and the trial fails on zeros,
+  /// the node is kept with the outputs shape inference declared, and each run
+  /// checks that the evaluator's outputs have those shapes.
   void fallback(std::size_t v, const ::onnx::NodeProto& n, kernel& k) {
     if (!onnx::can_evaluate(n.op_type(), n.domain()))
       refuse(n, "operator " + n.op_type() + " is not supported (neither a oneDNN kernel nor the evaluator has it)");
     std::vector<int> ins;
     std::vector<onnx::tensor> trial;
+    bool run_time_values = false;  // an input is not a constant: the trial sees zeros for it
     for (const auto& i : n.input()) {
       if (i.empty()) {
         ins.push_back(-1);
@@ -1594,24 +1608,43 @@ class builder {
       dims_of(n, x);
       if (!onnx::is_supported_elem_type(val(x).elem_type)) refuse(n, "tensor '" + i + "' has an unsupported type");
       ins.push_back(x);
+      run_time_values = run_time_values || !val(x).constant;
       trial.push_back(val(x).constant ? const_value(x) : onnx::make_tensor(val(x).elem_type, val(x).dims));
     }
     std::vector<const onnx::tensor*> ptrs;
     for (std::size_t i = 0, t = 0; i < ins.size(); ++i) ptrs.push_back(ins[i] < 0 ? nullptr : &trial[t++]);
     const onnx::eval_options eo{.max_elements = std::numeric_limits<std::size_t>::max()};
     std::optional<std::vector<onnx::tensor>> out;
+    std::string why;
     try {
       out = onnx::evaluate(n, ptrs, opset_, eo);
     } catch (const graph_error& e) {
-      refuse(n, e.what());
+      why = e.what();
     }
-    if (!out) refuse(n, "the evaluator does not support this node (an attribute, a type or a combination of them)");
+    if (!out && why.empty()) refuse(n, "the evaluator does not support this node (an attribute, a type or a combination of them)");
     std::vector<int> outs;
-    for (std::size_t i = 0; i < out->size(); ++i) {
-      const int y = index_of(n.output(static_cast<int>(i)));
-      if ((*out)[i].dims != dims_of(n, y) || (*out)[i].elem_type != val(y).elem_type)
-        refuse(n, "output '" + val(y).name + "' does not have the shape or type shape inference gave it");
-      outs.push_back(y);
+    if (out)
+      for (std::size_t i = 0; i < out->size() && why.empty(); ++i) {
+        const int y = index_of(n.output(static_cast<int>(i)));
+        if ((*out)[i].dims != dims_of(n, y) || (*out)[i].elem_type != val(y).elem_type)
+          why = "output '" + val(y).name + "' does not have the shape or type shape inference gave it";
+        outs.push_back(y);
+      }
+    if (!why.empty()) {
+      if (!run_time_values || !shape_from_values(n.op_type())) refuse(n, why);
+      outs.clear();  // every output, as declared; checked at each run
+      for (const auto& o : n.output()) {
+        if (o.empty()) refuse(n, why);
+        const int y = index_of(o);
+        dims_of(n, y);
+        outs.push_back(y);
+      }
+    }
+    std::vector<std::vector<std::int64_t>> out_dims;
+    std::vector<std::int32_t> out_types;
+    for (int y : outs) {
+      out_dims.push_back(val(y).dims);
+      out_types.push_back(val(y).elem_type);
     }
     // inputs in plain layout (float32 ones may need a reorder); others are plain bytes already
     std::vector<arg_ref> plain_in;
@@ -1631,7 +1664,7 @@ class builder {
     for (int x : ins) consts.push_back(x >= 0 && val(x).constant ? const_value(x) : onnx::tensor{});
     const std::int64_t opset = opset_;
     step s;
-    s.fn = [prog, node, ins, outs, plain_in, consts, opset, eo] {
+    s.fn = [prog, node, ins, outs, out_dims, out_types, plain_in, consts, opset, eo] {
       std::vector<onnx::tensor> in(ins.size());
       std::vector<const onnx::tensor*> ptr(ins.size(), nullptr);
       for (std::size_t i = 0; i < ins.size(); ++i) {
@@ -1649,6 +1682,11 @@ class builder {
       }
       auto out = onnx::evaluate(*node, ptr, opset, eo);
       if (!out) throw graph_error("dfgpar: " + onnx::detail::node_where(*node) + ": the evaluator declined it at run time");
+      if (out->size() < outs.size()) throw graph_error("dfgpar: " + onnx::detail::node_where(*node) + ": the evaluator gave fewer outputs than the model declares");
+      for (std::size_t o = 0; o < outs.size(); ++o)
+        if ((*out)[o].dims != out_dims[o] || (*out)[o].elem_type != out_types[o])
+          throw graph_error("dfgpar: " + onnx::detail::node_where(*node) + ": output " + std::to_string(o) +
+                            " does not have the shape or type the model declares");
       for (std::size_t o = 0; o < outs.size(); ++o) {
         std::byte* dst = prog->values[static_cast<std::size_t>(prog->root(outs[o]))].ptr;
         std::visit([&](const auto& vec) { std::memcpy(dst, vec.data(), vec.size() * sizeof(vec[0])); }, (*out)[o].data);

@@ -30,6 +30,8 @@
 #include <dfgpar/onnx/args/squeeze.hpp>
 #include <dfgpar/onnx/attributes.hpp>
 #include <dfgpar/onnx/evaluate_math.hpp>
+#include <dfgpar/onnx/evaluate_nn.hpp>
+#include <dfgpar/onnx/evaluate_tensor.hpp>
 #include <dfgpar/onnx/op_table.hpp>
 #include <dfgpar/onnx/tensor.hpp>
 
@@ -606,6 +608,33 @@ inline std::optional<std::vector<tensor>> evaluate_node(const ::onnx::NodeProto&
         out.data);
     return one(std::move(out));
   }
+  // indexing, data movement, losses, normalisation, Resize (evaluate_tensor.hpp, evaluate_nn.hpp)
+  auto many = [&](std::optional<std::vector<tensor>> v) -> out_t {
+    if (!v) return std::nullopt;
+    for (const auto& t : *v)
+      if (t.size() > max_el) return std::nullopt;
+    return v;
+  };
+  if (op == "GatherElements") return one(eval_gather_elements(node, attrs, need(0), need(1)));
+  if (op == "GatherND") return one(eval_gather_nd(node, attrs, need(0), need(1)));
+  if (op == "Scatter" || op == "ScatterElements")
+    return one(eval_scatter_elements(node, attrs, need(0), need(1), need(2)));
+  if (op == "ScatterND") return one(eval_scatter_nd(node, attrs, need(0), need(1), need(2)));
+  if (op == "Trilu") return one(eval_trilu(node, attrs, need(0), in(1)));
+  if (op == "CumSum") return one(eval_cumsum(node, attrs, need(0), need(1)));
+  if (op == "Hardmax") return one(eval_hardmax(node, attrs, need(0), opset));
+  if (op == "TopK") return many(eval_topk(node, attrs, need(0), opset, known));
+  if (op == "ReverseSequence") return one(eval_reverse_sequence(node, attrs, need(0), need(1)));
+  if (op == "DepthToSpace") return one(eval_depth_to_space(node, attrs, need(0)));
+  if (op == "SpaceToDepth") return one(eval_space_to_depth(node, attrs, need(0)));
+  if (op == "OneHot") return one(eval_one_hot(node, attrs, need(0), need(1), need(2), max_el));
+  if (op == "EyeLike") return one(eval_eye_like(node, attrs, need(0)));
+  if (op == "Pad") return one(eval_pad(node, attrs, need(0), opset, known, max_el));
+  if (op == "NegativeLogLikelihoodLoss") return one(eval_nll_loss(node, attrs, need(0), need(1), in(2)));
+  if (op == "SoftmaxCrossEntropyLoss") return many(eval_softmax_cross_entropy(node, attrs, need(0), need(1), in(2)));
+  if (op == "LayerNormalization") return many(eval_layer_norm(node, attrs, need(0), need(1), in(2)));
+  if (op == "Einsum") return one(eval_einsum(node, attrs, inputs, max_el));
+  if (op == "Resize" || op == "Upsample") return one(eval_resize(node, attrs, need(0), inputs, opset, max_el));
   return std::nullopt;
 }
 
