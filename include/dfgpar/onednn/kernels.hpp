@@ -203,7 +203,7 @@ class builder {
   std::size_t make_weight(const std::vector<float>& data, const memory::desc& plain,
                           const memory::desc* want = nullptr) {
     memory src(plain, p_.engine);
-    std::memcpy(src.get_data_handle(), data.data(), std::min(plain.get_size(), data.size() * sizeof(float)));
+    copy_bytes(src.get_data_handle(), data.data(), std::min(plain.get_size(), data.size() * sizeof(float)));
     if (want && *want != plain) {
       memory dst(*want, p_.engine);
       dnnl::stream s(p_.engine);
@@ -943,7 +943,7 @@ class builder {
       bool fits = true;
       for (const auto& a : args) {
         const auto& xv = val(static_cast<int>(a.index));
-        if (a.kind != ref_kind::value || xv.dims[1] % block != 0 ||
+        if (a.kind != ref_kind::value || (block > 1 && xv.dims[1] % block != 0) ||
             a.md != memory::desc(to_dims(xv.dims), memory::data_type::f32, tag))
           fits = false;
       }
@@ -961,7 +961,7 @@ class builder {
       s.fn = [prog, parts, y] {
         std::byte* out = prog->values[static_cast<std::size_t>(prog->root(y))].ptr;
         for (const auto& [x, bytes] : parts) {
-          std::memcpy(out, prog->values[static_cast<std::size_t>(prog->root(x))].ptr, bytes);
+          copy_bytes(out, prog->values[static_cast<std::size_t>(prog->root(x))].ptr, bytes);
           out += bytes;
         }
       };
@@ -1677,7 +1677,7 @@ class builder {
         in[i] = onnx::make_tensor(x.elem_type, x.dims);
         const std::byte* src = plain_in[i].kind == ref_kind::temp ? prog->temps[plain_in[i].index].ptr
                                                                    : prog->values[static_cast<std::size_t>(prog->root(ins[i]))].ptr;
-        std::visit([&](auto& vec) { std::memcpy(vec.data(), src, vec.size() * sizeof(vec[0])); }, in[i].data);
+        std::visit([&](auto& vec) { copy_bytes(vec.data(), src, vec.size() * sizeof(vec[0])); }, in[i].data);
         ptr[i] = &in[i];
       }
       auto out = onnx::evaluate(*node, ptr, opset, eo);
@@ -1689,7 +1689,7 @@ class builder {
                             " does not have the shape or type the model declares");
       for (std::size_t o = 0; o < outs.size(); ++o) {
         std::byte* dst = prog->values[static_cast<std::size_t>(prog->root(outs[o]))].ptr;
-        std::visit([&](const auto& vec) { std::memcpy(dst, vec.data(), vec.size() * sizeof(vec[0])); }, (*out)[o].data);
+        std::visit([&](const auto& vec) { copy_bytes(dst, vec.data(), vec.size() * sizeof(vec[0])); }, (*out)[o].data);
       }
     };
     s.evaluator = true;

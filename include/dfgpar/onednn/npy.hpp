@@ -104,7 +104,7 @@ inline onnx::tensor read_npy(const std::filesystem::path& file) {
   if (data.size() - body != bytes)
     throw graph_error(where + "holds " + std::to_string(data.size() - body) + " bytes of data, the shape needs " +
                       std::to_string(bytes));
-  std::visit([&](auto& v) { std::memcpy(v.data(), data.data() + body, bytes); }, t.data);
+  if (bytes != 0) std::visit([&](auto& v) { std::memcpy(v.data(), data.data() + body, bytes); }, t.data);
   return t;
 }
 

@@ -13,6 +13,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <functional>
 #include <memory>
 #include <string>
@@ -91,6 +92,12 @@ struct program {
     return v;
   }
 };
+
+/// memcpy that accepts an empty range with null pointers (an empty tensor
+/// has no buffer: the plan gives it none), which memcpy itself does not.
+inline void copy_bytes(void* dst, const void* src, std::size_t n) {
+  if (n != 0) std::memcpy(dst, src, n);
+}
 
 inline dnnl::memory::dims to_dims(const std::vector<std::int64_t>& d) { return dnnl::memory::dims(d.begin(), d.end()); }
 

@@ -238,7 +238,7 @@ class session {
     for (std::size_t i = 0; i < in.size(); ++i) check_input(i, in[i]);
     for (std::size_t i = 0; i < in.size(); ++i) {
       auto dst = input(i);
-      std::visit([&](const auto& v) { std::memcpy(dst.data(), v.data(), dst.size()); }, in[i].data);
+      std::visit([&](const auto& v) { detail::copy_bytes(dst.data(), v.data(), dst.size()); }, in[i].data);
     }
     return run_and_copy();
   }
@@ -299,7 +299,7 @@ class session {
     for (std::size_t i = 0; i < outputs_.size(); ++i) {
       out.push_back(onnx::make_tensor(outputs_[i].elem_type, outputs_[i].dims));
       const auto src = output(i);
-      std::visit([&](auto& v) { std::memcpy(v.data(), src.data(), src.size()); }, out.back().data);
+      std::visit([&](auto& v) { detail::copy_bytes(v.data(), src.data(), src.size()); }, out.back().data);
     }
     return out;
   }
