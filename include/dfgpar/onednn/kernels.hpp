@@ -1028,9 +1028,38 @@ class builder {
     k.what += " (view)";
   }
 
+  /// The fallback's second trial: the node on ones where its inputs are not
+  /// constants. True when the evaluator computed it (`out` set).
+  bool retry_on_ones(const ::onnx::NodeProto& n, const std::vector<int>& ins, std::vector<onnx::tensor> trial,
+                     const std::vector<const onnx::tensor*>& ptrs, std::optional<std::vector<onnx::tensor>>& out) {
+    bool changed = false;
+    for (std::size_t i = 0, t = 0; i < ins.size(); ++i) {
+      if (ins[i] < 0) continue;
+      onnx::tensor& x = trial[t++];
+      if (val(ins[i]).constant) continue;
+      auto one = onnx::detail::cast_to(onnx::make_tensor<double>(tp::DOUBLE, {}, {1.0}), x.elem_type);
+      if (!one) return false;
+      std::visit([&](auto& v) {
+        const auto& o = std::get<std::decay_t<decltype(v)>>(one->data);
+        std::fill(v.begin(), v.end(), o[0]);
+      }, x.data);
+      changed = true;
+    }
+    if (!changed) return false;
+    std::vector<const onnx::tensor*> p2;
+    for (std::size_t i = 0, t = 0; i < ptrs.size(); ++i) p2.push_back(ptrs[i] ? &trial[t++] : nullptr);
+    try {
+      out = onnx::evaluate(n, p2, opset_, {.max_elements = std::numeric_limits<std::size_t>::max()});
+    } catch (const graph_error&) {
+      return false;
+    }
+    return out.has_value();
+  }
+
   /// Plain C++: the folding evaluator, on plain copies of the inputs. Tried
-  /// once here on zeros (and the real constants), so that a node it declines
-  /// is refused now, not at run time.
+  /// here on zeros (and the real constants), then on ones when zeros are
+  /// declined (an integer divisor), so that a node it declines is refused
+  /// now, not at run time; each run checks the outputs' shapes again.
   void fallback(std::size_t v, const ::onnx::NodeProto& n, kernel& k) {
     if (!onnx::can_evaluate(n.op_type(), n.domain()))
       refuse(n, "operator " + n.op_type() + " is not supported (neither a oneDNN kernel nor the evaluator has it)");
@@ -1056,7 +1085,9 @@ class builder {
     } catch (const graph_error& e) {
       refuse(n, e.what());
     }
-    if (!out) refuse(n, "the evaluator does not support this node (an attribute, a type or a combination of them)");
+    // zeros may be what the evaluator declines (an integer divisor): try ones before refusing
+    if (!out && !retry_on_ones(n, ins, trial, ptrs, out))
+      refuse(n, "the evaluator does not support this node (an attribute, a type or a combination of them)");
     std::vector<int> outs;
     for (std::size_t i = 0; i < out->size(); ++i) {
       const int y = index_of(n.output(static_cast<int>(i)));
@@ -1101,6 +1132,11 @@ class builder {
       auto out = onnx::evaluate(*node, ptr, opset, eo);
       if (!out) throw graph_error("dfgpar: " + onnx::detail::node_where(*node) + ": the evaluator declined it at run time");
       for (std::size_t o = 0; o < outs.size(); ++o) {
+        // the load-time trial ran on zeros or ones: an output whose shape depends on the values is checked here
+        const auto& yv = prog->values[static_cast<std::size_t>(outs[o])];
+        if ((*out)[o].dims != yv.dims || (*out)[o].elem_type != yv.elem_type)
+          throw graph_error("dfgpar: " + onnx::detail::node_where(*node) +
+                            ": an output's shape or type at run time differs from the one shape inference gave it");
         std::byte* dst = prog->values[static_cast<std::size_t>(prog->root(outs[o]))].ptr;
         std::visit([&](const auto& vec) { std::memcpy(dst, vec.data(), vec.size() * sizeof(vec[0])); }, (*out)[o].data);
       }

@@ -30,6 +30,7 @@
 #include <dfgpar/onnx/args/squeeze.hpp>
 #include <dfgpar/onnx/attributes.hpp>
 #include <dfgpar/onnx/evaluate_math.hpp>
+#include <dfgpar/onnx/evaluate_unary.hpp>
 #include <dfgpar/onnx/op_table.hpp>
 #include <dfgpar/onnx/tensor.hpp>
 
@@ -573,6 +574,47 @@ inline std::optional<std::vector<tensor>> evaluate_node(const ::onnx::NodeProto&
                         : op == "ReduceMin" ? reduce_op::min : op == "ReduceMax" ? reduce_op::max : reduce_op::mean;
     const tensor& x = need(0);
     return one(eval_reduce(node, r, x, read_reduce(node, attrs, opset, known)));
+  }
+  // ---- element-wise math, activations, Clip, Mod, BitShift (evaluate_unary.hpp); ArgMax/ArgMin and the
+  // remaining reductions (evaluate_math.hpp)
+  if (op == "ArgMax" || op == "ArgMin") {
+    const std::int64_t axis = attrs.get_int("axis", 0);
+    const bool keepdims = attrs.get_int("keepdims", 1) != 0;
+    const bool last = attrs.get_int("select_last_index", 0) != 0;
+    return one(eval_arg_extreme(node, op == "ArgMax", need(0), axis, keepdims, last));
+  }
+  if (op == "ReduceL1" || op == "ReduceL2" || op == "ReduceSumSquare" || op == "ReduceLogSum" ||
+      op == "ReduceLogSumExp") {
+    const reduce_op r = op == "ReduceL1" ? reduce_op::l1 : op == "ReduceL2" ? reduce_op::l2
+                        : op == "ReduceSumSquare" ? reduce_op::sum_square : op == "ReduceLogSum" ? reduce_op::log_sum
+                        : reduce_op::log_sum_exp;
+    const tensor& x = need(0);
+    return one(eval_reduce(node, r, x, read_reduce(node, attrs, opset, known)));
+  }
+  if (const auto fn = math_fn_of(op)) {
+    const tensor& x = need(0);
+    return one(eval_math(node, read_math_args(*fn, attrs), x));
+  }
+  if (op == "IsNaN") return one(eval_is_special(true, false, false, need(0)));
+  if (op == "IsInf") {
+    const tensor& x = need(0);
+    const bool neg = attrs.get_int("detect_negative", 1) != 0, pos = attrs.get_int("detect_positive", 1) != 0;
+    return one(eval_is_special(false, neg, pos, x));
+  }
+  if (op == "Clip") {
+    const tensor& x = need(0);
+    return one(eval_clip(x, read_clip(node, attrs, opset, known)));
+  }
+  if (op == "PRelu") {
+    if (opset < 7) return std::nullopt;  // legacy: no general broadcasting
+    return one(eval_prelu(node, need(0), need(1), max_el));
+  }
+  if (op == "Mod") return one(eval_mod(node, attrs.get_int("fmod", 0) != 0, need(0), need(1), max_el));
+  if (op == "BitShift") {
+    const tensor &a = need(0), &b = need(1);
+    const auto dir = attrs.find_string("direction");
+    if (!dir) bad_node(node, "attribute 'direction' is missing");
+    return one(eval_bit_shift(node, *dir, a, b, max_el));
   }
   if (op == "Split") {
     const tensor& x = need(0);
