@@ -2,12 +2,14 @@
 /// \file evaluate.hpp
 /// Evaluates one ONNX node on known input values: the arithmetic behind
 /// constant folding. Covers the shape arithmetic PyTorch, TensorFlow and
-/// Paddle exports are full of (the arithmetic, comparison, logic, reduction
-/// and Split rules are in evaluate_math.hpp) and a few cheap element-wise
-/// ops: the operators whose row in op_table.hpp
+/// Paddle exports are full of (the arithmetic, comparison, logic, reduction,
+/// ArgMax/ArgMin and Split rules are in evaluate_math.hpp) and the
+/// element-wise math and activations (evaluate_unary.hpp, with Clip, PRelu,
+/// Mod and BitShift): the operators whose row in op_table.hpp
 /// says `foldable` (tests/onnx/test_op_table.cpp checks that each of them is
 /// computed here), for every numeric element type (16-bit floats: data
-/// movement and Cast only), following the operator versions of opsets 1 to
+/// movement, Cast, Min/Max/Mod and the unary math of evaluate_unary.hpp,
+/// through float), following the operator versions of opsets 1 to
 /// 17. The opset rules of the arguments (Squeeze/Unsqueeze axes as an
 /// attribute before opset 13, Slice attributes before opset 10, ...) are the
 /// argument layer's (onnx/args/), shared with the PyTorch translations.
@@ -240,25 +242,7 @@ inline std::optional<tensor> binary(const ::onnx::NodeProto& n, binop op, const 
                                     std::size_t max_elements) {
   if (a.elem_type != b.elem_type) bad_node(n, "input types differ");
   if (a.elem_type == tp::FLOAT16 || a.elem_type == tp::BFLOAT16 || a.elem_type == tp::BOOL) return std::nullopt;
-  const std::vector<std::int64_t>* shapes[] = {&a.dims, &b.dims};
-  auto dims = broadcast_shape(n, shapes);
-  if (element_count(dims) > max_elements) return std::nullopt;
-  const auto oa = broadcast_offsets(a.dims, dims), ob = broadcast_offsets(b.dims, dims);
-  tensor out = make_tensor(a.elem_type, dims);
-  bool ok = true;
-  std::visit(
-      [&](auto& o) {
-        using T = typename std::decay_t<decltype(o)>::value_type;
-        const auto& va = a.values<T>();
-        const auto& vb = b.values<T>();
-        for (std::size_t k = 0; k < o.size() && ok; ++k) {
-          auto r = apply<T>(op, va[oa[k]], vb[ob[k]]);
-          if (r) o[k] = *r; else ok = false;
-        }
-      },
-      out.data);
-  if (!ok) return std::nullopt;
-  return out;
+  return broadcast_binary(n, a, b, max_elements, [op](auto x, auto y) { return apply<decltype(x)>(op, x, y); });
 }
 
 // ----------------------------------------------------------------- ops

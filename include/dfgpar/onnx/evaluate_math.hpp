@@ -64,6 +64,34 @@ T wrap_mul(T a, T b) {
   }
 }
 
+/// Applies `f(a, b) -> optional<T>` to the broadcast pairs of two tensors of
+/// one element type T (the output has T too); nullopt when f declines an
+/// element or the output would exceed `max_el`.
+template <class F>
+std::optional<tensor> broadcast_binary(const ::onnx::NodeProto& n, const tensor& a, const tensor& b,
+                                       std::size_t max_el, F f) {
+  if (a.elem_type != b.elem_type) bad_node(n, "input types differ");
+  const std::vector<std::int64_t>* shapes[] = {&a.dims, &b.dims};
+  auto dims = broadcast_shape(n, shapes);
+  if (element_count(dims) > max_el) return std::nullopt;
+  const auto oa = broadcast_offsets(a.dims, dims), ob = broadcast_offsets(b.dims, dims);
+  tensor out = make_tensor(a.elem_type, dims);
+  bool ok = true;
+  std::visit(
+      [&](auto& o) {
+        using T = typename std::decay_t<decltype(o)>::value_type;
+        const auto& va = a.values<T>();
+        const auto& vb = b.values<T>();
+        for (std::size_t k = 0; k < o.size() && ok; ++k) {
+          const std::optional<T> r = f(va[oa[k]], vb[ob[k]]);
+          if (r) o[k] = *r; else ok = false;
+        }
+      },
+      out.data);
+  if (!ok) return std::nullopt;
+  return out;
+}
+
 /// A 16-bit float tensor as float32 (exact).
 inline tensor widen_16bit_float(const tensor& x) {
   tensor out = make_tensor(::onnx::TensorProto::FLOAT, x.dims);
