@@ -1587,12 +1587,41 @@ class builder {
            op.starts_with("Reduce");
   }
 
+  /// The fallback's second trial: the node on ones where its inputs are not
+  /// constants. True when the evaluator computed it (`out` set).
+  bool retry_on_ones(const ::onnx::NodeProto& n, const std::vector<int>& ins, std::vector<onnx::tensor> trial,
+                     const std::vector<const onnx::tensor*>& ptrs, std::optional<std::vector<onnx::tensor>>& out) {
+    bool changed = false;
+    for (std::size_t i = 0, t = 0; i < ins.size(); ++i) {
+      if (ins[i] < 0) continue;
+      onnx::tensor& x = trial[t++];
+      if (val(ins[i]).constant) continue;
+      auto one = onnx::detail::cast_to(onnx::make_tensor<double>(tp::DOUBLE, {}, {1.0}), x.elem_type);
+      if (!one) return false;
+      std::visit([&](auto& v) {
+        const auto& o = std::get<std::decay_t<decltype(v)>>(one->data);
+        std::fill(v.begin(), v.end(), o[0]);
+      }, x.data);
+      changed = true;
+    }
+    if (!changed) return false;
+    std::vector<const onnx::tensor*> p2;
+    for (std::size_t i = 0, t = 0; i < ptrs.size(); ++i) p2.push_back(ptrs[i] ? &trial[t++] : nullptr);
+    try {
+      out = onnx::evaluate(n, p2, opset_, {.max_elements = std::numeric_limits<std::size_t>::max()});
+    } catch (const graph_error&) {
+      return false;
+    }
+    return out.has_value();
+  }
+
   /// Plain C++: the folding evaluator, on plain copies of the inputs. Tried
-  /// once here on zeros (and the real constants), so that a node it declines
-  /// is refused now, not at run time. Where the output shape follows from a
-  /// run-time input value (shape_from_values) and the trial fails on zeros,
-  /// the node is kept with the outputs shape inference declared, and each run
-  /// checks that the evaluator's outputs have those shapes.
+  /// here on zeros (and the real constants), then on ones when zeros are
+  /// declined (an integer divisor), so that a node it declines is refused
+  /// now, not at run time. Where the output shape follows from a run-time
+  /// input value (shape_from_values) and the trial fails, the node is kept
+  /// with the outputs shape inference declared; each run checks the
+  /// evaluator's outputs against those shapes.
   void fallback(std::size_t v, const ::onnx::NodeProto& n, kernel& k) {
     if (!onnx::can_evaluate(n.op_type(), n.domain()))
       refuse(n, "operator " + n.op_type() + " is not supported (neither a oneDNN kernel nor the evaluator has it)");
@@ -1621,7 +1650,9 @@ class builder {
     } catch (const graph_error& e) {
       why = e.what();
     }
-    if (!out && why.empty()) refuse(n, "the evaluator does not support this node (an attribute, a type or a combination of them)");
+    // zeros may be what the evaluator declines (an integer divisor): try ones before refusing
+    if (!out && why.empty() && !retry_on_ones(n, ins, trial, ptrs, out))
+      refuse(n, "the evaluator does not support this node (an attribute, a type or a combination of them)");
     std::vector<int> outs;
     if (out)
       for (std::size_t i = 0; i < out->size() && why.empty(); ++i) {

@@ -2,12 +2,14 @@
 /// \file evaluate.hpp
 /// Evaluates one ONNX node on known input values: the arithmetic behind
 /// constant folding. Covers the shape arithmetic PyTorch, TensorFlow and
-/// Paddle exports are full of (the arithmetic, comparison, logic, reduction
-/// and Split rules are in evaluate_math.hpp) and a few cheap element-wise
-/// ops: the operators whose row in op_table.hpp
+/// Paddle exports are full of (the arithmetic, comparison, logic, reduction,
+/// ArgMax/ArgMin and Split rules are in evaluate_math.hpp) and the
+/// element-wise math and activations (evaluate_unary.hpp, with Clip, PRelu,
+/// Mod and BitShift): the operators whose row in op_table.hpp
 /// says `foldable` (tests/onnx/test_op_table.cpp checks that each of them is
 /// computed here), for every numeric element type (16-bit floats: data
-/// movement and Cast only), following the operator versions of opsets 1 to
+/// movement, Cast, Min/Max/Mod and the unary math of evaluate_unary.hpp,
+/// through float), following the operator versions of opsets 1 to
 /// 17. The opset rules of the arguments (Squeeze/Unsqueeze axes as an
 /// attribute before opset 13, Slice attributes before opset 10, ...) are the
 /// argument layer's (onnx/args/), shared with the PyTorch translations.
@@ -30,6 +32,7 @@
 #include <dfgpar/onnx/args/squeeze.hpp>
 #include <dfgpar/onnx/attributes.hpp>
 #include <dfgpar/onnx/evaluate_math.hpp>
+#include <dfgpar/onnx/evaluate_unary.hpp>
 #include <dfgpar/onnx/evaluate_nn.hpp>
 #include <dfgpar/onnx/evaluate_tensor.hpp>
 #include <dfgpar/onnx/op_table.hpp>
@@ -241,25 +244,7 @@ inline std::optional<tensor> binary(const ::onnx::NodeProto& n, binop op, const 
                                     std::size_t max_elements) {
   if (a.elem_type != b.elem_type) bad_node(n, "input types differ");
   if (a.elem_type == tp::FLOAT16 || a.elem_type == tp::BFLOAT16 || a.elem_type == tp::BOOL) return std::nullopt;
-  const std::vector<std::int64_t>* shapes[] = {&a.dims, &b.dims};
-  auto dims = broadcast_shape(n, shapes);
-  if (element_count(dims) > max_elements) return std::nullopt;
-  const auto oa = broadcast_offsets(a.dims, dims), ob = broadcast_offsets(b.dims, dims);
-  tensor out = make_tensor(a.elem_type, dims);
-  bool ok = true;
-  std::visit(
-      [&](auto& o) {
-        using T = typename std::decay_t<decltype(o)>::value_type;
-        const auto& va = a.values<T>();
-        const auto& vb = b.values<T>();
-        for (std::size_t k = 0; k < o.size() && ok; ++k) {
-          auto r = apply<T>(op, va[oa[k]], vb[ob[k]]);
-          if (r) o[k] = *r; else ok = false;
-        }
-      },
-      out.data);
-  if (!ok) return std::nullopt;
-  return out;
+  return broadcast_binary(n, a, b, max_elements, [op](auto x, auto y) { return apply<decltype(x)>(op, x, y); });
 }
 
 // ----------------------------------------------------------------- ops
@@ -575,6 +560,47 @@ inline std::optional<std::vector<tensor>> evaluate_node(const ::onnx::NodeProto&
                         : op == "ReduceMin" ? reduce_op::min : op == "ReduceMax" ? reduce_op::max : reduce_op::mean;
     const tensor& x = need(0);
     return one(eval_reduce(node, r, x, read_reduce(node, attrs, opset, known)));
+  }
+  // ---- element-wise math, activations, Clip, Mod, BitShift (evaluate_unary.hpp); ArgMax/ArgMin and the
+  // remaining reductions (evaluate_math.hpp)
+  if (op == "ArgMax" || op == "ArgMin") {
+    const std::int64_t axis = attrs.get_int("axis", 0);
+    const bool keepdims = attrs.get_int("keepdims", 1) != 0;
+    const bool last = attrs.get_int("select_last_index", 0) != 0;
+    return one(eval_arg_extreme(node, op == "ArgMax", need(0), axis, keepdims, last));
+  }
+  if (op == "ReduceL1" || op == "ReduceL2" || op == "ReduceSumSquare" || op == "ReduceLogSum" ||
+      op == "ReduceLogSumExp") {
+    const reduce_op r = op == "ReduceL1" ? reduce_op::l1 : op == "ReduceL2" ? reduce_op::l2
+                        : op == "ReduceSumSquare" ? reduce_op::sum_square : op == "ReduceLogSum" ? reduce_op::log_sum
+                        : reduce_op::log_sum_exp;
+    const tensor& x = need(0);
+    return one(eval_reduce(node, r, x, read_reduce(node, attrs, opset, known)));
+  }
+  if (const auto fn = math_fn_of(op)) {
+    const tensor& x = need(0);
+    return one(eval_math(node, read_math_args(*fn, attrs), x));
+  }
+  if (op == "IsNaN") return one(eval_is_special(true, false, false, need(0)));
+  if (op == "IsInf") {
+    const tensor& x = need(0);
+    const bool neg = attrs.get_int("detect_negative", 1) != 0, pos = attrs.get_int("detect_positive", 1) != 0;
+    return one(eval_is_special(false, neg, pos, x));
+  }
+  if (op == "Clip") {
+    const tensor& x = need(0);
+    return one(eval_clip(x, read_clip(node, attrs, opset, known)));
+  }
+  if (op == "PRelu") {
+    if (opset < 7) return std::nullopt;  // legacy: no general broadcasting
+    return one(eval_prelu(node, need(0), need(1), max_el));
+  }
+  if (op == "Mod") return one(eval_mod(node, attrs.get_int("fmod", 0) != 0, need(0), need(1), max_el));
+  if (op == "BitShift") {
+    const tensor &a = need(0), &b = need(1);
+    const auto dir = attrs.find_string("direction");
+    if (!dir) bad_node(node, "attribute 'direction' is missing");
+    return one(eval_bit_shift(node, *dir, a, b, max_el));
   }
   if (op == "Split") {
     const tensor& x = need(0);

@@ -64,6 +64,57 @@ T wrap_mul(T a, T b) {
   }
 }
 
+/// Applies `f(a, b) -> optional<T>` to the broadcast pairs of two tensors of
+/// one element type T (the output has T too); nullopt when f declines an
+/// element or the output would exceed `max_el`.
+template <class F>
+std::optional<tensor> broadcast_binary(const ::onnx::NodeProto& n, const tensor& a, const tensor& b,
+                                       std::size_t max_el, F f) {
+  if (a.elem_type != b.elem_type) bad_node(n, "input types differ");
+  const std::vector<std::int64_t>* shapes[] = {&a.dims, &b.dims};
+  auto dims = broadcast_shape(n, shapes);
+  if (element_count(dims) > max_el) return std::nullopt;
+  const auto oa = broadcast_offsets(a.dims, dims), ob = broadcast_offsets(b.dims, dims);
+  tensor out = make_tensor(a.elem_type, dims);
+  bool ok = true;
+  std::visit(
+      [&](auto& o) {
+        using T = typename std::decay_t<decltype(o)>::value_type;
+        const auto& va = a.values<T>();
+        const auto& vb = b.values<T>();
+        for (std::size_t k = 0; k < o.size() && ok; ++k) {
+          const std::optional<T> r = f(va[oa[k]], vb[ob[k]]);
+          if (r) o[k] = *r; else ok = false;
+        }
+      },
+      out.data);
+  if (!ok) return std::nullopt;
+  return out;
+}
+
+/// A 16-bit float tensor as float32 (exact).
+inline tensor widen_16bit_float(const tensor& x) {
+  tensor out = make_tensor(::onnx::TensorProto::FLOAT, x.dims);
+  auto& o = out.values<float>();
+  for (std::size_t i = 0; i < o.size(); ++i) o[i] = static_cast<float>(x.as_double(i));
+  return out;
+}
+
+/// A float32 tensor as FLOAT16 or BFLOAT16 (`type`), rounded to nearest even.
+inline tensor narrow_to_16bit_float(const tensor& x, std::int32_t type) {
+  tensor out = make_tensor(type, x.dims);
+  auto& o = out.values<std::uint16_t>();
+  const auto& v = x.values<float>();
+  for (std::size_t i = 0; i < o.size(); ++i)
+    o[i] = type == ::onnx::TensorProto::FLOAT16 ? float_to_half(v[i]) : float_to_bfloat16(v[i]);
+  return out;
+}
+
+/// Whether `t` is FLOAT16 or BFLOAT16.
+inline bool is_16bit_float(std::int32_t t) noexcept {
+  return t == ::onnx::TensorProto::FLOAT16 || t == ::onnx::TensorProto::BFLOAT16;
+}
+
 /// Min, Max, Sum, Mean: variadic, broadcasting, one element type.
 enum class variadic_op { min, max, sum, mean };
 
@@ -75,6 +126,16 @@ inline std::optional<tensor> eval_variadic(const ::onnx::NodeProto& n, variadic_
     if (!t) bad_node(n, "an input is missing");
     if (t->elem_type != in[0]->elem_type) bad_node(n, "input types differ");
     shapes.push_back(&t->dims);
+  }
+  if (is_16bit_float(in[0]->elem_type) && (op == variadic_op::min || op == variadic_op::max)) {
+    // exact through float32: the result is one of the inputs
+    std::vector<tensor> wide;
+    for (const tensor* t : in) wide.push_back(widen_16bit_float(*t));
+    std::vector<const tensor*> ptrs;
+    for (const auto& t : wide) ptrs.push_back(&t);
+    auto r = eval_variadic(n, op, ptrs, max_el);
+    if (!r) return r;
+    return narrow_to_16bit_float(*r, in[0]->elem_type);
   }
   if (!is_arithmetic_type(in[0]->elem_type)) return std::nullopt;
   auto dims = broadcast_shape(n, shapes);
@@ -233,17 +294,27 @@ inline std::optional<tensor> eval_pow(const ::onnx::NodeProto& n, const tensor& 
   return out;
 }
 
-/// ReduceSum, ReduceProd, ReduceMin, ReduceMax, ReduceMean (axes per args/reduce.hpp).
-enum class reduce_op { sum, prod, min, max, mean };
+/// ReduceSum, ReduceProd, ReduceMin, ReduceMax, ReduceMean, ReduceL1,
+/// ReduceL2, ReduceSumSquare, ReduceLogSum, ReduceLogSumExp (axes per
+/// args/reduce.hpp). L2, LogSum and LogSumExp: floating-point types only.
+enum class reduce_op { sum, prod, min, max, mean, l1, l2, sum_square, log_sum, log_sum_exp };
 
 inline std::optional<tensor> eval_reduce(const ::onnx::NodeProto& n, reduce_op op, const tensor& x,
                                          const reduce_args& r) {
   if (!is_arithmetic_type(x.elem_type)) return std::nullopt;
   if (r.axes.at_run_time()) return std::nullopt;
+  if ((op == reduce_op::l2 || op == reduce_op::log_sum || op == reduce_op::log_sum_exp) && !x.is_floating())
+    return std::nullopt;
   const auto rank = static_cast<std::int64_t>(x.rank());
   std::vector<char> reduced(x.rank(), 0);
   const bool empty_axes = !r.axes.known() || r.axes.value->empty();
-  if (empty_axes && r.noop_with_empty_axes) return x;
+  if (empty_axes && r.noop_with_empty_axes) {
+    // the newer ops' no-op (opset 18) is read differently by the references (data or its square): declined
+    if (op != reduce_op::sum && op != reduce_op::prod && op != reduce_op::min && op != reduce_op::max &&
+        op != reduce_op::mean)
+      return std::nullopt;
+    return x;
+  }
   if (empty_axes) std::fill(reduced.begin(), reduced.end(), 1);
   else
     for (std::int64_t a : *r.axes.value) reduced[static_cast<std::size_t>(normalize_axis(n, a, rank, "axes"))] = 1;
@@ -282,6 +353,15 @@ inline std::optional<tensor> eval_reduce(const ::onnx::NodeProto& n, reduce_op o
           const Acc y = static_cast<Acc>(v[k]);
           switch (op) {
             case reduce_op::sum: case reduce_op::mean: a = wrap_add(a, y); break;
+            case reduce_op::l1:
+              if constexpr (std::is_signed_v<Acc>) a = wrap_add(a, y < Acc(0) ? static_cast<Acc>(Acc(0) - y) : y);
+              else a = wrap_add(a, y);
+              break;
+            case reduce_op::l2: case reduce_op::sum_square: a = wrap_add(a, wrap_mul(y, y)); break;
+            case reduce_op::log_sum: a = wrap_add(a, y); break;
+            case reduce_op::log_sum_exp:
+              if constexpr (std::is_floating_point_v<Acc>) a += std::exp(y);
+              break;
             case reduce_op::prod: a = wrap_mul(a, y); break;
             case reduce_op::min: a = seen[to_out[k]] ? std::min(a, y) : y; break;
             case reduce_op::max: a = seen[to_out[k]] ? std::max(a, y) : y; break;
@@ -292,10 +372,58 @@ inline std::optional<tensor> eval_reduce(const ::onnx::NodeProto& n, reduce_op o
         for (std::size_t i = 0; i < out_n; ++i) {
           Acc a = acc[i];
           if (op == reduce_op::mean) a = per ? static_cast<Acc>(a / static_cast<Acc>(per)) : Acc(0);
+          if constexpr (std::is_floating_point_v<Acc>) {
+            if (op == reduce_op::l2) a = std::sqrt(a);
+            if (op == reduce_op::log_sum || op == reduce_op::log_sum_exp) a = std::log(a);
+          }
           o[i] = static_cast<T>(a);
         }
       },
       out.data);
+  return out;
+}
+
+/// ArgMax / ArgMin along `axis`: int64 indices (the first extreme, or the
+/// last with select_last_index; NaN counts as the extreme, as numpy).
+inline std::optional<tensor> eval_arg_extreme(const ::onnx::NodeProto& n, bool is_max, const tensor& x,
+                                              std::int64_t axis_attr, bool keepdims, bool select_last) {
+  using tp = ::onnx::TensorProto;
+  if (!is_arithmetic_type(x.elem_type)) return std::nullopt;
+  const auto axis = static_cast<std::size_t>(normalize_axis(n, axis_attr, static_cast<std::int64_t>(x.rank()), "axis"));
+  const std::size_t dim = static_cast<std::size_t>(x.dims[axis]);
+  std::size_t outer = 1, inner = 1;
+  for (std::size_t i = 0; i < axis; ++i) outer *= static_cast<std::size_t>(x.dims[i]);
+  for (std::size_t i = axis + 1; i < x.rank(); ++i) inner *= static_cast<std::size_t>(x.dims[i]);
+  std::vector<std::int64_t> dims = x.dims;
+  if (keepdims) dims[axis] = 1;
+  else dims.erase(dims.begin() + static_cast<std::ptrdiff_t>(axis));
+  if (dim == 0 && outer * inner > 0) bad_node(n, "an empty axis has no extreme");
+  tensor out = make_tensor(tp::INT64, dims);
+  auto& o = out.values<std::int64_t>();
+  std::visit(
+      [&](const auto& v) {
+        using T = typename std::decay_t<decltype(v)>::value_type;
+        for (std::size_t a = 0; a < outer; ++a)
+          for (std::size_t i = 0; i < inner; ++i) {
+            const std::size_t base = a * dim * inner + i;
+            T best = v[base];
+            std::size_t at = 0;
+            for (std::size_t j = 1; j < dim; ++j) {
+              const T y = v[base + j * inner];
+              bool take;
+              if constexpr (std::is_floating_point_v<T>) {
+                if (std::isnan(best)) take = select_last && std::isnan(y);
+                else if (std::isnan(y)) take = true;
+                else take = is_max ? (y > best || (select_last && y == best)) : (y < best || (select_last && y == best));
+              } else {
+                take = is_max ? (y > best || (select_last && y == best)) : (y < best || (select_last && y == best));
+              }
+              if (take) { best = y; at = j; }
+            }
+            o[a * inner + i] = static_cast<std::int64_t>(at);
+          }
+      },
+      x.data);
   return out;
 }
 
