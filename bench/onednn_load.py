@@ -112,7 +112,7 @@ def main():
     a = ap.parse_args()
     env = dict(os.environ)
     env.pop("OMP_NUM_THREADS", None)  # each runtime sets its own thread count
-    # `dfgpar run` sets OMP_WAIT_POLICY=PASSIVE for itself unless told otherwise; ORT and
+    # `dfgpar run` sets GOMP_SPINCOUNT=300 for itself unless told otherwise; ORT and
     # PyTorch run with their defaults, as a user would run them
     systems = [("dfgpar 1x1", lambda m, p: dfgpar_cmd(a, m, 1, 1, p)),
                ("dfgpar 2x1", lambda m, p: dfgpar_cmd(a, m, 2, 1, p)),

@@ -16,7 +16,7 @@ Configurations: dfgpar 1 worker x 1 thread, 1 x 2 (intra-op only), 2 x 1
 taken against it); ONNX Runtime sequential at 1 and 2 threads.
 `--spin 10000,100000` adds dfgpar 1 x 2 with each GOMP_SPINCOUNT (idle
 OpenMP threads spin that long, then sleep; `dfgpar run` otherwise restarts
-itself with OMP_WAIT_POLICY=PASSIVE).
+itself with GOMP_SPINCOUNT=300).
 Needs node and `node_modules/onnxruntime-node` in the repository root.
 """
 
@@ -69,7 +69,7 @@ def main():
     a = ap.parse_args()
     env = dict(os.environ)
     env.pop("OMP_NUM_THREADS", None)  # the session sets each worker's count itself
-    # `dfgpar run` makes idle OpenMP threads sleep (OMP_WAIT_POLICY=PASSIVE) unless told otherwise
+    # `dfgpar run` bounds idle OpenMP threads' spin (GOMP_SPINCOUNT=300) unless told otherwise
     configs = [("dfgpar 1x1", lambda m, i: dfgpar_cmd(a.dfgpar, m, 1, 1, a.iters)),
                ("dfgpar 1x2", lambda m, i: dfgpar_cmd(a.dfgpar, m, 1, 2, a.iters)),
                ("dfgpar 2x1", lambda m, i: dfgpar_cmd(a.dfgpar, m, 2, 1, a.iters)),

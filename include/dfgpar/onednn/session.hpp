@@ -17,10 +17,12 @@
 /// the constructor refuses `workers * threads` above the cores. Primitives are
 /// created with that thread count (oneDNN picks its blocking by it). The
 /// calling thread's OpenMP thread count is left at `threads` after a run.
-/// With `threads` > 1, run with OMP_WAIT_POLICY=PASSIVE in the environment
-/// (libgomp reads it when it loads; `dfgpar run` sets it): libgomp's
-/// default spinning made a 2-thread squeezenet1_1 run 25x slower while other
-/// processes used the cores (740 ms against 31 ms passive, ONNX Runtime 34 ms).
+/// With `threads` > 1, bound libgomp's spin in the environment
+/// (GOMP_SPINCOUNT=300; libgomp reads it when it loads; `dfgpar run` sets
+/// it): its default spinning made a 2-thread squeezenet1_1 run 25x slower
+/// while other processes used the cores (740 ms against 31 ms passive), and
+/// OMP_WAIT_POLICY=PASSIVE pays a wake-up per primitive (googlenet 1 x 2:
+/// 32.6 ms passive, 22.5 ms at 300, 38.8 ms at 300 beside a busy loop).
 /// The executor's own spin (`session_options::spin`) yields every 32 rounds
 /// and then sleeps, so 2 workers x 1 thread need no setting.
 ///
