@@ -179,7 +179,7 @@ step_native() {
     echo "skipped: needs the dfgpar program with run (libdnnl-dev) and Debian's python3-onnx"
     return 0
   fi
-  local rc=0 min=${NATIVE_MIN_PASS:-38}
+  local rc=0 min=${NATIVE_MIN_PASS:-80}
   # the FAILs and the totals per family (--verbose or a run by hand: per operator)
   local summary=(sed -n '/^FAIL/p;/^---- /p;/per operator family/,$p')
   timed "backend suite" nice -n 10 /usr/bin/python3 tests/onednn/backend_suite_run.py "$BUILD_DIR/dfgpar" \
