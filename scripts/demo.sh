@@ -42,7 +42,9 @@ fi
 # the median latency (ms) of one configuration: "dfgpar W T" or "ort T"
 latency() {
   if [ "$1" = dfgpar ]; then
-    "$build/dfgpar" run "$build/models/$model.onnx" --workers "$2" --threads "$3" --iters 30 --warmup 5 \
+    local threads=(--threads "$3")
+    [ "$2" = auto ] && threads=()  # auto chooses the threads too
+    "$build/dfgpar" run "$build/models/$model.onnx" --workers "$2" "${threads[@]}" --iters 30 --warmup 5 \
       --input "$build/models/$model.input.npy" --json "$out/run.json" >/dev/null
     /usr/bin/python3 -c 'import json, sys; print("%.2f" % json.load(open(sys.argv[1]))["median_ms"])' "$out/run.json"
   else
@@ -56,6 +58,8 @@ latency() {
   --input "$build/models/$model.input.npy" --reference "$build/models/$model.output.npy" | grep '^check'
 serial=$(latency dfgpar 1 1)
 parallel=$(latency dfgpar "$workers" 1)
+auto=$(latency dfgpar auto 0)
+auto_chose=$(/usr/bin/python3 -c 'import json, sys; r = json.load(open(sys.argv[1])); print("%dx%d" % (r["workers"], r["threads"]))' "$out/run.json")
 have_ort=0
 if command -v node >/dev/null && [ -d node_modules/onnxruntime-node ]; then
   have_ort=1
@@ -66,6 +70,7 @@ echo
 echo "$model, batch 1, median of 30 runs (one configuration at a time):"
 printf '  %-44s %9s ms\n' "dfgpar run, serial (1 worker x 1 thread)" "$serial"
 printf '  %-44s %9s ms\n' "dfgpar run, parallel ($workers workers x 1 thread)" "$parallel"
+printf '  %-44s %9s ms\n' "dfgpar run --workers auto (chose $auto_chose)" "$auto"
 if [ "$have_ort" = 1 ]; then
   printf '  %-44s %9s ms\n' "ONNX Runtime, 1 thread" "$ort1"
   printf '  %-44s %9s ms\n' "ONNX Runtime, $workers threads" "$ortp"
