@@ -298,9 +298,9 @@ TEST_CASE("[dfgpar] onednn: what cannot run is refused at load, naming the node;
   }
   {
     model m;  // an operator nothing here computes
-    m.input("x", {3, 3});
+    m.input("x", {2, 3, 3});
     m.node("Det", {"x"}, {"y"});
-    m.output("y", 0);
+    m.output("y", 1);
     CHECK_THROWS_WITH_AS(onednn::session(m.save("det"), {}), doctest::Contains("Det"), dfgpar::graph_error);
   }
   model m;
