@@ -26,6 +26,7 @@ eligible pass rate is below --min-eligible-pass), 2 on bad usage.
 
 import argparse
 import collections
+import concurrent.futures
 import glob
 import importlib.util
 import os
@@ -149,6 +150,9 @@ def main():
     p.add_argument('--filter', default='')
     p.add_argument('--timeout', type=float, default=120)
     p.add_argument('--verbose', action='store_true')
+    p.add_argument('--jobs', type=int, default=os.cpu_count() or 1,
+                   help='cases run at once (default: the cores; each case '
+                   'is a short process, mostly loading and JIT compiling)')
     p.add_argument('--min-eligible-pass', type=float, default=None,
                    metavar='PCT')
     a = p.parse_args()
@@ -164,17 +168,29 @@ def main():
     total, eligible, excluded = (collections.Counter() for _ in range(3))
     refusals = collections.Counter()
     skipped = 0
-    for case in cases:
-        name = os.path.basename(case)
+    def load(case):
+        m = onnx.load(os.path.join(case, 'model.onnx'),
+                      load_external_data=False)
+        return m, backend_suite.op_of(m), backend_suite.exclusion_of(m)
+
+    def one(case):
         try:
-            m = onnx.load(os.path.join(case, 'model.onnx'),
-                          load_external_data=False)
-            op, why = backend_suite.op_of(m), backend_suite.exclusion_of(m)
+            m, op, why = load(case)
         except Exception as e:  # noqa: BLE001
-            print('skipped %s: %s' % (name, e), file=sys.stderr)
+            return None, None, None, str(e)
+        kind, msg = run_case(a.dfgpar, case, m, a.timeout)
+        return op, why, kind, msg
+
+    # results are taken in the cases' order, so the output does not depend
+    # on --jobs
+    with concurrent.futures.ThreadPoolExecutor(max(1, a.jobs)) as pool:
+        results = list(pool.map(one, cases))
+    for case, (op, why, kind, msg) in zip(cases, results):
+        name = os.path.basename(case)
+        if op is None:
+            print('skipped %s: %s' % (name, msg), file=sys.stderr)
             skipped += 1
             continue
-        kind, msg = run_case(a.dfgpar, case, m, a.timeout)
         if kind is None:
             skipped += 1
             continue

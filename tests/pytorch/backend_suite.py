@@ -30,6 +30,7 @@ is given and the eligible pass rate is below PCT, 2 on bad usage.
 
 import argparse
 import collections
+import concurrent.futures
 import glob
 import importlib.util
 import os
@@ -167,12 +168,17 @@ def op_of(model):
     return ops[0] if len(ops) == 1 else (ops[-1] if ops else '?')
 
 
-def run_case(case, model_proto, out_dir, dfgpar, workers, pep8, strict):
-    """('pass'|'fail'|'unsupported', message); appends (case, codes,
-    messages) to pep8 when the emitted code is not PEP 8 clean."""
-    r = subprocess.run([dfgpar, 'emit', os.path.join(case, 'model.onnx'),
-                        '-o', out_dir, '--workers', str(workers)],
-                       capture_output=True, text=True)
+def emit(case, out_dir, dfgpar, workers):
+    """`dfgpar emit` of one case into out_dir (the CompletedProcess)."""
+    return subprocess.run([dfgpar, 'emit', os.path.join(case, 'model.onnx'),
+                           '-o', out_dir, '--workers', str(workers)],
+                          capture_output=True, text=True)
+
+
+def run_case(case, model_proto, out_dir, r, pep8, strict):
+    """('pass'|'fail'|'unsupported', message) of a case emitted into out_dir
+    by `r` (emit's CompletedProcess); appends (case, codes, messages) to
+    pep8 when the emitted code is not PEP 8 clean."""
     if r.returncode != 0:
         msg = r.stderr.strip().splitlines()[-1] if r.stderr.strip() else ''
         kind = 'unsupported' if refused_by_emitter(msg) else 'fail'
@@ -251,6 +257,8 @@ def main():
     p.add_argument('--data', default='/usr/share/libonnx-testdata/data/node')
     p.add_argument('--filter', default='')
     p.add_argument('--workers', type=int, default=1)
+    p.add_argument('--jobs', type=int, default=os.cpu_count() or 1,
+                   help='emits run at once (default: the cores)')
     p.add_argument('--verbose', action='store_true')
     p.add_argument('--pep8-strict', action='store_true',
                    help='count emitted code that is not PEP 8 clean as '
@@ -273,6 +281,12 @@ def main():
     excluded = collections.Counter()
     pep8 = []
     with tempfile.TemporaryDirectory() as tmp:
+        # the emits (separate processes) run --jobs at a time; the PyTorch
+        # runs stay in this process, one at a time
+        with concurrent.futures.ThreadPoolExecutor(max(1, a.jobs)) as pool:
+            emitted = list(pool.map(
+                lambda ic: emit(ic[1], os.path.join(tmp, str(ic[0])),
+                                a.dfgpar, a.workers), enumerate(cases)))
         for i, case in enumerate(cases):
             name = os.path.basename(case)
             try:
@@ -283,8 +297,7 @@ def main():
                 m, op, why = onnx.ModelProto(), '?', None
             try:
                 kind, msg = run_case(case, m, os.path.join(tmp, str(i)),
-                                     a.dfgpar, a.workers, pep8,
-                                     a.pep8_strict)
+                                     emitted[i], pep8, a.pep8_strict)
             except Exception as e:  # noqa: BLE001
                 kind, msg = 'fail', 'check: %s' % str(e)[:200]
             per_op[op][kind] += 1
