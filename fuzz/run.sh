@@ -19,20 +19,31 @@ case "$cxx" in *clang*) ;; *) cxx=clang++ ;; esac
 mode=${1:-replay}
 mkdir -p "$out"
 
+build_one() {
+  src="$root/fuzz/fuzz_$1.cpp"
+  bin="$out/fuzz_$1"
+  # rebuild when the harness or any header is newer than the binary
+  if [ -x "$bin" ] && [ -z "$(find "$src" "$root/include" -newer "$bin" -name '*.[ch]pp' 2>/dev/null | head -n 1)" ]; then
+    return 0
+  fi
+  echo "fuzz: building $bin"
+  # -g1: line tables are all a sanitizer report needs
+  "$cxx" -std=c++20 -O1 -g1 -fno-omit-frame-pointer \
+    -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined -fno-sanitize=vptr \
+    -DONNX_ML=1 -DONNX_NAMESPACE=onnx -I"$root/include" "$src" -o "$bin" \
+    -lonnx -lonnx_proto -lprotobuf -pthread
+}
+
+# the two harnesses compile side by side (one core each)
 build() {
-  for harness in loader json; do
-    src="$root/fuzz/fuzz_$harness.cpp"
-    bin="$out/fuzz_$harness"
-    # rebuild when the harness or any header is newer than the binary
-    if [ -x "$bin" ] && [ -z "$(find "$src" "$root/include" -newer "$bin" -name '*.[ch]pp' 2>/dev/null | head -n 1)" ]; then
-      continue
-    fi
-    echo "fuzz: building $bin"
-    "$cxx" -std=c++20 -O1 -g -fno-omit-frame-pointer \
-      -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined -fno-sanitize=vptr \
-      -DONNX_ML=1 -DONNX_NAMESPACE=onnx -I"$root/include" "$src" -o "$bin" \
-      -lonnx -lonnx_proto -lprotobuf -pthread
-  done
+  build_one loader &
+  p1=$!
+  build_one json &
+  p2=$!
+  s=0
+  wait "$p1" || s=1
+  wait "$p2" || s=1
+  return "$s"
 }
 
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:allocator_may_return_null=1}
