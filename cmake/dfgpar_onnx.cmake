@@ -63,7 +63,7 @@ if(DFGPAR_BUILD_TESTS)
   target_include_directories(dfgpar_onnx_tests PRIVATE ${PROJECT_SOURCE_DIR}/tests)
   target_link_libraries(dfgpar_onnx_tests PRIVATE dfgpar::onnx doctest::doctest)
   if(TARGET dfgpar_warnings)
-    target_link_libraries(dfgpar_onnx_tests PRIVATE dfgpar_warnings)
+    target_link_libraries(dfgpar_onnx_tests PRIVATE dfgpar_warnings dfgpar_test_opt)
   endif()
   add_test(NAME dfgpar_onnx_tests COMMAND dfgpar_onnx_tests)
   # the torchvision models exported by scripts/export_models.py (skipped when absent);
