@@ -13,11 +13,10 @@
 
 #include "args.hpp"
 #include "commands.hpp"
+#include "guarded_main.hpp"
 #include "report.hpp"
 
 #include <dfgpar/error.hpp>
-
-#include <google/protobuf/stubs/logging.h>
 
 #include <algorithm>
 #include <array>
@@ -102,24 +101,4 @@ int run(const std::vector<std::string>& args) {
 
 }  // namespace
 
-int main(int argc, char** argv) {
-  // protobuf would print parse problems itself, over several lines; the
-  // loader reports them in its one-line error instead
-  google::protobuf::SetLogHandler(nullptr);
-  std::ios::sync_with_stdio(false);
-  try {
-    return run(std::vector<std::string>(argv + 1, argv + argc));
-  } catch (const usage_error& e) {
-    std::cerr << "dfgpar: " << dfgpar_cli::without_prefixes(e.what()) << '\n';
-    return 2;
-  } catch (const std::bad_alloc&) {
-    std::cerr << "dfgpar: error: out of memory\n";
-    return 1;
-  } catch (const std::exception& e) {  // dfgpar::graph_error and anything else: bad input
-    std::cerr << "dfgpar: error: " << dfgpar::one_line(dfgpar_cli::without_prefixes(e.what()), 600) << '\n';
-    return 1;
-  } catch (...) {
-    std::cerr << "dfgpar: error: unknown failure\n";
-    return 1;
-  }
-}
+int main(int argc, char** argv) { return dfgpar_cli::guarded_main(argc, argv, run); }

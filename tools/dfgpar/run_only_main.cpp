@@ -6,34 +6,15 @@
 
 #include "args.hpp"
 #include "commands.hpp"
-#include "report.hpp"
+#include "guarded_main.hpp"
 
-#include <dfgpar/error.hpp>
-
-#include <google/protobuf/stubs/logging.h>
-
-#include <exception>
-#include <iostream>
-#include <new>
 #include <string>
 #include <vector>
 
 int main(int argc, char** argv) {
-  google::protobuf::SetLogHandler(nullptr);
-  std::ios::sync_with_stdio(false);
-  using dfgpar_cli::usage_error;
-  try {
-    std::vector<std::string> args(argv + 1, argv + argc);
-    if (args.empty() || args[0] != "run") throw usage_error("this program has only the run command: PROGRAM run MODEL.onnx ...");
+  return dfgpar_cli::guarded_main(argc, argv, [](const std::vector<std::string>& args) {
+    if (args.empty() || args[0] != "run")
+      throw dfgpar_cli::usage_error("this program has only the run command: PROGRAM run MODEL.onnx ...");
     return dfgpar_cli::run_command.run(std::vector<std::string>(args.begin() + 1, args.end()));
-  } catch (const usage_error& e) {
-    std::cerr << "dfgpar: " << dfgpar_cli::without_prefixes(e.what()) << '\n';
-    return 2;
-  } catch (const std::bad_alloc&) {
-    std::cerr << "dfgpar: error: out of memory\n";
-    return 1;
-  } catch (const std::exception& e) {
-    std::cerr << "dfgpar: error: " << dfgpar::one_line(dfgpar_cli::without_prefixes(e.what()), 600) << '\n';
-    return 1;
-  }
+  });
 }

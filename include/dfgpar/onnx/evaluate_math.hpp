@@ -64,6 +64,23 @@ T wrap_mul(T a, T b) {
   }
 }
 
+/// The output shape of a two-input broadcast and, per output element, the
+/// element of each input it reads.
+struct broadcast_pair {
+  std::vector<std::int64_t> dims;
+  std::vector<std::size_t> a, b;
+};
+
+/// Plans the broadcast of a and b; nullopt when the output would exceed `max_el`.
+inline std::optional<broadcast_pair> plan_broadcast(const ::onnx::NodeProto& n, const tensor& a, const tensor& b,
+                                                    std::size_t max_el) {
+  const std::vector<std::int64_t>* shapes[] = {&a.dims, &b.dims};
+  auto dims = broadcast_shape(n, shapes);
+  if (element_count(dims) > max_el) return std::nullopt;
+  auto oa = broadcast_offsets(a.dims, dims), ob = broadcast_offsets(b.dims, dims);
+  return broadcast_pair{std::move(dims), std::move(oa), std::move(ob)};
+}
+
 /// Applies `f(a, b) -> optional<T>` to the broadcast pairs of two tensors of
 /// one element type T (the output has T too); nullopt when f declines an
 /// element or the output would exceed `max_el`.
@@ -71,11 +88,10 @@ template <class F>
 std::optional<tensor> broadcast_binary(const ::onnx::NodeProto& n, const tensor& a, const tensor& b,
                                        std::size_t max_el, F f) {
   if (a.elem_type != b.elem_type) bad_node(n, "input types differ");
-  const std::vector<std::int64_t>* shapes[] = {&a.dims, &b.dims};
-  auto dims = broadcast_shape(n, shapes);
-  if (element_count(dims) > max_el) return std::nullopt;
-  const auto oa = broadcast_offsets(a.dims, dims), ob = broadcast_offsets(b.dims, dims);
-  tensor out = make_tensor(a.elem_type, dims);
+  const auto plan = plan_broadcast(n, a, b, max_el);
+  if (!plan) return std::nullopt;
+  const auto &oa = plan->a, &ob = plan->b;
+  tensor out = make_tensor(a.elem_type, plan->dims);
   bool ok = true;
   std::visit(
       [&](auto& o) {
@@ -182,11 +198,10 @@ inline std::optional<tensor> eval_compare(const ::onnx::NodeProto& n, compare_op
   // 16-bit floats are kept as bit patterns: only equality could be read off them
   if (a.elem_type == tp::FLOAT16 || a.elem_type == tp::BFLOAT16) return std::nullopt;
   if (a.elem_type == tp::BOOL && op != compare_op::eq) return std::nullopt;
-  const std::vector<std::int64_t>* shapes[] = {&a.dims, &b.dims};
-  auto dims = broadcast_shape(n, shapes);
-  if (element_count(dims) > max_el) return std::nullopt;
-  const auto oa = broadcast_offsets(a.dims, dims), ob = broadcast_offsets(b.dims, dims);
-  tensor out = make_tensor(tp::BOOL, dims);
+  const auto plan = plan_broadcast(n, a, b, max_el);
+  if (!plan) return std::nullopt;
+  const auto &oa = plan->a, &ob = plan->b;
+  tensor out = make_tensor(tp::BOOL, plan->dims);
   auto& o = out.values<std::uint8_t>();
   std::visit(
       [&](const auto& va) {
@@ -220,11 +235,10 @@ inline std::optional<tensor> eval_logic(const ::onnx::NodeProto& n, logic_op op,
     return out;
   }
   if (!b) bad_node(n, "input 1 is missing");
-  const std::vector<std::int64_t>* shapes[] = {&a.dims, &b->dims};
-  auto dims = broadcast_shape(n, shapes);
-  if (element_count(dims) > max_el) return std::nullopt;
-  const auto oa = broadcast_offsets(a.dims, dims), ob = broadcast_offsets(b->dims, dims);
-  tensor out = make_tensor(tp::BOOL, dims);
+  const auto plan = plan_broadcast(n, a, *b, max_el);
+  if (!plan) return std::nullopt;
+  const auto &oa = plan->a, &ob = plan->b;
+  tensor out = make_tensor(tp::BOOL, plan->dims);
   auto& o = out.values<std::uint8_t>();
   const auto &va = a.values<std::uint8_t>(), &vb = b->values<std::uint8_t>();
   for (std::size_t k = 0; k < o.size(); ++k) {
@@ -266,11 +280,10 @@ inline std::optional<tensor> eval_unary(const ::onnx::NodeProto&, unary_op op, c
 /// Pow: the base's type; the exponent may be of another numeric type.
 inline std::optional<tensor> eval_pow(const ::onnx::NodeProto& n, const tensor& a, const tensor& b, std::size_t max_el) {
   if (!is_arithmetic_type(a.elem_type) || !is_arithmetic_type(b.elem_type)) return std::nullopt;
-  const std::vector<std::int64_t>* shapes[] = {&a.dims, &b.dims};
-  auto dims = broadcast_shape(n, shapes);
-  if (element_count(dims) > max_el) return std::nullopt;
-  const auto oa = broadcast_offsets(a.dims, dims), ob = broadcast_offsets(b.dims, dims);
-  tensor out = make_tensor(a.elem_type, dims);
+  const auto plan = plan_broadcast(n, a, b, max_el);
+  if (!plan) return std::nullopt;
+  const auto &oa = plan->a, &ob = plan->b;
+  tensor out = make_tensor(a.elem_type, plan->dims);
   bool ok = true;
   std::visit(
       [&](auto& o) {

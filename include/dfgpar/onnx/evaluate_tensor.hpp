@@ -72,14 +72,14 @@ inline std::vector<std::int64_t> indices_of(const ::onnx::NodeProto& n, const te
 
 // ----------------------------------------------------------------- gather / scatter
 
-inline tensor eval_gather_elements(const ::onnx::NodeProto& n, attribute_reader& a, const tensor& data,
-                                   const tensor& ind) {
+/// GatherElements / ScatterElements: the offset into `data` of each element
+/// of `ind` (same rank), whose value replaces its coordinate on `axis`.
+inline std::vector<std::size_t> element_offsets(const ::onnx::NodeProto& n, const tensor& data, const tensor& ind,
+                                                std::size_t axis) {
   const std::size_t r = data.rank();
-  if (r == 0 || ind.rank() != r) bad_node(n, "data and indices must have the same rank >= 1");
-  const std::size_t axis = axis_in(n, a.get_int("axis", 0), r);
   const auto idx = indices_of(n, ind);
   const auto st = strides_of(data.dims);
-  std::vector<std::size_t> map(idx.size());
+  std::vector<std::size_t> offs(idx.size());
   for_each_index(ind.dims, [&](const std::vector<std::int64_t>& i, std::size_t k) {
     std::size_t off = 0;
     for (std::size_t d = 0; d < r; ++d) {
@@ -87,8 +87,17 @@ inline tensor eval_gather_elements(const ::onnx::NodeProto& n, attribute_reader&
       else if (i[d] >= data.dims[d]) bad_node(n, "indices are larger than data outside the axis");
       else off += static_cast<std::size_t>(i[d]) * st[d];
     }
-    map[k] = off;
+    offs[k] = off;
   });
+  return offs;
+}
+
+inline tensor eval_gather_elements(const ::onnx::NodeProto& n, attribute_reader& a, const tensor& data,
+                                   const tensor& ind) {
+  const std::size_t r = data.rank();
+  if (r == 0 || ind.rank() != r) bad_node(n, "data and indices must have the same rank >= 1");
+  const std::size_t axis = axis_in(n, a.get_int("axis", 0), r);
+  const auto map = element_offsets(n, data, ind, axis);
   return gather_elements_by(data, ind.dims, map);
 }
 
@@ -141,18 +150,7 @@ inline std::optional<tensor> eval_scatter_elements(const ::onnx::NodeProto& n, a
   if (r == 0 || ind.rank() != r || upd.dims != ind.dims) bad_node(n, "data, indices and updates do not fit");
   const std::size_t axis = axis_in(n, a.get_int("axis", 0), r);
   const scatter_reduction red = n.op_type() == "ScatterElements" ? read_scatter_reduction(n, a) : scatter_reduction::none;
-  const auto idx = indices_of(n, ind);
-  const auto st = strides_of(data.dims);
-  std::vector<std::size_t> targets(idx.size());
-  for_each_index(ind.dims, [&](const std::vector<std::int64_t>& i, std::size_t k) {
-    std::size_t off = 0;
-    for (std::size_t d = 0; d < r; ++d) {
-      if (d == axis) off += index_in(n, idx[k], data.dims[d]) * st[d];
-      else if (i[d] >= data.dims[d]) bad_node(n, "indices are larger than data outside the axis");
-      else off += static_cast<std::size_t>(i[d]) * st[d];
-    }
-    targets[k] = off;
-  });
+  const auto targets = element_offsets(n, data, ind, axis);
   return scatter_into(n, data, upd, targets, 1, red);
 }
 

@@ -104,7 +104,7 @@ struct compile_options {
   /// Measured per-node times of the model as loaded (dfgpar's or ONNX
   /// Runtime's profile JSON); matched to the optimised nodes by name or
   /// output tensor. Nodes it does not mention keep their analytic cost.
-  std::filesystem::path profile;
+  std::filesystem::path profile{};
   /// Split every Conv that costs at least 2% of the model into
   /// `schedule.workers` output-channel parts (see split.hpp).
   bool split = false;
