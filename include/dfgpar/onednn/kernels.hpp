@@ -26,6 +26,8 @@
 /// * Every other operator the folding evaluator computes (onnx/evaluate.hpp)
 ///   runs through it, on plain tensors: one reference implementation, not two.
 ///   It allocates its result each run.
+/// * If: both branches prepared once as nested programs of these same
+///   kernels, one run serially by the If's kernel (control_flow.hpp).
 /// * An operator, attribute or type nothing here supports is refused while
 ///   the kernels are prepared, naming the node: before any run.
 
@@ -49,9 +51,11 @@
 #include <cstring>
 #include <iterator>
 #include <limits>
+#include <memory>
 #include <optional>
 #include <string>
 #include <unordered_map>
+#include <unordered_set>
 #include <utility>
 #include <vector>
 
@@ -143,6 +147,7 @@ class builder {
   std::unordered_map<std::size_t, std::pair<int, std::vector<std::int64_t>>> fused_pad_;  // pool vertex -> (pad input, pads)
   std::vector<const ::onnx::NodeProto*> node_of_;
   std::unordered_map<int, onnx::tensor> const_cache_;
+  std::unordered_set<std::string> known_from_branches_;  // If outputs whose shape only the branches tell
 
   // ------------------------------------------------------------ values
 
@@ -173,7 +178,7 @@ class builder {
   /// Dimensions of value v, which must be fully known.
   const std::vector<std::int64_t>& dims_of(const ::onnx::NodeProto& n, int v) {
     auto& x = val(v);
-    if (m_.tensors.count(x.name) == 0 || !m_.tensors.at(x.name).shape_known)
+    if ((m_.tensors.count(x.name) == 0 || !m_.tensors.at(x.name).shape_known) && !known_from_branches_.count(x.name))
       refuse(n, "the shape of tensor '" + x.name + "' is not known before the run (dynamic shapes are not supported yet)");
     return x.dims;
   }
@@ -284,6 +289,7 @@ class builder {
     for (const auto& o : n.output())
       if (!o.empty() && val(index_of(o)).elem_type != tp::FLOAT) all_f32 = false;
     try {
+      if (op == "If") return if_node(v, n, k);  // control_flow.hpp
       // Pad's pads are int64: checked apart
       if (op == "Pad" && val(index_of(n.input(0))).elem_type == tp::FLOAT)
         return pad_into_reader(v, n, k) ? void() : pad(v, n, k);
@@ -1728,6 +1734,13 @@ class builder {
     k.what += " (evaluator)";
   }
 
+  /// An If: both branches prepared as programs of their own (control_flow.hpp).
+  void if_node(std::size_t v, const ::onnx::NodeProto& n, kernel& k);
+  std::unique_ptr<struct branch_program> prepare_branch(
+      const ::onnx::NodeProto& n, const ::onnx::GraphProto& body, const std::string& where,
+      const std::unordered_map<std::string, std::size_t>& slot,
+      std::vector<std::pair<std::int32_t, std::vector<std::int64_t>>>& shapes);
+
   /// A graph output gets a plain copy when its layout is blocked.
   void finish_output(std::size_t i) {
     const int y = p_.outputs[i];
@@ -1764,3 +1777,6 @@ class builder {
 }  // namespace detail
 
 }  // namespace dfgpar::onednn
+
+// builder::if_node, which needs the whole builder (a branch is built by one)
+#include <dfgpar/onednn/control_flow.hpp>

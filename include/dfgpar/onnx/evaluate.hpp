@@ -34,6 +34,7 @@
 #include <dfgpar/onnx/evaluate_math.hpp>
 #include <dfgpar/onnx/evaluate_unary.hpp>
 #include <dfgpar/onnx/evaluate_nn.hpp>
+#include <dfgpar/onnx/evaluate_rnn.hpp>
 #include <dfgpar/onnx/evaluate_tensor.hpp>
 #include <dfgpar/onnx/op_table.hpp>
 #include <dfgpar/onnx/tensor.hpp>
@@ -634,7 +635,8 @@ inline std::optional<std::vector<tensor>> evaluate_node(const ::onnx::NodeProto&
         out.data);
     return one(std::move(out));
   }
-  // indexing, data movement, losses, normalisation, Resize (evaluate_tensor.hpp, evaluate_nn.hpp)
+  // indexing, data movement, losses, normalisation, Resize (evaluate_tensor.hpp, evaluate_nn.hpp),
+  // LSTM / GRU / RNN (evaluate_rnn.hpp)
   auto many = [&](std::optional<std::vector<tensor>> v) -> out_t {
     if (!v) return std::nullopt;
     for (const auto& t : *v)
@@ -661,6 +663,9 @@ inline std::optional<std::vector<tensor>> evaluate_node(const ::onnx::NodeProto&
   if (op == "LayerNormalization") return many(eval_layer_norm(node, attrs, need(0), need(1), in(2)));
   if (op == "Einsum") return one(eval_einsum(node, attrs, inputs, max_el));
   if (op == "Resize" || op == "Upsample") return one(eval_resize(node, attrs, need(0), inputs, opset, max_el));
+  if (op == "LSTM") return many(eval_recurrent(node, attrs, rnn_kind::lstm, inputs, opset));
+  if (op == "GRU") return many(eval_recurrent(node, attrs, rnn_kind::gru, inputs, opset));
+  if (op == "RNN") return many(eval_recurrent(node, attrs, rnn_kind::rnn, inputs, opset));
   return std::nullopt;
 }
 
