@@ -59,7 +59,7 @@ latency() {
 serial=$(latency dfgpar 1 1)
 parallel=$(latency dfgpar "$workers" 1)
 auto=$(latency dfgpar auto 0)
-auto_chose=$(/usr/bin/python3 -c 'import json, sys; r = json.load(open(sys.argv[1])); print("%dx%d" % (r["workers"], r["threads"]))' "$out/run.json")
+auto_chose=$(/usr/bin/python3 -c 'import json, sys; r = json.load(open(sys.argv[1])); print("%dx%d%s" % (r["workers"], r["threads"], " moldable" if r.get("moldable") else ""))' "$out/run.json")
 have_ort=0
 if command -v node >/dev/null && [ -d node_modules/onnxruntime-node ]; then
   have_ort=1

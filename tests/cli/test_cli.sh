@@ -342,11 +342,12 @@ else
       fi
       run run "$model" --iters 5 --warmup 1 --profile "$TMP/sq_prof.json" $opt "${shape[@]}"
       if expect_rc "$name" 0 && contains "$name" "$out" "profile by op type" "Conv" "share" "profile             $TMP/sq_prof.json"; then
-        if ! grep -q '"dfgpar_profile": 1' "$TMP/sq_prof.json" || ! grep -q '"fused_into"' "$TMP/sq_prof.json"; then
+        if ! grep -q '"dfgpar_profile": 1' "$TMP/sq_prof.json" || ! grep -q '"fused_into"' "$TMP/sq_prof.json" ||
+          ! grep -q '"us_by_threads": \[' "$TMP/sq_prof.json"; then
           fail "$name" "not a dfgpar profile with fused nodes: $(head -c 300 "$TMP/sq_prof.json")"
         else
           run analyze "$model" -p 2 --profile "$TMP/sq_prof.json" $opt "${shape[@]}"
-          if expect_rc "$name" 0 && contains "$name" "$out" "profile $TMP/sq_prof.json"; then
+          if expect_rc "$name" 0 && contains "$name" "$out" "profile $TMP/sq_prof.json" "moldable plan" "allotments"; then
             if [[ "$err" == *"not measured"* || "$err" == *"match no node"* || "$err" == *"not in the analysed graph"* ]]; then
               fail "$name" "analyze did not match every node: $err"
             else pass "$name"; fi
@@ -366,6 +367,17 @@ else
     fi
     expect_error "run --workers auto --threads" 2 "--workers auto chooses the threads too: drop --threads" \
       run "$SQ" --workers auto --threads 1
+    # auto is the default: t(v, k) measured, the moldable plan explained, the prediction beside the latency
+    run run "$SQ" --iters 3 --warmup 1
+    if expect_rc "run (auto by default)" 0 && contains "run (auto by default)" "$out" "auto                chose " "candidate" \
+      "moldable" "predicted"; then pass "run (auto by default)"; fi
+    # --workers N, or --threads T alone, keep the fixed schedule (serial: 1 x 1)
+    for args in "--workers 1 --threads 1" "--threads 1"; do
+      run run "$SQ" --iters 2 --warmup 1 $args
+      if expect_rc "run $args" 0 && contains "run $args" "$out" "schedule            1 worker x 1 thread"; then
+        if [[ "$out" == *"auto    "* ]]; then fail "run $args" "measured as auto: $out"; else pass "run $args"; fi
+      fi
+    done
     expect_error "analyze --workers auto" 2 "--workers must be an integer from 1 to 1024, not 'auto'" \
       analyze "$SQ" --workers auto
     # bad inputs: one line, exit 1, before any run

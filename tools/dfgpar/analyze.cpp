@@ -6,6 +6,7 @@
 #include "args.hpp"
 #include "commands.hpp"
 #include "compile.hpp"
+#include "moldable_report.hpp"
 #include "output_files.hpp"
 #include "report.hpp"
 
@@ -76,6 +77,12 @@ Costs:
                          node indices of MODEL.onnx) or an ONNX Runtime profile
                          (matched by node name). Implies --cost-model profile;
                          nodes it does not mention keep the analytic cost.
+                         A profile with times per thread count ("us_by_threads",
+                         written by `dfgpar run --profile`) is scheduled with
+                         the moldable scheduler: each node gets 1..P cores;
+                         the report shows the allotments, the predicted
+                         makespan and, per region between width-one nodes,
+                         side by side or intra-op
 
 Outputs (each written whole or not at all; existing files are replaced):
       --json F           JSON report: totals and every cluster with the
@@ -229,7 +236,7 @@ void print_report(std::ostream& os, const analyze_args& a, const onnx::compile_r
                                << op_summary(unknown_ops) << '\n';
   field("cost model") << (profiled ? "profile " + a.profile.string() + " (analytic where not measured)"
                                    : std::string("analytic (roofline)"))
-                      << '\n';
+                      << (r.moldable ? ", times per thread count: moldable schedule (cores per node)" : "") << '\n';
   field("work W") << ms(b.work) << '\n';
   field("critical path CP") << ms(b.critical_path) << '\n';
   field("W/CP") << fixed(b.parallelism(), 2) << " (inter-operator parallelism bound)\n";
@@ -245,7 +252,9 @@ void print_report(std::ostream& os, const analyze_args& a, const onnx::compile_r
   const double above = b.lower_bound > 0 ? std::max(100.0 * (makespan / b.lower_bound - 1), 0.0) : 0.0;
   field("makespan") << ms(makespan) << " predicted at P=" << a.workers << ": speedup " << fixed(speedup, 2)
                     << "x (bound " << fixed(bound_speedup, 2) << "x), " << fixed(above, 1)
-                    << "% above the lower bound\n\n";
+                    << "% above the lower bound\n";
+  if (r.moldable) print_moldable_plan(os, g, *r.moldable, a.workers);
+  os << '\n';
 
   text_table t({"cluster", "worker", "nodes", "start ms", "finish ms", "ops"}, {true, true, true, true, true, false});
   for (std::size_t c = 0; c < s.clusters.size(); ++c) {

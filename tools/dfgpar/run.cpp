@@ -6,6 +6,7 @@
 #include "args.hpp"
 #include "commands.hpp"
 #include "compile.hpp"
+#include "moldable_report.hpp"
 #include "output_files.hpp"
 #include "report.hpp"
 
@@ -45,26 +46,41 @@ namespace fs = std::filesystem;
 namespace onnx = dfgpar::onnx;
 namespace onednn = dfgpar::onednn;
 
-constexpr std::string_view run_help = R"(Usage: dfgpar run MODEL.onnx [--workers P] [--threads T] [options]
+constexpr std::string_view run_help = R"(Usage: dfgpar run MODEL.onnx [--workers auto|P] [--threads T] [options]
 
 Runs an ONNX model on dfgpar's native runtime: the model is folded and
-scheduled onto P workers as `dfgpar analyze` does, every node is prepared
-once (oneDNN primitives in blocked layouts, post-ops fused, weights
-prepacked; plain C++ for the rest), tensors share buffers by lifetime, and
-each run is one pass of the cluster executor. Prints the median, p90 and
-minimum latency and the schedule used.
+scheduled as `dfgpar analyze` does, every node is prepared once (oneDNN
+primitives in blocked layouts, post-ops fused, weights prepacked; plain C++
+for the rest), tensors share buffers by lifetime, and each run is one pass
+of the cluster executor. Prints the median, p90 and minimum latency and the
+schedule used.
+
+By default (--workers auto) the tool chooses how many workers run side by
+side and how many threads each node gets: it measures every node's time on
+1..%CORES% threads, t(v, k) (one worker x k threads per count), schedules
+the model with the moldable scheduler on those times (per region between
+width-one nodes: branches side by side, one node on all cores, or a mix),
+then times that schedule against pure inter-op (P workers x 1 thread) and
+pure intra-op (1 worker x P threads) and keeps the fastest. It prints the
+plan per region with the predicted gain, and the predicted makespan beside
+the measured latency. This costs about 4 preparations and 60 runs of the
+model at load (2 cores; googlenet: about 3 s). `--workers P` runs today's
+single-core-per-node schedule on P workers x T threads instead;
+`--workers 1 --threads 1` is the serial baseline.
 
 Operators or attributes the runtime cannot run are refused with a message
 naming the node (exit status 1), before any run.
 
 Options:
-  -p, --workers P      workers running clusters side by side (default 1);
-                       `auto` prepares P x 1 and 1 x P (and 2 x P/2 from 4
-                       cores) for the cores here, times 10 runs of each
-                       and keeps the fastest (it prints what it measured)
-  -t, --threads T      intra-op (OpenMP) threads of each worker (default: the
-                       cores divided by P, here %CORES% cores); P x T may not
-                       exceed the cores
+  -p, --workers auto|P auto (the default): measure t(v, k), and time the
+                       moldable schedule, P x 1 and 1 x P (and 2 x P/2 from 4
+                       cores) for the %CORES% cores here, 10 runs each; keep the
+                       fastest (it prints what it measured and why). P:
+                       workers running clusters side by side, every node on
+                       its worker's T threads
+  -t, --threads T      intra-op (OpenMP) threads of each worker with --workers
+                       P (default: the cores divided by P); P x T may not
+                       exceed the cores. --threads without --workers: 1 worker
       --iters N        timed runs (default 30)
       --warmup N       untimed runs first (default 5)
       --input [NAME=]FILE  an input (.npy or a TensorProto .pb, any element
@@ -97,11 +113,15 @@ Options:
       --kernels        list how every node runs
       --input-shape NAME=d0,d1,...  fix an input's dimensions (repeatable; a
                        symbolic batch dimension defaults to 1, said on stderr)
-      --profile OUT    measure every node: write the median wall time of each
-                       node's kernel on its worker over the timed runs to OUT,
-                       in the format `dfgpar analyze --profile` reads (fused
-                       nodes 0, with the node they run in), and print the time
-                       per operator type
+      --profile OUT    measure every node at each thread count (1..4, then
+                       powers of two up to the cores, and the cores; 1 worker
+                       x k threads, N = --iters profiled runs each): write
+                       the median wall time of each node's kernel, t(v, k), to
+                       OUT in the format `dfgpar analyze --profile` reads
+                       ("us" is t(v, 1), "us_by_threads" t(v, 1..cores),
+                       counts between measured ones interpolated; fused
+                       nodes 0, with the node they run in), and print the
+                       time per operator type on 1 thread
       --rss            soak test: print the resident memory (VmRSS) at the
                        start, after preparing, after the warm-up and after the
                        timed runs; exit status 1 when it grew by more than
@@ -122,6 +142,8 @@ beside a busy loop), unless OMP_WAIT_POLICY or GOMP_SPINCOUNT is set
 threads at all.
 
 Examples:
+  dfgpar run googlenet.onnx
+  dfgpar run googlenet.onnx --workers 1 --threads 1
   dfgpar run googlenet.onnx --workers 1 --threads 2
   dfgpar run googlenet.onnx --workers 2 --threads 1 --check --input googlenet.input.npy --reference googlenet.output.npy
   dfgpar run model.onnx --input ids=ids.npy --input mask=mask.pb --output outs/ --check --reference o0.pb --reference o1.pb
@@ -139,11 +161,12 @@ struct run_args : pipeline_args {
   std::uint32_t spin = 256;
   bool check = false, plain = false, fuse = true, kernels = false, rss = false;
 
-  bool threads_given = false;
+  bool threads_given = false, workers_given = false;
 
   run_args() {
-    workers = 1;  // one worker unless asked: the serial baseline
+    workers = 1;
     workers_auto_allowed = true;
+    workers_auto = true;  // the default; --workers P or --threads T alone turn it off
   }
 };
 
@@ -158,6 +181,10 @@ std::optional<run_args> parse_run(std::vector<std::string> argv) {
       continue;
     }
     if (opt == "-h" || opt == "--help") return std::nullopt;
+    if (opt == "-p" || opt == "--workers") {
+      a.workers_given = true;
+      a.workers_auto = false;  // parse sets it again for `auto`
+    }
     if (a.parse(opt, args)) continue;
     if (opt == "-t" || opt == "--threads") a.threads = parse_count(opt, args.value(), 1, 1024), a.threads_given = true;
     else if (opt == "--iters") a.iters = parse_count(opt, args.value(), 1, 100'000'000);
@@ -178,6 +205,7 @@ std::optional<run_args> parse_run(std::vector<std::string> argv) {
     else args.unknown();
   }
   a.take_model(positional, "run", "dfgpar run MODEL.onnx [--workers P] [--threads T]");
+  if (a.workers_auto && a.threads_given && !a.workers_given) a.workers_auto = false;  // --threads T alone: 1 worker x T
   if (a.workers_auto) {
     if (a.threads_given) throw usage_error("--workers auto chooses the threads too: drop --threads");
     a.workers = 1;
@@ -397,20 +425,26 @@ std::vector<std::optional<std::size_t>> file_node_indices(const onnx::compile_re
 /// dfgpar's profile format (onnx/profile.hpp) with the measured medians:
 /// one entry per node of the scheduled graph; a fused node has 0 µs and
 /// names the node it runs in.
-void write_measured_profile(std::ostream& os, const onednn::session& s, const std::vector<double>& median_us,
+void write_measured_profile(std::ostream& os, const onednn::session& s, const onednn::thread_times_result& t,
                             std::size_t runs) {
   namespace json = dfgpar::detail::json;
   const onnx::graph& g = s.compiled().scheduled().g;
   const auto file_nodes = file_node_indices(s.compiled());
   os << std::setprecision(6) << "{\"dfgpar_profile\": 1, \"source\": \"dfgpar run\", \"runs\": " << runs
-     << ", \"workers\": " << s.options().workers << ", \"threads\": " << s.options().threads << ", \"nodes\": [";
+     << ", \"workers\": 1, \"threads\": [";
+  for (std::size_t i = 0; i < t.counts.size(); ++i) os << (i ? ", " : "") << t.counts[i];
+  os << "], \"median_ms_by_threads\": [";
+  for (std::size_t i = 0; i < t.median_ms.size(); ++i) os << (i ? ", " : "") << t.median_ms[i];
+  os << "], \"nodes\": [";
   bool first = true;
-  for (std::size_t v = 0; v < median_us.size(); ++v) {
+  for (std::size_t v = 0; v < t.times.size(); ++v) {
     const auto& info = g[v];
     if (!file_nodes[v] && info.name.empty()) continue;  // neither index nor name: nothing could match it
     os << (first ? "\n  " : ",\n  ") << "{\"name\": " << json::quote(info.name);
     if (file_nodes[v]) os << ", \"node\": " << *file_nodes[v];
-    os << ", \"op\": " << json::quote(info.op_type) << ", \"us\": " << median_us[v];
+    os << ", \"op\": " << json::quote(info.op_type) << ", \"us\": " << t.times[v].front() << ", \"us_by_threads\": [";
+    for (std::size_t k = 0; k < t.times[v].size(); ++k) os << (k ? ", " : "") << t.times[v][k];
+    os << "]";
     if (const auto into = s.fused_into(v)) {
       const auto& host = g[*into];
       os << ", \"fused_into\": " << json::quote(host.name.empty() ? host.op_type + " #" + std::to_string(*into) : host.name);
@@ -419,6 +453,42 @@ void write_measured_profile(std::ostream& os, const onednn::session& s, const st
     first = false;
   }
   os << "\n]}\n";
+}
+
+/// "1, 2, 4".
+std::string counts_text(const std::vector<std::size_t>& counts) {
+  std::string s;
+  for (std::size_t k : counts) s += (s.empty() ? "" : ", ") + std::to_string(k);
+  return s;
+}
+
+/// What --workers auto measured, predicted and chose, and the moldable plan.
+std::string explain_auto(const onednn::tune_result& t, const onnx::graph& g, std::size_t cores) {
+  std::ostringstream os;
+  os << std::fixed << std::setprecision(2);
+  if (!t.times.counts.empty()) {
+    os << "auto                measured t(v, k) at " << counts_text(t.times.counts) << " threads (1 worker x k: ";
+    for (std::size_t i = 0; i < t.times.median_ms.size(); ++i) os << (i ? ", " : "") << t.times.median_ms[i] << " ms";
+    os << "), then timed each candidate (median of 10 runs)\n";
+  }
+  text_table tab({"candidate", "median ms", "predicted ms", ""}, {false, true, true, false});
+  std::size_t second = t.chosen;
+  for (std::size_t i = 0; i < t.tried.size(); ++i) {
+    const auto& c = t.tried[i];
+    const std::string kind = c.moldable ? "moldable" : c.workers == 1 ? "intra-op" : c.threads == 1 ? "inter-op" : "";
+    tab.add({std::to_string(c.workers) + "x" + std::to_string(c.threads) + " " + kind, fixed(c.median_ms, 2),
+             c.predicted_ms > 0 ? fixed(c.predicted_ms, 2) : "-", i == t.chosen ? "chosen" : ""});
+    if (i != t.chosen && (second == t.chosen || c.median_ms < t.tried[second].median_ms)) second = i;
+  }
+  tab.print(os);
+  const auto& c = t.tried[t.chosen];
+  os << "auto                chose " << c.workers << "x" << c.threads << (c.moldable ? " moldable" : "");
+  if (second != t.chosen)
+    os << ", " << std::setprecision(1) << 100 * (t.tried[second].median_ms / c.median_ms - 1) << "% faster than the next ("
+       << t.tried[second].workers << "x" << t.tried[second].threads << (t.tried[second].moldable ? " moldable" : "") << ")";
+  os << "\n";
+  if (t.plan) print_moldable_plan(os, g, *t.plan, cores);
+  return os.str();
 }
 
 /// The time per operator type: count, total of the node medians, share.
@@ -440,8 +510,8 @@ void print_op_breakdown(std::ostream& os, const onednn::session& s, const std::v
   }
   std::vector<std::pair<std::string, row>> rows(by_op.begin(), by_op.end());
   std::stable_sort(rows.begin(), rows.end(), [](const auto& x, const auto& y) { return x.second.us > y.second.us; });
-  os << "profile by op type   (node medians; their sum " << std::setprecision(3) << total_us / 1000
-     << " ms against the median latency " << latency_ms << " ms)\n";
+  os << "profile by op type   (1 worker x 1 thread: node medians; their sum " << std::setprecision(3) << total_us / 1000
+     << " ms against that median latency " << latency_ms << " ms)\n";
   os << "  " << std::left << std::setw(24) << "op" << std::right << std::setw(7) << "count" << std::setw(12)
      << "total ms" << std::setw(9) << "share" << "\n";
   for (const auto& [op, r] : rows) {
@@ -476,22 +546,27 @@ int run_run(const std::vector<std::string>& argv) {
     return dfgpar::graph_error(w);
   };
   std::unique_ptr<onednn::session> s;
-  std::string auto_line;  // --workers auto: what was measured and chosen
+  std::string auto_text;                      // --workers auto: what was measured, predicted and chosen
+  double predicted_ms = 0;                    // the chosen configuration's predicted makespan (0: none)
+  onednn::thread_times_result measured;       // --profile: t(v, k)
+  double measure_ms = 0;
+  const std::size_t cores = hardware_threads();
   const auto t0 = std::chrono::steady_clock::now();
   try {
     if (a.workers_auto) {
-      auto t = onednn::tune(a.model, so, {.cores = hardware_threads()});
+      auto t = onednn::tune(a.model, so,
+                            {.cores = cores, .profile_runs = a.profile.empty() ? std::size_t{5} : a.iters});
       s = std::move(t.best);
-      std::ostringstream line;
-      line << std::fixed << std::setprecision(2);
-      for (std::size_t i = 0; i < t.tried.size(); ++i)
-        line << (i ? ", " : "") << t.tried[i].workers << "x" << t.tried[i].threads << " " << t.tried[i].median_ms << " ms";
-      line << " (workers x threads, median of 10 runs each): chose " << s->options().workers << "x"
-           << s->options().threads;
-      auto_line = line.str();
+      predicted_ms = t.tried[t.chosen].predicted_ms;
+      measure_ms = t.ms;
+      auto_text = explain_auto(t, s->compiled().scheduled().g, cores);
+      if (!a.profile.empty()) measured = std::move(t.times);
     } else {
       s = std::make_unique<onednn::session>(a.model, so);
     }
+    if (!a.profile.empty() && measured.times.empty())
+      measured = onednn::measure_thread_times(
+          a.model, so, {.cores = cores, .warmup = a.warmup, .runs = std::min<std::size_t>(a.iters, 10), .profile_runs = a.iters});
   } catch (const dfgpar::graph_error& e) {
     throw fail_model(e);
   }
@@ -539,23 +614,11 @@ int run_run(const std::vector<std::string>& argv) {
   std::vector<onnx::tensor> out = s->run(inputs);  // checks the inputs; first (warm-up) run
   for (std::size_t i = 1; i < a.warmup; ++i) s->run();
   const std::size_t rss_warm = a.rss ? resident_kib() : 0;
-  const std::size_t nodes = s->statistics().nodes;
-  std::vector<std::vector<float>> node_us;  // --profile: per vertex, one time per timed run
-  if (!a.profile.empty()) {
-    s->set_profiling(true);
-    node_us.assign(nodes, {});
-    for (auto& t : node_us) t.reserve(a.iters);
-  }
   for (std::size_t i = 0; i < a.iters; ++i) {
     const auto b = std::chrono::steady_clock::now();
     s->run();
     ms[i] = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - b).count();
-    if (!node_us.empty()) {
-      const auto t = s->node_times();
-      for (std::size_t v = 0; v < nodes; ++v) node_us[v].push_back(static_cast<float>(t[v]));
-    }
   }
-  s->set_profiling(false);
   const std::size_t rss_end = a.rss ? resident_kib() : 0;
   out = s->run(inputs);
   const double median = percentile(ms, 0.5), p90 = percentile(ms, 0.9), mn = *std::min_element(ms.begin(), ms.end());
@@ -565,11 +628,12 @@ int run_run(const std::vector<std::string>& argv) {
   const auto& st = s->statistics();
   std::cout << std::fixed << std::setprecision(3);
   std::cout << "model               " << a.model.string() << "\n";
-  if (!auto_line.empty()) std::cout << "auto                " << auto_line << "\n";
+  if (!auto_text.empty()) std::cout << auto_text << std::fixed << std::setprecision(3);
   std::cout << "schedule            " << workers << (workers == 1 ? " worker" : " workers") << " x " << threads
             << (threads == 1 ? " thread" : " threads") << " (executor spin " << a.spin << ")"
             << "; " << st.nodes << " nodes in " << sched.clusters.size()
             << " clusters, " << sched.num_cross_worker_edges() << " cross-worker edges";
+  if (r.moldable) std::cout << "; moldable: " << allotment_summary(sched);
   if (workers > 1) {
     std::cout << "; nodes per worker:";
     for (std::size_t w = 0; w < sched.workers; ++w) {
@@ -586,9 +650,15 @@ int run_run(const std::vector<std::string>& argv) {
             << " without reuse, " << st.tensors << " tensors in " << st.buffers << " buffers), " << mib(st.weight_bytes)
             << " of weights\n";
   std::cout << "prepare             " << std::setprecision(1) << prepare_ms << " ms (pipeline " << r.phases.total()
-            << " ms)\n" << std::setprecision(3);
+            << " ms";
+  if (measure_ms > 0) std::cout << "; --workers auto measured and chose in " << measure_ms << " ms";
+  std::cout << ")\n" << std::setprecision(3);
   std::cout << "latency             median " << median << " ms, p90 " << p90 << " ms, min " << mn << " ms (" << a.iters
-            << " runs after " << std::max<std::size_t>(a.warmup, 1) << " warm-up)\n";
+            << " runs after " << std::max<std::size_t>(a.warmup, 1) << " warm-up)";
+  if (predicted_ms > 0)
+    std::cout << "; predicted " << predicted_ms << " ms (" << std::showpos << std::setprecision(1)
+              << 100 * (predicted_ms / median - 1) << std::noshowpos << "%)" << std::setprecision(3);
+  std::cout << "\n";
   if (a.kernels)
     for (std::size_t v = 0; v < st.nodes; ++v) {
       const auto& info = r.scheduled().g[v];
@@ -598,18 +668,16 @@ int run_run(const std::vector<std::string>& argv) {
     }
 
   if (!a.profile.empty()) {
-    std::vector<double> median_us(nodes, 0.0);
-    for (std::size_t v = 0; v < nodes; ++v)
-      if (!node_us[v].empty()) {  // a fused node or a view measures 0
-        std::vector<double> t(node_us[v].begin(), node_us[v].end());
-        median_us[v] = percentile(std::move(t), 0.5);
-      }
-    print_op_breakdown(std::cout, *s, median_us, median);
+    if (measured.times.size() != st.nodes) throw dfgpar::graph_error(a.model.string() + ": the profiled graph differs from the run one");
+    std::vector<double> one_thread(st.nodes, 0.0);
+    for (std::size_t v = 0; v < st.nodes; ++v) one_thread[v] = measured.times[v].front();
+    print_op_breakdown(std::cout, *s, one_thread, measured.median_ms.front());
     staged_outputs files;
-    files.write_stream(a.profile, [&](std::ostream& os) { write_measured_profile(os, *s, median_us, a.iters); });
+    files.write_stream(a.profile, [&](std::ostream& os) { write_measured_profile(os, *s, measured, a.iters); });
     files.commit();
-    std::cout << "profile             " << a.profile.string() << " (median of " << a.iters
-              << " runs per node; `dfgpar analyze MODEL --profile " << a.profile.string() << "` reads it)\n";
+    std::cout << "profile             " << a.profile.string() << " (t(v, k) at " << counts_text(measured.counts)
+              << " threads, median of " << a.iters << " runs per node and count; `dfgpar analyze MODEL --profile "
+              << a.profile.string() << "` reads it)\n";
   }
 
   int status = 0;
@@ -682,7 +750,8 @@ int run_run(const std::vector<std::string>& argv) {
     if (!a.json.empty())
       files.write_stream(a.json, [&](std::ostream& os) {
         os << std::setprecision(6) << "{\n  \"model\": " << dfgpar::detail::json::quote(a.model.string())
-           << ",\n  \"workers\": " << workers << ",\n  \"threads\": " << threads << ",\n  \"iters\": " << a.iters
+           << ",\n  \"workers\": " << workers << ",\n  \"threads\": " << threads << ",\n  \"moldable\": "
+           << (r.moldable ? "true" : "false") << ",\n  \"predicted_ms\": " << predicted_ms << ",\n  \"iters\": " << a.iters
            << ",\n  \"median_ms\": " << median << ",\n  \"p90_ms\": " << p90 << ",\n  \"min_ms\": " << mn
            << ",\n  \"times_ms\": [";
         for (std::size_t i = 0; i < ms.size(); ++i) os << (i ? ", " : "") << ms[i];

@@ -45,6 +45,7 @@
 #include <dfgpar/onnx/tensor.hpp>
 
 #include <boost/graph/topological_sort.hpp>
+#include <omp.h>
 
 #include <algorithm>
 #include <cmath>
@@ -70,6 +71,12 @@ struct kernel_options {
   /// Fold BatchNormalization into the Conv before it and fuse element-wise
   /// consumers as post-ops.
   bool fuse = true;
+  /// OpenMP threads each vertex's primitives are created for, by vertex
+  /// index (oneDNN with OpenMP picks its blocking by the thread count at
+  /// creation, so a node that runs on k threads is created under k); empty:
+  /// the caller's count for every vertex. A session fills it from its
+  /// schedule's allotments.
+  std::vector<std::size_t> threads{};
 };
 
 namespace detail {
@@ -124,6 +131,8 @@ class builder {
     std::reverse(order.begin(), order.end());
     for (std::size_t v : order) {
       if (p_.kernels[v].fused) continue;
+      if (v < o_.threads.size() && omp_get_max_threads() != static_cast<int>(o_.threads[v]))
+        omp_set_num_threads(static_cast<int>(o_.threads[v]));  // the caller restores its own count
       prepare(v);
     }
     for (std::size_t i = 0; i < p_.outputs.size(); ++i) finish_output(i);

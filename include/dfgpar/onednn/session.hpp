@@ -16,7 +16,7 @@
 /// its kernels run, so that oneDNN's intra-op threads stay per worker, and
 /// the constructor refuses `workers * threads` above the cores. Primitives are
 /// created with that thread count (oneDNN picks its blocking by it). The
-/// calling thread's OpenMP thread count is left at `threads` after a run.
+/// calling thread's OpenMP thread count is left at that of the last node it ran.
 /// With `threads` > 1, bound libgomp's spin in the environment
 /// (GOMP_SPINCOUNT=300; libgomp reads it when it loads; `dfgpar run` sets
 /// it): its default spinning made a 2-thread squeezenet1_1 run 25x slower
@@ -39,6 +39,15 @@
 /// in a kernel (a plain-C++ node given data it rejects, a oneDNN failure)
 /// stops the run and comes out of `run` as that exception; the session stays
 /// usable and the next run starts afresh (tests/onednn/test_reliability.cpp).
+///
+/// Allotments. Given times per thread count (`compile.thread_times`, or a
+/// profile with `us_by_threads` in `compile.profile`), the pipeline
+/// schedules with the moldable scheduler: a node may get k of the workers'
+/// cores. Its primitives are then created under k x `threads` OpenMP
+/// threads, it runs on its worker with that many, and the executor keeps
+/// its k - 1 reserved workers asleep meanwhile, so that the runnable threads
+/// never exceed workers x threads. Use `threads` = 1 and `workers` = the
+/// cores for that (tune.hpp measures the times and builds such a session).
 ///
 /// Profiling. `set_profiling(true)` makes every run record the wall time of
 /// each node's kernel on its worker (`node_times()`, µs per vertex; fused
@@ -142,7 +151,10 @@ struct kernel_runner {
   }
 
   void run_steps(std::size_t v, const task_info& info) const {
-    if (omp_get_max_threads() != threads) omp_set_num_threads(threads);
+    // a copy with an allotment of k cores (moldable schedule) runs on k x threads; its k - 1
+    // reserved workers sleep meanwhile (the executor), so the runnable threads stay within the cores
+    const int want = threads * static_cast<int>(info.threads);
+    if (omp_get_max_threads() != want) omp_set_num_threads(want);
     const auto& k = prog->kernels[v];
     auto& s = (*streams)[info.worker];
     for (const auto& st : k.steps) {
@@ -193,7 +205,16 @@ class session {
     prog_ = std::make_unique<detail::program>();
     {
       detail::omp_threads_guard guard(static_cast<int>(o.threads));
-      detail::builder(*prog_, m, o.kernels).build();
+      kernel_options ko = o.kernels;
+      const auto& s = compiled_->schedule;
+      if (ko.threads.empty() && !s.reservations.empty()) {
+        // allotments: each vertex's primitives are created for the threads it will run on
+        ko.threads.assign(num_vertices(m.g), o.threads);
+        for (std::size_t c = 0; c < s.clusters.size(); ++c)
+          for (std::size_t i = 0; i < s.clusters[c].vertices.size(); ++i)
+            ko.threads[s.clusters[c].vertices[i]] = o.threads * s.threads_of(c, i);
+      }
+      detail::builder(*prog_, m, ko).build();
     }
     plan_memory();
     for (std::size_t w = 0; w < o.workers; ++w) streams_.emplace_back(prog_->engine);
