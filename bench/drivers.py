@@ -63,7 +63,7 @@ def thread_env(threads, base=None):
 
 
 def last_line(text):
-    lines = [l for l in (text or "").strip().splitlines() if l.strip()]
+    lines = [x for x in (text or "").strip().splitlines() if x.strip()]
     return lines[-1].strip() if lines else ""
 
 
@@ -160,9 +160,9 @@ def ort_job(model, inputs, threads, iters=30, warmup=10, mode="sequential", inte
     """ONNX Runtime (scripts/ort_run.js) with `threads` intra-op threads;
     mode 'parallel' runs independent nodes on `inter_threads` inter-op
     threads. inputs: TensorProto files in graph-input order."""
-    cmd = ["node", ORT_RUN, model] + list(inputs) + ["--threads", str(threads), "--runs", str(iters), "--warmup",
-                                                    str(warmup), "--mode", mode, "--inter-threads",
-                                                    str(inter_threads), "--json"]
+    cmd = ["node", ORT_RUN, model] + list(inputs) + [
+        "--threads", str(threads), "--runs", str(iters), "--warmup", str(warmup), "--mode", mode,
+        "--inter-threads", str(inter_threads), "--json"]
     env = thread_env(max(threads, inter_threads) if mode == "parallel" else threads)
 
     def parse(out):

@@ -281,8 +281,8 @@ def prepare_model(case, a, work, result):
         status["torch 1"] = status["torch P"] = "-"
     kw = dict(iters=a.iters, warmup=a.warmup, timeout=a.timeout)
     makers = {
-        "dfgpar 1x1": lambda: drivers.dfgpar_job(a.dfgpar, case.path, 1, 1, inputs=case.run_inputs, input_shapes=case.shapes,
-                                                 cores=P, **kw),
+        "dfgpar 1x1": lambda: drivers.dfgpar_job(a.dfgpar, case.path, 1, 1, inputs=case.run_inputs,
+                                                 input_shapes=case.shapes, cores=P, **kw),
         "dfgpar auto": lambda: drivers.dfgpar_job(a.dfgpar, case.path, "auto", None, inputs=case.run_inputs,
                                                   input_shapes=case.shapes, cores=P, **kw),
         "ORT 1": lambda: drivers.ort_job(case.path, case.pbs, 1, **kw),
@@ -367,20 +367,28 @@ def fmt_ratio(x):
     return "%.2f" % x if x else "-"
 
 
-def print_table(results, P, out=sys.stdout):
-    heads = ["model", "bound", "dfgpar 1x1", "dfgpar auto", "chose"] + ["ORT 1", "ORT %d" % P, "ORT par", "torch 1",
-                                                                         "torch %d" % P, "emitted %d" % P] + \
-        ["bestORT/auto", "auto/1x1", "auto/bound"]
+def table(results, P, markdown=False):
+    """The heading and one row per model: medians (ms), the bound and the ratios."""
+    heads = ["model", "bound", "dfgpar 1x1", "dfgpar auto", "chose", "ORT 1", "ORT %d" % P, "ORT par", "torch 1",
+             "torch %d" % P, "emitted %d" % P, "best ORT / auto", "auto / 1x1", "auto / bound"]
     rows = []
     for name, r in results.items():
         b = r.get("bound")
-        bound = "%.2f%s" % (b["bound_ms"], "" if b["kind"] != "t1" else " t1") if b else "-"
+        t1 = (" (t1)" if markdown else " t1") if b and b["kind"] == "t1" else ""
         q = r["ratios"]
-        rows.append([name, bound, cell(r, "dfgpar 1x1"), cell(r, "dfgpar auto"), auto_choice(r)] +
-                    [cell(r, c) for c in CONFIGS[2:]] +
-                    [fmt_ratio(q["best_ort_over_auto"]), fmt_ratio(q["auto_over_1x1"]), fmt_ratio(q["auto_over_bound"])])
-    widths = [max(len(h), *(len(row[i]) for row in rows)) if rows else len(h) for i, h in enumerate(heads)]
-    line = lambda cells: "  ".join(c.rjust(w) if i else c.ljust(w) for i, (c, w) in enumerate(zip(cells, widths)))
+        rows.append([name, "%.2f%s" % (b["bound_ms"], t1) if b else "-", cell(r, "dfgpar 1x1"),
+                     cell(r, "dfgpar auto"), auto_choice(r)] + [cell(r, c) for c in CONFIGS[2:]] +
+                    [fmt_ratio(q[k]) for k in ("best_ort_over_auto", "auto_over_1x1", "auto_over_bound")])
+    return heads, rows
+
+
+def print_table(results, P, out=sys.stdout):
+    heads, rows = table(results, P)
+    widths = [max([len(h)] + [len(row[i]) for row in rows]) for i, h in enumerate(heads)]
+
+    def line(cells):
+        return "  ".join(c.rjust(w) if i else c.ljust(w) for i, (c, w) in enumerate(zip(cells, widths)))
+
     print(line(heads), file=out)
     for row in rows:
         print(line(row), file=out)
@@ -389,18 +397,9 @@ def print_table(results, P, out=sys.stdout):
 
 def markdown_table(results, P):
     """The table as README markdown (models as rows)."""
-    heads = ["model", "bound", "dfgpar 1x1", "dfgpar auto (chose)", "ORT 1", "ORT %d" % P, "ORT par", "torch 1",
-             "torch %d" % P, "emitted %d" % P, "best ORT / auto", "auto / 1x1", "auto / bound"]
+    heads, rows = table(results, P, markdown=True)
     lines = ["| " + " | ".join(heads) + " |", "|" + "---|" * len(heads)]
-    for name, r in results.items():
-        b = r.get("bound")
-        q = r["ratios"]
-        lines.append("| " + " | ".join(
-            [name, ("%.2f%s" % (b["bound_ms"], " (t1)" if b["kind"] == "t1" else "")) if b else "-", cell(r, "dfgpar 1x1"),
-             cell(r, "dfgpar auto") + (" (%s)" % auto_choice(r) if auto_choice(r) else "")] +
-            [cell(r, c) for c in CONFIGS[2:]] +
-            [fmt_ratio(q["best_ort_over_auto"]), fmt_ratio(q["auto_over_1x1"]), fmt_ratio(q["auto_over_bound"])]) +
-            " |")
+    lines += ["| " + " | ".join(row) + " |" for row in rows]
     return "\n".join(lines)
 
 
@@ -513,9 +512,10 @@ def main():
     meta = {"date": datetime.datetime.utcnow().strftime("%Y-%m-%d %H:%M UTC"), "cpu": cpu_name(),
             "cores_here": os.cpu_count(), "P": a.cores, "iters": a.iters, "rounds": a.rounds, "warmup": a.warmup,
             "load_before": load_before[0]}
+    quiet = "" if load_before[0] < 0.5 else " (NOT quiet)"
     print("headline: batch 1, P = %d cores (%s); medians of %d x %d runs per configuration, each process after %d "
-          "warm-up; load average %.2f%s" % (a.cores, meta["cpu"], a.rounds, a.iters, a.warmup, load_before[0],
-                                           "" if load_before[0] < 0.5 else " (NOT quiet)"), flush=True)
+          "warm-up; load average %.2f%s" % (a.cores, meta["cpu"], a.rounds, a.iters, a.warmup, load_before[0], quiet),
+          flush=True)
     results = {}
     for name in names:
         try:
