@@ -236,6 +236,54 @@ def lower_bound(model_path, optimized_path, profile_path, cores):
             "kind": "t(v,k)" if multi else "t1", "nodes": len(nodes), "unmeasured": missed}
 
 
+def self_test():
+    """lower_bound on a hand-made diamond x -> A -> {L, R} -> D with known
+    answers; the optimized graph drops a folded node, so the node indices of
+    the profile (the file's) differ from the optimized graph's."""
+    import onnx
+    from onnx import helper, TensorProto
+    d = tempfile.mkdtemp(prefix="dfgpar_headline_test_")
+    vi = [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 4])]
+    out = [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 4])]
+    nodes = [helper.make_node("Shape", ["x"], ["dead"], name="Dead"),  # 0: gone after optimisation
+             helper.make_node("Relu", ["x"], ["a"], name="A"),  # 1
+             helper.make_node("Sigmoid", ["a"], ["l"], name="L"),  # 2
+             helper.make_node("Tanh", ["a"], ["r"], name="R"),  # 3
+             helper.make_node("Add", ["l", "r"], ["y"], name="D")]  # 4
+    orig = helper.make_model(helper.make_graph(nodes, "g", vi, out))
+    opt = helper.make_model(helper.make_graph(nodes[1:], "g", vi, out))
+    onnx.save(orig, os.path.join(d, "m.onnx"))
+    onnx.save(opt, os.path.join(d, "opt.onnx"))
+
+    def bound(entries, P):
+        with open(os.path.join(d, "p.json"), "w") as f:
+            json.dump({"dfgpar_profile": 1, "nodes": entries}, f)
+        return lower_bound(os.path.join(d, "m.onnx"), os.path.join(d, "opt.onnx"), os.path.join(d, "p.json"), P)
+
+    # t(v, 1) only: CP = A + L + D = 1 + 4 + 1 = 6 ms, W1 = 9 ms
+    b = bound([{"name": "A", "node": 1, "us": 1000}, {"name": "L", "node": 2, "us": 4000},
+               {"name": "R", "node": 3, "us": 3000}, {"name": "D", "node": 4, "us": 1000}], 2)
+    assert b["kind"] == "t1" and abs(b["cp_ms"] - 6) < 1e-9 and abs(b["area_over_p_ms"] - 4.5) < 1e-9, b
+    assert abs(b["bound_ms"] - 6) < 1e-9 and b["unmeasured"] == 0, b
+    # t(v, k): L scales perfectly (4 -> 2 ms), D to 0.5 ms on 3 threads, A
+    # and R not at all; P = 2: CP = A + R + D = 5 (L now 2), area = 1 +
+    # min(4, 2 x 2) + 3 + 1 = 9 -> 4.5; P = 3: CP = 1 + 3 + 0.5, area 9 -> 3
+    entries = [{"name": "A", "node": 1, "us": 1000, "us_by_threads": [1000, 1000]},
+               {"name": "L", "node": 2, "us": 4000, "us_by_threads": [4000, 2000]},
+               {"name": "R", "node": 3, "us": 3000, "us_by_threads": [3000, 3000]},
+               {"name": "D", "node": 4, "us": 1000, "us_by_threads": [1000, 1000, 500]}]
+    b = bound(entries, 2)
+    assert b["kind"] == "t(v,k)" and abs(b["cp_ms"] - 5) < 1e-9 and abs(b["area_over_p_ms"] - 4.5) < 1e-9, b
+    assert abs(b["bound_ms"] - 5) < 1e-9, b
+    b = bound(entries, 3)
+    assert abs(b["cp_ms"] - 4.5) < 1e-9 and abs(b["area_over_p_ms"] - 3) < 1e-9, b
+    # a node known by its name only (made by the optimiser) still counts
+    b = bound([{"name": "A", "us": 1000}, {"name": "L", "node": 2, "us": 4000}], 1)
+    assert abs(b["cp_ms"] - 5) < 1e-9 and b["unmeasured"] == 2, b
+    shutil.rmtree(d, ignore_errors=True)
+    print("headline.py self-test passed")
+
+
 # ------------------------------------------------------------------ one model
 
 def prepare_model(case, a, work, result):
@@ -464,7 +512,7 @@ def cpu_name():
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("dfgpar", help="the dfgpar program (build/dfgpar)")
+    ap.add_argument("dfgpar", help="the dfgpar program (build/dfgpar); `--self-test` alone checks the bound")
     ap.add_argument("--models-dir", default=os.path.join(ROOT, "build", "models"),
                     help="the torchvision models of scripts/export_models.py (default build/models)")
     ap.add_argument("--cache", default=os.environ.get("DFGPAR_CACHE", os.path.expanduser("~/.cache/dfgpar")),
@@ -481,6 +529,9 @@ def main():
     ap.add_argument("--chart", default="", help="write a PNG chart (grouped bars, speed-up over ORT 1 thread)")
     ap.add_argument("--markdown", action="store_true", help="also print the table as README markdown")
     ap.add_argument("--work", default="", help="keep profiles, emitted modules and inputs here (default: a temp dir)")
+    if "--self-test" in sys.argv[1:]:
+        self_test()
+        return 0
     a = ap.parse_args()
     a.skip = {s.strip() for s in a.skip.split(",") if s.strip()}
     unknown = a.skip - set(CONFIGS)
