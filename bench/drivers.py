@@ -143,6 +143,11 @@ def dfgpar_job(exe, model, workers, threads=None, iters=30, warmup=10, inputs=()
         with open(json_path) as f:
             rep = json.load(f)
         info = {"workers": rep.get("workers"), "threads": rep.get("threads")}
+        for key in ("moldable", "predicted_ms"):  # a moldable schedule (--workers auto) and its prediction
+            if key in rep:
+                info[key] = rep[key]
+        if workers == "auto":
+            info["report"] = out.strip()  # run's whole report: what it measured, predicted and chose
         for line in out.splitlines():
             key, _, rest = line.partition(" ")
             # run's report: a key, padded, then its text ("auto  1x2 10.05 ms, ...")

@@ -405,7 +405,7 @@ def auto_choice(result):
     seen = []
     for info in r["info"]:
         w, t = info.get("workers"), info.get("threads")
-        s = "%sx%s" % (w, t) if w is not None else "?"
+        s = ("%sx%s" % (w, t) if w is not None else "?") + (" moldable" if info.get("moldable") else "")
         if s not in seen:
             seen.append(s)
     return "/".join(seen)
