@@ -3229,6 +3229,23 @@ schedule parallelize(const Graph& g, const CostMap& cost, const options& o, Poli
 
 namespace dfgpar {
 
+/// One region of the graph as `parallelize_moldable` scheduled it (see the
+/// file comment, point 2): the vertices between two width-one vertices, or
+/// one width-one vertex, with the makespan of each candidate for it.
+struct moldable_region {
+  std::vector<std::size_t> vertices;  ///< its vertices (indices), in topological order
+  bool width_one = false;             ///< a single width-one vertex: nothing overlaps it
+  /// "inter-op" (its branches side by side, one core each), "intra-op"
+  /// (one vertex after another on all cores) or "CPA" (mixed allotments);
+  /// a width-one vertex: "intra-op" when its fastest allotment is above 1 core.
+  std::string method;
+  double serial = 0;    ///< sum of t(v, 1): the region on one core
+  double inter_op = 0;  ///< makespan of the inter-op candidate (a width-one vertex: t(v, 1))
+  double intra_op = 0;  ///< sum of t(v, P) (a width-one vertex: t(v, P))
+  double cpa = 0;       ///< makespan of the CPA candidate (a width-one vertex: its fastest time)
+  double makespan = 0;  ///< of the chosen candidate
+};
+
 /// What `parallelize_moldable` found.
 struct moldable_result {
   dfgpar::schedule schedule;  ///< the winner (valid, finalized)
@@ -3239,6 +3256,10 @@ struct moldable_result {
   std::string method;         ///< which candidate won: "inter-op", "intra-op" or "regions (...)"
   std::size_t regions = 0;    ///< regions between width-one vertices
   std::size_t evaluations = 0;  ///< list schedules simulated by the allotment search
+  /// Every region in topological order with its candidates (what the
+  /// "regions" candidate is made of; it is the schedule when `method`
+  /// starts with "regions").
+  std::vector<moldable_region> region_choices;
 };
 
 namespace detail {
@@ -3586,16 +3607,22 @@ inline moldable_result parallelize_moldable(const flat_dag& d, const moldable_ta
     double m_intra = 0;
     for (std::size_t i = 0; i < sub.n; ++i) m_intra += st.at(i, P);
     const placed c = cpa(sub, st, share, r.evaluations);
+    moldable_region reg{.vertices = {region.begin(), region.end()}, .inter_op = m_inter, .intra_op = m_intra, .cpa = c.makespan};
+    for (std::size_t i = 0; i < sub.n; ++i) reg.serial += st.at(i, 1);
     if (c.makespan < m_inter && c.makespan < m_intra) {
       place_all(b, c, region);
       ++wins[2];
+      reg.method = "CPA", reg.makespan = c.makespan;
     } else if (m_inter <= m_intra) {
       place_plain(b, sub, rinter, region);
       ++wins[0];
+      reg.method = "inter-op", reg.makespan = m_inter;
     } else {
       place_intra(b, region, P, nullptr);
       ++wins[1];
+      reg.method = "intra-op", reg.makespan = m_intra;
     }
+    r.region_choices.push_back(std::move(reg));
     for (std::uint32_t v : region) local[v] = UINT32_MAX;
     region.clear();
   };
@@ -3607,6 +3634,10 @@ inline moldable_result parallelize_moldable(const flat_dag& d, const moldable_ta
     flush();
     const std::uint32_t x[] = {v};
     place_intra(b, x, P, &tab);  // nothing overlaps it: its fastest allotment, fewest cores for that
+    const std::size_t k = tab.fastest_k(v);
+    r.region_choices.push_back({.vertices = {v}, .width_one = true, .method = k > 1 ? "intra-op" : "inter-op",
+                                .serial = tab.at(v, 1), .inter_op = tab.at(v, 1), .intra_op = tab.at(v, P),
+                                .cpa = tab.at(v, k), .makespan = tab.at(v, k)});
   }
   flush();
   schedule mixed = std::move(b).finish(d);

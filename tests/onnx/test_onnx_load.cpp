@@ -601,3 +601,87 @@ TEST_CASE("[dfgpar][onnx] measured profiles replace analytic costs") {
     CHECK(err("[]").empty());
   }
 }
+
+TEST_CASE("[dfgpar][onnx] profiles with times per thread count give a moldable cost") {
+  temp_dir dir;
+  const auto file = dir.write("m.onnx", serialize(branchy_model()));
+  SUBCASE("fill_thread_counts interpolates between measured counts") {
+    const std::vector<std::size_t> counts{1, 2, 4, 8};
+    const std::vector<double> times{80, 44, 26, 18};
+    const auto t = fill_thread_counts(counts, times);
+    REQUIRE(t.size() == 8);
+    CHECK(t[0] == 80);
+    CHECK(t[1] == 44);
+    CHECK(t[2] == doctest::Approx(35));  // halfway between 2 and 4
+    CHECK(t[3] == 26);
+    CHECK(t[5] == doctest::Approx(22));  // halfway between 4 and 8
+    CHECK(t[7] == 18);
+    CHECK(fill_thread_counts(std::vector<std::size_t>{1}, std::vector<double>{5}) == std::vector<double>{5});
+    CHECK_THROWS_AS(fill_thread_counts(std::vector<std::size_t>{2, 4}, std::vector<double>{1, 1}), dfgpar::graph_error);
+    CHECK_THROWS_AS(fill_thread_counts(std::vector<std::size_t>{1, 4, 2}, std::vector<double>{1, 1, 1}), dfgpar::graph_error);
+  }
+  SUBCASE("us_by_threads is read per node, averaged, and old readers' us stays t(v, 1)") {
+    const auto p = parse_profile(R"({"dfgpar_profile": 1, "threads": [1, 2], "nodes": [
+      {"name": "conv", "node": 0, "us": 100, "us_by_threads": [100, 60]},
+      {"name": "conv", "node": 0, "us": 120, "us_by_threads": [120, 80]},
+      {"name": "relu", "us_by_threads": [4, 3]},
+      {"name": "sigmoid", "node": 2, "us": 9}]})");
+    CHECK(p.moldable());
+    CHECK(p.threads == std::vector<std::size_t>{1, 2});
+    CHECK(p.by_node.at(0) == doctest::Approx(110));
+    CHECK(p.threads_by_node.at(0) == std::vector<double>{110, 70});
+    CHECK(p.by_name.at("relu") == 4);  // no `us`: the table's first entry
+    CHECK(p.threads_by_name.at("relu") == std::vector<double>{4, 3});
+    model m = load_model(file);
+    const double add_cost = m.g[3].cost;
+    apply_profile(m, p);
+    CHECK(m.g[0].cost == doctest::Approx(110));
+    const auto t = thread_times(m, p);
+    REQUIRE(t.size() == 4);
+    CHECK(t[0] == std::vector<double>{110, 70});
+    CHECK(t[1] == std::vector<double>{4, 3});
+    CHECK(t[2] == std::vector<double>{9});          // measured at one count: the same for every k
+    CHECK(t[3] == std::vector<double>{add_cost});   // not measured: its analytic cost, for every k
+    // a moldable cost the moldable scheduler takes
+    const auto cost = dfgpar::make_measured_cost(m.g, t);
+    const auto r = dfgpar::parallelize_moldable(m.g, cost, dfgpar::options{.workers = 2});
+    CHECK(dfgpar::validate(m.g, r.schedule));
+    CHECK(r.makespan <= r.inter_op);
+    CHECK(r.makespan >= r.bounds.lower_bound * (1 - 1e-9));
+    CHECK_FALSE(r.region_choices.empty());
+  }
+  SUBCASE("a profile without tables is not moldable; an older run's numeric \"threads\" is ignored") {
+    const auto p = parse_profile(R"({"dfgpar_profile": 1, "workers": 2, "threads": 2, "nodes": [{"node": 0, "us": 7}]})");
+    CHECK_FALSE(p.moldable());
+    CHECK(p.threads.empty());
+    CHECK(thread_times(load_model(file), p).empty());
+  }
+  SUBCASE("write_profile with tables round-trips") {
+    model m = load_model(file);
+    std::vector<std::vector<double>> t{{10, 6, 4.5, 3}, {2, 2, 2, 2}, {3, 2, 1.5, 1}, {1, 1, 1, 1}};
+    const std::vector<std::size_t> counts{1, 2, 4};
+    std::ostringstream os;
+    write_profile(os, m.g, t, counts);
+    const auto p = parse_profile(os.str());
+    CHECK(p.threads == counts);
+    for (std::size_t i = 0; i < 4; ++i) {
+      CHECK(p.by_node.at(i) == t[i][0]);
+      CHECK(p.threads_by_node.at(i) == t[i]);
+    }
+    CHECK(thread_times(m, p) == t);
+  }
+  SUBCASE("malformed tables name the entry") {
+    auto err = [](std::string_view text) {
+      try {
+        (void)parse_profile(text, "p.json");
+      } catch (const dfgpar::graph_error& e) {
+        return std::string(e.what());
+      }
+      return std::string();
+    };
+    CHECK(contains(err(R"({"dfgpar_profile": 1, "nodes": [{"node": 0, "us_by_threads": []}]})"), "entry 0"));
+    CHECK(contains(err(R"({"dfgpar_profile": 1, "nodes": [{"node": 0, "us_by_threads": 3}]})"), "us_by_threads"));
+    CHECK(contains(err(R"({"dfgpar_profile": 1, "nodes": [{"node": 0, "us_by_threads": [1, -2]}]})"), "negative"));
+    CHECK(contains(err(R"({"dfgpar_profile": 1, "threads": [2, 1], "nodes": []})"), "ascending"));
+  }
+}

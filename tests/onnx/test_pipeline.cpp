@@ -232,6 +232,32 @@ TEST_CASE("[dfgpar][pipeline] a profile of the loaded model is matched to the op
     for (std::size_t j = i + 1; j < r.warnings.size(); ++j) CHECK(r.warnings[i] != r.warnings[j]);
 }
 
+TEST_CASE("[dfgpar][pipeline] a profile with times per thread count schedules with allotments") {
+  temp_dir dir;
+  const fs::path file = dir.write("small.onnx", small_model());
+  // MatMul_a scales with threads, MatMul_c does not: on 2 cores the moldable scheduler may give MatMul_a both
+  {
+    std::ofstream p(dir.path / "profile.json");
+    p << R"({"dfgpar_profile": 1, "threads": [1, 2], "nodes": [
+      {"node": 3, "us": 1000, "us_by_threads": [1000, 520]}, {"node": 6, "us": 300, "us_by_threads": [300, 300]}]})";
+  }
+  const ox::compile_result r = ox::compile(file, {.profile = dir.path / "profile.json", .schedule = {.workers = 2}});
+  REQUIRE(r.moldable);
+  REQUIRE(r.thread_times.size() == num_vertices(r.scheduled().g));
+  CHECK(dfgpar::validate(r.scheduled().g, r.schedule));
+  CHECK(r.moldable->makespan <= r.moldable->inter_op * (1 + 1e-9));
+  CHECK(r.moldable->makespan <= r.moldable->intra_op * (1 + 1e-9));
+  CHECK(r.times.makespan == doctest::Approx(r.moldable->makespan));
+  // off, or from the same times given in memory
+  const ox::compile_result plain = ox::compile(file, {.profile = dir.path / "profile.json", .moldable = false, .schedule = {.workers = 2}});
+  CHECK_FALSE(plain.moldable);
+  CHECK(plain.thread_times.empty());
+  const ox::compile_result given = ox::compile(file, {.thread_times = r.thread_times, .schedule = {.workers = 2}});
+  REQUIRE(given.moldable);
+  CHECK(given.moldable->makespan == doctest::Approx(r.moldable->makespan));
+  CHECK_THROWS_AS((void)ox::compile(file, {.thread_times = {{1.0}}, .schedule = {.workers = 2}}), dfgpar::graph_error);
+}
+
 TEST_CASE("[dfgpar][pipeline] errors name the file and the phase they come from") {
   temp_dir dir;
   try {

@@ -25,6 +25,8 @@
 #include <dfgpar/analysis/bounds.hpp>
 #include <dfgpar/cluster/makespan.hpp>
 #include <dfgpar/cluster/merge.hpp>
+#include <dfgpar/cluster/moldable_cost.hpp>
+#include <dfgpar/cluster/moldable_schedule.hpp>
 #include <dfgpar/cluster/parallelize.hpp>
 #include <dfgpar/cluster/schedule.hpp>
 #include <dfgpar/error.hpp>
@@ -105,6 +107,16 @@ struct compile_options {
   /// Runtime's profile JSON); matched to the optimised nodes by name or
   /// output tensor. Nodes it does not mention keep their analytic cost.
   std::filesystem::path profile;
+  /// Schedule with the moldable scheduler (`parallelize_moldable`: how many
+  /// cores each node gets, and the schedule) when times per thread count
+  /// are known, from `profile` (`us_by_threads`) or `thread_times`. False:
+  /// t(v, 1) and today's single-core `parallelize`.
+  bool moldable = true;
+  /// t(v, k) per vertex of `scheduled()` (numbered as another compile of the
+  /// same file with the same options numbers them), instead of a profile
+  /// file: the native runtime passes the times it measured. Ignored when
+  /// empty; the first entry of each row becomes the node's cost.
+  std::vector<std::vector<double>> thread_times{};
   /// Split every Conv that costs at least 2% of the model into
   /// `schedule.workers` output-channel parts (see split.hpp).
   bool split = false;
@@ -187,6 +199,12 @@ struct compile_result {
   /// dimensions (-1 where one is still open), in input order: what `scheduled()` (and code emitted from
   /// it) is specialised to. Empty when the model was taken as it is.
   std::vector<input_shape> specialised_inputs;
+  /// t(v, k) per vertex of `scheduled()` the schedule was made from (empty:
+  /// single-core costs, `parallelize`).
+  std::vector<std::vector<double>> thread_times;
+  /// With `thread_times`: what `parallelize_moldable` found (its schedule is
+  /// `schedule`; its makespan, the pure forms, the regions and their choices).
+  std::optional<moldable_result> moldable;
 
   /// The model the schedule is for: split, else optimised, else as loaded.
   const model& scheduled() const noexcept { return split ? *split : optimized ? *optimized : original; }
@@ -203,6 +221,8 @@ inline profile profile_for_optimized(const profile& p, const model& original, co
   profile out;
   out.onnxruntime = p.onnxruntime;
   out.by_name = p.by_name;
+  out.threads_by_name = p.threads_by_name;
+  out.threads = p.threads;
   if (p.by_node.empty()) return out;
   std::unordered_map<std::string, std::size_t> index_of_name, name_count;
   for (std::size_t i = 0; i < num_vertices(original.g); ++i)
@@ -220,6 +240,8 @@ inline profile profile_for_optimized(const profile& p, const model& original, co
       out.by_node[info.node] = it->second;
       ++used;
     }
+    if (auto it = i ? p.threads_by_node.find(*i) : p.threads_by_node.end(); it != p.threads_by_node.end())
+      out.threads_by_node[info.node] = it->second;
   }
   if (used < p.by_node.size() && warnings)
     warnings->push_back("profile: " + std::to_string(p.by_node.size() - used) +
@@ -296,13 +318,27 @@ inline compile_result compile(const std::filesystem::path& file, const compile_o
 
   detail::run_phase(compile_phase::costs, o, r.phases, name, [&] {
     model& m = r.optimized ? *r.optimized : r.original;
-    if (o.profile.empty()) return;  // the build applied the analytic costs
-    std::vector<std::string> profile_warnings;
-    const profile p = read_profile(o.profile);
-    m.warnings.clear();
-    apply_profile(m, r.optimized ? profile_for_optimized(p, r.original, m, &profile_warnings) : p);
-    warnings.add(profile_warnings);
-    warnings.add(m.warnings);
+    if (!o.profile.empty()) {  // else the build applied the analytic costs
+      std::vector<std::string> profile_warnings;
+      const profile read = read_profile(o.profile);
+      const profile p = r.optimized ? profile_for_optimized(read, r.original, m, &profile_warnings) : read;
+      m.warnings.clear();
+      apply_profile(m, p);
+      warnings.add(profile_warnings);
+      warnings.add(m.warnings);
+      if (o.moldable) r.thread_times = thread_times(m, p);
+    }
+    if (!o.thread_times.empty()) {
+      if (o.thread_times.size() != num_vertices(m.g))
+        throw graph_error(name + ": thread_times has " + std::to_string(o.thread_times.size()) + " rows, the model " +
+                          std::to_string(num_vertices(m.g)) + " nodes");
+      r.thread_times = o.thread_times;
+      for (std::size_t v = 0; v < r.thread_times.size(); ++v) {
+        if (r.thread_times[v].empty()) throw graph_error(name + ": thread_times: node " + std::to_string(v) + " has no times");
+        m.g[v].cost = r.thread_times[v].front();
+      }
+    }
+    if (!o.moldable) r.thread_times.clear();
   });
 
   if (o.split && o.schedule.workers > 1) {
@@ -312,6 +348,9 @@ inline compile_result compile(const std::filesystem::path& file, const compile_o
       if (r.splitting.split > 0) {
         warnings.add(s.warnings);
         r.split = std::move(s);
+        if (!r.thread_times.empty())
+          warnings.add({"profile: the times per thread count are for the unsplit nodes: scheduled with t(v, 1)"});
+        r.thread_times.clear();
       }
     });
   }
@@ -322,9 +361,18 @@ inline compile_result compile(const std::filesystem::path& file, const compile_o
     const auto comm = get(&edge_info::comm, m.g);
     dfgpar::options po = o.schedule;
     po.report = &r.merge;
+    r.bounds = compute_bounds(m.g, cost, po.workers);
+    if (!r.thread_times.empty()) {
+      // allotments and schedule from t(v, k); cloning is not modelled there
+      const auto t = make_measured_cost(m.g, r.thread_times);
+      po.clone = false;
+      r.moldable = parallelize_moldable(m.g, t, po);
+      r.schedule = r.moldable->schedule;
+      r.times = simulate_clusters(m.g, r.schedule, t);
+      return;
+    }
     r.schedule = po.clone ? parallelize(m.g, cost, comm, po, semantics(m, o.semantics))
                           : parallelize(m.g, cost, comm, po);
-    r.bounds = compute_bounds(m.g, cost, po.workers);
     r.times = simulate_clusters(m.g, r.schedule, cost, comm);
   });
   return r;
