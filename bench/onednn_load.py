@@ -15,76 +15,45 @@ Loads:
 Every measurement is its own process (two for `pair`), one at a time,
 round-robin over the configurations for `--rounds` rounds; a process reports
 the median of `--iters` runs after 10 warm-up runs, and the table shows the
-median over rounds. The targets of the issue:
+median over rounds (children driven by bench/drivers.py; PyTorch eager is
+torchvision's model built as scripts/export_models.py builds it, on the
+reference input). The targets of the issue:
   * busy: dfgpar at P = 2 no slower than 1.1x its own quiet 1x1 latency;
   * pair: each of two dfgpar processes within 2.2x of its quiet latency.
 """
 
 import argparse
-import json
 import os
 import statistics
 import subprocess
 import sys
-import tempfile
 import threading
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-TORCH_PY = "/usr/bin/python3"
-
-# PyTorch eager on torchvision's model, the construction of scripts/export_models.py
-TORCH_SCRIPT = r"""
-import json, statistics, sys, time
-import torch, torchvision
-name, threads, iters = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
-torch.set_num_threads(threads)
-kwargs = {"googlenet": {"aux_logits": False, "init_weights": True},
-          "inception_v3": {"aux_logits": False, "init_weights": True}}.get(name, {})
-side = 299 if name == "inception_v3" else 224
-m = getattr(torchvision.models, name)(weights=None, **kwargs).eval()
-x = torch.rand(1, 3, side, side)
-ms = []
-with torch.no_grad():
-    for i in range(10 + iters):
-        t = time.perf_counter()
-        m(x)
-        if i >= 10:
-            ms.append((time.perf_counter() - t) * 1000)
-print(json.dumps({"medianMs": statistics.median(ms)}))
-"""
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import drivers  # noqa: E402
 
 
-def dfgpar_cmd(a, model, workers, threads, json_path):
-    return [a.dfgpar, "run", os.path.join(a.models_dir, model + ".onnx"), "--workers", str(workers),
-            "--threads", str(threads), "--iters", str(a.iters), "--warmup", "10", "--json", json_path]
+def dfgpar_job(a, model, workers, threads):
+    return drivers.dfgpar_job(a.dfgpar, os.path.join(a.models_dir, model + ".onnx"), workers, threads, iters=a.iters,
+                              warmup=10)
 
 
-def ort_cmd(a, model, threads, _json_path):
-    return ["node", os.path.join(ROOT, "scripts", "ort_run.js"), os.path.join(a.models_dir, model + ".onnx"),
-            os.path.join(a.models_dir, model + ".input.pb"), "--threads", str(threads), "--runs", str(a.iters),
-            "--warmup", "10", "--json"]
+def ort_job(a, model, threads):
+    return drivers.ort_job(os.path.join(a.models_dir, model + ".onnx"),
+                           [os.path.join(a.models_dir, model + ".input.pb")], threads, iters=a.iters, warmup=10)
 
 
-def torch_cmd(a, model, threads, _json_path):
-    return [TORCH_PY, "-c", TORCH_SCRIPT, model, str(threads), str(a.iters)]
+def torch_job(a, model, threads):
+    # torchvision's model as scripts/export_models.py builds it, on the reference input
+    return drivers.torch_eager_job(model, os.path.join(a.models_dir, model + ".input.npy"), threads, iters=a.iters,
+                                   warmup=10)
 
 
-def finish(proc, json_path):
-    out, err = proc.communicate()
-    if proc.returncode != 0:
-        raise RuntimeError("%s failed (%d): %s" % (" ".join(proc.args[:3]), proc.returncode, err.strip()[-500:]))
-    if proc.args[1] == "run":  # dfgpar writes its report to --json
-        with open(json_path) as f:
-            return json.load(f)["median_ms"]
-    return json.loads(out.strip().splitlines()[-1])["medianMs"]
-
-
-def measure(make, copies, env, tmp):
+def measure(make, copies):
     """Medians of `copies` processes of one configuration started together."""
-    paths = [os.path.join(tmp, "run%d.json" % i) for i in range(copies)]
-    procs = [subprocess.Popen(make(p), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
-             for p in paths]
-    return [finish(p, path) for p, path in zip(procs, paths)]
+    jobs = [make() for _ in range(copies)]
+    procs = [j.start() for j in jobs]
+    return [j.finish(p).median_ms for j, p in zip(jobs, procs)]
 
 
 class busy_loop:
@@ -110,34 +79,32 @@ def main():
     ap.add_argument("--no-torch", action="store_true", help="skip PyTorch eager")
     ap.add_argument("--no-ort", action="store_true", help="skip ONNX Runtime")
     a = ap.parse_args()
-    env = dict(os.environ)
-    env.pop("OMP_NUM_THREADS", None)  # each runtime sets its own thread count
+    # every child gets its thread counts in its environment (drivers.thread_env);
     # `dfgpar run` sets GOMP_SPINCOUNT=300 for itself unless told otherwise; ORT and
     # PyTorch run with their defaults, as a user would run them
-    systems = [("dfgpar 1x1", lambda m, p: dfgpar_cmd(a, m, 1, 1, p)),
-               ("dfgpar 2x1", lambda m, p: dfgpar_cmd(a, m, 2, 1, p)),
-               ("dfgpar 1x2", lambda m, p: dfgpar_cmd(a, m, 1, 2, p))]
+    systems = [("dfgpar 1x1", lambda m: dfgpar_job(a, m, 1, 1)),
+               ("dfgpar 2x1", lambda m: dfgpar_job(a, m, 2, 1)),
+               ("dfgpar 1x2", lambda m: dfgpar_job(a, m, 1, 2))]
     if not a.no_ort:
-        systems += [("ORT 1 thr", lambda m, p: ort_cmd(a, m, 1, p)), ("ORT 2 thr", lambda m, p: ort_cmd(a, m, 2, p))]
+        systems += [("ORT 1 thr", lambda m: ort_job(a, m, 1)), ("ORT 2 thr", lambda m: ort_job(a, m, 2))]
     if not a.no_torch:
-        systems += [("torch 1 thr", lambda m, p: torch_cmd(a, m, 1, p)),
-                    ("torch 2 thr", lambda m, p: torch_cmd(a, m, 2, p))]
+        systems += [("torch 1 thr", lambda m: torch_job(a, m, 1)),
+                    ("torch 2 thr", lambda m: torch_job(a, m, 2))]
     loads = ["quiet", "busy", "pair"]
-    tmp = tempfile.mkdtemp(prefix="dfgpar_load_")
     load1 = os.getloadavg()[0]
-    print("load average before: %.2f%s" % (load1, "" if load1 < 0.5 else
-                                            "  (not quiet: the 'quiet' column is under load too)"))
+    quiet = "" if load1 < 0.5 else "  (not quiet: the 'quiet' column is under load too)"
+    print("load average before: %.2f%s" % (load1, quiet))
     print("ms, median over %d rounds of process medians (each %d runs after 10 warm-up); pair: both processes" %
           (a.rounds, a.iters))
     for model in a.models.split(","):
         res = {(s, l): [] for s, _ in systems for l in loads}
         for _ in range(a.rounds):
             for s, make in systems:
-                f = lambda p, make=make: make(model, p)
-                res[(s, "quiet")] += measure(f, 1, env, tmp)
+                f = lambda make=make: make(model)
+                res[(s, "quiet")] += measure(f, 1)
                 with busy_loop():
-                    res[(s, "busy")] += measure(f, 1, env, tmp)
-                res[(s, "pair")] += measure(f, 2, env, tmp)
+                    res[(s, "busy")] += measure(f, 1)
+                res[(s, "pair")] += measure(f, 2)
         med = {k: statistics.median(v) for k, v in res.items()}
         print("\n%s" % model)
         print("  %-13s %9s %9s %9s %12s %12s" % ("", "quiet", "busy", "pair", "busy/quiet", "pair/quiet"))

@@ -18,42 +18,32 @@ taken against it); ONNX Runtime sequential at 1 and 2 threads.
 OpenMP threads spin that long, then sleep; `dfgpar run` otherwise restarts
 itself with GOMP_SPINCOUNT=300).
 Needs node and `node_modules/onnxruntime-node` in the repository root.
+The children are driven by bench/drivers.py (as bench/headline.py's are).
 """
 
 import argparse
-import json
 import os
 import statistics
-import subprocess
 import sys
-import tempfile
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-
-
-JSON = os.path.join(tempfile.gettempdir(), "dfgpar_onednn_vs_ort.json")
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import drivers  # noqa: E402
 
 
-def dfgpar_cmd(exe, model, workers, threads, iters):
-    if workers == "auto":  # the tool measures P x 1 and 1 x P and keeps the faster
-        return [exe, "run", model, "--workers", "auto", "--iters", str(iters), "--warmup", "10", "--json", JSON]
-    return [exe, "run", model, "--workers", str(workers), "--threads", str(threads), "--iters", str(iters),
-            "--warmup", "10", "--json", JSON]
+def dfgpar_job(exe, model, workers, threads, iters):
+    # workers 'auto': the tool measures P x 1 and 1 x P and keeps the faster
+    return drivers.dfgpar_job(exe, model, workers, None if workers == "auto" else threads, iters=iters, warmup=10)
 
 
-def ort_cmd(model, inp, threads, iters):
-    return ["node", os.path.join(ROOT, "scripts", "ort_run.js"), model, inp, "--threads", str(threads),
-            "--runs", str(iters), "--warmup", "10", "--json"]
+def ort_job(model, inp, threads, iters):
+    return drivers.ort_job(model, [inp], threads, iters=iters, warmup=10)
 
 
-def median_of(cmd, env, extra_env=None):
+def median_of(job, extra_env=None):
+    """The median of one process's timed runs."""
     if extra_env:
-        env = dict(env, **extra_env)
-    out = subprocess.run(cmd, check=True, capture_output=True, text=True, env=env).stdout
-    if cmd[1] == "run":  # dfgpar writes its JSON report to a file
-        with open(JSON) as f:
-            return json.load(f)["median_ms"]
-    return json.loads(out)["medianMs"]
+        job.env.update(extra_env)
+    return job.run().median_ms
 
 
 def main():
@@ -67,19 +57,18 @@ def main():
                     help="comma-separated GOMP_SPINCOUNT values: also run dfgpar 1x2 with each (libgomp's idle "
                          "threads spin that many rounds, then sleep) instead of run's default")
     a = ap.parse_args()
-    env = dict(os.environ)
-    env.pop("OMP_NUM_THREADS", None)  # the session sets each worker's count itself
+    # every child gets its thread counts in its environment (drivers.thread_env);
     # `dfgpar run` bounds idle OpenMP threads' spin (GOMP_SPINCOUNT=300) unless told otherwise
-    configs = [("dfgpar 1x1", lambda m, i: dfgpar_cmd(a.dfgpar, m, 1, 1, a.iters)),
-               ("dfgpar 1x2", lambda m, i: dfgpar_cmd(a.dfgpar, m, 1, 2, a.iters)),
-               ("dfgpar 2x1", lambda m, i: dfgpar_cmd(a.dfgpar, m, 2, 1, a.iters)),
-               ("dfgpar auto", lambda m, i: dfgpar_cmd(a.dfgpar, m, "auto", 0, a.iters)),
-               ("ORT 1 thr", lambda m, i: ort_cmd(m, i, 1, a.iters)),
-               ("ORT 2 thr", lambda m, i: ort_cmd(m, i, 2, a.iters))]
+    configs = [("dfgpar 1x1", lambda m, i: dfgpar_job(a.dfgpar, m, 1, 1, a.iters)),
+               ("dfgpar 1x2", lambda m, i: dfgpar_job(a.dfgpar, m, 1, 2, a.iters)),
+               ("dfgpar 2x1", lambda m, i: dfgpar_job(a.dfgpar, m, 2, 1, a.iters)),
+               ("dfgpar auto", lambda m, i: dfgpar_job(a.dfgpar, m, "auto", 0, a.iters)),
+               ("ORT 1 thr", lambda m, i: ort_job(m, i, 1, a.iters)),
+               ("ORT 2 thr", lambda m, i: ort_job(m, i, 2, a.iters))]
     extra = {}
     for n in [x for x in a.spin.split(",") if x]:
         name = "dfgpar 1x2 spin %s" % n
-        configs.insert(2, (name, lambda m, i: dfgpar_cmd(a.dfgpar, m, 1, 2, a.iters)))
+        configs.insert(2, (name, lambda m, i: dfgpar_job(a.dfgpar, m, 1, 2, a.iters)))
         extra[name] = {"GOMP_SPINCOUNT": n}
     names = [c[0] for c in configs]
     print("ms, median of %d process medians (each %d runs after 10 warm-up); min-max over processes" % (a.rounds, a.iters))
@@ -90,7 +79,7 @@ def main():
         res = {n: [] for n in names}
         for _ in range(a.rounds):
             for n, make in configs:
-                res[n].append(median_of(make(path, inp), env, extra.get(n)))
+                res[n].append(median_of(make(path, inp), extra.get(n)))
         med = {n: statistics.median(v) for n, v in res.items()}
         cells = "".join("%22s" % ("%.2f (%.2f-%.2f)" % (med[n], min(res[n]), max(res[n]))) for n in names)
         best2 = med["dfgpar auto"]

@@ -11,7 +11,7 @@
 //     --runs K               timed runs (default 10); --warmup W untimed runs first (default 2)
 //     --out PREFIX           write output i as PREFIX<i>.pb (TensorProto)
 //     --compare REF.pb ...   compare output i with REF i (--atol 1e-4, --rtol 1e-3); exit 1 on mismatch
-//     --json                 print one JSON object instead of text
+//     --json                 print one JSON object instead of text (with timesMs: every timed run, in order)
 //
 // Setup: `npm install --ignore-scripts` in the repository root (the CPU
 // binary ships inside the onnxruntime-node package; its install script only
@@ -252,11 +252,12 @@ async function main() {
     outputs = await session.run(feeds);
     times.push(Number(process.hrtime.bigint() - t0) / 1e6);
   }
+  const timesInOrder = times.slice();
   times.sort((a, b) => a - b);
   const median = times.length % 2 ? times[(times.length - 1) / 2] : (times[times.length / 2 - 1] + times[times.length / 2]) / 2;
 
   const result = { model: modelPath, threads: args.threads, mode: args.mode, ortOpt: args.ortOpt, runs: args.runs,
-                   medianMs: median, minMs: times[0], outputs: [], ok: true };
+                   medianMs: median, minMs: times[0], timesMs: timesInOrder, outputs: [], ok: true };
   session.outputNames.forEach((name, i) => {
     const t = outputs[name];
     const o = { name, type: t.type, dims: Array.from(t.dims), head: Array.from(t.data.slice(0, 5), Number) };

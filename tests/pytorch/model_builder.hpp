@@ -78,6 +78,22 @@ inline ::onnx::ModelProto empty_model(const std::string& name) {
 }
 
 /// The schedule dfgpar's clustering makes for `m` on `workers` workers.
+/// x -> A -> {L1, R1} -> D1 -> {L2, R2} -> D2: two diamond regions in a row.
+inline ::onnx::ModelProto two_diamonds_model() {
+  auto m = empty_model("two_diamonds");
+  auto* g = m.mutable_graph();
+  add_value_info(g->add_input(), "x", {1, 4});
+  add_node(g, "Relu", "A", {"x"}, {"a"});             // 0
+  add_node(g, "Sigmoid", "L1", {"a"}, {"l1"});        // 1
+  add_node(g, "Tanh", "R1", {"a"}, {"r1"});           // 2
+  add_node(g, "Add", "D1", {"l1", "r1"}, {"d1"});     // 3
+  add_node(g, "Sigmoid", "L2", {"d1"}, {"l2"});       // 4
+  add_node(g, "Tanh", "R2", {"d1"}, {"r2"});          // 5
+  add_node(g, "Add", "D2", {"l2", "r2"}, {"y"});      // 6
+  add_value_info(g->add_output(), "y", {1, 4});
+  return m;
+}
+
 inline dfgpar::schedule schedule_for(const dfgpar::onnx::model& m, std::size_t workers) {
   return dfgpar::parallelize(m.g, get(&dfgpar::onnx::node_info::cost, m.g), get(&dfgpar::onnx::edge_info::comm, m.g),
                              dfgpar::options{.workers = workers});

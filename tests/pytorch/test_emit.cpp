@@ -8,6 +8,7 @@
 // Stage planning alone is tested in test_plan.cpp; the real models are
 // checked by tests/pytorch/check_models.sh.
 
+#include <dfgpar/cluster/moldable_schedule.hpp>
 #include <dfgpar/onnx/cost_model.hpp>
 #include <dfgpar/onnx/model.hpp>
 #include <dfgpar/onnx/split.hpp>
@@ -567,6 +568,34 @@ TEST_CASE("[dfgpar][pytorch] regions fork their parts, width-1 runs inline, the 
   CHECK_MESSAGE(broken.starts_with("rc=0"), broken);
   CHECK_MESSAGE(broken.find("ignoring") != std::string::npos, broken);
   fs::remove_all(dir);
+}
+
+TEST_CASE("[dfgpar][pytorch] with a moldable schedule, model.py forks the regions it runs side by side only") {
+  auto m = dfgpar::onnx::build_model(two_diamonds_model(), fs::temp_directory_path());
+  // t(v, k) for k = 1, 2: the first region's branches do not scale (side by
+  // side wins: 100 against 200 intra-op), the second's scale perfectly and
+  // differ (intra-op wins: 50 + 5 against 100 side by side)
+  const std::vector<std::vector<double>> t = {{10, 5}, {100, 100}, {100, 100}, {10, 5}, {100, 50}, {10, 5}, {10, 5}};
+  for (std::size_t v = 0; v < t.size(); ++v) m.g[v].cost = t[v][0];
+  const auto r = dfgpar::parallelize_moldable(m.g, dfgpar::make_measured_cost(m.g, t), dfgpar::options{.workers = 2});
+  const auto s = schedule_for(m, 2);  // the inter-op schedule cuts the regions, as emit does
+  const py::model_view view(m);
+  const auto plan = py::plan_stages(m, view, s, {.moldable = &r.schedule});
+  REQUIRE(plan.stages.size() == 3);
+  CHECK(plan.stages[1].fork);
+  CHECK_FALSE(plan.stages[2].fork);
+  const auto code = py::emit_pytorch(m, s, {.moldable = &r.schedule})[0].content;
+  const py::module_names names(view, plan);
+  const std::string first = names.stage_flag(1), second = names.stage_flag(2);
+  CHECK_MESSAGE(code.find("        self." + first + " = True\n") != std::string::npos, code);
+  CHECK_MESSAGE(code.find("        self." + second + " = False\n") != std::string::npos, code);
+  CHECK(code.find("# moldable schedule: side by side on 2 workers, 1 core per node") != std::string::npos);
+  CHECK(code.find("# moldable schedule: intra-op, up to 2 cores per node") != std::string::npos);
+  CHECK(code.find("chosen from the moldable") != std::string::npos);
+  // without it, the cost rule decides, and the comments say so
+  const auto by_rule = py::emit_pytorch(m, s)[0].content;
+  CHECK(by_rule.find("# moldable schedule") == std::string::npos);
+  CHECK(by_rule.find("# predicted: work") != std::string::npos);
 }
 
 TEST_CASE("[dfgpar][pytorch] splitting a heavy Conv into channel parts keeps the model's result") {

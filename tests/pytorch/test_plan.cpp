@@ -270,3 +270,39 @@ TEST_CASE("[dfgpar][pytorch] plan: a schedule that does not fit the model is ref
   CHECK_THROWS_WITH_AS(py::plan_stages(h, hv, hand_schedule(6, 2, {{0, {0, 2, 1, 5}}, {1, {3, 4}}})),
                        doctest::Contains("before its input"), dfgpar::graph_error);
 }
+
+TEST_CASE("[dfgpar][pytorch] plan: a moldable schedule decides each region's fork flag instead of the cost rule") {
+  auto m = build(two_diamonds_model());
+  // the cost rule would run the cheap first region inline (1 + 2 x 20 is not
+  // below 2 / 1.8) and fork the heavy second one (1000 + 40 < 2000 / 1.8)
+  set_costs(m, {1, 1, 1, 1, 1000, 1000, 1});
+  const py::model_view view(m);
+  const auto s = hand_schedule(7, 2, {{0, {0, 1, 3, 4, 6}}, {1, {2, 5}}});
+  const auto by_rule = py::plan_stages(m, view, s);
+  REQUIRE(by_rule.stages.size() == 3);  // A; L1 | R1 then D1; L2 | R2 then D2
+  CHECK_FALSE(by_rule.stages[1].fork);
+  CHECK(by_rule.stages[2].fork);
+  CHECK(by_rule.stages[1].moldable_cores == 0);
+  // the moldable schedule: L1 and R1 side by side on one core each; L2 and
+  // R2 one after the other on both cores (worker 1 reserved)
+  auto ms = hand_schedule(7, 2, {{0, {0, 1, 3, 4, 5, 6}}, {1, {2}}});
+  ms.clusters[0].threads = {1, 1, 1, 2, 2, 1};
+  ms.reservations = {{1, 1, 0, 3}, {1, 1, 0, 4}};
+  const auto p = py::plan_stages(m, view, s, {.moldable = &ms});
+  REQUIRE(p.stages.size() == 3);
+  CHECK_FALSE(p.stages[0].region);
+  CHECK(p.stages[1].region);
+  CHECK(p.stages[1].fork);
+  CHECK(p.stages[1].moldable_cores == 1);
+  CHECK(p.stages[1].moldable_workers == 2);
+  CHECK(p.stages[2].region);
+  CHECK_FALSE(p.stages[2].fork);
+  CHECK(p.stages[2].moldable_cores == 2);
+  // the regions themselves stay as the inter-op schedule cut them: tune() can still try both ways
+  CHECK(p.units.size() == by_rule.units.size());
+  // always / never still override
+  CHECK_FALSE(py::plan_stages(m, view, s, {.fork = py::fork_choice::never, .moldable = &ms}).stages[1].fork);
+  // a moldable schedule of another graph is refused
+  const auto other = hand_schedule(3, 2, {{0, {0, 1, 2}}});
+  CHECK_THROWS_AS(py::plan_stages(m, view, s, {.moldable = &other}), dfgpar::graph_error);
+}

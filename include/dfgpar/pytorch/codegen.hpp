@@ -65,10 +65,15 @@ struct emit_options {
   /// The regions' fork flags in model.py: chosen by the cost model as above,
   /// or all true / all false (tests, experiments; tune() still re-measures).
   fork_choice fork = fork_choice::cost_model;
+  /// A moldable schedule of the same graph (`parallelize_moldable` on
+  /// measured t(v, k)): when set, it decides the fork flags instead of the
+  /// cost rule above (see plan_options::moldable). Must outlive the call.
+  const schedule* moldable = nullptr;
 
   /// The part of these options stage planning reads.
   plan_options planning() const {
-    return {.intra_op_efficiency = intra_op_efficiency, .fork_overhead = fork_overhead, .fork = fork};
+    return {.intra_op_efficiency = intra_op_efficiency, .fork_overhead = fork_overhead, .fork = fork,
+            .moldable = moldable};
   }
 };
 
@@ -540,12 +545,21 @@ class module_codegen {
     for (const auto& [id, t] : weight_list_)
       buffers << "        self.register_buffer(" << python_string(id) << ", w[" << python_string(id) << "])\n";
     if (regions) {
-      flags << runtime::fork_flags_comment;
-      for (std::size_t si = 0; si < stages.size(); ++si)
-        if (stages[si].region)
-          flags << "        # predicted: work " << std::llround(stages[si].work) << ", forked "
-                << std::llround(stages[si].makespan) << "\n"
-                << "        self." << names_.stage_flag(si) << " = " << (stages[si].fork ? "True" : "False") << "\n";
+      flags << (o_.moldable ? runtime::moldable_fork_flags_comment : runtime::fork_flags_comment);
+      for (std::size_t si = 0; si < stages.size(); ++si) {
+        const plan_stage& st = stages[si];
+        if (!st.region) continue;
+        if (o_.moldable && st.moldable_cores > 1 && !st.fork)
+          flags << "        # moldable schedule: intra-op, up to " << st.moldable_cores << " cores per node\n";
+        else if (o_.moldable)
+          flags << "        # moldable schedule: side by side on " << st.moldable_workers << " workers"
+                << (st.moldable_cores > 1 ? ", some nodes on up to " + std::to_string(st.moldable_cores) + " cores"
+                                          : ", 1 core per node")
+                << "\n";
+        else
+          flags << "        # predicted: work " << std::llround(st.work) << ", forked " << std::llround(st.makespan) << "\n";
+        flags << "        self." << names_.stage_flag(si) << " = " << (st.fork ? "True" : "False") << "\n";
+      }
     }
     std::string params, args;
     for (const auto& t : names_.inputs()) params += ", " + names_.var(t) + ": Tensor", args += ", " + names_.var(t);

@@ -58,6 +58,15 @@ struct plan_options {
   double intra_op_efficiency = 0.8;
   double fork_overhead = 20;  ///< per forked part, in the cost unit (us for the cost model)
   fork_choice fork = fork_choice::cost_model;
+  /// A moldable schedule of the same graph (`parallelize_moldable` on
+  /// measured t(v, k)), or null. When set it decides each region's fork flag
+  /// instead of the rule above, so that model.py runs side by side what the
+  /// native runtime runs side by side: a region forks when the moldable
+  /// schedule runs most of its work (node costs) on one core per node, spread
+  /// over two or more workers; it runs inline with all intra-op threads when
+  /// the schedule gives most of it several cores (intra-op). `fork` other
+  /// than cost_model still overrides both.
+  const schedule* moldable = nullptr;
 };
 
 /// What the planner, the namer and the code generator need to know about a
@@ -154,6 +163,10 @@ struct plan_stage {
   double work = 0, makespan = 0;             ///< predicted, one intra-op thread per unit
   bool fork = false;                         ///< the default fork/inline choice
   std::size_t epilogue = none;               ///< region: inline unit run after its parts (e.g. the Concat)
+  /// Region, with plan_options::moldable: the most cores the moldable
+  /// schedule gives one of its nodes (1: every node on one core) and the
+  /// workers its one-core nodes are spread over; 0 without a moldable schedule.
+  std::size_t moldable_cores = 0, moldable_workers = 0;
 };
 
 /// How model.py runs a schedule: its stages in run order and their units.
@@ -525,10 +538,40 @@ class planner {
       const double p = static_cast<double>(std::max<std::size_t>(s_.workers, 1));
       const double epilogue = st.epilogue == none ? 0.0 : units[st.epilogue].cost;
       const double speedup = 1 + (p - 1) * std::clamp(o_.intra_op_efficiency, 0.0, 1.0);
-      st.fork = st.makespan + o_.fork_overhead * static_cast<double>(st.units.size()) < (st.work - epilogue) / speedup;
+      st.fork = o_.moldable ? moldable_fork(st)
+                            : st.makespan + o_.fork_overhead * static_cast<double>(st.units.size()) <
+                                  (st.work - epilogue) / speedup;
       if (o_.fork != fork_choice::cost_model) st.fork = o_.fork == fork_choice::always;
       st.makespan += epilogue / speedup;
     }
+  }
+
+  /// The moldable schedule's verdict on region `st` (see plan_options::moldable);
+  /// records its cores and workers in `st`.
+  bool moldable_fork(plan_stage& st) const {
+    const schedule& ms = *o_.moldable;
+    if (ms.num_vertices != n_ || ms.home.size() != n_)
+      throw graph_error("the moldable schedule was not made for this model");
+    double side_by_side = 0, intra_op = 0;
+    std::set<std::size_t> workers;
+    std::size_t cores = 1;
+    for (std::size_t ui : st.units)
+      for (std::size_t v : p_.units[ui].vertices) {
+        const std::size_t c = ms.home[v];
+        if (c >= ms.clusters.size()) throw graph_error("node " + std::to_string(v) + " is not in the moldable schedule");
+        const auto& vs = ms.clusters[c].vertices;
+        const std::size_t k = ms.threads_of(c, static_cast<std::size_t>(std::find(vs.begin(), vs.end(), v) - vs.begin()));
+        cores = std::max(cores, k);
+        if (k > 1) {
+          intra_op += m_.g[v].cost;
+        } else {
+          side_by_side += m_.g[v].cost;
+          workers.insert(ms.clusters[c].worker);
+        }
+      }
+    st.moldable_cores = cores;
+    st.moldable_workers = workers.size();
+    return workers.size() > 1 && side_by_side >= intra_op;
   }
 
   const onnx::model& m_;

@@ -313,6 +313,14 @@ inline constexpr std::string_view fork_flags_comment =
     "        # model (predicted work and forked makespan, 1 thread each),\n"
     "        # replaced by what `model.py --tune` measured (FLAGS_FILE)\n";
 
+/// The same comment when a moldable schedule (measured t(v, k)) set the flags.
+inline constexpr std::string_view moldable_fork_flags_comment =
+    "        # fork the parts of a region (True) or run them one after the\n"
+    "        # other with all intra-op threads (False); chosen from the moldable\n"
+    "        # schedule of the measured profile (the regions the native runtime\n"
+    "        # runs side by side fork), replaced by what `model.py --tune`\n"
+    "        # measured (FLAGS_FILE)\n";
+
 /// `tmpl` with every `${name}` replaced by the value of the slot `name`, in
 /// one pass (values are not scanned again).
 /// \throws std::logic_error for a slot without a value or a value without a
