@@ -75,13 +75,15 @@ endif()
 # Sanitizer builds of the runtime (DFGPAR_ONEDNN_SANITIZE=ON; scripts/test.sh
 # step `native` turns it on and builds only these two targets):
 #   dfgpar_onednn_tests_tsan  the reliability tests (tests/onednn/test_reliability.cpp:
-#                             small models, 1 and 2 workers x 1 thread) under
+#                             small models, 1 and 2 workers x 1 thread, and the
+#                             moldable sessions: 3 workers, nodes on 1 and 3
+#                             cores, reserved workers asleep) under
 #                             ThreadSanitizer. oneDNN and libgomp are not
 #                             instrumented; with 1 OpenMP thread per worker
 #                             libgomp starts no threads, so what TSan sees is the
-#                             executor, the kernel runner and the plain-C++
-#                             kernels. Suppressions: tests/onednn/tsan.supp
-#                             (none needed today).
+#                             executor (its reservations too), the kernel runner
+#                             and the plain-C++ kernels. Suppressions:
+#                             tests/onednn/tsan.supp (none needed today).
 #   dfgpar_run_asan           `dfgpar run` alone (tools/dfgpar/run_only_main.cpp)
 #                             under AddressSanitizer + UndefinedBehaviorSanitizer,
 #                             for the backend-suite sweep.

@@ -598,6 +598,61 @@ TEST_CASE("[dfgpar][pytorch] with a moldable schedule, model.py forks the region
   CHECK(by_rule.find("# predicted: work") != std::string::npos);
 }
 
+TEST_CASE("[dfgpar][pytorch] emit from a profile with times per thread count: the moldable schedule's flags") {
+  const fs::path dir = temp_dir("moldable_profile");
+  {
+    std::ofstream out(dir / "two_diamonds.onnx", std::ios::binary);
+    REQUIRE(two_diamonds_model().SerializeToOstream(&out));
+  }
+  // node indices of the file: A 0, L1 1, R1 2, D1 3, L2 4, R2 5, D2 6. The
+  // first region's branches do not scale (side by side: 100 against 200
+  // intra-op); the second's do (intra-op: 50 + 40 against 100 side by side)
+  const char* rows[] = {R"("name": "A", "node": 0, "us": 10, "us_by_threads": [10, 5])",
+                        R"("name": "L1", "node": 1, "us": 100, "us_by_threads": [100, 100])",
+                        R"("name": "R1", "node": 2, "us": 100, "us_by_threads": [100, 100])",
+                        R"("name": "D1", "node": 3, "us": 10, "us_by_threads": [10, 5])",
+                        R"("name": "L2", "node": 4, "us": 100, "us_by_threads": [100, 50])",
+                        R"("name": "R2", "node": 5, "us": 80, "us_by_threads": [80, 40])",
+                        R"("name": "D2", "node": 6, "us": 10, "us_by_threads": [10, 5])"};
+  {
+    std::ofstream out(dir / "profile.json");
+    out << R"({"dfgpar_profile": 1, "threads": [1, 2], "nodes": [)";
+    for (std::size_t i = 0; i < std::size(rows); ++i) out << (i ? ",\n" : "\n") << "{" << rows[i] << "}";
+    out << "]}\n";
+  }
+  const dfgpar::options two{.workers = 2};
+  const auto r = dfgpar::onnx::compile(dir / "two_diamonds.onnx", {.profile = dir / "profile.json", .schedule = two});
+  REQUIRE(r.moldable.has_value());
+  py::stage_plan plan;
+  const auto code = py::emit_pytorch(r, two, {}, &plan)[0].content;
+  REQUIRE(plan.stages.size() == 3);  // A; L1 | R1 then D1; L2 | R2 then D2
+  REQUIRE(plan.regions() == 2);      // both regions keep a flag: cut by the single-core schedule
+  CHECK(plan.stages[1].fork);
+  CHECK_FALSE(plan.stages[2].fork);
+  const py::model_view view(r.scheduled());
+  const py::module_names names(view, plan);
+  CHECK_MESSAGE(code.find("        self." + names.stage_flag(1) + " = True\n") != std::string::npos, code);
+  CHECK_MESSAGE(code.find("        self." + names.stage_flag(2) + " = False\n") != std::string::npos, code);
+  CHECK(code.find("# moldable schedule: intra-op, up to 2 cores per node") != std::string::npos);
+
+  // the same times on one thread only: no moldable schedule, the cost rule sets the flags
+  {
+    std::ofstream out(dir / "profile1.json");
+    out << R"({"dfgpar_profile": 1, "nodes": [)";
+    const double us[] = {10, 100, 100, 10, 100, 80, 10};
+    for (std::size_t i = 0; i < std::size(us); ++i) out << (i ? ", " : "") << R"({"node": )" << i << R"(, "us": )" << us[i] << "}";
+    out << "]}\n";
+  }
+  const auto r1 = dfgpar::onnx::compile(dir / "two_diamonds.onnx", {.profile = dir / "profile1.json", .schedule = two});
+  CHECK_FALSE(r1.moldable.has_value());
+  py::stage_plan plan1;
+  const auto code1 = py::emit_pytorch(r1, two, {}, &plan1)[0].content;
+  REQUIRE(plan1.regions() == 2);
+  CHECK(code1.find("# moldable schedule") == std::string::npos);
+  CHECK(code1.find("# predicted: work") != std::string::npos);
+  fs::remove_all(dir);
+}
+
 TEST_CASE("[dfgpar][pytorch] splitting a heavy Conv into channel parts keeps the model's result") {
   auto m = dfgpar::onnx::build_model(fork_join_model(), fs::temp_directory_path());
   dfgpar::onnx::apply_costs(m);

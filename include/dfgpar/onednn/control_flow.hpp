@@ -15,8 +15,18 @@
 /// keeps them alive until the If has run.
 ///
 /// Refused at load: an operator nothing supports in either branch (naming
-/// it and the branch), and branch outputs whose type or shape differs from
-/// the If's declared output (branches of different shapes).
+/// it and the branch, checked before anything is prepared), and branch
+/// outputs whose types or shapes differ between the branches or from the
+/// If's declared output. Where shape inference could not tell an If output's
+/// shape (nested Ifs hide it), the shape both branches give is taken.
+///
+/// A branch that cannot be prepared for the model's shapes is kept
+/// unprepared, with the reason: taking it at run time is an error that
+/// gives it (the session stays usable). An exporter's untaken branch may not
+/// fit the shapes the model is specialised to: silero_vad_v5's 8 kHz
+/// branch, fed the 16 kHz input of 512 samples, computes a 5-d LSTM input,
+/// and ONNX Runtime never looks at it either. When neither branch can be
+/// prepared the If is refused at load.
 ///
 /// Included at the end of kernels.hpp: `builder::if_node` is declared there.
 

@@ -42,6 +42,7 @@
 #include <dfgpar/onnx/attributes.hpp>
 #include <dfgpar/onnx/evaluate.hpp>
 #include <dfgpar/onnx/graph.hpp>
+#include <dfgpar/onnx/model.hpp>
 #include <dfgpar/onnx/tensor.hpp>
 
 #include <boost/graph/topological_sort.hpp>
@@ -120,6 +121,9 @@ class builder {
         if (!o.empty()) p_.values[static_cast<std::size_t>(add_value(o))].producer = static_cast<long>(v);
       for (const auto& i : node_of_[v]->input())
         if (!i.empty()) readers_[i].push_back(v);
+      // what an If's branches read counts as read by the If: no fusion may rewrite it in place
+      if (onnx::detail::has_subgraph(*node_of_[v]))
+        for (const auto& i : onnx::detail::implicit_inputs(*node_of_[v])) readers_[i].push_back(v);
     }
     for (const auto& o : gp.output()) {
       const int v = index_of(o.name());
@@ -303,7 +307,7 @@ class builder {
       if (op == "Pad" && val(index_of(n.input(0))).elem_type == tp::FLOAT)
         return pad_into_reader(v, n, k) ? void() : pad(v, n, k);
       // ops whose other inputs (sizes, axes) are int64: only the data must be float32
-      const bool data_f32 = n.input_size() > 0 && !n.input(0).empty() && n.output_size() > 0 &&
+      const bool data_f32 = n.input_size() > 0 && !n.input(0).empty() && n.output_size() > 0 && !n.output(0).empty() &&
                             val(index_of(n.input(0))).elem_type == tp::FLOAT &&
                             val(index_of(n.output(0))).elem_type == tp::FLOAT;
       if (data_f32 && (op == "Resize" || op == "Upsample")) return resize(v, n, k);
@@ -1671,6 +1675,10 @@ class builder {
     std::vector<int> outs;
     if (out)
       for (std::size_t i = 0; i < out->size() && why.empty(); ++i) {
+        if (n.output(static_cast<int>(i)).empty()) {  // an optional output left out (LSTM's Y)
+          outs.push_back(-1);
+          continue;
+        }
         const int y = index_of(n.output(static_cast<int>(i)));
         if ((*out)[i].dims != dims_of(n, y) || (*out)[i].elem_type != val(y).elem_type)
           why = "output '" + val(y).name + "' does not have the shape or type shape inference gave it";
@@ -1680,7 +1688,10 @@ class builder {
       if (!run_time_values || !shape_from_values(n.op_type())) refuse(n, why);
       outs.clear();  // every output, as declared; checked at each run
       for (const auto& o : n.output()) {
-        if (o.empty()) refuse(n, why);
+        if (o.empty()) {
+          outs.push_back(-1);
+          continue;
+        }
         const int y = index_of(o);
         dims_of(n, y);
         outs.push_back(y);
@@ -1689,8 +1700,8 @@ class builder {
     std::vector<std::vector<std::int64_t>> out_dims;
     std::vector<std::int32_t> out_types;
     for (int y : outs) {
-      out_dims.push_back(val(y).dims);
-      out_types.push_back(val(y).elem_type);
+      out_dims.push_back(y < 0 ? std::vector<std::int64_t>{} : val(y).dims);
+      out_types.push_back(y < 0 ? 0 : val(y).elem_type);
     }
     // inputs in plain layout (float32 ones may need a reorder); others are plain bytes already
     std::vector<arg_ref> plain_in;
@@ -1700,6 +1711,7 @@ class builder {
     for (int x : ins)
       if (x >= 0) read_by_[v].push_back(x);
     for (int y : outs) {
+      if (y < 0) continue;
       auto& yv = val(y);
       if (yv.elem_type == tp::FLOAT) produce(0, y, plain_md(yv.dims));
       else yv.bytes = onnx::element_count(yv.dims) * onnx::element_size(yv.elem_type);
@@ -1730,10 +1742,11 @@ class builder {
       if (!out) throw graph_error("dfgpar: " + onnx::detail::node_where(*node) + ": the evaluator declined it at run time");
       if (out->size() < outs.size()) throw graph_error("dfgpar: " + onnx::detail::node_where(*node) + ": the evaluator gave fewer outputs than the model declares");
       for (std::size_t o = 0; o < outs.size(); ++o)
-        if ((*out)[o].dims != out_dims[o] || (*out)[o].elem_type != out_types[o])
+        if (outs[o] >= 0 && ((*out)[o].dims != out_dims[o] || (*out)[o].elem_type != out_types[o]))
           throw graph_error("dfgpar: " + onnx::detail::node_where(*node) + ": output " + std::to_string(o) +
                             " does not have the shape or type the model declares");
       for (std::size_t o = 0; o < outs.size(); ++o) {
+        if (outs[o] < 0) continue;
         std::byte* dst = prog->values[static_cast<std::size_t>(prog->root(outs[o]))].ptr;
         std::visit([&](const auto& vec) { copy_bytes(dst, vec.data(), vec.size() * sizeof(vec[0])); }, (*out)[o].data);
       }

@@ -203,6 +203,11 @@ class session {
     compiled_ = std::make_unique<onnx::compile_result>(onnx::compile(model, co));
     const onnx::model& m = compiled_->scheduled();
     prog_ = std::make_unique<detail::program>();
+    // a node that k cores make faster by less than a reserved worker's sleep and wake-up costs keeps one core
+    drop_allotments([&](std::size_t v, std::size_t k) {
+      const auto& t = compiled_->thread_times;
+      return v < t.size() && !t[v].empty() && t[v][0] - t[v][std::min(k, t[v].size()) - 1] < handoff_us;
+    });
     {
       detail::omp_threads_guard guard(static_cast<int>(o.threads));
       kernel_options ko = o.kernels;
@@ -216,6 +221,8 @@ class session {
       }
       detail::builder(*prog_, m, ko).build();
     }
+    // nor does a node that runs nothing (fused into another node's primitive, or a view)
+    drop_allotments([&](std::size_t v, std::size_t) { return prog_->kernels[v].steps.empty(); });
     plan_memory();
     for (std::size_t w = 0; w < o.workers; ++w) streams_.emplace_back(prog_->engine);
     bind();
@@ -523,6 +530,27 @@ class session {
   }
 
   std::vector<std::size_t> worker_of_;
+
+  /// What a reserved worker's sleep and wake-up cost, about (µs).
+  static constexpr double handoff_us = 5;
+
+  /// Gives one core back to every multi-core vertex copy for which
+  /// `drop(v, k)` holds: its allotment becomes 1 and its reservations go
+  /// (a reservation's position counts the reserved worker's own copies, so
+  /// the others stay valid).
+  template <class Drop>
+  void drop_allotments(Drop drop) {
+    auto& s = compiled_->schedule;
+    if (s.reservations.empty()) return;
+    std::vector<std::vector<char>> dropped(s.clusters.size());
+    for (std::size_t c = 0; c < s.clusters.size(); ++c) {
+      auto& cl = s.clusters[c];
+      dropped[c].assign(cl.vertices.size(), 0);
+      for (std::size_t i = 0; i < cl.threads.size(); ++i)
+        if (cl.threads[i] > 1 && drop(cl.vertices[i], cl.threads[i])) cl.threads[i] = 1, dropped[c][i] = 1;
+    }
+    std::erase_if(s.reservations, [&](const reservation& r) { return dropped[r.cluster][r.index] != 0; });
+  }
 
   /// Memory objects and C argument arrays for every step, now that buffers have addresses.
   void bind() {
