@@ -39,7 +39,8 @@ model.py runs the graph as stages: nodes that everything else depends on or
 feeds run inline with all intra-op threads; between them, each region's
 worker parts (one method each) are forked with torch.jit.fork, one intra-op
 thread each, or run inline, as the region's fork flag says (set from the
-cost model; `model.py --tune` measures both and keeps the faster).
+cost model, or from the moldable schedule with a --profile that has times
+per thread count; `model.py --tune` measures both and keeps the faster).
 `forward_serial` runs the same methods without forking.
 
 `python3 DIR/model.py [--threads N] [--runs R] [--tune]` checks the parallel
@@ -58,7 +59,11 @@ Options:
       --time-limit MS    wall-clock cap on the merge search, ms (default 1000)
       --seed N           seed of the randomised merge search (default 1)
       --profile F        measured per-node times (as for analyze) instead of
-                         the analytic cost model
+                         the analytic cost model; with times per thread count
+                         (`dfgpar run --profile` writes "us_by_threads") the
+                         regions' fork flags follow the moldable schedule that
+                         `dfgpar run` executes: a region it runs side by side
+                         forks, one it runs intra-op runs inline on all threads
       --no-optimize      skip constant folding, Identity/Dropout removal and
                          dead-code elimination
       --input-shape NAME=d0,d1,...
@@ -76,7 +81,8 @@ Options:
                          can share it (off by default: on 2 cores PyTorch's
                          own threads run such a Conv faster, see README)
       --fork WHEN        the regions' fork flags in model.py: auto (the cost
-                         model decides, default), always, never; `model.py
+                         model, or the moldable schedule of --profile,
+                         decides; default), always, never; `model.py
                          --tune` measures each region and picks
       --class-name NAME  name of the generated module class (default Model)
       --no-comments      no `# Op -> shape` comment above each operation
@@ -147,11 +153,13 @@ int run_emit(const std::vector<std::string>& argv) {
   const onnx::compile_result r = compile_model(a, {.split = a.split});
   const onnx::model& m = r.scheduled();
   std::vector<dfgpar::pytorch::emitted_file> files;
+  dfgpar::pytorch::stage_plan plan;
   try {
     dfgpar::pytorch::emit_options eo{.class_name = a.class_name, .shape_comments = a.comments, .fork = a.fork};
     // model.py states and checks the input shapes the folding assumed.
     for (const auto& s : r.specialised_inputs) eo.input_shapes[s.name] = s.dims;
-    files = dfgpar::pytorch::emit_pytorch(m, r.schedule, eo);
+    // with times per thread count, the moldable schedule `run` executes sets the fork flags
+    files = dfgpar::pytorch::emit_pytorch(r, compile_options_of(a, {.split = a.split}).schedule, eo, &plan);
   } catch (const dfgpar::graph_error& e) {
     throw dfgpar::graph_error(a.model.string() + ": " + e.what());
   }
@@ -169,8 +177,18 @@ int run_emit(const std::vector<std::string>& argv) {
   std::cout << "wrote " << (a.output / "model.py").string() << " and " << (a.output / files.back().name).string() << " ("
             << num_vertices(m.g) << " nodes, " << a.workers << (a.workers == 1 ? " worker" : " workers");
   if (split) std::cout << ", " << split << (split == 1 ? " convolution" : " convolutions") << " split into " << a.workers << " parts";
-  std::cout << ")\n"
-            << "run:  python3 " << (a.output / "model.py").string() << " --tune\n";
+  std::cout << ")\n";
+  if (const std::size_t regions = plan.regions(); regions > 0) {
+    std::size_t forked = 0;
+    for (const auto& st : plan.stages) forked += st.region && st.fork ? 1 : 0;
+    std::cout << "fork flags: " << forked << " of " << regions << (regions == 1 ? " region" : " regions")
+              << " forked, from "
+              << (a.fork != dfgpar::pytorch::fork_choice::cost_model ? "--fork"
+                  : r.moldable ? "the moldable schedule (the profile's times per thread count)"
+                               : "the cost model")
+              << "\n";
+  }
+  std::cout << "run:  python3 " << (a.output / "model.py").string() << " --tune\n";
   std::cout.flush();
   print_warnings(std::cerr, r.warnings);
   return 0;
