@@ -8,11 +8,17 @@
 
 #include <doctest/doctest.h>
 
+#include <dfgpar/onnx/pipeline.hpp>
+
+#include <algorithm>
+#include <cmath>
 #include <cstdint>
 #include <cstdlib>
 #include <filesystem>
 #include <map>
+#include <set>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace {
@@ -149,4 +155,79 @@ TEST_CASE("[dfgpar] onednn: squeezenet1_1 on 2 workers x 1 thread, many runs, eq
   double sum = 0;
   for (double t : parallel.node_times()) sum += t;
   CHECK(sum > 0);
+}
+
+namespace {
+
+/// x [1, 8, 12, 12] -> three Convs side by side -> Add -> Add -> Relu -> Conv -> y:
+/// a region of three branches between width-one nodes, for the allotment cases.
+model three_branches() {
+  model m;
+  m.input("x", {1, 8, 12, 12});
+  m.weight("wa", {16, 8, 3, 3});
+  m.weight("wb", {16, 8, 1, 1});
+  m.weight("wc", {16, 8, 3, 3});
+  m.weight("wd", {8, 16, 3, 3});
+  m.node("Conv", {"x", "wa"}, {"a"}).ints("pads", {1, 1, 1, 1});
+  m.node("Conv", {"x", "wb"}, {"b"});
+  m.node("Conv", {"x", "wc"}, {"c"}).ints("pads", {1, 1, 1, 1});
+  m.node("Add", {"a", "b"}, {"ab"});
+  m.node("Add", {"ab", "c"}, {"abc"});
+  m.node("Relu", {"abc"}, {"r"});
+  m.node("Conv", {"r", "wd"}, {"y"}).ints("pads", {1, 1, 1, 1});
+  m.output("y");
+  return m;
+}
+
+}  // namespace
+
+TEST_CASE("[dfgpar] onednn: moldable sessions run every allotment and equal the serial session (the TSan case)") {
+  const auto path = three_branches().save("rely_moldable");
+  const std::size_t P = 3;
+  const dfgpar::onnx::compile_result plain = dfgpar::onnx::compile(path);
+  const auto& g = plain.scheduled().g;
+  const std::size_t n = num_vertices(g);
+  onednn::session serial(path, {.workers = 1, .threads = 1, .cores = P});
+  const tensor x = random_tensor({1, 8, 12, 12});
+  const auto want = serial.run({x})[0].values<float>();
+  // t(v, k) tables that make the moldable scheduler choose each kind of allotment:
+  // nothing scales (all on 1 core), everything scales (all on P), and only the last Conv scales
+  // (mixed: the branches side by side on one core each, the last Conv, width-one, on all P)
+  auto table = [&](int kind) {
+    std::vector<std::vector<double>> t(n);
+    for (std::size_t v = 0; v < n; ++v) {
+      const double t1 = g[v].op_type == "Conv" ? 100 : 5;
+      const bool scales = kind == 1 || (kind == 2 && g[v].op_type == "Conv" && out_degree(v, g) == 0);
+      for (std::size_t k = 1; k <= P; ++k) t[v].push_back(scales ? t1 / static_cast<double>(k) : t1);
+    }
+    return t;
+  };
+  std::set<std::size_t> allotments;
+  for (int kind : {0, 1, 2}) {
+    CAPTURE(kind);
+    onednn::session_options o{.workers = P, .threads = 1, .spin = 0, .cores = P};
+    o.compile.thread_times = table(kind);
+    onednn::session s(path, o);
+    REQUIRE(s.compiled().moldable);
+    const auto& sc = s.schedule();
+    std::size_t most = 1;
+    for (std::size_t c = 0; c < sc.clusters.size(); ++c)
+      for (std::size_t i = 0; i < sc.clusters[c].vertices.size(); ++i) {
+        allotments.insert(sc.threads_of(c, i));
+        most = std::max(most, sc.threads_of(c, i));
+      }
+    CHECK((kind == 0 ? most == 1 : most == P));  // the tables leave no doubt there
+    for (int i = 0; i < 3; ++i) s.run();
+    s.set_profiling(true);  // the profiled path too
+    const auto got = s.run({x})[0].values<float>();
+    REQUIRE(got.size() == want.size());
+    // oneDNN may block a convolution differently for k threads: equal within rounding, not bits
+    for (std::size_t i = 0; i < got.size(); ++i) CHECK(std::fabs(got[i] - want[i]) <= 1e-5f * (1 + std::fabs(want[i])));
+    s.set_profiling(false);
+    const auto again = s.run({x})[0].values<float>();
+    CHECK(again == got);  // repeated runs at one configuration: identical bits
+  }
+  CHECK(allotments.count(1) == 1);
+  CHECK(allotments.count(P) == 1);
+  CHECK(allotments.size() >= 2);
 }

@@ -1,5 +1,6 @@
-// tune(): every configuration it tries is prepared and timed, the fastest is
-// returned ready to run, and its results equal the serial session's (within rounding).
+// tune(): t(v, k) is measured, every configuration it tries (the moldable
+// schedule among them) is prepared and timed, the fastest is returned ready
+// to run, and its results equal the serial session's (within rounding).
 
 #include "model_builder.hpp"
 
@@ -28,6 +29,14 @@ TEST_CASE("[dfgpar] onednn: tune_candidates covers P x 1, 1 x P and, from 4 core
   CHECK((has(sixteen, 1, 16) && has(sixteen, 16, 1) && has(sixteen, 2, 8)));
 }
 
+TEST_CASE("[dfgpar] onednn: thread_counts: 1..4, then powers of two, and the cores") {
+  CHECK(onednn::thread_counts(1) == std::vector<std::size_t>{1});
+  CHECK(onednn::thread_counts(2) == std::vector<std::size_t>{1, 2});
+  CHECK(onednn::thread_counts(4) == std::vector<std::size_t>{1, 2, 3, 4});
+  CHECK(onednn::thread_counts(12) == std::vector<std::size_t>{1, 2, 3, 4, 8, 12});
+  CHECK(onednn::thread_counts(16) == std::vector<std::size_t>{1, 2, 3, 4, 8, 16});
+}
+
 TEST_CASE("[dfgpar] onednn: tune keeps the fastest configuration, and it computes what the serial session does") {
   onednn_test::model m;
   m.input("x", {1, 4, 9, 9});
@@ -38,18 +47,45 @@ TEST_CASE("[dfgpar] onednn: tune keeps the fastest configuration, and it compute
   m.node("Add", {"a", "b"}, {"y"});
   m.output("y");
   const auto path = m.save("tune");
-  auto t = onednn::tune(path, {}, {.cores = 2, .warmup = 1, .runs = 3});
+  auto t = onednn::tune(path, {}, {.cores = 2, .warmup = 1, .runs = 3, .profile_runs = 2});
   REQUIRE(t.best);
-  REQUIRE(t.tried.size() == 2);
+  REQUIRE(t.tried.size() == 3);  // 1 x 2 (measured with t(v, k)), 2 x 1, the moldable schedule
+  CHECK(std::count_if(t.tried.begin(), t.tried.end(), [](const auto& c) { return c.moldable; }) == 1);
+  for (const auto& c : t.tried) CHECK(c.predicted_ms > 0);
+  // t(v, k) at 1 and 2 threads for every node of the scheduled graph, and the plan made from it
+  CHECK(t.times.counts == std::vector<std::size_t>{1, 2});
+  REQUIRE(t.times.times.size() == num_vertices(t.best->compiled().scheduled().g));
+  for (const auto& row : t.times.times) CHECK(row.size() == 2);
+  REQUIRE(t.plan);
+  CHECK(t.plan->makespan > 0);
+  CHECK(t.ms > 0);
   REQUIRE(t.chosen < t.tried.size());
   for (const auto& c : t.tried) CHECK(c.median_ms > 0);
   for (const auto& c : t.tried) CHECK(t.tried[t.chosen].median_ms <= c.median_ms);
   CHECK(t.best->options().workers == t.tried[t.chosen].workers);
   CHECK(t.best->options().threads == t.tried[t.chosen].threads);
+  CHECK(t.best->compiled().moldable.has_value() == t.tried[t.chosen].moldable);
   const auto x = onednn_test::random_tensor({1, 4, 9, 9});
   onednn::session serial(path, {.workers = 1, .threads = 1, .cores = 2});
   // oneDNN may block a convolution differently for 2 threads: equal within rounding, not bits
   const auto got = t.best->run({x})[0].values<float>(), want = serial.run({x})[0].values<float>();
   REQUIRE(got.size() == want.size());
   for (std::size_t i = 0; i < got.size(); ++i) CHECK(std::fabs(got[i] - want[i]) <= 1e-5f * (1 + std::fabs(want[i])));
+}
+
+TEST_CASE("[dfgpar] onednn: without times per thread count tune tries P x 1 and 1 x P only") {
+  onednn_test::model m;
+  m.input("x", {1, 4, 9, 9});
+  m.weight("w1", {8, 4, 3, 3});
+  m.node("Conv", {"x", "w1"}, {"y"}).ints("pads", {1, 1, 1, 1});
+  m.output("y");
+  const auto path = m.save("tune_plain");
+  auto t = onednn::tune(path, {}, {.cores = 2, .warmup = 1, .runs = 2, .moldable = false});
+  REQUIRE(t.tried.size() == 2);
+  CHECK_FALSE(t.plan);
+  CHECK(t.times.times.empty());
+  const auto one = onednn::tune(path, {}, {.cores = 1, .warmup = 1, .runs = 2});
+  REQUIRE(one.tried.size() == 1);  // one core: 1 x 1, nothing to measure per thread count
+  CHECK(one.tried[0].workers == 1);
+  CHECK(one.tried[0].threads == 1);
 }
