@@ -6,6 +6,7 @@
 
 #include <dfgpar/onnx/evaluate.hpp>
 
+#include "evaluate_checks.hpp"
 #include "onnx_node.hpp"
 
 #include <doctest/doctest.h>
@@ -18,6 +19,7 @@
 namespace {
 
 namespace ox = dfgpar::onnx;
+using onnx_test::eval;
 using onnx_test::f32;
 using onnx_test::i64;
 using onnx_test::node;
@@ -29,13 +31,6 @@ using tp = ::onnx::TensorProto;
 std::optional<std::vector<ox::tensor>> try_eval(const ::onnx::NodeProto& n, std::vector<const ox::tensor*> in,
                                                 std::int64_t opset = 13) {
   return ox::evaluate(n, in, opset);
-}
-
-/// Evaluates one node; fails the test if it declines.
-std::vector<ox::tensor> eval(const ::onnx::NodeProto& n, std::vector<const ox::tensor*> in, std::int64_t opset = 13) {
-  auto r = ox::evaluate(n, in, opset);
-  REQUIRE_MESSAGE(r.has_value(), n.op_type() << " declined");
-  return *r;
 }
 
 TEST_CASE("[dfgpar][onnx] evaluate: an attribute the evaluator does not read declines the node") {

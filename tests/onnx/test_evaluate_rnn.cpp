@@ -4,6 +4,7 @@
 
 #include <dfgpar/onnx/evaluate.hpp>
 
+#include "evaluate_checks.hpp"
 #include "onnx_node.hpp"
 
 #include <doctest/doctest.h>
@@ -16,27 +17,16 @@
 namespace {
 
 namespace ox = dfgpar::onnx;
+using onnx_test::check_f32;
 using onnx_test::f32;
 using onnx_test::node;
 using fl = std::vector<float>;
 using ints = std::vector<std::int64_t>;
 using tp = ::onnx::TensorProto;
 
-std::vector<ox::tensor> eval(const ::onnx::NodeProto& n, std::vector<const ox::tensor*> in, std::int64_t opset = 14) {
-  auto r = ox::evaluate(n, in, opset);
-  REQUIRE_MESSAGE(r.has_value(), n.op_type() << " declined");
-  return *r;
-}
-
-void check_f32(const ox::tensor& t, const ints& dims, const fl& want) {
-  REQUIRE(t.elem_type == tp::FLOAT);
-  CHECK(t.dims == dims);
-  const auto& v = t.values<float>();
-  REQUIRE(v.size() == want.size());
-  for (std::size_t i = 0; i < v.size(); ++i) {
-    CAPTURE(i);
-    CHECK(v[i] == doctest::Approx(want[i]).epsilon(1e-5));
-  }
+/// LSTM's layout attribute is opset 14.
+std::vector<ox::tensor> eval_rnn(const ::onnx::NodeProto& n, std::vector<const ox::tensor*> in) {
+  return onnx_test::eval(n, std::move(in), 14);
 }
 
 double sigmoid(double x) { return 1 / (1 + std::exp(-x)); }
@@ -69,7 +59,7 @@ TEST_CASE("[dfgpar][onnx] evaluate: LSTM of hidden size 1 (gates i, o, f, c), re
     step(1, h, c, none);
     const double h1 = h;
     step(2, h, c, none);
-    const auto out = eval(node("LSTM", {"x", "w", "r", "b", "", "h0", "c0"}, {"y", "yh", "yc"}).i("hidden_size", 1),
+    const auto out = eval_rnn(node("LSTM", {"x", "w", "r", "b", "", "h0", "c0"}, {"y", "yh", "yc"}).i("hidden_size", 1),
                           {&x, &w, &r, &b, nullptr, &h0, &c0});
     REQUIRE(out.size() == 3);
     check_f32(out[0], {2, 1, 1, 1}, {static_cast<float>(h1), static_cast<float>(h)});
@@ -81,7 +71,7 @@ TEST_CASE("[dfgpar][onnx] evaluate: LSTM of hidden size 1 (gates i, o, f, c), re
     step(2, h, c, none);
     const double h_at_1 = h;
     step(1, h, c, none);
-    const auto out = eval(node("LSTM", {"x", "w", "r", "b"}, {"y", "yh"}).i("hidden_size", 1).s("direction", "reverse"),
+    const auto out = eval_rnn(node("LSTM", {"x", "w", "r", "b"}, {"y", "yh"}).i("hidden_size", 1).s("direction", "reverse"),
                           {&x, &w, &r, &b});
     REQUIRE(out.size() == 2);
     check_f32(out[0], {2, 1, 1, 1}, {static_cast<float>(h), static_cast<float>(h_at_1)});
@@ -93,7 +83,7 @@ TEST_CASE("[dfgpar][onnx] evaluate: LSTM of hidden size 1 (gates i, o, f, c), re
     const double h1 = h;
     step(2, h, c, peep);
     const auto xb = f32({1, 2, 1}, {1, 2});
-    const auto out = eval(node("LSTM", {"x", "w", "r", "b", "", "h0", "c0", "p"}, {"y", "yh", "yc"})
+    const auto out = eval_rnn(node("LSTM", {"x", "w", "r", "b", "", "h0", "c0", "p"}, {"y", "yh", "yc"})
                               .i("hidden_size", 1)
                               .i("layout", 1),
                           {&xb, &w, &r, &b, nullptr, &h0, &c0, &p});
@@ -103,7 +93,7 @@ TEST_CASE("[dfgpar][onnx] evaluate: LSTM of hidden size 1 (gates i, o, f, c), re
   SUBCASE("bidirectional: shapes, and input_forget is declined") {
     const auto w2 = f32({2, 4, 1}, {0.5f, -0.25f, 1.0f, 0.75f, 0.5f, -0.25f, 1.0f, 0.75f});
     const auto r2 = f32({2, 4, 1}, {0.1f, 0.2f, -0.3f, 0.4f, 0.1f, 0.2f, -0.3f, 0.4f});
-    const auto out = eval(node("LSTM", {"x", "w", "r"}, {"y", "yh", "yc"}).i("hidden_size", 1).s("direction", "bidirectional"),
+    const auto out = eval_rnn(node("LSTM", {"x", "w", "r"}, {"y", "yh", "yc"}).i("hidden_size", 1).s("direction", "bidirectional"),
                           {&x, &w2, &r2});
     CHECK(out[0].dims == ints{2, 2, 1, 1});
     CHECK(out[1].dims == ints{2, 1, 1});
@@ -133,7 +123,7 @@ TEST_CASE("[dfgpar][onnx] evaluate: GRU (gates z, r, h; both reset rules) and RN
         h = (1 - z) * hh + z * h;
         ys.push_back(static_cast<float>(h));
       }
-      const auto out = eval(node("GRU", {"x", "w", "r", "b"}, {"y", "yh"}).i("hidden_size", 1).i("linear_before_reset", lbr),
+      const auto out = eval_rnn(node("GRU", {"x", "w", "r", "b"}, {"y", "yh"}).i("hidden_size", 1).i("linear_before_reset", lbr),
                             {&x, &w, &r, &b});
       check_f32(out[0], {2, 1, 1, 1}, ys);
       check_f32(out[1], {1, 1, 1}, {ys.back()});
@@ -144,12 +134,12 @@ TEST_CASE("[dfgpar][onnx] evaluate: GRU (gates z, r, h; both reset rules) and RN
     const auto w = f32({1, 1, 1}, {0.5f}), r = f32({1, 1, 1}, {-0.5f});
     const auto lens = dfgpar::onnx::make_tensor<std::int32_t>(tp::INT32, {2}, {2, 1});
     const double h0a = std::tanh(0.5 * 1), h1a = std::tanh(0.5 * -2 - 0.5 * h0a), h0b = std::tanh(0.5 * 3);
-    const auto out = eval(node("RNN", {"x", "w", "r", "", "l"}, {"y", "yh"}).i("hidden_size", 1), {&xb, &w, &r, nullptr, &lens});
+    const auto out = eval_rnn(node("RNN", {"x", "w", "r", "", "l"}, {"y", "yh"}).i("hidden_size", 1), {&xb, &w, &r, nullptr, &lens});
     check_f32(out[0], {2, 1, 2, 1}, {static_cast<float>(h0a), static_cast<float>(h0b), static_cast<float>(h1a), 0});
     check_f32(out[1], {1, 2, 1}, {static_cast<float>(h1a), static_cast<float>(h0b)});
     // a Relu activation, no sequence_lens: batch 0 relu(0.5) then relu(-1 - 0.25); batch 1 relu(1.5) then relu(2 - 0.75)
     node rn("RNN", {"x", "w", "r"}, {"y"});
     rn.i("hidden_size", 1).add("activations", ::onnx::AttributeProto::STRINGS).add_strings("Relu");
-    check_f32(eval(rn, {&xb, &w, &r})[0], {2, 1, 2, 1}, {0.5f, 1.5f, 0, 1.25f});
+    check_f32(eval_rnn(rn, {&xb, &w, &r})[0], {2, 1, 2, 1}, {0.5f, 1.5f, 0, 1.25f});
   }
 }

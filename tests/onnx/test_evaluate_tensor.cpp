@@ -4,6 +4,7 @@
 
 #include <dfgpar/onnx/evaluate.hpp>
 
+#include "evaluate_checks.hpp"
 #include "onnx_node.hpp"
 
 #include <doctest/doctest.h>
@@ -16,30 +17,14 @@
 namespace {
 
 namespace ox = dfgpar::onnx;
+using onnx_test::check_f32;
+using onnx_test::eval;
 using onnx_test::f32;
 using onnx_test::i64;
 using onnx_test::node;
 using fl = std::vector<float>;
 using ints = std::vector<std::int64_t>;
 using tp = ::onnx::TensorProto;
-
-std::vector<ox::tensor> eval(const ::onnx::NodeProto& n, std::vector<const ox::tensor*> in, std::int64_t opset = 13) {
-  auto r = ox::evaluate(n, in, opset);
-  REQUIRE_MESSAGE(r.has_value(), n.op_type() << " declined");
-  return *r;
-}
-
-/// Checks shape and values (relative 1e-5).
-void check_f32(const ox::tensor& t, const ints& dims, const fl& want) {
-  REQUIRE(t.elem_type == tp::FLOAT);
-  CHECK(t.dims == dims);
-  const auto& v = t.values<float>();
-  REQUIRE(v.size() == want.size());
-  for (std::size_t i = 0; i < v.size(); ++i) {
-    CAPTURE(i);
-    CHECK(v[i] == doctest::Approx(want[i]).epsilon(1e-5));
-  }
-}
 
 }  // namespace
 

@@ -11,6 +11,7 @@
 #include <random>
 #include <sstream>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace fs = std::filesystem;
@@ -129,6 +130,16 @@ std::string load_error(const fs::path& file, model* out = nullptr) {
 }
 
 bool contains(const std::string& s, const std::string& part) { return s.find(part) != std::string::npos; }
+
+/// The message parse_profile gives for `text` ("" when it reads it).
+std::string profile_error(std::string_view text) {
+  try {
+    (void)parse_profile(text, "p.json");
+  } catch (const dfgpar::graph_error& e) {
+    return std::string(e.what());
+  }
+  return std::string();
+}
 
 void check_one_line(const std::string& msg) {
   CHECK(msg.find('\n') == std::string::npos);
@@ -583,14 +594,7 @@ TEST_CASE("[dfgpar][onnx] measured profiles replace analytic costs") {
     for (std::size_t i = 0; i < 4; ++i) CHECK(p.by_node.at(i) == doctest::Approx(m.g[i].cost));
   }
   SUBCASE("malformed profiles name the place") {
-    auto err = [](std::string_view text) {
-      try {
-        (void)parse_profile(text, "p.json");
-      } catch (const dfgpar::graph_error& e) {
-        return std::string(e.what());
-      }
-      return std::string();
-    };
+    const auto err = profile_error;
     CHECK(contains(err("{\"dfgpar_profile\": 1,\n \"nodes\": [1, }"), "line 2"));
     CHECK(contains(err("{\"dfgpar_profile\": 1, \"nodes\": [{\"name\": \"a\", \"us\": -1}]}"), "negative"));
     CHECK(contains(err("{\"dfgpar_profile\": 2, \"nodes\": []}"), "version"));
@@ -671,14 +675,7 @@ TEST_CASE("[dfgpar][onnx] profiles with times per thread count give a moldable c
     CHECK(thread_times(m, p) == t);
   }
   SUBCASE("malformed tables name the entry") {
-    auto err = [](std::string_view text) {
-      try {
-        (void)parse_profile(text, "p.json");
-      } catch (const dfgpar::graph_error& e) {
-        return std::string(e.what());
-      }
-      return std::string();
-    };
+    const auto err = profile_error;
     CHECK(contains(err(R"({"dfgpar_profile": 1, "nodes": [{"node": 0, "us_by_threads": []}]})"), "entry 0"));
     CHECK(contains(err(R"({"dfgpar_profile": 1, "nodes": [{"node": 0, "us_by_threads": 3}]})"), "us_by_threads"));
     CHECK(contains(err(R"({"dfgpar_profile": 1, "nodes": [{"node": 0, "us_by_threads": [1, -2]}]})"), "negative"));

@@ -77,7 +77,6 @@ inline ::onnx::ModelProto empty_model(const std::string& name) {
   return m;
 }
 
-/// The schedule dfgpar's clustering makes for `m` on `workers` workers.
 /// x -> A -> {L1, R1} -> D1 -> {L2, R2} -> D2: two diamond regions in a row.
 inline ::onnx::ModelProto two_diamonds_model() {
   auto m = empty_model("two_diamonds");
@@ -94,6 +93,7 @@ inline ::onnx::ModelProto two_diamonds_model() {
   return m;
 }
 
+/// The schedule dfgpar's clustering makes for `m` on `workers` workers.
 inline dfgpar::schedule schedule_for(const dfgpar::onnx::model& m, std::size_t workers) {
   return dfgpar::parallelize(m.g, get(&dfgpar::onnx::node_info::cost, m.g), get(&dfgpar::onnx::edge_info::comm, m.g),
                              dfgpar::options{.workers = workers});
