@@ -151,8 +151,10 @@ def dfgpar_job(exe, model, workers, threads=None, iters=30, warmup=10, inputs=()
         for line in out.splitlines():
             key, _, rest = line.partition(" ")
             # run's report: a key, padded, then its text ("auto  1x2 10.05 ms, ...")
+            # kept as text under "<key> line" ("moldable" is also a JSON flag)
             if key in ("auto", "schedule", "predicted", "prediction", "allotment", "moldable"):
-                info[key] = (info[key] + "\n" if key in info else "") + rest.strip()
+                k = key + " line"
+                info[k] = (info[k] + "\n" if k in info else "") + rest.strip()
         return run_result(rep["times_ms"], info)
 
     label = "dfgpar run %s %sx%s" % (os.path.basename(model), workers, threads if threads is not None else "")
