@@ -110,22 +110,7 @@ struct branch_program {
     for (std::size_t i = 0; i < p.values.size(); ++i)
       if (offset[i] != SIZE_MAX) p.values[i].ptr = arena.get() + offset[i];
     for (std::size_t t = 0; t < p.temps.size(); ++t) p.temps[t].ptr = arena.get() + temp_offset[t];
-    for (auto& k : p.kernels)
-      for (auto& st : k.steps) {
-        if (st.fn) continue;
-        for (const auto& a : st.args) {
-          void* ptr = nullptr;
-          switch (a.kind) {
-            case ref_kind::value: ptr = p.values[static_cast<std::size_t>(p.root(static_cast<int>(a.index)))].ptr; break;
-            case ref_kind::temp: ptr = p.temps[a.index].ptr; break;
-            case ref_kind::weight: ptr = p.weights[a.index].get_data_handle(); break;
-            case ref_kind::scratch: ptr = arena.get() + scratch_offset; break;
-          }
-          if (!ptr) throw graph_error("dfgpar: internal error: no buffer for an argument of " + k.what + " in an If branch");
-          st.mems.emplace_back(a.md, p.engine, ptr);
-          st.c_args.push_back({a.arg, st.mems.back().get()});
-        }
-      }
+    for (auto& k : p.kernels) bind_kernel(p, k, arena.get() + scratch_offset, " in an If branch");
     stream.emplace(p.engine);
   }
 

@@ -93,6 +93,27 @@ struct program {
   }
 };
 
+/// Memory objects and C argument arrays for the primitive steps of kernel
+/// `k`, once the program's buffers have addresses; `scratch` is the
+/// scratchpad of the worker that runs it, `where` ends the internal error.
+inline void bind_kernel(program& p, kernel& k, void* scratch, const char* where = "") {
+  for (auto& st : k.steps) {
+    if (st.fn) continue;
+    for (const auto& a : st.args) {
+      void* ptr = nullptr;
+      switch (a.kind) {
+        case ref_kind::value: ptr = p.values[static_cast<std::size_t>(p.root(static_cast<int>(a.index)))].ptr; break;
+        case ref_kind::temp: ptr = p.temps[a.index].ptr; break;
+        case ref_kind::weight: ptr = p.weights[a.index].get_data_handle(); break;
+        case ref_kind::scratch: ptr = scratch; break;
+      }
+      if (!ptr) throw graph_error("dfgpar: internal error: no buffer for an argument of " + k.what + where);
+      st.mems.emplace_back(a.md, p.engine, ptr);
+      st.c_args.push_back({a.arg, st.mems.back().get()});
+    }
+  }
+}
+
 /// memcpy that accepts an empty range with null pointers (an empty tensor
 /// has no buffer: the plan gives it none), which memcpy itself does not.
 inline void copy_bytes(void* dst, const void* src, std::size_t n) {

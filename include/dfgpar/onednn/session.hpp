@@ -559,26 +559,15 @@ class session {
       auto& k = p.kernels[v];
       if (k.fused) ++stats_.fused;
       else if (k.steps.empty()) ++stats_.views;
-      for (auto& st : k.steps) {
+      for (const auto& st : k.steps) {
         if (st.fn) {
           if (st.evaluator) ++stats_.evaluator;
           continue;
         }
         ++stats_.primitives;
         if (st.reorder) ++stats_.reorders;
-        for (const auto& a : st.args) {
-          void* ptr = nullptr;
-          switch (a.kind) {
-            case detail::ref_kind::value: ptr = p.values[static_cast<std::size_t>(p.root(static_cast<int>(a.index)))].ptr; break;
-            case detail::ref_kind::temp: ptr = p.temps[a.index].ptr; break;
-            case detail::ref_kind::weight: ptr = p.weights[a.index].get_data_handle(); break;
-            case detail::ref_kind::scratch: ptr = scratch_[worker_of_[v]].get(); break;
-          }
-          if (!ptr) throw graph_error("dfgpar: internal error: no buffer for an argument of " + k.what);
-          st.mems.emplace_back(a.md, p.engine, ptr);
-          st.c_args.push_back({a.arg, st.mems.back().get()});
-        }
       }
+      detail::bind_kernel(p, k, scratch_[worker_of_[v]].get());
     }
     for (auto& v : p.values)
       if (v.alias_of < 0 && !v.constant && !v.ptr && !v.virtual_ && v.bytes > 0)
