@@ -229,7 +229,7 @@ def torch_eager_job(name, input_npy, threads, iters=30, warmup=10, cores=None, t
 # optimize()d (freeze + optimize_for_inference), forward with the fork flags
 # it was emitted with
 EMITTED = r"""
-import importlib.util, json, sys, time
+import importlib.util, json, os, sys, time
 import numpy as np, torch
 path, threads, iters, warmup = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])
 spec = importlib.util.spec_from_file_location('emitted_model', path)
@@ -255,7 +255,8 @@ with torch.no_grad():
         model(*xs)
         if i >= warmup:
             ts.append((time.perf_counter() - t) * 1000)
-print(json.dumps({"times_ms": ts, "info": info}))
+print(json.dumps({"times_ms": ts, "info": info}), flush=True)
+os._exit(0)  # PyTorch 1.13 can abort in the teardown after torch.jit.fork
 """
 
 
