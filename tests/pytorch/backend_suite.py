@@ -342,4 +342,9 @@ def main():
 
 
 if __name__ == '__main__':
-    sys.exit(main())
+    status = main()
+    # PyTorch 1.13 can abort while the interpreter tears down after
+    # torch.jit.fork ran; everything is printed by now, so skip the teardown.
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(status)
