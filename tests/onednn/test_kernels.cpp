@@ -445,6 +445,40 @@ TEST_CASE("[dfgpar] onednn: Add of a lower-rank constant (a [C] bias on [N, C], 
   }
 }
 
+TEST_CASE("[dfgpar] onednn: a one-element or per-channel second source on a blocked Conv output runs in its blocked layout") {
+  model m;
+  m.input("x", {1, 3, 6, 6});
+  const auto w = m.weight("w", {8, 3, 3, 3});
+  const auto s = m.weight("s", {});          // rank 0
+  const auto bias = m.weight("bias", {8, 1, 1});  // lower rank, per channel
+  const auto d = m.weight("d", {1}, 2, 3);   // one element, rank 1
+  m.node("Conv", {"x", "w"}, {"c"}).ints("pads", {1, 1, 1, 1});
+  m.node("Mul", {"s", "c"}, {"m1"});  // the constant first
+  m.node("Add", {"m1", "bias"}, {"a1"});
+  m.node("GlobalAveragePool", {"a1"}, {"g"});
+  m.node("Sigmoid", {"g"}, {"sg"});   // [1, 8, 1, 1], not a constant
+  m.node("Mul", {"a1", "sg"}, {"m2"});
+  m.node("Div", {"m2", "d"}, {"y"});
+  m.output("y");
+  const auto x = random_tensor({1, 3, 6, 6});
+  tensor want = conv_ref(x, w, nullptr, 1, {1, 1}, {1, 1, 1, 1});
+  auto& wv = want.values<float>();
+  std::vector<double> mean(8, 0.0);
+  for (std::size_t i = 0; i < wv.size(); ++i) {
+    wv[i] = s.values<float>()[0] * wv[i] + bias.values<float>()[i / 36];
+    mean[i / 36] += wv[i] / 36;
+  }
+  for (std::size_t i = 0; i < wv.size(); ++i)
+    wv[i] = static_cast<float>(wv[i] * (1 / (1 + std::exp(-mean[i / 36]))) / d.values<float>()[0]);
+  check_all(m, "per_channel_blocked", {x}, want);
+  onednn::session sess(m.save("per_channel_blocked"), {.workers = 1, .threads = 1, .cores = 2});
+  std::size_t blocked = 0;
+  for (std::size_t v = 0; v < sess.statistics().nodes; ++v)
+    if (sess.kernel_of(v).find("(per channel, blocked)") != std::string::npos) ++blocked;
+  CHECK(blocked == 4);  // both Muls, the Add and the Div
+  CHECK(sess.statistics().evaluator == 0);
+}
+
 TEST_CASE("[dfgpar] onednn: Clip with bounds computed at run time (binary max, then min)") {
   model m;
   m.input("x", {1, 2, 3, 4});

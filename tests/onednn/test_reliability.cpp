@@ -92,6 +92,34 @@ TEST_CASE("[dfgpar] onednn: wrong input names, types and shapes are refused with
   CHECK(by_name[1].values<float>() == good[1].values<float>());
 }
 
+TEST_CASE("[dfgpar] onednn: an input of dimensions unknown before the run is refused at load, naming it; fixed, it runs") {
+  model m;
+  m.input("x", {1, 4, 5, 6});
+  // the third dimension symbolic: not the batch, so nothing fixes it by default
+  auto* dim = m.proto.mutable_graph()->mutable_input(0)->mutable_type()->mutable_tensor_type()->mutable_shape()->mutable_dim(2);
+  dim->clear_dim_value();
+  dim->set_dim_param("H");
+  m.node("Relu", {"x"}, {"y"});
+  m.output("y");
+  const auto path = m.save("rely_symbolic_input");
+  try {
+    onednn::session s(path, {.workers = 1, .threads = 1, .cores = 2});
+    FAIL("a symbolic input dimension was not refused");
+  } catch (const dfgpar::graph_error& e) {
+    const std::string what = e.what();
+    CHECK_MESSAGE(what.find("graph input 'x' has dimensions not known before the run") != std::string::npos, what);
+    CHECK_MESSAGE(what.find("--input-shape 'x=d0,d1,...'") != std::string::npos, what);
+    CHECK(what.find('\n') == std::string::npos);
+  }
+  onednn::session_options o{.workers = 1, .threads = 1, .cores = 2};
+  o.compile.input_shapes = {{"x", {1, 4, 5, 6}}};
+  onednn::session s(path, o);
+  const tensor x = random_tensor({1, 4, 5, 6});
+  const auto y = s.run({x});
+  REQUIRE(y.size() == 1);
+  CHECK(y[0].values<float>()[0] == std::max(0.0f, x.values<float>()[0]));
+}
+
 TEST_CASE("[dfgpar] onednn: a kernel error comes out of run as an error, and the next run works") {
   const auto path = conv_and_gather().save("rely_kernel_error");
   for (std::size_t workers : {std::size_t{1}, std::size_t{2}}) {
