@@ -16,17 +16,17 @@ namespace {
 namespace onednn = dfgpar::onednn;
 }  // namespace
 
-TEST_CASE("[dfgpar] onednn: tune_candidates covers P x 1, 1 x P and, from 4 cores, 2 x P/2") {
+TEST_CASE("[dfgpar] onednn: tune_candidates covers 1 x 1, P x 1, 1 x P and, from 4 cores, 2 x P/2") {
   auto has = [](const std::vector<onednn::tune_candidate>& c, std::size_t w, std::size_t t) {
     return std::any_of(c.begin(), c.end(), [&](const auto& x) { return x.workers == w && x.threads == t; });
   };
   CHECK(onednn::tune_candidates(1).size() == 1);
   const auto two = onednn::tune_candidates(2);
-  CHECK(two.size() == 2);
-  CHECK((has(two, 1, 2) && has(two, 2, 1)));
+  CHECK(two.size() == 3);
+  CHECK((has(two, 1, 1) && has(two, 1, 2) && has(two, 2, 1)));
   const auto sixteen = onednn::tune_candidates(16);
-  CHECK(sixteen.size() == 3);
-  CHECK((has(sixteen, 1, 16) && has(sixteen, 16, 1) && has(sixteen, 2, 8)));
+  CHECK(sixteen.size() == 4);
+  CHECK((has(sixteen, 1, 1) && has(sixteen, 1, 16) && has(sixteen, 16, 1) && has(sixteen, 2, 8)));
 }
 
 TEST_CASE("[dfgpar] onednn: thread_counts: 1..4, then powers of two, and the cores") {
@@ -49,7 +49,7 @@ TEST_CASE("[dfgpar] onednn: tune keeps the fastest configuration, and it compute
   const auto path = m.save("tune");
   auto t = onednn::tune(path, {}, {.cores = 2, .warmup = 1, .runs = 3, .profile_runs = 2});
   REQUIRE(t.best);
-  REQUIRE(t.tried.size() == 3);  // 1 x 2 (measured with t(v, k)), 2 x 1, the moldable schedule
+  REQUIRE(t.tried.size() == 4);  // 1 x 1 and 1 x 2 (measured with t(v, k)), 2 x 1, the moldable schedule
   CHECK(std::count_if(t.tried.begin(), t.tried.end(), [](const auto& c) { return c.moldable; }) == 1);
   for (const auto& c : t.tried) CHECK(c.predicted_ms > 0);
   // t(v, k) at 1 and 2 threads for every node of the scheduled graph, and the plan made from it
@@ -59,6 +59,7 @@ TEST_CASE("[dfgpar] onednn: tune keeps the fastest configuration, and it compute
   REQUIRE(t.plan);
   CHECK(t.plan->makespan > 0);
   CHECK(t.ms > 0);
+  CHECK(t.rounds == 3);  // round-robin, every candidate timed 3 times (far under the budget)
   REQUIRE(t.chosen < t.tried.size());
   for (const auto& c : t.tried) CHECK(c.median_ms > 0);
   for (const auto& c : t.tried) CHECK(t.tried[t.chosen].median_ms <= c.median_ms);
@@ -73,7 +74,7 @@ TEST_CASE("[dfgpar] onednn: tune keeps the fastest configuration, and it compute
   for (std::size_t i = 0; i < got.size(); ++i) CHECK(std::fabs(got[i] - want[i]) <= 1e-5f * (1 + std::fabs(want[i])));
 }
 
-TEST_CASE("[dfgpar] onednn: without times per thread count tune tries P x 1 and 1 x P only") {
+TEST_CASE("[dfgpar] onednn: without times per thread count tune tries 1 x 1, P x 1 and 1 x P only") {
   onednn_test::model m;
   m.input("x", {1, 4, 9, 9});
   m.weight("w1", {8, 4, 3, 3});
@@ -81,11 +82,29 @@ TEST_CASE("[dfgpar] onednn: without times per thread count tune tries P x 1 and 
   m.output("y");
   const auto path = m.save("tune_plain");
   auto t = onednn::tune(path, {}, {.cores = 2, .warmup = 1, .runs = 2, .moldable = false});
-  REQUIRE(t.tried.size() == 2);
+  REQUIRE(t.tried.size() == 3);
   CHECK_FALSE(t.plan);
   CHECK(t.times.times.empty());
   const auto one = onednn::tune(path, {}, {.cores = 1, .warmup = 1, .runs = 2});
   REQUIRE(one.tried.size() == 1);  // one core: 1 x 1, nothing to measure per thread count
   CHECK(one.tried[0].workers == 1);
   CHECK(one.tried[0].threads == 1);
+}
+
+TEST_CASE("[dfgpar] onednn: the round-robin timing stops at its budget once every session ran min_runs times") {
+  onednn_test::model m;
+  m.input("x", {1, 4, 9, 9});
+  m.node("Relu", {"x"}, {"y"});
+  m.output("y");
+  const auto path = m.save("tune_budget");
+  onednn::session a(path, {.workers = 1, .threads = 1, .cores = 2});
+  onednn::session b(path, {.workers = 2, .threads = 1, .cores = 2});
+  std::size_t rounds = 0;
+  auto med = onednn::detail::time_round_robin({&a, &b}, 1, 100, 4, 0.0, &rounds);
+  CHECK(rounds == 4);  // budget 0: only the minimum
+  REQUIRE(med.size() == 2);
+  CHECK(med[0] > 0);
+  CHECK(med[1] > 0);
+  med = onednn::detail::time_round_robin({&a, &b}, 0, 7, 2, 1e9, &rounds);
+  CHECK(rounds == 7);  // budget far away: every run asked for
 }

@@ -60,12 +60,12 @@ side and how many threads each node gets: it measures every node's time on
 1..%CORES% threads, t(v, k) (one worker x k threads per count), schedules
 the model with the moldable scheduler on those times (per region between
 width-one nodes: branches side by side, one node on all cores, or a mix),
-then times that schedule against pure inter-op (P workers x 1 thread) and
-pure intra-op (1 worker x P threads) and keeps the fastest. It prints the
-plan per region with the predicted gain, and the predicted makespan beside
-the measured latency. On 2 cores this costs 4 preparations and about 60
-runs of the model at load (measured: squeezenet1_1 1 s, googlenet 3.4 s,
-inception_v3 12 s on a loaded machine). `--workers P` runs today's
+then times that schedule against pure inter-op (P workers x 1 thread), pure
+intra-op (1 worker x P threads) and one core (1 x 1), round-robin, and
+keeps the one of the lowest median. It prints the plan per region with the
+predicted gain, and the predicted makespan beside the measured latency. On
+2 cores this costs 4 preparations and about 100 runs of the model at load
+(at most about 4 s of timed runs, at least 5 of each candidate). `--workers P` runs today's
 single-core-per-node schedule on P workers x T threads instead;
 `--workers 1 --threads 1` is the serial baseline.
 
@@ -119,7 +119,10 @@ Options:
                        x k threads, N = --iters profiled runs each): write
                        the median wall time of each node's kernel, t(v, k), to
                        OUT in the format `dfgpar analyze --profile` reads
-                       ("us" is t(v, 1), "us_by_threads" t(v, 1..cores),
+                       (each count's medians scaled by one factor so that they
+                       add up to that count's median latency, the factor in
+                       "scale_by_threads"; "us" is t(v, 1), "us_by_threads"
+                       t(v, 1..cores),
                        counts between measured ones interpolated; fused
                        nodes 0, with the node they run in), and print the
                        time per operator type on 1 thread
@@ -436,6 +439,8 @@ void write_measured_profile(std::ostream& os, const onednn::session& s, const on
   for (std::size_t i = 0; i < t.counts.size(); ++i) os << (i ? ", " : "") << t.counts[i];
   os << "], \"median_ms_by_threads\": [";
   for (std::size_t i = 0; i < t.median_ms.size(); ++i) os << (i ? ", " : "") << t.median_ms[i];
+  os << "], \"scale_by_threads\": [";
+  for (std::size_t i = 0; i < t.scale.size(); ++i) os << (i ? ", " : "") << t.scale[i];
   os << "], \"nodes\": [";
   bool first = true;
   for (std::size_t v = 0; v < t.times.size(); ++v) {
@@ -470,7 +475,10 @@ std::string explain_auto(const onednn::tune_result& t, const onnx::graph& g, std
   if (!t.times.counts.empty()) {
     os << "auto                measured t(v, k) at " << counts_text(t.times.counts) << " threads (1 worker x k: ";
     for (std::size_t i = 0; i < t.times.median_ms.size(); ++i) os << (i ? ", " : "") << t.times.median_ms[i] << " ms";
-    os << "), then timed each candidate (median of 10 runs)\n";
+    os << "; node medians scaled by ";
+    for (std::size_t i = 0; i < t.times.scale.size(); ++i) os << (i ? ", " : "") << std::setprecision(3) << t.times.scale[i];
+    os << std::setprecision(2) << " to those), then timed the candidates round-robin (median of " << t.rounds
+       << " runs each)\n";
   }
   text_table tab({"candidate", "median ms", "predicted ms", ""}, {false, true, true, false});
   std::size_t second = t.chosen;
@@ -494,7 +502,7 @@ std::string explain_auto(const onednn::tune_result& t, const onnx::graph& g, std
 
 /// The time per operator type: count, total of the node medians, share.
 void print_op_breakdown(std::ostream& os, const onednn::session& s, const std::vector<double>& median_us,
-                        double latency_ms) {
+                        double latency_ms, double scale) {
   const onnx::graph& g = s.compiled().scheduled().g;
   struct row {
     std::size_t count = 0, fused = 0;
@@ -511,8 +519,9 @@ void print_op_breakdown(std::ostream& os, const onednn::session& s, const std::v
   }
   std::vector<std::pair<std::string, row>> rows(by_op.begin(), by_op.end());
   std::stable_sort(rows.begin(), rows.end(), [](const auto& x, const auto& y) { return x.second.us > y.second.us; });
-  os << "profile by op type   (1 worker x 1 thread: node medians; their sum " << std::setprecision(3) << total_us / 1000
-     << " ms against that median latency " << latency_ms << " ms)\n";
+  os << "profile by op type   (1 worker x 1 thread: node medians x " << std::setprecision(3) << scale
+     << " to add up to the median latency; their sum " << total_us / 1000 << " ms, that latency " << latency_ms
+     << " ms)\n";
   os << "  " << std::left << std::setw(24) << "op" << std::right << std::setw(7) << "count" << std::setw(12)
      << "total ms" << std::setw(9) << "share" << "\n";
   for (const auto& [op, r] : rows) {
@@ -672,7 +681,8 @@ int run_run(const std::vector<std::string>& argv) {
     if (measured.times.size() != st.nodes) throw dfgpar::graph_error(a.model.string() + ": the profiled graph differs from the run one");
     std::vector<double> one_thread(st.nodes, 0.0);
     for (std::size_t v = 0; v < st.nodes; ++v) one_thread[v] = measured.times[v].front();
-    print_op_breakdown(std::cout, *s, one_thread, measured.median_ms.front());
+    print_op_breakdown(std::cout, *s, one_thread, measured.median_ms.front(),
+                       measured.scale.empty() ? 1.0 : measured.scale.front());
     staged_outputs files;
     files.write_stream(a.profile, [&](std::ostream& os) { write_measured_profile(os, *s, measured, a.iters); });
     files.commit();
