@@ -329,6 +329,12 @@ else
   expect_error "run unknown option" 2 "unknown option '--frobnicate' (see dfgpar run --help)" run a.onnx --frobnicate
   expect_error "run --reference alone" 2 "--reference needs --check" run a.onnx --reference r.npy
   expect_error "run missing model" 1 "none.onnx" run "$TMP/none.onnx"
+  if [ -n "${SYM:-}" ]; then  # H, W symbolic: refused at load, naming the input and the option (after the pipeline's warnings)
+    run run "$SYM" --workers 1 --iters 1 --warmup 0
+    expect_rc "run symbolic input" 1 && contains "run symbolic input" "$err" \
+      "graph input 'x' has dimensions not known before the run; the native runtime needs them fixed (input shapes option, dfgpar run --input-shape 'x=d0,d1,...')" &&
+      pass "run symbolic input"
+  fi
   SQ="$MODELS/squeezenet1_1.onnx"
   if [ -f "$SQ" ]; then
     # --profile: measured node times that analyze --profile reads back, every node matched

@@ -496,6 +496,9 @@ std::string explain_auto(const onednn::tune_result& t, const onnx::graph& g, std
     os << ", " << std::setprecision(1) << 100 * (t.tried[second].median_ms / c.median_ms - 1) << "% faster than the next ("
        << t.tried[second].workers << "x" << t.tried[second].threads << (t.tried[second].moldable ? " moldable" : "") << ")";
   os << "\n";
+  if (t.plan && std::none_of(t.tried.begin(), t.tried.end(), [](const auto& x) { return x.moldable; }))
+    os << "auto                the moldable plan is pure " << t.plan->method << ": the " << (t.plan->method == "intra-op" ? "1x" : "")
+       << cores << (t.plan->method == "intra-op" ? "" : "x1") << " candidate, not timed again as a moldable session\n";
   if (t.plan) print_moldable_plan(os, g, *t.plan, cores);
   return os.str();
 }

@@ -12,7 +12,8 @@
 ///     (cluster/moldable_schedule.hpp: per region between width-one nodes,
 ///     branches side by side, one node on every core, or a mix) and prepares
 ///     that session (P workers x 1 thread, each node created and run on its
-///     allotment);
+///     allotment), unless the plan is pure intra-op or pure inter-op, which
+///     the 1 x P and P x 1 candidates already are;
 ///  3. prepares today's inter-op schedule (P workers x 1 thread) and, from
 ///     four cores, 2 x P/2;
 /// times the candidates round-robin on the same inputs (one run of each in
@@ -287,9 +288,15 @@ inline tune_result tune(const std::filesystem::path& model, const session_option
     so.compile.thread_times = r.times.times;
     auto s = std::make_unique<session>(model, so);
     r.plan = s->compiled().moldable;
-    tune_candidate c{cores, 1, 0, true};
-    c.predicted_ms = r.plan ? r.plan->makespan / 1000 : 0.0;
-    add(c, std::move(s));
+    // A plan that is pure intra-op or pure inter-op is the 1 x P or P x 1
+    // candidate already timed: run as a moldable session it only adds the
+    // reserved workers' hand-offs (mobilenet_v2, every node on 2 cores:
+    // 9.5-9.7 ms against 7.4-8.9 ms for 1 x 2), so it is not a candidate.
+    if (!r.plan || (r.plan->method != "intra-op" && r.plan->method != "inter-op")) {
+      tune_candidate c{cores, 1, 0, true};
+      c.predicted_ms = r.plan ? r.plan->makespan / 1000 : 0.0;
+      add(c, std::move(s));
+    }
   }
   std::vector<session*> timed;
   for (auto& s : sessions) timed.push_back(s.get());
