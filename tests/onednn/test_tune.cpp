@@ -10,6 +10,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 #include <vector>
 
 namespace {
@@ -111,4 +112,34 @@ TEST_CASE("[dfgpar] onednn: the round-robin timing stops at its budget once ever
   CHECK(med[1] > 0);
   med = onednn::detail::time_round_robin({&a, &b}, 0, 7, 2, 1e9, &rounds);
   CHECK(rounds == 7);  // budget far away: every run asked for
+}
+
+TEST_CASE("[dfgpar] onednn: tune runs every candidate on the inputs it is given, made once from the declared inputs") {
+  onednn_test::model m;
+  m.input("x", {1, 4, 9, 9});
+  m.weight("w1", {8, 4, 3, 3});
+  m.node("Conv", {"x", "w1"}, {"c"}).ints("pads", {1, 1, 1, 1});
+  m.node("Relu", {"c"}, {"y"});
+  m.output("y");
+  const auto path = m.save("tune_inputs");
+  const auto x = onednn_test::random_tensor({1, 4, 9, 9}, 11);
+  int made = 0;
+  auto t = onednn::tune(path, {},
+                        {.cores = 2, .warmup = 1, .runs = 2, .profile_runs = 1,
+                         .inputs = [&](const std::vector<onednn::io_info>& ios) {
+                           ++made;
+                           REQUIRE(ios.size() == 1);
+                           CHECK(ios[0].name == "x");
+                           CHECK(ios[0].dims == x.dims);
+                           return std::vector<dfgpar::onnx::tensor>{x};
+                         }});
+  CHECK(made == 2);  // once for the measurement per thread count, once for the candidates
+  // the chosen session's last run read x: its output buffer is y(x), not y(0)
+  onednn::session serial(path, {.workers = 1, .threads = 1, .cores = 2});
+  const auto want = serial.run({x})[0].values<float>();
+  const auto bytes = t.best->output(0);
+  REQUIRE(bytes.size() == want.size() * sizeof(float));
+  std::vector<float> got(want.size());
+  std::memcpy(got.data(), bytes.data(), bytes.size());
+  for (std::size_t i = 0; i < got.size(); ++i) CHECK(std::fabs(got[i] - want[i]) <= 1e-5f * (1 + std::fabs(want[i])));
 }

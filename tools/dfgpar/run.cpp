@@ -558,6 +558,25 @@ int run_run(const std::vector<std::string>& argv) {
     if (w.rfind(a.model.string(), 0) != 0) w = a.model.string() + ": " + w;
     return dfgpar::graph_error(w);
   };
+  // the inputs of every run, --workers auto's measurements included (an If
+  // on an input's value takes the branch it will take in the timed runs)
+  auto make_inputs = [&](const std::vector<onednn::io_info>& ios) {
+    std::vector<onnx::tensor> inputs;
+    const auto files = match_files(a.inputs, ios, "--input", "input");
+    for (std::size_t i = 0; i < files.size(); ++i) {
+      if (files[i].empty()) {
+        inputs.push_back(random_input(ios[i]));
+        continue;
+      }
+      const auto& want = ios[i];
+      inputs.push_back(as_declared(onednn::read_tensor_file(files[i]), want.elem_type));
+      if (inputs.back().elem_type != want.elem_type || inputs.back().dims != want.dims)
+        throw dfgpar::graph_error(files[i].string() + ": input '" + want.name + "' must be " +
+                                  onnx::elem_type_name(want.elem_type) + " " + dims_text(want.dims) + ", the file holds " +
+                                  onnx::elem_type_name(inputs.back().elem_type) + " " + dims_text(inputs.back().dims));
+    }
+    return inputs;
+  };
   std::unique_ptr<onednn::session> s;
   std::string auto_text;                      // --workers auto: what was measured, predicted and chosen
   double predicted_ms = 0;                    // the chosen configuration's predicted makespan (0: none)
@@ -568,7 +587,8 @@ int run_run(const std::vector<std::string>& argv) {
   try {
     if (a.workers_auto) {
       auto t = onednn::tune(a.model, so,
-                            {.cores = cores, .profile_runs = a.profile.empty() ? std::size_t{5} : a.iters});
+                            {.cores = cores, .profile_runs = a.profile.empty() ? std::size_t{5} : a.iters,
+                             .inputs = make_inputs});
       s = std::move(t.best);
       predicted_ms = t.tried[t.chosen].predicted_ms;
       measure_ms = t.ms;
@@ -579,7 +599,9 @@ int run_run(const std::vector<std::string>& argv) {
     }
     if (!a.profile.empty() && measured.times.empty())
       measured = onednn::measure_thread_times(
-          a.model, so, {.cores = cores, .warmup = a.warmup, .runs = std::min<std::size_t>(a.iters, 10), .profile_runs = a.iters});
+          a.model, so,
+          {.cores = cores, .warmup = a.warmup, .runs = std::min<std::size_t>(a.iters, 10), .profile_runs = a.iters,
+           .inputs = make_inputs});
   } catch (const dfgpar::graph_error& e) {
     throw fail_model(e);
   }
@@ -604,22 +626,7 @@ int run_run(const std::vector<std::string>& argv) {
   }
   const double prepare_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
 
-  std::vector<onnx::tensor> inputs;
-  {
-    const auto files = match_files(a.inputs, s->inputs(), "--input", "input");
-    for (std::size_t i = 0; i < files.size(); ++i) {
-      if (files[i].empty()) {
-        inputs.push_back(random_input(s->inputs()[i]));
-        continue;
-      }
-      const auto& want = s->inputs()[i];
-      inputs.push_back(as_declared(onednn::read_tensor_file(files[i]), want.elem_type));
-      if (inputs.back().elem_type != want.elem_type || inputs.back().dims != want.dims)
-        throw dfgpar::graph_error(files[i].string() + ": input '" + want.name + "' must be " +
-                                  onnx::elem_type_name(want.elem_type) + " " + dims_text(want.dims) + ", the file holds " +
-                                  onnx::elem_type_name(inputs.back().elem_type) + " " + dims_text(inputs.back().dims));
-    }
-  }
+  const std::vector<onnx::tensor> inputs = make_inputs(s->inputs());
   const auto reference_files = match_files(a.references, s->outputs(), "--reference", "output");
   const std::size_t rss_prepared = a.rss ? resident_kib() : 0;
   // written before the warm-up, so that its pages count before the timed runs (--rss)

@@ -42,6 +42,7 @@
 #include <chrono>
 #include <cstddef>
 #include <filesystem>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -66,6 +67,12 @@ struct tune_options {
   /// Scale each count's node medians so that they add up to the median
   /// latency measured at that count (see measure_thread_times).
   bool calibrate = true;
+  /// The inputs every session measured runs on, made from the inputs the
+  /// model declares (once, from the first session); none: the buffers as
+  /// prepared (zeros), which is fine for a network whose work does not
+  /// depend on its data, and wrong for one whose control flow does (an If
+  /// on a sample-rate input: silero_vad_v5 takes its other branch on 0).
+  std::function<std::vector<onnx::tensor>(const std::vector<io_info>&)> inputs{};
 };
 
 /// One configuration `tune` measured.
@@ -99,6 +106,14 @@ inline std::vector<std::size_t> thread_counts(std::size_t cores) {
 }
 
 namespace detail {
+
+/// Gives `s` the inputs of `o.inputs` (made once, into `cache`): the runs
+/// after it read them from its input buffers.
+inline void feed(session& s, const tune_options& o, std::vector<onnx::tensor>& cache) {
+  if (!o.inputs) return;
+  if (cache.empty()) cache = o.inputs(s.inputs());
+  s.run(cache);
+}
 
 inline double median_of(std::vector<double> v) {
   std::nth_element(v.begin(), v.begin() + static_cast<std::ptrdiff_t>(v.size() / 2), v.end());
@@ -166,6 +181,7 @@ inline thread_times_result measure_thread_times(const std::filesystem::path& mod
   thread_times_result r;
   r.counts = counts.empty() ? thread_counts(cores) : std::move(counts);
   std::vector<std::vector<double>> measured;  // [vertex][count index]
+  std::vector<onnx::tensor> inputs;            // o.inputs, made once
   for (std::size_t i = 0; i < r.counts.size(); ++i) {
     session_options so = base;
     so.workers = 1;
@@ -174,6 +190,7 @@ inline thread_times_result measure_thread_times(const std::filesystem::path& mod
     so.compile.thread_times.clear();
     so.compile.profile.clear();
     auto s = std::make_unique<session>(model, so);
+    detail::feed(*s, o, inputs);
     r.median_ms.push_back(detail::time_runs(*s, o.warmup, o.runs));
     const std::size_t n = s->statistics().nodes;
     if (i == 0) measured.assign(n, {});
@@ -237,9 +254,8 @@ inline std::vector<tune_candidate> tune_candidates(std::size_t cores) {
 }
 
 /// Measures `model` as the file comment says (the rest of `base` as given:
-/// kernels, compile options, spin), on the inputs as they are after
-/// preparing (zeros; data-independent for the convolutional models this is
-/// for), and returns the fastest session, ready to run.
+/// kernels, compile options, spin), on `o.inputs` (or the input buffers as
+/// prepared, zeros), and returns the fastest session, ready to run.
 /// \throws graph_error when the model cannot be prepared.
 inline tune_result tune(const std::filesystem::path& model, const session_options& base = {},
                         const tune_options& o = {}) {
@@ -259,7 +275,9 @@ inline tune_result tune(const std::filesystem::path& model, const session_option
     }
     return makespan(g, s.schedule(), make_measured_cost(g, at_t)) / 1000;
   };
+  std::vector<onnx::tensor> inputs;  // o.inputs, made once
   auto add = [&](tune_candidate c, std::unique_ptr<session> s) {
+    detail::feed(*s, o, inputs);  // again for the two kept from measure_thread_times: harmless
     if (c.predicted_ms == 0) c.predicted_ms = predicted_ms(*s);
     r.tried.push_back(c);
     sessions.push_back(std::move(s));
