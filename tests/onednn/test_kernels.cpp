@@ -446,24 +446,25 @@ TEST_CASE("[dfgpar] onednn: Add of a lower-rank constant (a [C] bias on [N, C], 
 }
 
 TEST_CASE("[dfgpar] onednn: a one-element or per-channel second source on a blocked Conv output runs in its blocked layout") {
+  // 16 channels in and out: blocked by 8 (AVX2) or 16 (AVX-512) alike
   model m;
-  m.input("x", {1, 3, 6, 6});
-  const auto w = m.weight("w", {8, 3, 3, 3});
-  const auto s = m.weight("s", {});          // rank 0
-  const auto bias = m.weight("bias", {8, 1, 1});  // lower rank, per channel
+  m.input("x", {1, 16, 6, 6});
+  const auto w = m.weight("w", {16, 16, 3, 3});
+  const auto s = m.weight("s", {});           // rank 0
+  const auto bias = m.weight("bias", {16, 1, 1});  // lower rank, per channel
   const auto d = m.weight("d", {1}, 2, 3);   // one element, rank 1
   m.node("Conv", {"x", "w"}, {"c"}).ints("pads", {1, 1, 1, 1});
   m.node("Mul", {"s", "c"}, {"m1"});  // the constant first
   m.node("Add", {"m1", "bias"}, {"a1"});
   m.node("GlobalAveragePool", {"a1"}, {"g"});
-  m.node("Sigmoid", {"g"}, {"sg"});   // [1, 8, 1, 1], not a constant
+  m.node("Sigmoid", {"g"}, {"sg"});   // [1, 16, 1, 1], not a constant
   m.node("Mul", {"a1", "sg"}, {"m2"});
   m.node("Div", {"m2", "d"}, {"y"});
   m.output("y");
-  const auto x = random_tensor({1, 3, 6, 6});
+  const auto x = random_tensor({1, 16, 6, 6});
   tensor want = conv_ref(x, w, nullptr, 1, {1, 1}, {1, 1, 1, 1});
   auto& wv = want.values<float>();
-  std::vector<double> mean(8, 0.0);
+  std::vector<double> mean(16, 0.0);
   for (std::size_t i = 0; i < wv.size(); ++i) {
     wv[i] = s.values<float>()[0] * wv[i] + bias.values<float>()[i / 36];
     mean[i / 36] += wv[i] / 36;
