@@ -91,6 +91,7 @@ struct thread_times_result {
   std::vector<double> scale;               ///< per measured count: the node medians' factor to that latency (1: not calibrated)
   std::unique_ptr<session> widest;         ///< the session at the largest count, when asked to keep it
   std::unique_ptr<session> single;         ///< the session at 1 thread, when asked to keep it (and more than one count)
+  std::vector<onnx::tensor> inputs;        ///< what the sessions ran on (tune_options::inputs; empty without)
   double ms = 0;                           ///< wall time of the whole measurement, preparing included
 };
 
@@ -181,7 +182,6 @@ inline thread_times_result measure_thread_times(const std::filesystem::path& mod
   thread_times_result r;
   r.counts = counts.empty() ? thread_counts(cores) : std::move(counts);
   std::vector<std::vector<double>> measured;  // [vertex][count index]
-  std::vector<onnx::tensor> inputs;            // o.inputs, made once
   for (std::size_t i = 0; i < r.counts.size(); ++i) {
     session_options so = base;
     so.workers = 1;
@@ -190,7 +190,7 @@ inline thread_times_result measure_thread_times(const std::filesystem::path& mod
     so.compile.thread_times.clear();
     so.compile.profile.clear();
     auto s = std::make_unique<session>(model, so);
-    detail::feed(*s, o, inputs);
+    detail::feed(*s, o, r.inputs);
     r.median_ms.push_back(detail::time_runs(*s, o.warmup, o.runs));
     const std::size_t n = s->statistics().nodes;
     if (i == 0) measured.assign(n, {});
@@ -275,9 +275,13 @@ inline tune_result tune(const std::filesystem::path& model, const session_option
     }
     return makespan(g, s.schedule(), make_measured_cost(g, at_t)) / 1000;
   };
-  std::vector<onnx::tensor> inputs;  // o.inputs, made once
+  std::vector<onnx::tensor> inputs;  // o.inputs, made once (by measure_thread_times, with the moldable schedule)
+  auto prepare = [&](const session_options& so) {
+    auto s = std::make_unique<session>(model, so);
+    detail::feed(*s, o, inputs);
+    return s;
+  };
   auto add = [&](tune_candidate c, std::unique_ptr<session> s) {
-    detail::feed(*s, o, inputs);  // again for the two kept from measure_thread_times: harmless
     if (c.predicted_ms == 0) c.predicted_ms = predicted_ms(*s);
     r.tried.push_back(c);
     sessions.push_back(std::move(s));
@@ -286,6 +290,7 @@ inline tune_result tune(const std::filesystem::path& model, const session_option
   if (moldable) {
     // 1 x k for every count; the narrowest and the widest are candidates
     r.times = measure_thread_times(model, base, o, {}, true);
+    inputs = r.times.inputs;  // the two sessions kept hold them already
     add({1, 1}, std::move(r.times.single));
     add({1, cores}, std::move(r.times.widest));
   }
@@ -296,7 +301,7 @@ inline tune_result tune(const std::filesystem::path& model, const session_option
     so.threads = c.threads;
     so.cores = cores;
     so.compile.thread_times.clear();
-    add(c, std::make_unique<session>(model, so));
+    add(c, prepare(so));
   }
   if (moldable) {
     session_options so = base;
@@ -304,7 +309,7 @@ inline tune_result tune(const std::filesystem::path& model, const session_option
     so.threads = 1;
     so.cores = cores;
     so.compile.thread_times = r.times.times;
-    auto s = std::make_unique<session>(model, so);
+    auto s = prepare(so);
     r.plan = s->compiled().moldable;
     // A plan that is pure intra-op or pure inter-op is the 1 x P or P x 1
     // candidate already timed: run as a moldable session it only adds the
