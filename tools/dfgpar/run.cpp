@@ -65,20 +65,21 @@ intra-op (1 worker x P threads) and one core (1 x 1), round-robin, and
 keeps the one of the lowest median. It prints the plan per region with the
 predicted gain, and the predicted makespan beside the measured latency. On
 2 cores this costs 4 preparations and about 100 runs of the model at load
-(at most about 4 s of timed runs, at least 5 of each candidate). `--workers P` runs today's
-single-core-per-node schedule on P workers x T threads instead;
-`--workers 1 --threads 1` is the serial baseline.
+(at most about 4 s of timed runs, at least 5 of each candidate).
+`--workers P` runs today's single-core-per-node schedule on P workers x T
+threads instead; `--workers 1 --threads 1` is the serial baseline.
 
 Operators or attributes the runtime cannot run are refused with a message
 naming the node (exit status 1), before any run.
 
 Options:
   -p, --workers auto|P auto (the default): measure t(v, k), and time the
-                       moldable schedule, P x 1 and 1 x P (and 2 x P/2 from 4
-                       cores) for all the cores here, 10 runs each; keep the
-                       fastest (it prints what it measured and why). P:
-                       workers running clusters side by side, every node on
-                       its worker's T threads
+                       moldable schedule, P x 1, 1 x P and 1 x 1 (and 2 x P/2
+                       from 4 cores) for all the cores here, round-robin, up
+                       to 15 runs each; keep the fastest median (it prints
+                       what it measured and why). P: workers running
+                       clusters side by side, every node on its worker's T
+                       threads
   -t, --threads T      intra-op (OpenMP) threads of each worker with --workers
                        P (default: the cores divided by P); P x T may not
                        exceed the cores. --threads without --workers: 1 worker
@@ -496,9 +497,11 @@ std::string explain_auto(const onednn::tune_result& t, const onnx::graph& g, std
     os << ", " << std::setprecision(1) << 100 * (t.tried[second].median_ms / c.median_ms - 1) << "% faster than the next ("
        << t.tried[second].workers << "x" << t.tried[second].threads << (t.tried[second].moldable ? " moldable" : "") << ")";
   os << "\n";
-  if (t.plan && std::none_of(t.tried.begin(), t.tried.end(), [](const auto& x) { return x.moldable; }))
-    os << "auto                the moldable plan is pure " << t.plan->method << ": the " << (t.plan->method == "intra-op" ? "1x" : "")
-       << cores << (t.plan->method == "intra-op" ? "" : "x1") << " candidate, not timed again as a moldable session\n";
+  if (t.plan && std::none_of(t.tried.begin(), t.tried.end(), [](const auto& x) { return x.moldable; })) {
+    const std::string same = t.plan->method == "intra-op" ? "1x" + std::to_string(cores) : std::to_string(cores) + "x1";
+    os << "auto                the moldable plan is pure " << t.plan->method << ": the " << same
+       << " candidate, not timed again as a moldable session\n";
+  }
   if (t.plan) print_moldable_plan(os, g, *t.plan, cores);
   return os.str();
 }
@@ -559,8 +562,11 @@ int run_run(const std::vector<std::string>& argv) {
     return dfgpar::graph_error(w);
   };
   // the inputs of every run, --workers auto's measurements included (an If
-  // on an input's value takes the branch it will take in the timed runs)
+  // on an input's value takes the branch it will take in the timed runs);
+  // made once, the files read once
+  std::vector<onnx::tensor> made_inputs;
   auto make_inputs = [&](const std::vector<onednn::io_info>& ios) {
+    if (!made_inputs.empty()) return made_inputs;
     std::vector<onnx::tensor> inputs;
     const auto files = match_files(a.inputs, ios, "--input", "input");
     for (std::size_t i = 0; i < files.size(); ++i) {
@@ -575,6 +581,7 @@ int run_run(const std::vector<std::string>& argv) {
                                   onnx::elem_type_name(want.elem_type) + " " + dims_text(want.dims) + ", the file holds " +
                                   onnx::elem_type_name(inputs.back().elem_type) + " " + dims_text(inputs.back().dims));
     }
+    made_inputs = inputs;
     return inputs;
   };
   std::unique_ptr<onednn::session> s;
