@@ -279,6 +279,48 @@ TEST_CASE("[dfgpar] onednn: Concat of blocked convolution outputs and a plain in
   check_all(m, "concat", {x}, want);
 }
 
+TEST_CASE("[dfgpar] onednn: Concat inputs written in place (nested, and beside an input that another node reads)") {
+  // z = Concat(relu(conv a), conv b): a in place, b is also read by the Relu
+  // (so copied); y = Concat(z, conv d, relu(b)): all three in place, z as a
+  // slice of y holding a slice of its own
+  model m;
+  m.input("x", {1, 16, 6, 6});
+  const auto wa = m.weight("wa", {16, 16, 1, 1});
+  const auto wb = m.weight("wb", {8, 16, 3, 3});
+  const auto wd = m.weight("wd", {8, 16, 1, 1});
+  m.node("Conv", {"x", "wa"}, {"ca"});
+  m.node("Relu", {"ca"}, {"a"});
+  m.node("Conv", {"x", "wb"}, {"b"}).ints("pads", {1, 1, 1, 1});
+  m.node("Concat", {"a", "b"}, {"z"}).i("axis", 1);
+  m.node("Conv", {"x", "wd"}, {"d"});
+  m.node("Relu", {"b"}, {"u"});
+  m.node("Concat", {"z", "d", "u"}, {"y"}).i("axis", 1);
+  m.output("y");
+  const auto x = random_tensor({1, 16, 6, 6});
+  auto relu = [](float v) { return std::max(v, 0.f); };
+  const tensor a = map(conv_ref(x, wa, nullptr, 1, {1, 1}, {0, 0, 0, 0}), relu);
+  const tensor b = conv_ref(x, wb, nullptr, 1, {1, 1}, {1, 1, 1, 1});
+  const tensor d = conv_ref(x, wd, nullptr, 1, {1, 1}, {0, 0, 0, 0});
+  const tensor u = map(b, relu);
+  tensor want = make({1, 40, 6, 6});
+  auto it = want.values<float>().begin();
+  for (const tensor* t : {&a, &b, &d, &u}) it = std::copy(t->values<float>().begin(), t->values<float>().end(), it);
+  check_all(m, "concat_in_place", {x}, want);
+  for (bool blocked : {true, false}) {
+    CAPTURE(blocked);
+    onednn::session s(m.save("concat_in_place"), {.workers = 1, .threads = 1, .kernels = {.blocked = blocked}});
+    std::vector<std::string> concats;
+    for (std::size_t v = 0; v < s.statistics().nodes; ++v)
+      if (s.kernel_of(v).rfind("Concat", 0) == 0) concats.push_back(s.kernel_of(v));
+    CHECK(concats == std::vector<std::string>{"Concat (copies, 1 of 2 in place)", "Concat (in place)"});
+  }
+  // without fusing, every Concat copies
+  onednn::session plain(m.save("concat_in_place"), {.workers = 1, .threads = 1, .kernels = {.fuse = false}});
+  require_close(plain.run({x})[0], want, 1e-4);
+  for (std::size_t v = 0; v < plain.statistics().nodes; ++v)
+    if (plain.kernel_of(v).rfind("Concat", 0) == 0) CHECK(plain.kernel_of(v).find("in place") == std::string::npos);
+}
+
 TEST_CASE("[dfgpar] onednn: what cannot run is refused at load, naming the node; bad inputs are refused at run") {
   {
     model m;

@@ -141,7 +141,7 @@ struct branch_program {
       if (!outs[o]) continue;
       const auto& src = outputs[o];
       switch (src.kind) {
-        case output::from::value: copy_bytes(outs[o], p.values[static_cast<std::size_t>(p.root(static_cast<int>(src.index)))].ptr, out_bytes[o]); break;
+        case output::from::value: copy_bytes(outs[o], p.data(static_cast<int>(src.index)), out_bytes[o]); break;
         case output::from::outer: copy_bytes(outs[o], outer[src.index], out_bytes[o]); break;
         case output::from::constant: copy_bytes(outs[o], src.data.data(), out_bytes[o]); break;
       }
@@ -178,7 +178,7 @@ struct if_state {
     auto& p = *outer;
     bool c = false;
     if (const_cond) c = *const_cond;
-    else c = *reinterpret_cast<const std::uint8_t*>(p.values[static_cast<std::size_t>(p.root(cond))].ptr) != 0;
+    else c = *reinterpret_cast<const std::uint8_t*>(p.data(cond)) != 0;
     const int b = c ? 0 : 1;
     if (!branch[b])
       throw graph_error("dfgpar: " + name + " takes its " + (b ? "else" : "then") +
@@ -186,10 +186,10 @@ struct if_state {
     std::vector<const std::byte*> src(in.size());
     for (std::size_t i = 0; i < in.size(); ++i)
       src[i] = in[i].kind == ref_kind::temp ? p.temps[in[i].index].ptr
-                                            : p.values[static_cast<std::size_t>(p.root(static_cast<int>(in[i].index)))].ptr;
+                                            : p.data(static_cast<int>(in[i].index));
     std::vector<std::byte*> dst(outs.size(), nullptr);
     for (std::size_t o = 0; o < outs.size(); ++o)
-      if (outs[o] >= 0) dst[o] = p.values[static_cast<std::size_t>(p.root(outs[o]))].ptr;
+      if (outs[o] >= 0) dst[o] = p.data(outs[o]);
     branch[b]->run(src, dst, out_bytes);
   }
 };

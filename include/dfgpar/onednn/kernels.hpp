@@ -32,6 +32,7 @@
 ///   the kernels are prepared, naming the node: before any run.
 
 #include <dfgpar/error.hpp>
+#include <dfgpar/onednn/pool_loops.hpp>
 #include <dfgpar/onednn/program.hpp>
 #include <dfgpar/onnx/args/clip.hpp>
 #include <dfgpar/onnx/args/common.hpp>
@@ -150,6 +151,7 @@ class builder {
         auto& r = p_.values[static_cast<std::size_t>(p_.root(a))].readers;
         if (std::find(r.begin(), r.end(), v) == r.end()) r.push_back(v);
       }
+    if (o_.fuse) place_concat_inputs();
   }
 
  private:
@@ -165,6 +167,13 @@ class builder {
   std::vector<const ::onnx::NodeProto*> node_of_;
   std::unordered_map<int, onnx::tensor> const_cache_;
   std::unordered_set<std::string> known_from_branches_;  // If outputs whose shape only the branches tell
+  struct concat_record {
+    std::size_t vertex;
+    int output;
+    std::size_t step;  // the copies, in the Concat's kernel (a graph output's plain copy may follow)
+    std::vector<std::pair<int, std::size_t>> parts;  // (value, bytes), in output order
+  };
+  std::vector<concat_record> concat_parts_;  // the Concats done by copies, in preparation order
 
   // ------------------------------------------------------------ values
 
@@ -412,9 +421,9 @@ class builder {
     step s;
     s.fn = [prog, in, x, y, count] {
       const std::byte* src = in.kind == ref_kind::temp ? prog->temps[in.index].ptr
-                                                       : prog->values[static_cast<std::size_t>(prog->root(x))].ptr;
+                                                       : prog->data(x);
       const auto* a = reinterpret_cast<const float*>(src);
-      auto* b = reinterpret_cast<float*>(prog->values[static_cast<std::size_t>(prog->root(y))].ptr);
+      auto* b = reinterpret_cast<float*>(prog->data(y));
       for (std::size_t i = 0; i < count; ++i) b[i] = std::log(a[i]);
     };
     k.steps.push_back(std::move(s));
@@ -863,9 +872,7 @@ class builder {
   }
 
   /// 2-D pooling of a batch-1 tensor in the 8-channel-blocked layout as
-  /// plain loops (8 channels per vector): oneDNN 2.6's jit:avx2 pooling took
-  /// 0.4 ms for a 3x3 max pool of 512x14x14 on the AVX2 machine, 5.5 of
-  /// GoogLeNet's 40 ms; these loops are compiled with the program.
+  /// vector loops on the node's OpenMP threads (pool_loops.hpp says why).
   bool pool_by_loops(const ::onnx::NodeProto& n, kernel& k, int x, int y, const arg_ref& src, const memory::desc& dst,
                      const window& w, bool is_max, bool include) {
     const auto& xd = val(x).dims;
@@ -876,43 +883,14 @@ class builder {
         dst != memory::desc(to_dims(yd), memory::data_type::f32, ft::aBcd8b))
       return false;
     if (w.dilation[0] != 0 || w.dilation[1] != 0) return false;
-    struct geometry {
-      std::int64_t cb, ih, iw, oh, ow, kh, kw, sh, sw, ph, pw;
-    };
-    const geometry g{xd[1] / 8, xd[2], xd[3], yd[2], yd[3], w.kernel[0], w.kernel[1],
-                     w.strides[0], w.strides[1], w.pad_l[0], w.pad_l[1]};
+    const pool_geometry g{xd[1] / 8, xd[2], xd[3], yd[2], yd[3], w.kernel[0], w.kernel[1],
+                          w.strides[0], w.strides[1], w.pad_l[0], w.pad_l[1]};
     produce(DNNL_ARG_DST, y, dst);
     program* prog = &p_;
     step s;
     s.fn = [prog, g, x, y, is_max, include] {
-      const float* in = reinterpret_cast<const float*>(prog->values[static_cast<std::size_t>(prog->root(x))].ptr);
-      float* out = reinterpret_cast<float*>(prog->values[static_cast<std::size_t>(prog->root(y))].ptr);
-      for (std::int64_t cb = 0; cb < g.cb; ++cb)
-        for (std::int64_t oh = 0; oh < g.oh; ++oh)
-          for (std::int64_t ow = 0; ow < g.ow; ++ow) {
-            const std::int64_t h0 = oh * g.sh - g.ph, w0 = ow * g.sw - g.pw;
-            const std::int64_t hs = std::max<std::int64_t>(h0, 0), he = std::min(h0 + g.kh, g.ih);
-            const std::int64_t ws = std::max<std::int64_t>(w0, 0), we = std::min(w0 + g.kw, g.iw);
-            float acc[8];
-            for (int c = 0; c < 8; ++c) acc[c] = is_max ? -std::numeric_limits<float>::infinity() : 0.f;
-            for (std::int64_t h = hs; h < he; ++h)
-              for (std::int64_t ww = ws; ww < we; ++ww) {
-                const float* p = in + ((cb * g.ih + h) * g.iw + ww) * 8;
-                if (is_max)
-                  for (int c = 0; c < 8; ++c) acc[c] = std::max(acc[c], p[c]);
-                else
-                  for (int c = 0; c < 8; ++c) acc[c] += p[c];
-              }
-            float* o = out + ((cb * g.oh + oh) * g.ow + ow) * 8;
-            if (is_max) {
-              for (int c = 0; c < 8; ++c) o[c] = acc[c];
-            } else {
-              // include: the whole window, as oneDNN's avg_include_padding counts it
-              const std::int64_t count = include ? g.kh * g.kw : (he - hs) * (we - ws);
-              const float inv = 1.f / static_cast<float>(std::max<std::int64_t>(count, 1));
-              for (int c = 0; c < 8; ++c) o[c] = acc[c] * inv;
-            }
-          }
+      pool_blocked8(g, reinterpret_cast<const float*>(prog->data(x)),
+                    reinterpret_cast<float*>(prog->data(y)), is_max, include);
     };
     k.steps.push_back(std::move(s));
     k.what += " (loops)";
@@ -982,18 +960,63 @@ class builder {
       program* prog = &p_;
       step s;
       s.fn = [prog, parts, y] {
-        std::byte* out = prog->values[static_cast<std::size_t>(prog->root(y))].ptr;
+        std::byte* out = prog->data(y);
         for (const auto& [x, bytes] : parts) {
-          copy_bytes(out, prog->values[static_cast<std::size_t>(prog->root(x))].ptr, bytes);
+          if (const std::byte* in = prog->data(x); in != out) copy_bytes(out, in, bytes);  // else written in place
           out += bytes;
         }
       };
+      concat_parts_.push_back({v, y, k.steps.size(), std::move(parts)});
       k.steps.push_back(std::move(s));
       k.what += " (copies)";
-      (void)v;
       return true;
     }
     return false;
+  }
+
+  /// Concat inputs written in place: a Concat done by copies (its inputs
+  /// are consecutive byte ranges of its output) lets the producer of an
+  /// input write straight into its range of the output when nothing else
+  /// reads that input's buffer and it is no graph input, output or
+  /// constant. The input's buffer becomes a slice of the output's
+  /// (`alias_offset`), the copy finds source and destination equal and
+  /// skips it, and a Concat with every input in place runs nothing. GoogLeNet
+  /// and Inception-v3: every branch of every block (their Concats took 0.5
+  /// and 1.0 ms of a run on one thread, more on two). A nested Concat whose
+  /// output is itself in place makes a chain of slices (`program::data`).
+  /// Runs once the readers are known; the buffer plan then sees every
+  /// producer of a slice as a writer of the output's buffer.
+  void place_concat_inputs() {
+    for (auto& c : concat_parts_) {
+      std::size_t offset = 0, placed = 0;
+      for (std::size_t i = 0; i < c.parts.size(); ++i) {
+        const auto [x, bytes] = c.parts[i];
+        const std::size_t at = offset;
+        offset += bytes;
+        const int r = p_.root(x);
+        auto& rv = val(r);
+        if (r == p_.root(c.output) || rv.input || rv.output || rv.constant || rv.virtual_ || rv.producer < 0 ||
+            rv.md != val(x).md || rv.md.get_size() != bytes || rv.readers != std::vector<std::size_t>{c.vertex})
+          continue;
+        bool alone = true;  // the same tensor twice, or a graph output in its buffer
+        for (std::size_t j = 0; j < c.parts.size(); ++j)
+          if (j != i && p_.root(c.parts[j].first) == r) alone = false;
+        for (std::size_t j = 0; j < p_.values.size(); ++j)
+          if (p_.values[j].output && p_.root(static_cast<int>(j)) == r) alone = false;
+        if (!alone) continue;
+        rv.alias_of = c.output;
+        rv.alias_offset = at;
+        rv.readers.clear();  // only the Concat read it, and that is the output's producer
+        ++placed;
+      }
+      auto& k = p_.kernels[c.vertex];
+      if (placed == c.parts.size()) {
+        k.steps.erase(k.steps.begin() + static_cast<std::ptrdiff_t>(c.step));
+        k.what = "Concat (in place)";
+      } else if (placed > 0) {
+        k.what = "Concat (copies, " + std::to_string(placed) + " of " + std::to_string(c.parts.size()) + " in place)";
+      }
+    }
   }
 
   void gemm(std::size_t v, const ::onnx::NodeProto& n, kernel& k) {
@@ -1306,7 +1329,7 @@ class builder {
       const ::onnx::NodeProto* node = &n;
       step st;
       st.fn = [prog, node, a, by_scales, xd, yd] {
-        const std::byte* p = prog->values[static_cast<std::size_t>(prog->root(a))].ptr;
+        const std::byte* p = prog->data(a);
         for (std::size_t i = 0; i < xd.size(); ++i) {
           const bool same = by_scales ? static_cast<double>(reinterpret_cast<const float*>(p)[i]) * static_cast<double>(xd[i]) ==
                                             static_cast<double>(yd[i])
@@ -1486,7 +1509,7 @@ class builder {
     step st;
     st.fn = [prog, var, inv, outer, eps] {
       const auto* v = reinterpret_cast<const float*>(prog->temps[var].ptr);
-      auto* o = reinterpret_cast<float*>(prog->values[static_cast<std::size_t>(prog->root(inv))].ptr);
+      auto* o = reinterpret_cast<float*>(prog->data(inv));
       for (std::int64_t i = 0; i < outer; ++i) o[i] = 1.f / std::sqrt(v[i] + eps);
     };
     k.steps.push_back(std::move(st));
@@ -1576,8 +1599,8 @@ class builder {
     step s;
     s.fn = [prog, in, x, y, from, in_stride, fill, total, rank] {
       const auto* src = reinterpret_cast<const float*>(in.kind == ref_kind::temp ? prog->temps[in.index].ptr
-                                                                                  : prog->values[static_cast<std::size_t>(prog->root(x))].ptr);
-      auto* dst = reinterpret_cast<float*>(prog->values[static_cast<std::size_t>(prog->root(y))].ptr);
+                                                                                  : prog->data(x));
+      auto* dst = reinterpret_cast<float*>(prog->data(y));
       std::vector<std::size_t> idx(rank, 0);
       const auto& last = from[rank - 1];
       for (std::size_t o = 0; o < total; o += last.size()) {
@@ -1783,7 +1806,7 @@ class builder {
         }
         in[i] = onnx::make_tensor(x.elem_type, x.dims);
         const std::byte* src = plain_in[i].kind == ref_kind::temp ? prog->temps[plain_in[i].index].ptr
-                                                                   : prog->values[static_cast<std::size_t>(prog->root(ins[i]))].ptr;
+                                                                   : prog->data(ins[i]);
         std::visit([&](auto& vec) { copy_bytes(vec.data(), src, vec.size() * sizeof(vec[0])); }, in[i].data);
         ptr[i] = &in[i];
       }
@@ -1796,7 +1819,7 @@ class builder {
                             " does not have the shape or type the model declares");
       for (std::size_t o = 0; o < outs.size(); ++o) {
         if (outs[o] < 0) continue;
-        std::byte* dst = prog->values[static_cast<std::size_t>(prog->root(outs[o]))].ptr;
+        std::byte* dst = prog->data(outs[o]);
         std::visit([&](const auto& vec) { copy_bytes(dst, vec.data(), vec.size() * sizeof(vec[0])); }, (*out)[o].data);
       }
     };

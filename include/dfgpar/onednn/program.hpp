@@ -23,7 +23,9 @@ namespace dfgpar::onednn::detail {
 
 /// One tensor of the model. Values that share a buffer (a Reshape of a plain
 /// tensor, a Relu fused into the Conv before it) point to their root with
-/// `alias_of`; the buffer plan works on roots.
+/// `alias_of`; the buffer plan works on roots. A value may also be a slice
+/// of another's buffer, at `alias_offset` bytes (a Concat input written in
+/// place into the Concat's output).
 struct value {
   std::string name;
   std::int32_t elem_type = 0;       ///< ::onnx::TensorProto data type
@@ -31,6 +33,7 @@ struct value {
   dnnl::memory::desc md;            ///< its layout (float32: maybe blocked); empty for other types
   std::size_t bytes = 0;            ///< buffer size (md.get_size() for float32)
   int alias_of = -1;                ///< shares this value's buffer (-1: owns one)
+  std::size_t alias_offset = 0;     ///< where in alias_of's buffer it starts (bytes)
   long producer = -1;               ///< vertex that writes it (-1: graph input or constant)
   bool input = false, output = false, constant = false;
   bool virtual_ = false;            ///< never materialised (the output of a Pad fused into a pool)
@@ -91,6 +94,17 @@ struct program {
     while (values[static_cast<std::size_t>(v)].alias_of >= 0) v = values[static_cast<std::size_t>(v)].alias_of;
     return v;
   }
+  /// Where value v's data is: its root's buffer, plus the offsets of the
+  /// slices on the way there.
+  std::byte* data(int v) const {
+    std::size_t off = 0;
+    while (values[static_cast<std::size_t>(v)].alias_of >= 0) {
+      off += values[static_cast<std::size_t>(v)].alias_offset;
+      v = values[static_cast<std::size_t>(v)].alias_of;
+    }
+    std::byte* p = values[static_cast<std::size_t>(v)].ptr;
+    return p ? p + off : nullptr;
+  }
 };
 
 /// Memory objects and C argument arrays for the primitive steps of kernel
@@ -102,7 +116,7 @@ inline void bind_kernel(program& p, kernel& k, void* scratch, const char* where 
     for (const auto& a : st.args) {
       void* ptr = nullptr;
       switch (a.kind) {
-        case ref_kind::value: ptr = p.values[static_cast<std::size_t>(p.root(static_cast<int>(a.index)))].ptr; break;
+        case ref_kind::value: ptr = p.data(static_cast<int>(a.index)); break;
         case ref_kind::temp: ptr = p.temps[a.index].ptr; break;
         case ref_kind::weight: ptr = p.weights[a.index].get_data_handle(); break;
         case ref_kind::scratch: ptr = scratch; break;

@@ -28,7 +28,7 @@
 ///
 /// Memory. Every tensor has its buffer in one arena planned at construction:
 /// a tensor may reuse the buffer of one whose readers all happen before its
-/// producer in every run (same worker earlier, or a path in the graph), so
+/// producer (and every producer of a Concat input written in place into it) in every run (same worker earlier, or a path in the graph), so
 /// reuse is safe under the parallel schedule too. A run allocates nothing in
 /// dfgpar's code (oneDNN's primitive execution allocates a little
 /// internally, and a node that runs on the folding evaluator allocates its
@@ -249,8 +249,7 @@ class session {
   }
   /// The buffer of output i (plain row-major), valid after `run()` until the next run.
   std::span<const std::byte> output(std::size_t i) const {
-    const auto& v = prog_->values.at(static_cast<std::size_t>(prog_->root(prog_->output_copy.at(i))));
-    return {v.ptr, outputs_[i].bytes};
+    return {prog_->data(prog_->output_copy.at(i)), outputs_[i].bytes};
   }
 
   /// One inference on the input buffers. \throws whatever a kernel threw
@@ -450,13 +449,19 @@ class session {
       planned.push_back(static_cast<int>(i));
       stats_.unplanned_bytes += align(v.bytes);
     }
-    std::stable_sort(planned.begin(), planned.end(), [&](int a, int b) {
-      const auto& va = p.values[static_cast<std::size_t>(a)];
-      const auto& vb = p.values[static_cast<std::size_t>(b)];
-      const std::size_t pa = va.producer < 0 ? 0 : pos[static_cast<std::size_t>(va.producer)] + 1;
-      const std::size_t pb = vb.producer < 0 ? 0 : pos[static_cast<std::size_t>(vb.producer)] + 1;
-      return pa < pb;
-    });
+    // every vertex that writes into a root's buffer: its producer, and the
+    // producers of the values in it (views, fused ops, and Concat inputs
+    // written in place, which run before the Concat that produces the root)
+    std::vector<std::vector<std::size_t>> writers(p.values.size());
+    for (std::size_t i = 0; i < p.values.size(); ++i)
+      if (p.values[i].producer >= 0 && !p.values[i].constant)
+        writers[static_cast<std::size_t>(p.root(static_cast<int>(i)))].push_back(static_cast<std::size_t>(p.values[i].producer));
+    auto first_write = [&](int id) {
+      std::size_t f = SIZE_MAX;
+      for (std::size_t w : writers[static_cast<std::size_t>(id)]) f = std::min(f, pos[w] + 1);
+      return f == SIZE_MAX ? 0 : f;
+    };
+    std::stable_sort(planned.begin(), planned.end(), [&](int a, int b) { return first_write(a) < first_write(b); });
     // a graph output that is a view (Reshape, Flatten, ...) lives in its
     // root's buffer: that root must outlive the run as well
     std::vector<bool> holds_output(p.values.size(), false);
@@ -467,17 +472,20 @@ class session {
       const bool dedicated = v.input || v.output || holds_output[static_cast<std::size_t>(id)] || v.producer < 0;
       std::size_t best = SIZE_MAX;
       if (!dedicated) {
-        const auto prod = static_cast<std::size_t>(v.producer);
+        const auto& ws = writers[static_cast<std::size_t>(id)];
+        // the buffer is free when what its last tensor needs (readers; or,
+        // unread, its writers) finishes before every writer of this one
+        auto all_before = [&](const std::vector<std::size_t>& done) {
+          for (std::size_t d : done)
+            for (std::size_t w : ws)
+              if (!before(d, w)) return false;
+          return true;
+        };
         for (std::size_t b = 0; b < bufs.size(); ++b) {
           if (bufs[b].dedicated) continue;
           const auto& last = p.values[static_cast<std::size_t>(bufs[b].last)];
-          bool free = true;
-          if (last.readers.empty()) free = last.producer >= 0 && before(static_cast<std::size_t>(last.producer), prod);
-          for (std::size_t r : last.readers)
-            if (!before(r, prod)) {
-              free = false;
-              break;
-            }
+          const auto& last_writers = writers[static_cast<std::size_t>(bufs[b].last)];
+          const bool free = last.readers.empty() ? !last_writers.empty() && all_before(last_writers) : all_before(last.readers);
           if (!free) continue;
           // best fit: the smallest that holds it, else the largest (it grows)
           if (best == SIZE_MAX) best = b;
