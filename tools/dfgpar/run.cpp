@@ -32,6 +32,7 @@
 #include <sstream>
 #include <string>
 #include <string_view>
+#include <thread>
 #include <vector>
 
 #if defined(__linux__)
@@ -139,12 +140,14 @@ OpenMP: Debian's oneDNN uses libgomp, whose idle threads spin (300,000
 rounds) before they sleep. On cores that another process also uses, that
 spinning made a 2-thread run up to 25x slower (squeezenet1_1: 740 ms against
 31 ms); sleeping at once (OMP_WAIT_POLICY=PASSIVE) pays a wake-up per
-primitive (googlenet 1 x 2: 32.6 ms). `run` starts itself again with
-GOMP_SPINCOUNT=300, a spin short enough to yield a busy core and long
-enough to catch the next primitive (googlenet 1 x 2: 22.5 ms quiet, 38.8 ms
-beside a busy loop), unless OMP_WAIT_POLICY or GOMP_SPINCOUNT is set
-(libgomp reads them only when it loads). With T = 1 there are no OpenMP
-threads at all.
+primitive. `run` looks at the cores for 100 ms and starts itself again with
+GOMP_SPINCOUNT=10000 when they are idle (less than a quarter of a core
+busy), to catch the next primitive (googlenet 1 x 2: 25.7 ms, against 36.1
+at 300), and GOMP_SPINCOUNT=300 when another process is running, to yield
+its core (googlenet 1 x 2 beside a busy loop: 46.4 ms, against 83.5 at
+10,000); the `openmp` line says which. OMP_WAIT_POLICY or GOMP_SPINCOUNT
+set by you are kept (libgomp reads them only when it loads). With T = 1
+there are no OpenMP threads at all.
 
 Examples:
   dfgpar run googlenet.onnx
@@ -358,20 +361,65 @@ std::size_t resident_kib() {
   return 0;
 }
 
-/// The spin of idle OpenMP threads before they sleep (GOMP_SPINCOUNT), chosen
-/// by measurement on 2 cores (googlenet, 1 worker x 2 threads, medians):
-/// quiet 22.5 ms at 300 (21.1 at 1,000, 32.6 ms passive), beside a busy loop
-/// on one core 38.8 ms at 300 (40.5 at 1,000, 95.7 at 20,000, 38.4 passive;
-/// 1 thread 36.4 ms).
-constexpr const char* openmp_spin = "300";
+/// The spin of idle OpenMP threads before they sleep (GOMP_SPINCOUNT),
+/// chosen by the load on the cores when `run` starts. Measured on 2 cores
+/// (`dfgpar run --workers 1 --threads 2 --iters 30`, medians of two rounds,
+/// 2026-11-30), quiet / beside a busy loop on one core:
+///   googlenet      300: 36.1 / 46.4 ms   3,000: 28.5 / 58.7   10,000: 25.7 / 83.5   30,000: 24.7 / 123
+///   squeezenet1_1  300:  8.3 / 11.4 ms   3,000:  6.3 / 17.0   10,000:  6.3 / 26.9   30,000:  5.9 / 36.5
+/// (1 x 1: googlenet 43.4 / 45.2 ms, squeezenet1_1 9.1 / 10.3 ms). A long
+/// spin catches the next primitive on idle cores, and starves the other
+/// process's thread on a busy one.
+constexpr const char* openmp_spin_quiet = "10000";
+constexpr const char* openmp_spin_busy = "300";
 
-/// libgomp reads its wait policy once, when it loads: to make idle OpenMP
-/// threads spin only briefly (see the help text), the process has to start
-/// again with the variable set. Returns only when it did not.
-void restart_with_short_openmp_spin(const std::vector<std::string>& argv) {
+/// The share of the cores that other processes used over `ms` milliseconds
+/// (/proc/stat: everything but idle and iowait, steal included), in cores:
+/// 0 on an idle machine, 1 beside one busy loop; nullopt where it cannot be read.
+std::optional<double> busy_cores(int ms) {
+#if defined(__linux__)
+  auto sample = [](double& busy, double& all) {
+    std::ifstream f("/proc/stat");
+    std::string cpu;
+    f >> cpu;
+    if (!f || cpu != "cpu") return false;
+    double t[8] = {};
+    for (double& x : t) f >> x;  // user nice system idle iowait irq softirq steal
+    if (!f) return false;
+    all = 0;
+    for (double x : t) all += x;
+    busy = all - t[3] - t[4];
+    return true;
+  };
+  double b0 = 0, a0 = 0, b1 = 0, a1 = 0;
+  if (!sample(b0, a0)) return std::nullopt;
+  std::this_thread::sleep_for(std::chrono::milliseconds(ms));
+  if (!sample(b1, a1) || a1 <= a0) return std::nullopt;
+  const long cores = ::sysconf(_SC_NPROCESSORS_ONLN);
+  return (b1 - b0) / (a1 - a0) * static_cast<double>(cores > 0 ? cores : 1);
+#else
+  (void)ms;
+  return std::nullopt;
+#endif
+}
+
+/// libgomp reads its wait policy once, when it loads: to bound how long idle
+/// OpenMP threads spin (see the help text), the process has to start again
+/// with the variable set: a long spin when the cores are idle at start (less
+/// than a quarter of a core busy over 100 ms), a short one otherwise.
+/// Returns only when it did not restart.
+void restart_with_openmp_spin(const std::vector<std::string>& argv) {
 #if defined(__linux__)
   if (std::getenv("OMP_WAIT_POLICY") || std::getenv("GOMP_SPINCOUNT") || std::getenv("DFGPAR_RUN_RESTARTED")) return;
-  if (::setenv("GOMP_SPINCOUNT", openmp_spin, 1) != 0 || ::setenv("DFGPAR_RUN_RESTARTED", "1", 1) != 0) return;
+  const auto busy = busy_cores(100);
+  const bool quiet = busy && *busy < 0.25;
+  std::ostringstream why;
+  why << std::fixed << std::setprecision(2);
+  if (busy) why << *busy << " cores busy at start";
+  else why << "the load at start could not be read";
+  if (::setenv("GOMP_SPINCOUNT", quiet ? openmp_spin_quiet : openmp_spin_busy, 1) != 0 ||
+      ::setenv("DFGPAR_RUN_RESTARTED", why.str().c_str(), 1) != 0)
+    return;
   std::vector<std::string> all{"dfgpar", "run"};
   all.insert(all.end(), argv.begin(), argv.end());
   std::vector<char*> cargv;
@@ -394,7 +442,7 @@ std::string openmp_policy() {
   }
   if (const char* p = std::getenv("GOMP_SPINCOUNT")) {
     std::string s = std::string("GOMP_SPINCOUNT=") + p;
-    if (std::getenv("DFGPAR_RUN_RESTARTED")) s += " (set by dfgpar run)";
+    if (const char* why = std::getenv("DFGPAR_RUN_RESTARTED")) s += std::string(" (set by dfgpar run: ") + why + ")";
     return s;
   }
   return "libgomp's default (idle threads spin, then sleep)";
@@ -542,7 +590,7 @@ void print_op_breakdown(std::ostream& os, const onednn::session& s, const std::v
 
 int run_run(const std::vector<std::string>& argv) {
   const auto parsed = parse_run(argv);
-  if (parsed && parsed->threads > 1) restart_with_short_openmp_spin(argv);
+  if (parsed && parsed->threads > 1) restart_with_openmp_spin(argv);
   if (!parsed) {
     std::cout << run_help_text();
     return 0;
