@@ -314,6 +314,24 @@ TEST_CASE("[dfgpar] onednn: Concat inputs written in place (nested, and beside a
       if (s.kernel_of(v).rfind("Concat", 0) == 0) concats.push_back(s.kernel_of(v));
     CHECK(concats == std::vector<std::string>{"Concat (copies, 1 of 2 in place)", "Concat (in place)"});
   }
+  // a Concat that copies more than 64 KiB a thread: its copies shared between two OpenMP threads
+  {
+    model big;
+    big.input("x", {1, 16, 48, 48});
+    const auto w = big.weight("w", {8, 16, 1, 1});
+    big.node("Conv", {"x", "w"}, {"c"});
+    big.node("Concat", {"x", "c", "x"}, {"y"}).i("axis", 1);
+    big.output("y");
+    const auto bx = random_tensor({1, 16, 48, 48});
+    const tensor c = conv_ref(bx, w, nullptr, 1, {1, 1}, {0, 0, 0, 0});
+    tensor bwant = make({1, 40, 48, 48});
+    auto bit = bwant.values<float>().begin();
+    for (const tensor* t : {&bx, &c, &bx}) bit = std::copy(t->values<float>().begin(), t->values<float>().end(), bit);
+    for (std::size_t threads : {std::size_t{1}, std::size_t{2}}) {
+      onednn::session s(big.save("concat_big"), {.workers = 1, .threads = threads, .cores = 2});
+      require_close(s.run({bx})[0], bwant, 1e-4);
+    }
+  }
   // without fusing, every Concat copies
   onednn::session plain(m.save("concat_in_place"), {.workers = 1, .threads = 1, .kernels = {.fuse = false}});
   require_close(plain.run({x})[0], want, 1e-4);
@@ -372,6 +390,10 @@ TEST_CASE("[dfgpar] onednn: pooling of blocked convolution outputs (the loop ker
     check_all(m, "convpool" + std::to_string(is_max), {x}, want);
     onednn::session s(m.save("convpool" + std::to_string(is_max)), {.workers = 1, .threads = 1});
     MESSAGE("pool kernel: " << s.kernel_of(1));
+    CHECK(s.kernel_of(1).find("(loops)") != std::string::npos);
+    // the output rows shared between two OpenMP threads
+    onednn::session two(m.save("convpool" + std::to_string(is_max)), {.workers = 1, .threads = 2, .cores = 2});
+    require_close(two.run({x})[0], want, 1e-4);
   }
 }
 
