@@ -67,7 +67,22 @@ TEST_CASE("[dfgpar] onednn: tune keeps the fastest configuration, and it compute
   CHECK(t.rounds == 3);  // round-robin, every candidate timed 3 times (far under the budget)
   REQUIRE(t.chosen < t.tried.size());
   for (const auto& c : t.tried) CHECK(c.median_ms > 0);
-  for (const auto& c : t.tried) CHECK(t.tried[t.chosen].median_ms <= c.median_ms);
+  // the fastest, except that the moldable session must win by the margin
+  const auto& chosen = t.tried[t.chosen];
+  CHECK(t.moldable_margin == 0.05);
+  for (const auto& c : t.tried) {
+    if (&c == &chosen) continue;
+    if (chosen.moldable) CHECK(chosen.median_ms <= (1 - t.moldable_margin) * c.median_ms);
+    else if (c.moldable) CHECK(c.median_ms > (1 - t.moldable_margin) * chosen.median_ms);
+    else CHECK(chosen.median_ms <= c.median_ms);
+  }
+  // a margin no measurement can meet: never the moldable session; one below
+  // -100%: the moldable session whenever there is one
+  const auto never = onednn::tune(path, {}, {.cores = 2, .warmup = 1, .runs = 3, .moldable_margin = 1.0, .profile_runs = 2});
+  CHECK_FALSE(never.tried[never.chosen].moldable);
+  const auto always = onednn::tune(path, {}, {.cores = 2, .warmup = 1, .runs = 3, .moldable_margin = -1e9, .profile_runs = 2});
+  const bool has_moldable = std::any_of(always.tried.begin(), always.tried.end(), [](const auto& c) { return c.moldable; });
+  CHECK(always.tried[always.chosen].moldable == has_moldable);
   CHECK(t.best->options().workers == t.tried[t.chosen].workers);
   CHECK(t.best->options().threads == t.tried[t.chosen].threads);
   CHECK(t.best->compiled().moldable.has_value() == t.tried[t.chosen].moldable);

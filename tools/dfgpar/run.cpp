@@ -545,6 +545,11 @@ std::string explain_auto(const onednn::tune_result& t, const onnx::graph& g, std
     os << ", " << std::setprecision(1) << 100 * (t.tried[second].median_ms / c.median_ms - 1) << "% faster than the next ("
        << t.tried[second].workers << "x" << t.tried[second].threads << (t.tried[second].moldable ? " moldable" : "") << ")";
   os << "\n";
+  for (const auto& m : t.tried)
+    if (m.moldable && !c.moldable && m.median_ms < c.median_ms)
+      os << "auto                the moldable schedule was " << std::setprecision(1) << 100 * (1 - m.median_ms / c.median_ms)
+         << "% faster, under the " << 100 * t.moldable_margin
+         << "% it must win by (its latency spreads more: hand-offs, two OpenMP teams)\n";
   if (t.plan && std::none_of(t.tried.begin(), t.tried.end(), [](const auto& x) { return x.moldable; })) {
     const std::string same = t.plan->method == "intra-op" ? "1x" + std::to_string(cores) : std::to_string(cores) + "x1";
     os << "auto                the moldable plan is pure " << t.plan->method << ": the " << same

@@ -18,7 +18,8 @@
 ///     four cores, 2 x P/2;
 /// times the candidates round-robin on the same inputs (one run of each in
 /// turn, the starting candidate rotating, so that a change in the machine's
-/// load falls on all of them alike) and keeps the one of the lowest median,
+/// load falls on all of them alike) and keeps the one of the lowest median
+/// (the moldable session only when it wins by `tune_options::moldable_margin`),
 /// so that the result is never slower (as measured) than any single form.
 /// Each candidate's predicted makespan under the measured t(v, k) is kept
 /// beside its measured median.
@@ -63,6 +64,14 @@ struct tune_options {
   /// Measure t(v, k) and try the moldable schedule (false: only P x 1,
   /// 1 x P and 2 x P/2, as before there were times per thread count).
   bool moldable = true;
+  /// The moldable session is kept only when its median is at least this
+  /// share below the fastest other candidate's. Its latency spreads more
+  /// than a pure form's (reserved workers' hand-offs, and two workers'
+  /// OpenMP teams whose idle threads spin on the cores the other worker
+  /// needs): in 3 of 5 googlenet processes on 2 cores that chose it by 2-8%
+  /// (round-robin medians), the run that followed took 28-45 ms, where the
+  /// processes that chose 1 x 2 ran at 21.5-25.6 ms (2026-11-30).
+  double moldable_margin = 0.05;
   std::size_t profile_runs = 5;  ///< profiled runs per thread count for t(v, k) (node medians)
   /// Scale each count's node medians so that they add up to the median
   /// latency measured at that count (see measure_thread_times).
@@ -231,6 +240,7 @@ struct tune_result {
   std::vector<tune_candidate> tried;
   std::size_t chosen = 0;  ///< index into `tried`
   std::size_t rounds = 0;  ///< timed runs of each candidate (round-robin)
+  double moldable_margin = 0;  ///< tune_options::moldable_margin, as used
   /// t(v, k) as measured (empty with `tune_options::moldable` false or on one core).
   thread_times_result times;
   /// What the moldable scheduler chose on those times (allotments, regions,
@@ -324,10 +334,14 @@ inline tune_result tune(const std::filesystem::path& model, const session_option
   std::vector<session*> timed;
   for (auto& s : sessions) timed.push_back(s.get());
   const auto medians = detail::time_round_robin(timed, o.warmup, o.runs, o.min_runs, o.budget_ms, &r.rounds);
+  std::optional<std::size_t> pure;  // the fastest candidate that is not the moldable session
   for (std::size_t i = 0; i < r.tried.size(); ++i) {
     r.tried[i].median_ms = medians[i];
     if (medians[i] < medians[r.chosen]) r.chosen = i;
+    if (!r.tried[i].moldable && (!pure || medians[i] < medians[*pure])) pure = i;
   }
+  r.moldable_margin = o.moldable_margin;
+  if (r.tried[r.chosen].moldable && pure && medians[r.chosen] > (1 - o.moldable_margin) * medians[*pure]) r.chosen = *pure;
   r.best = std::move(sessions[r.chosen]);
   r.ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
   return r;
