@@ -140,12 +140,13 @@ OpenMP: Debian's oneDNN uses libgomp, whose idle threads spin (300,000
 rounds) before they sleep. On cores that another process also uses, that
 spinning made a 2-thread run up to 25x slower (squeezenet1_1: 740 ms against
 31 ms); sleeping at once (OMP_WAIT_POLICY=PASSIVE) pays a wake-up per
-primitive. `run` looks at the cores for 100 ms and starts itself again with
-GOMP_SPINCOUNT=10000 when they are idle (less than a quarter of a core
-busy), to catch the next primitive (googlenet 1 x 2: 25.7 ms, against 36.1
+primitive. `run` spins a thread on every core for 100 ms, and starts itself
+again with GOMP_SPINCOUNT=10000 when they got the cores (less than a
+quarter of a core went to other processes), to catch the next primitive (googlenet 1 x 2: 25.7 ms, against 36.1
 at 300), and GOMP_SPINCOUNT=300 when another process is running, to yield
 its core (googlenet 1 x 2 beside a busy loop: 46.4 ms, against 83.5 at
-10,000); the `openmp` line says which. OMP_WAIT_POLICY or GOMP_SPINCOUNT
+10,000; two such processes started together see each other and both take
+300); the `openmp` line says which. OMP_WAIT_POLICY or GOMP_SPINCOUNT
 set by you are kept (libgomp reads them only when it loads). With T = 1
 there are no OpenMP threads at all.
 
@@ -373,30 +374,42 @@ std::size_t resident_kib() {
 constexpr const char* openmp_spin_quiet = "10000";
 constexpr const char* openmp_spin_busy = "300";
 
-/// The share of the cores that other processes used over `ms` milliseconds
-/// (/proc/stat: everything but idle and iowait, steal included), in cores:
-/// 0 on an idle machine, 1 beside one busy loop; nullopt where it cannot be read.
+/// How many cores other processes took while this one tried to use all of
+/// them for `ms` milliseconds: one spinning thread per core, each timing the
+/// CPU it got (CLOCK_THREAD_CPUTIME_ID) against the wall clock. About 0 on
+/// idle cores, 0.5-1 beside a busy loop, about 1 of 2 when another process
+/// starts at the same moment and probes too (a passive look at /proc/stat
+/// could not see that one: both would find the cores idle, both would spin,
+/// and two 1 x 2 processes side by side ran 2.7x slower than alone).
+/// nullopt where it cannot be measured.
 std::optional<double> busy_cores(int ms) {
 #if defined(__linux__)
-  auto sample = [](double& busy, double& all) {
-    std::ifstream f("/proc/stat");
-    std::string cpu;
-    f >> cpu;
-    if (!f || cpu != "cpu") return false;
-    double t[8] = {};
-    for (double& x : t) f >> x;  // user nice system idle iowait irq softirq steal
-    if (!f) return false;
-    all = 0;
-    for (double x : t) all += x;
-    busy = all - t[3] - t[4];
-    return true;
-  };
-  double b0 = 0, a0 = 0, b1 = 0, a1 = 0;
-  if (!sample(b0, a0)) return std::nullopt;
-  std::this_thread::sleep_for(std::chrono::milliseconds(ms));
-  if (!sample(b1, a1) || a1 <= a0) return std::nullopt;
-  const long cores = ::sysconf(_SC_NPROCESSORS_ONLN);
-  return (b1 - b0) / (a1 - a0) * static_cast<double>(cores > 0 ? cores : 1);
+  const long online = ::sysconf(_SC_NPROCESSORS_ONLN);
+  const std::size_t n = online > 0 ? static_cast<std::size_t>(online) : 1;
+  std::vector<double> got(n, -1);  // CPU seconds each spinner got
+  const auto start = std::chrono::steady_clock::now(), end = start + std::chrono::milliseconds(ms);
+  {
+    std::vector<std::jthread> spinners;
+    for (std::size_t i = 0; i < n; ++i)
+      spinners.emplace_back([&got, i, end] {
+        auto cpu = [] {
+          timespec t{};
+          return ::clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t) == 0 ? t.tv_sec + t.tv_nsec * 1e-9 : -1.0;
+        };
+        const double c0 = cpu();
+        while (std::chrono::steady_clock::now() < end) {
+        }
+        const double c1 = cpu();
+        if (c0 >= 0 && c1 >= 0) got[i] = c1 - c0;
+      });
+  }
+  const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  double sum = 0;
+  for (double g : got) {
+    if (g < 0) return std::nullopt;
+    sum += g;
+  }
+  return wall > 0 ? std::max(0.0, static_cast<double>(n) - sum / wall) : 0.0;
 #else
   (void)ms;
   return std::nullopt;
@@ -415,7 +428,7 @@ void restart_with_openmp_spin(const std::vector<std::string>& argv) {
   const bool quiet = busy && *busy < 0.25;
   std::ostringstream why;
   why << std::fixed << std::setprecision(2);
-  if (busy) why << *busy << " cores busy at start";
+  if (busy) why << *busy << " of " << ::sysconf(_SC_NPROCESSORS_ONLN) << " cores taken by others at start";
   else why << "the load at start could not be read";
   if (::setenv("GOMP_SPINCOUNT", quiet ? openmp_spin_quiet : openmp_spin_busy, 1) != 0 ||
       ::setenv("DFGPAR_RUN_RESTARTED", why.str().c_str(), 1) != 0)
