@@ -62,11 +62,13 @@ side and how many threads each node gets: it measures every node's time on
 the model with the moldable scheduler on those times (per region between
 width-one nodes: branches side by side, one node on all cores, or a mix),
 then times that schedule against pure inter-op (P workers x 1 thread), pure
-intra-op (1 worker x P threads) and one core (1 x 1), round-robin, and
-keeps the one of the lowest median. It prints the plan per region with the
-predicted gain, and the predicted makespan beside the measured latency. On
-2 cores this costs 4 preparations and about 100 runs of the model at load
-(at most about 4 s of timed runs, at least 5 of each candidate).
+intra-op (1 worker x P threads) and one core (1 x 1), round-robin (each
+in turn: one untimed run, then two timed), and keeps the one of the lowest
+median (the moldable schedule only when it wins by 5%). It prints the plan
+per region with the predicted gain, and the predicted makespan beside the
+measured latency. On 2 cores this costs 4 preparations and about 150 runs
+of the model at load (at most about 4 s of the candidates' runs, at least
+5 timed runs of each).
 `--workers P` runs today's single-core-per-node schedule on P workers x T
 threads instead; `--workers 1 --threads 1` is the serial baseline.
 
@@ -77,8 +79,8 @@ Options:
   -p, --workers auto|P auto (the default): measure t(v, k), and time the
                        moldable schedule, P x 1, 1 x P and 1 x 1 (and 2 x P/2
                        from 4 cores) for all the cores here, round-robin, up
-                       to 15 runs each; keep the fastest median (it prints
-                       what it measured and why). P: workers running
+                       to 15 timed runs each; keep the fastest median (it
+                       prints what it measured and why). P: workers running
                        clusters side by side, every node on its worker's T
                        threads
   -t, --threads T      intra-op (OpenMP) threads of each worker with --workers
@@ -554,7 +556,7 @@ std::string explain_auto(const onednn::tune_result& t, const onnx::graph& g, std
   tab.print(os);
   const auto& c = t.tried[t.chosen];
   os << "auto                chose " << c.workers << "x" << c.threads << (c.moldable ? " moldable" : "");
-  if (second != t.chosen)
+  if (second != t.chosen && t.tried[second].median_ms >= c.median_ms)  // else the margin chose (said below)
     os << ", " << std::setprecision(1) << 100 * (t.tried[second].median_ms / c.median_ms - 1) << "% faster than the next ("
        << t.tried[second].workers << "x" << t.tried[second].threads << (t.tried[second].moldable ? " moldable" : "") << ")";
   os << "\n";
