@@ -28,8 +28,9 @@
 ///
 /// Memory. Every tensor has its buffer in one arena planned at construction:
 /// a tensor may reuse the buffer of one whose readers all happen before its
-/// producer (and every producer of a Concat input written in place into it) in every run (same worker earlier, or a path in the graph), so
-/// reuse is safe under the parallel schedule too. A run allocates nothing in
+/// producer (and every producer of a Concat input written in place into it)
+/// in every run (same worker earlier, or a path in the graph), so reuse is
+/// safe under the parallel schedule too. A run allocates nothing in
 /// dfgpar's code (oneDNN's primitive execution allocates a little
 /// internally, and a node that runs on the folding evaluator allocates its
 /// result: `statistics()` counts those nodes).
