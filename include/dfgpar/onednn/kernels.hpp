@@ -973,17 +973,7 @@ class builder {
         };
         // shared among the node's OpenMP threads, at least 64 KiB each
         // (DenseNet's Concats copy every earlier feature map of the block)
-#if defined(__SANITIZE_THREAD__)
-        const std::size_t threads = 1;  // TSan would not see libgomp's barrier
-#else
-        const std::size_t threads = std::min<std::size_t>(static_cast<std::size_t>(omp_get_max_threads()), total >> 16);
-#endif
-        if (threads <= 1) return copy_range(0, total);
-#pragma omp parallel num_threads(static_cast<int>(threads))
-        {
-          const std::size_t t = static_cast<std::size_t>(omp_get_thread_num()), n = static_cast<std::size_t>(omp_get_num_threads());
-          copy_range(total * t / n, total * (t + 1) / n);
-        }
+        for_each_share(total, total >> 16, copy_range);
       };
       concat_parts_.push_back({v, y, k.steps.size(), std::move(parts)});
       k.steps.push_back(std::move(s));

@@ -16,6 +16,8 @@
 /// where the window may read outside the input (ceil_mode included); a max
 /// ignores the padding, an average counts it only when `include`.
 
+#include <dfgpar/onednn/omp_shares.hpp>
+
 #include <algorithm>
 #include <cstdint>
 #include <cstring>
@@ -25,7 +27,6 @@
 #include <immintrin.h>
 #define DFGPAR_POOL_X86 1
 #endif
-#include <omp.h>
 
 namespace dfgpar::onednn::detail {
 
@@ -150,24 +151,13 @@ inline void pool_rows_any(const pool_geometry& g, const float* in, float* out, b
 #endif
 }
 
-/// The whole pooling, on the calling thread's OpenMP thread count
-/// (`omp_get_max_threads()`: the node's allotment when a session runs it),
-/// each thread a contiguous block of output rows. Under ThreadSanitizer it
-/// stays on the calling thread: libgomp is not instrumented, so TSan would
-/// not see its barrier.
+/// The whole pooling, each of the node's OpenMP threads a contiguous block
+/// of output rows (omp_shares.hpp).
 inline void pool_blocked8(const pool_geometry& g, const float* in, float* out, bool is_max, bool include) {
-  const std::int64_t rows = g.cb * g.oh;
-#if defined(__SANITIZE_THREAD__)
-  const int threads = 1;
-#else
-  const int threads = static_cast<int>(std::min<std::int64_t>(omp_get_max_threads(), rows));
-#endif
-  if (threads <= 1) return pool_rows_any(g, in, out, is_max, include, 0, rows);
-#pragma omp parallel num_threads(threads)
-  {
-    const std::int64_t t = omp_get_thread_num(), n = omp_get_num_threads();
-    pool_rows_any(g, in, out, is_max, include, rows * t / n, rows * (t + 1) / n);
-  }
+  const auto rows = static_cast<std::size_t>(g.cb * g.oh);
+  for_each_share(rows, rows, [&](std::size_t r0, std::size_t r1) {
+    pool_rows_any(g, in, out, is_max, include, static_cast<std::int64_t>(r0), static_cast<std::int64_t>(r1));
+  });
 }
 
 }  // namespace dfgpar::onednn::detail
