@@ -273,6 +273,9 @@ TEST_CASE_TEMPLATE("[dfgpar] moldable: random graphs give valid schedules betwee
       CHECK(m >= r.bounds.lower_bound * (1 - 1e-9));
       const auto tab = dfgpar::detail::make_moldable_table(g, t, P);
       CHECK(peak_cores(dfgpar::detail::flat_dag_of(g, tab), r.schedule, tab) <= static_cast<double>(P) + 1e-9);
+      // a multi-core vertex runs on the lowest of its workers (on 2 cores: worker 0, the caller,
+      // so that one OpenMP team serves them all)
+      for (const auto& res : r.schedule.reservations) CHECK(r.schedule.clusters[res.cluster].worker < res.worker);
       // the plain parallelize overload returns the same schedule kind
       CHECK(dfgpar::validate(g, dfgpar::parallelize(g, t, dfgpar::options{.workers = P, .time_limit_ms = 20})));
     }
