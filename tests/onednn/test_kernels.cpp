@@ -540,7 +540,8 @@ TEST_CASE("[dfgpar] onednn: a one-element or per-channel second source on a bloc
   std::size_t blocked = 0;
   for (std::size_t v = 0; v < sess.statistics().nodes; ++v)
     if (sess.kernel_of(v).find("(per channel, blocked)") != std::string::npos) ++blocked;
-  CHECK(blocked == 4);  // both Muls, the Add and the Div
+  CHECK(blocked == 3);  // the Add, the second Mul and the Div (the first Mul is the Conv's linear post-op)
+  CHECK(sess.kernel_of(0).find("Conv+Mul ") == 0);
   CHECK(sess.statistics().evaluator == 0);
 }
 
@@ -757,4 +758,49 @@ TEST_CASE("[dfgpar] onednn: Pad in plain C++ (reflect, edge, constant with a val
         }
     check_all(m, "pad_" + mode, {x}, want);
   }
+}
+
+TEST_CASE("[dfgpar] onednn: element-wise chains after a Conv as post-ops (PP-LCNet: x a + b, hardswish written out, x c + d)") {
+  auto scalar = [](model& m, const std::string& name, float v, bool rank0) {
+    tensor t = make(rank0 ? std::vector<std::int64_t>{} : std::vector<std::int64_t>{1});
+    t.values<float>() = {v};
+    m.constant(name, t);
+  };
+  auto hswish = [](float v) { return v * std::clamp(v + 3.f, 0.f, 6.f) / 6.f; };
+  model m;
+  m.input("x", {1, 4, 7, 7});
+  const auto w = m.weight("w", {8, 4, 3, 3}, -2, 2);
+  scalar(m, "a", 1.5f, false);
+  scalar(m, "b", 0.5f, false);
+  scalar(m, "three", 3.f, true);
+  scalar(m, "zero", 0.f, true);
+  scalar(m, "six", 6.f, true);
+  scalar(m, "c", 0.25f, false);
+  scalar(m, "d", -0.75f, false);
+  scalar(m, "two", 2.f, true);
+  m.node("Conv", {"x", "w"}, {"y"}).ints("pads", {1, 1, 1, 1});
+  m.node("Mul", {"a", "y"}, {"ya"});  // the constant first
+  m.node("Add", {"ya", "b"}, {"t"});
+  m.node("Add", {"t", "three"}, {"s"});
+  m.node("Clip", {"s", "zero", "six"}, {"cl"});
+  m.node("Mul", {"t", "cl"}, {"tc"});
+  m.node("Div", {"tc", "six"}, {"h"});
+  m.node("Mul", {"h", "c"}, {"hc"});  // a second linear: oneDNN 2.6 would reuse the first's alpha and beta
+  m.node("Add", {"hc", "d"}, {"z"});
+  m.node("Pow", {"z", "two"}, {"out"});
+  m.output("out");
+  const auto x = random_tensor({1, 4, 7, 7});
+  const auto want = map(conv_ref(x, w, nullptr, 1, {1, 1}, {1, 1, 1, 1}), [&](float v) {
+    const float z = hswish(v * 1.5f + 0.5f) * 0.25f - 0.75f;
+    return z * z;
+  });
+  check_all(m, "lcnet_chain", {x}, want);
+  onednn::session s(m.save("lcnet_chain"), {.workers = 1, .threads = 1});
+  MESSAGE("conv kernel: " << s.kernel_of(0));
+  CHECK(s.kernel_of(0).find("Conv+Mul+Add+HardSwish ") == 0);  // one linear, one hardswish post-op
+  // the second linear and the square: nodes of their own
+  std::size_t fused = 0;
+  for (std::size_t v = 0; v < 10; ++v) fused += s.kernel_of(v).find("(fused)") != std::string::npos;
+  CHECK(fused == 6);
+  CHECK(s.kernel_of(9).find("Pow [") == 0);  // x * x as oneDNN's eltwise_square, not the evaluator
 }

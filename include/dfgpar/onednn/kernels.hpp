@@ -390,6 +390,10 @@ class builder {
     else if (op == "Abs") e = eltwise_op{a::eltwise_abs};
     else if (op == "Softplus") e = eltwise_op{a::eltwise_soft_relu};
     else if (op == "Neg") e = eltwise_op{a::eltwise_linear, -1.f, 0.f};
+    else if (op == "Pow" && n.input_size() == 2 && is_const(n.input(1)) &&
+             onnx::element_count(val(index_of(n.input(1))).dims) == 1 &&
+             val(index_of(n.input(1))).elem_type == tp::FLOAT && const_value(index_of(n.input(1))).as_double(0) == 2.0)
+      e = eltwise_op{a::eltwise_square};  // x * x, exact (a layer norm written out squares its deviations)
     else if (op == "HardSigmoid")  // max(0, min(1, alpha x + beta)): linear, then clip to [0, 1]
       e = eltwise_op{a::eltwise_linear, static_cast<float>(r.get_float("alpha", 0.2)),
                      static_cast<float>(r.get_float("beta", 0.5)), true, 0.f, 1.f};
@@ -484,13 +488,21 @@ class builder {
   }
 
   /// Follows the chain after a Conv's output `t`: a BatchNormalization to fold
-  /// (bn, when `fold_bn`) and one element-wise consumer to fuse as a post-op.
+  /// (bn, when `fold_bn`), then element-wise steps to fuse as post-ops, as
+  /// long as each is the only reader of the tensor before it (chain_step).
   struct chain {
-    std::optional<std::size_t> bn, act;
-    std::optional<eltwise_op> act_op;
-    std::string last;  ///< the tensor the fused kernel writes
+    std::optional<std::size_t> bn;
+    std::vector<std::size_t> fused;  ///< the element-wise nodes, in order (a hardswish pattern: its four)
+    std::vector<eltwise_op> ops;     ///< their post-ops, one per step
+    std::string names;               ///< "+Mul+Add+HardSwish..." for the kernel's description
+    std::string last;                ///< the tensor the fused kernel writes
+    void append_to(dnnl::post_ops& po) const {
+      for (const auto& e : ops) e.append_to(po);
+    }
   };
-  chain follow(const std::string& t, bool fold_bn) {
+  /// `one_unary`: at most one step, a unary node (ConvTranspose: with a linear
+  /// and a logistic post-op, ppocr_v4_det's last one took 112 ms instead of 4).
+  chain follow(const std::string& t, bool fold_bn, bool one_unary = false) {
     chain c;
     c.last = t;
     if (!o_.fuse) return c;
@@ -499,15 +511,123 @@ class builder {
         node_of_[*r]->input(0) == t) {
       c.bn = *r;
       c.last = node_of_[*r]->output(0);
-      r = only_reader(c.last);
     }
-    if (r && node_of_[*r]->input(0) == c.last && val(index_of(node_of_[*r]->output(0))).elem_type == tp::FLOAT)
-      if (auto e = eltwise_of(*node_of_[*r])) {
-        c.act = *r;
-        c.act_op = e;
-        c.last = node_of_[*r]->output(0);
+    // PP-LCNet (PP-OCRv4): Conv, then x * a + b (two nodes, one linear post-op), a hardswish
+    // written as four nodes (one post-op); the x * c + d after it is a second linear, which
+    // oneDNN 2.6 computes with the first one's alpha and beta (two post-ops of one algorithm
+    // in a kernel: wrong results, tested), so the chain stops there
+    while (auto st = chain_step(c.last)) {
+      const bool merge = !c.ops.empty() && !c.ops.back().two_step && c.ops.back().alg == dnnl::algorithm::eltwise_linear &&
+                         st->op.alg == dnnl::algorithm::eltwise_linear && !st->op.two_step;
+      if (!merge && uses_algorithm(c.ops, st->op)) break;
+      if (one_unary && (st->nodes.size() != 1 || !eltwise_of(*node_of_[st->nodes[0]]))) break;
+      c.fused.insert(c.fused.end(), st->nodes.begin(), st->nodes.end());
+      if (merge) {  // a2 (a1 x + b1) + b2
+        eltwise_op& e = c.ops.back();
+        e.beta = st->op.alpha * e.beta + st->op.beta;
+        e.alpha *= st->op.alpha;
+      } else {
+        c.ops.push_back(st->op);
       }
+      c.names += "+" + st->name;
+      c.last = st->out;
+      if (one_unary) break;
+    }
     return c;
+  }
+  /// Whether `e` (or its second step) uses an algorithm that one of `ops` uses.
+  static bool uses_algorithm(const std::vector<eltwise_op>& ops, const eltwise_op& e) {
+    auto algs = [](const eltwise_op& o) {
+      std::vector<dnnl::algorithm> a{o.alg};
+      if (o.two_step) a.push_back(dnnl::algorithm::eltwise_clip);
+      return a;
+    };
+    for (const auto& o : ops)
+      for (auto x : algs(o))
+        for (auto y : algs(e))
+          if (x == y) return true;
+    return false;
+  }
+  /// One element-wise step after tensor t: its nodes, its post-op, and the
+  /// tensor it writes.
+  struct chain_match {
+    std::vector<std::size_t> nodes;
+    eltwise_op op;
+    std::string name, out;
+  };
+  /// The step that reads t, when it is a unary element-wise node, an
+  /// Add / Sub / Mul / Div by a one-element constant (a linear post-op), or
+  /// hardswish written out (hardswish_pattern); each a float32 tensor of t's
+  /// shape that is no graph output (but the last may be).
+  std::optional<chain_match> chain_step(const std::string& t) {
+    const auto r = only_reader(t);
+    if (!r) return hardswish_pattern(t);
+    const auto& n = *node_of_[*r];
+    if (n.output_size() != 1 || !same_float_shape(t, n.output(0))) return std::nullopt;
+    if (n.input(0) == t)
+      if (auto e = eltwise_of(n)) return chain_match{{*r}, *e, n.op_type(), n.output(0)};
+    if (auto e = linear_of(n, t)) return chain_match{{*r}, *e, n.op_type(), n.output(0)};
+    return std::nullopt;
+  }
+  bool same_float_shape(const std::string& a, const std::string& b) {
+    const auto &va = val(index_of(a)), &vb = val(index_of(b));
+    return va.elem_type == tp::FLOAT && vb.elem_type == tp::FLOAT && va.dims == vb.dims;
+  }
+  /// x * c, c * x, x + c, c + x, x - c, c - x, x / c with c a one-element
+  /// float32 constant, as eltwise_linear (alpha x + beta), or nullopt.
+  std::optional<eltwise_op> linear_of(const ::onnx::NodeProto& n, const std::string& x) {
+    const std::string& op = n.op_type();
+    if ((op != "Mul" && op != "Add" && op != "Sub" && op != "Div") || n.input_size() != 2 || n.attribute_size() != 0 ||
+        n.input(0) == n.input(1))
+      return std::nullopt;
+    const bool x_first = n.input(0) == x;
+    if (!x_first && n.input(1) != x) return std::nullopt;
+    const std::string& cn = x_first ? n.input(1) : n.input(0);
+    if (!is_const(cn)) return std::nullopt;
+    const onnx::tensor& ct = const_value(index_of(cn));
+    if (ct.elem_type != tp::FLOAT || onnx::element_count(ct.dims) != 1) return std::nullopt;
+    const float c = static_cast<float>(ct.as_double(0));
+    const auto lin = dnnl::algorithm::eltwise_linear;
+    if (op == "Mul") return eltwise_op{lin, c, 0.f};
+    if (op == "Add") return eltwise_op{lin, 1.f, c};
+    if (op == "Sub") return x_first ? eltwise_op{lin, 1.f, -c} : eltwise_op{lin, -1.f, c};
+    if (x_first && c != 0.f) return eltwise_op{lin, 1.f / c, 0.f};  // Div: x * (1 / c), within an ulp of x / c
+    return std::nullopt;
+  }
+  /// hardswish(t) = t * clip(t + 3, 0, 6) / 6 as exporters write it (Paddle,
+  /// TensorFlow): t read by Add(t, 3) and Mul(t, Clip(., 0, 6)), then Div by 6
+  /// (or Mul by 1/6): oneDNN's eltwise_hardswish, one post-op for four nodes.
+  std::optional<chain_match> hardswish_pattern(const std::string& t) {
+    auto it = readers_.find(t);
+    if (it == readers_.end() || it->second.size() != 2 || val(index_of(t)).output) return std::nullopt;
+    auto is_linear = [&](std::size_t v, const std::string& x, float alpha, float beta) {
+      const auto& n = *node_of_[v];
+      if (n.output_size() != 1 || !same_float_shape(x, n.output(0))) return false;
+      const auto e = linear_of(n, x);
+      return e && std::fabs(e->alpha - alpha) <= 1e-6f * std::fabs(alpha) && e->beta == beta;
+    };
+    for (int first : {0, 1}) {
+      const std::size_t add = it->second[static_cast<std::size_t>(first)], mul = it->second[static_cast<std::size_t>(1 - first)];
+      if (node_of_[add]->op_type() != "Add" || !is_linear(add, t, 1.f, 3.f)) continue;
+      const std::string& shifted = node_of_[add]->output(0);
+      const auto clip = only_reader(shifted);
+      if (!clip || node_of_[*clip]->op_type() != "Clip" || node_of_[*clip]->input(0) != shifted ||
+          node_of_[*clip]->output_size() != 1 || !same_float_shape(t, node_of_[*clip]->output(0)))
+        continue;
+      const auto ce = eltwise_of(*node_of_[*clip]);
+      if (!ce || ce->alpha != 0.f || ce->beta != 6.f) continue;
+      const std::string& clipped = node_of_[*clip]->output(0);
+      const auto& m = *node_of_[mul];
+      if (only_reader(clipped) != mul || m.op_type() != "Mul" || m.input_size() != 2 || m.attribute_size() != 0 ||
+          !((m.input(0) == t && m.input(1) == clipped) || (m.input(0) == clipped && m.input(1) == t)) ||
+          m.output_size() != 1 || !same_float_shape(t, m.output(0)))
+        continue;
+      const auto div = only_reader(m.output(0));
+      if (!div || !is_linear(*div, m.output(0), 1.f / 6.f, 0.f)) continue;
+      return chain_match{{add, *clip, mul, *div}, eltwise_op{dnnl::algorithm::eltwise_hardswish}, "HardSwish",
+                         node_of_[*div]->output(0)};
+    }
+    return std::nullopt;
   }
   bool bn_foldable(const ::onnx::NodeProto& bn) {
     if (bn.output_size() != 1) return false;
@@ -522,14 +642,15 @@ class builder {
   }
   /// Marks the nodes of a chain fused and makes their outputs aliases of `first`.
   void absorb(const chain& c, int first) {
-    for (auto node : {c.bn, c.act})
-      if (node) {
-        p_.kernels[*node].fused = true;
-        p_.kernels[*node].what = node_of_[*node]->op_type() + " (fused)";
-        const int out = index_of(node_of_[*node]->output(0));
-        val(out).alias_of = first;
-        val(out).md = val(first).md;
-      }
+    std::vector<std::size_t> nodes = c.fused;
+    if (c.bn) nodes.insert(nodes.begin(), *c.bn);
+    for (std::size_t node : nodes) {
+      p_.kernels[node].fused = true;
+      p_.kernels[node].what = node_of_[node]->op_type() + " (fused)";
+      const int out = index_of(node_of_[node]->output(0));
+      val(out).alias_of = first;
+      val(out).md = val(first).md;
+    }
   }
 
   // ------------------------------------------------------------ convolution
@@ -703,7 +824,7 @@ class builder {
       if (!is_const(n.input(2))) refuse(n, "the bias must be a constant");
       bias = const_floats(n, n.input(2));
     }
-    const chain c = follow(n.output(0), true);
+    chain c = follow(n.output(0), true);
     if (c.bn) {  // y = (conv - mean) * gamma / sqrt(var + eps) + beta, folded per output channel
       const auto& bn = *node_of_[*c.bn];
       onnx::attribute_reader br(bn);
@@ -719,6 +840,10 @@ class builder {
     }
     std::optional<residual> res = follow_residual(v, c.last, to_dims(yd));
     if (res && p_.root(x) == p_.root(res->operand)) res.reset();  // it would write the buffer it reads (a fused Pad)
+    if (res && res->act_op && uses_algorithm(c.ops, *res->act_op)) {  // one algorithm twice: see follow
+      res->act.reset();
+      res->act_op.reset();
+    }
     const auto f32 = memory::data_type::f32;
     const std::size_t sp = xd.size() - 2;
     memory::dims wdims;
@@ -739,7 +864,7 @@ class builder {
     auto make_pd = [&](bool with_residual) {
       dnnl::primitive_attr attr = scratch_attr();
       dnnl::post_ops po;
-      if (c.act_op) c.act_op->append_to(po);
+      c.append_to(po);
       if (with_residual) {
         po.append_sum(1.f);
         if (res->act_op) res->act_op->append_to(po);
@@ -758,6 +883,15 @@ class builder {
         res.reset();
       }
     }
+    if (!pd_or && !c.ops.empty()) {
+      try {
+        pd_or.emplace(make_pd(false));
+      } catch (const dnnl::error&) {  // no implementation takes these post-ops: they run as nodes of their own
+        c.fused.clear();
+        c.ops.clear();
+        c.names.clear();
+      }
+    }
     if (!pd_or) pd_or.emplace(make_pd(false));
     const auto& pd = *pd_or;
     const auto wdesc = pd.weights_desc();
@@ -765,7 +899,7 @@ class builder {
     const std::size_t bi = make_weight(bias, b_md);
     read_by_[v].push_back(index_of(n.input(1)));
     if (c.bn) k.what += "+BatchNormalization";
-    if (c.act) k.what += "+" + node_of_[*c.act]->op_type();
+    k.what += c.names;
     if (res) k.what += "+Add" + (res->act ? "+" + node_of_[*res->act]->op_type() : std::string());
     add_primitive(k, dnnl::convolution_forward(pd), pd,
                   {want(k, v, DNNL_ARG_SRC, x, pd.src_desc()), {DNNL_ARG_WEIGHTS, ref_kind::weight, wi, wdesc},
@@ -1106,7 +1240,7 @@ class builder {
     chain c;
     if (o_.fuse)
       if (auto rd = only_reader(n.output(0)); rd && node_of_[*rd]->op_type() == "Relu" && node_of_[*rd]->attribute_size() == 0) {
-        c.act = *rd;
+        c.fused.push_back(*rd);
         flags = flags | dnnl::normalization_flags::fuse_norm_relu;
         k.what += "+Relu";
       }
@@ -1409,11 +1543,11 @@ class builder {
       bias = const_floats(n, n.input(2));
       read_by_[v].push_back(index_of(n.input(2)));
     }
-    const chain c = follow(n.output(0), false);
+    const chain c = follow(n.output(0), false, true);
     dnnl::primitive_attr attr = scratch_attr();
-    if (c.act_op) {
+    if (!c.ops.empty()) {
       dnnl::post_ops po;
-      c.act_op->append_to(po);
+      c.append_to(po);
       attr.set_post_ops(po);
     }
     using ft = memory::format_tag;
@@ -1452,7 +1586,7 @@ class builder {
       ba = want(k, v, DNNL_ARG_BIAS, bv, plain_md(val(bv).dims));
       ba.md = b_md;
     }
-    if (c.act) k.what += "+" + node_of_[*c.act]->op_type();
+    k.what += c.names;
     add_primitive(k, dnnl::deconvolution_forward(pd), pd,
                   {want(k, v, DNNL_ARG_SRC, x, pd.src_desc()), wa, ba, produce(DNNL_ARG_DST, y, pd.dst_desc())});
     absorb(c, y);
