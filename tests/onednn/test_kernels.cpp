@@ -798,9 +798,10 @@ TEST_CASE("[dfgpar] onednn: element-wise chains after a Conv as post-ops (PP-LCN
   onednn::session s(m.save("lcnet_chain"), {.workers = 1, .threads = 1});
   MESSAGE("conv kernel: " << s.kernel_of(0));
   CHECK(s.kernel_of(0).find("Conv+Mul+Add+HardSwish ") == 0);  // one linear, one hardswish post-op
-  // the second linear and the square: nodes of their own
+  // the second linear: one primitive of its own for its two nodes; the square: one of its own
   std::size_t fused = 0;
   for (std::size_t v = 0; v < 10; ++v) fused += s.kernel_of(v).find("(fused)") != std::string::npos;
-  CHECK(fused == 6);
+  CHECK(fused == 7);
+  CHECK(s.kernel_of(7).find("Mul+Add (one linear) [") == 0);
   CHECK(s.kernel_of(9).find("Pow [") == 0);  // x * x as oneDNN's eltwise_square, not the evaluator
 }

@@ -338,7 +338,7 @@ class builder {
         if (op == "LRN") return lrn(v, n, k);
         if (op == "Softmax" || op == "LogSoftmax") return softmax(v, n, k);
         if (op == "Add" || op == "Sub" || op == "Mul" || op == "Div" || ((op == "Max" || op == "Min") && n.input_size() == 2))
-          return binary(v, n, k);
+          return linear_chain(v, n, k) ? void() : binary(v, n, k);
         if (op == "Sum") return sum(v, n, k);
         if (auto e = eltwise_of(n)) return eltwise(v, n, k, *e);
         if (op == "Clip") return clip_by_binary(v, n, k);
@@ -410,6 +410,38 @@ class builder {
     }
     if (e && !r.all_read()) return std::nullopt;  // an attribute we do not read: let the fallback refuse it
     return e;
+  }
+
+  /// Two or more Add / Sub / Mul / Div by one-element constants in a row (the
+  /// x c + d after each hardswish in PP-LCNet) as one eltwise_linear
+  /// primitive: one pass over the tensor, not one per node. False when `n`
+  /// starts no such chain.
+  bool linear_chain(std::size_t v, const ::onnx::NodeProto& n, kernel& k) {
+    if (!o_.fuse || n.input_size() != 2 || n.output_size() != 1) return false;
+    const std::string& xname = is_const(n.input(0)) ? n.input(1) : n.input(0);
+    if (is_const(xname) || !same_float_shape(xname, n.output(0))) return false;
+    auto e = linear_of(n, xname);
+    if (!e) return false;
+    chain c;
+    c.last = n.output(0);
+    while (auto st = chain_step(c.last)) {
+      if (st->nodes.size() != 1 || !linear_of(*node_of_[st->nodes[0]], c.last)) break;
+      e->beta = st->op.alpha * e->beta + st->op.beta;  // a2 (a1 x + b1) + b2
+      e->alpha *= st->op.alpha;
+      c.fused.push_back(st->nodes[0]);
+      c.names += "+" + st->name;
+      c.last = st->out;
+    }
+    if (c.fused.empty()) return false;
+    const int x = index_of(xname), y = index_of(n.output(0));
+    const auto src = as_is(v, DNNL_ARG_SRC, x);
+    dnnl::eltwise_forward::primitive_desc pd(
+        {dnnl::prop_kind::forward_inference, dnnl::algorithm::eltwise_linear, src.md, e->alpha, e->beta}, scratch_attr(),
+        p_.engine);
+    k.what += c.names + " (one linear)";
+    add_primitive(k, dnnl::eltwise_forward(pd), pd, {src, produce(DNNL_ARG_DST, y, pd.dst_desc())});
+    absorb(c, y);
+    return true;
   }
 
   /// Log in plain C++ (std::log): oneDNN 2.6's eltwise_log (jit:avx2) is off
