@@ -805,3 +805,52 @@ TEST_CASE("[dfgpar] onednn: element-wise chains after a Conv as post-ops (PP-LCN
   CHECK(s.kernel_of(7).find("Mul+Add (one linear) [") == 0);
   CHECK(s.kernel_of(9).find("Pow [") == 0);  // x * x as oneDNN's eltwise_square, not the evaluator
 }
+
+TEST_CASE("[dfgpar] onednn: Transpose as one oneDNN reorder (NHWC to NCHW, the default reversal, after a blocked Conv)") {
+  auto transposed = [](const tensor& x, const std::vector<std::int64_t>& perm) {
+    const std::size_t rank = x.dims.size();
+    std::vector<std::int64_t> yd(rank), xs(rank, 1);
+    for (std::size_t i = rank - 1; i-- > 0;) xs[i] = xs[i + 1] * x.dims[i + 1];
+    for (std::size_t i = 0; i < rank; ++i) yd[i] = x.dims[static_cast<std::size_t>(perm[i])];
+    tensor y = make(yd);
+    std::vector<std::int64_t> idx(rank, 0);
+    for (std::size_t e = 0; e < y.size(); ++e) {
+      std::int64_t off = 0;
+      for (std::size_t i = 0; i < rank; ++i) off += idx[i] * xs[static_cast<std::size_t>(perm[i])];
+      y.values<float>()[e] = x.values<float>()[static_cast<std::size_t>(off)];
+      for (std::size_t i = rank; i-- > 0;)
+        if (++idx[i] < yd[i]) break;
+        else idx[i] = 0;
+    }
+    return y;
+  };
+  {
+    model m;
+    m.input("x", {1, 5, 6, 4});
+    m.node("Transpose", {"x"}, {"y"}).ints("perm", {0, 3, 1, 2});
+    m.output("y");
+    const auto x = random_tensor({1, 5, 6, 4});
+    check_all(m, "transpose_nhwc", {x}, transposed(x, {0, 3, 1, 2}), 0);
+    onednn::session s(m.save("transpose_nhwc"), {.workers = 1, .threads = 1});
+    CHECK(s.kernel_of(0).find("Transpose [") == 0);
+    CHECK(s.statistics().evaluator == 0);
+  }
+  {
+    model m;
+    m.input("x", {2, 3, 4});
+    m.node("Transpose", {"x"}, {"y"});  // no perm: the axes reversed
+    m.output("y", 3);
+    const auto x = random_tensor({2, 3, 4});
+    check_all(m, "transpose_default", {x}, transposed(x, {2, 1, 0}), 0);
+  }
+  {
+    model m;
+    m.input("x", {1, 3, 5, 5});
+    const auto w = m.weight("w", {8, 3, 3, 3});
+    m.node("Conv", {"x", "w"}, {"c"}).ints("pads", {1, 1, 1, 1});
+    m.node("Transpose", {"c"}, {"y"}).ints("perm", {0, 2, 3, 1});
+    m.output("y");
+    const auto x = random_tensor({1, 3, 5, 5});
+    check_all(m, "conv_transpose_nhwc", {x}, transposed(conv_ref(x, w, nullptr, 1, {1, 1}, {1, 1, 1, 1}), {0, 2, 3, 1}));
+  }
+}
