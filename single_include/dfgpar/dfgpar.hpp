@@ -3364,6 +3364,11 @@ inline placed list_schedule(const flat_dag& d, const moldable_table& tab, std::s
         if (f < best) best = f, k = j;
       }
     out.order.push_back({v, k, static_cast<std::uint32_t>(out.pool.size())});
+    // the k cores start together, so any of them can run the vertex: the lowest worker does. On
+    // 2 cores every multi-core vertex then runs on worker 0 (the caller of run()), and the
+    // process keeps one OpenMP team: libgomp stops spinning (about 1 us instead of GOMP_SPINCOUNT)
+    // once its threads outnumber the cores, and a second team on worker 1 made it so
+    std::sort(by_free.begin(), by_free.begin() + k);
     for (std::uint32_t j = 0; j < k; ++j) {
       out.pool.push_back(by_free[j]);
       free[by_free[j]] = best;
