@@ -10,6 +10,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 #include <string>
 #include <vector>
 
@@ -853,4 +854,29 @@ TEST_CASE("[dfgpar] onednn: Transpose as one oneDNN reorder (NHWC to NCHW, the d
     const auto x = random_tensor({1, 3, 5, 5});
     check_all(m, "conv_transpose_nhwc", {x}, transposed(conv_ref(x, w, nullptr, 1, {1, 1}, {1, 1, 1, 1}), {0, 2, 3, 1}));
   }
+}
+
+TEST_CASE("[dfgpar] onednn: Slice with steps of 1 as one oneDNN reorder (negative starts and axes, ends past the end)") {
+  auto ints = [](model& m, const std::string& name, std::vector<std::int64_t> v) {
+    tensor t = dfgpar::onnx::make_tensor(::onnx::TensorProto::INT64, {static_cast<std::int64_t>(v.size())});
+    t.values<std::int64_t>() = std::move(v);
+    m.constant(name, t);
+  };
+  model m;
+  m.input("x", {1, 6, 5, 4});
+  ints(m, "starts", {1, -3});
+  ints(m, "ends", {std::numeric_limits<std::int64_t>::max(), 5});
+  ints(m, "axes", {-1, 1});
+  m.node("Slice", {"x", "starts", "ends", "axes"}, {"y"});
+  m.output("y");
+  const auto x = random_tensor({1, 6, 5, 4});
+  tensor want = make({1, 2, 5, 3});  // channels 3..4, last axis 1..3
+  std::size_t e = 0;
+  for (std::int64_t c = 3; c < 5; ++c)
+    for (std::int64_t h = 0; h < 5; ++h)
+      for (std::int64_t w = 1; w < 4; ++w) want.values<float>()[e++] = x.values<float>()[static_cast<std::size_t>((c * 5 + h) * 4 + w)];
+  check_all(m, "slice_native", {x}, want, 0);
+  onednn::session s(m.save("slice_native"), {.workers = 1, .threads = 1});
+  CHECK(s.kernel_of(0).find("Slice [") == 0);
+  CHECK(s.statistics().evaluator == 0);
 }
