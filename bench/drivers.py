@@ -28,8 +28,28 @@ import sys
 import tempfile
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-TORCH_PY = "/usr/bin/python3"  # Debian's torch + torchvision (the `python3` on PATH may lack them)
+# Debian's torch + torchvision (the `python3` on PATH may lack them);
+# DFGPAR_TORCH_PY names another interpreter that has them
+TORCH_PY = os.environ.get("DFGPAR_TORCH_PY", "/usr/bin/python3")
 ORT_RUN = os.path.join(ROOT, "scripts", "ort_run.js")
+ORT_RUN_PY = os.path.join(ROOT, "scripts", "ort_run.py")
+
+
+def ort_binding():
+    """'node' (npm onnxruntime-node, scripts/ort_run.js) where node and the
+    package are here, else 'python' (the onnxruntime Python package,
+    scripts/ort_run.py, run by DFGPAR_ORT_PY or this interpreter);
+    DFGPAR_ORT=node|python chooses."""
+    want = os.environ.get("DFGPAR_ORT", "")
+    if want in ("node", "python"):
+        return want
+    import shutil
+    has_node = shutil.which("node") and os.path.isdir(os.path.join(ROOT, "node_modules", "onnxruntime-node"))
+    return "node" if has_node else "python"
+
+
+def ort_python():
+    return os.environ.get("DFGPAR_ORT_PY", sys.executable)
 
 
 class child_error(RuntimeError):
@@ -95,7 +115,7 @@ class job:
         try:
             if proc.returncode != 0:
                 msg = last_line(err) or last_line(out) or "exit status %d" % proc.returncode
-                msg = re.sub(r"^(dfgpar|ort_run\.js): (error: )?", "", msg)
+                msg = re.sub(r"^(dfgpar|ort_run\.js|ort_run\.py): (error: )?", "", msg)
                 raise child_error("%s: %s" % (self.label, msg[:300]),
                                   refused=proc.returncode == 1 and bool(REFUSAL.search(msg)))
             try:
@@ -167,7 +187,8 @@ def ort_job(model, inputs, threads, iters=30, warmup=10, mode="sequential", inte
     """ONNX Runtime (scripts/ort_run.js) with `threads` intra-op threads;
     mode 'parallel' runs independent nodes on `inter_threads` inter-op
     threads. inputs: TensorProto files in graph-input order."""
-    cmd = ["node", ORT_RUN, model] + list(inputs) + [
+    head = ["node", ORT_RUN] if ort_binding() == "node" else [ort_python(), ORT_RUN_PY]
+    cmd = head + [model] + list(inputs) + [
         "--threads", str(threads), "--runs", str(iters), "--warmup", str(warmup), "--mode", mode,
         "--inter-threads", str(inter_threads), "--json"]
     env = thread_env(max(threads, inter_threads) if mode == "parallel" else threads)
@@ -175,7 +196,8 @@ def ort_job(model, inputs, threads, iters=30, warmup=10, mode="sequential", inte
     def parse(out):
         rep = json.loads(last_line(out))
         times = rep.get("timesMs") or [rep["medianMs"]]  # an ort_run.js without timesMs: its median only
-        return run_result(times, {"threads": threads, "mode": mode, "inter_threads": inter_threads})
+        return run_result(times, {"threads": threads, "mode": mode, "inter_threads": inter_threads,
+                                  "binding": rep.get("binding", "node")})
 
     return job(cmd, env, parse, "ONNX Runtime %s %s %d thr" % (os.path.basename(model), mode, threads),
                timeout=timeout)

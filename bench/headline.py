@@ -17,7 +17,9 @@ its timed runs (rounds x iters, at least 30 by default: 3 x 30):
   dfgpar 1x1     `dfgpar run --workers 1 --threads 1`
   dfgpar auto    `dfgpar run --workers auto`: the tool chooses workers and
                  threads per operator for the P cores (what it chose is shown)
-  ORT 1          ONNX Runtime 1.30, sequential, 1 intra-op thread
+  ORT 1          ONNX Runtime 1.30, sequential, 1 intra-op thread (npm
+                 onnxruntime-node; the Python package where node is missing,
+                 or with DFGPAR_ORT=python: scripts/ort_run.py)
   ORT P          sequential, P intra-op threads
   ORT par        executionMode 'parallel', P inter-op and P intra-op threads
   torch 1/P      PyTorch eager (torchvision's model, torch.set_num_threads);
@@ -510,6 +512,12 @@ def cpu_name():
     return platform.processor()
 
 
+def write_json(path, meta, results):
+    with open(path + ".tmp", "w") as f:
+        json.dump({"meta": meta, "models": results}, f, indent=1)
+    os.replace(path + ".tmp", path)
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("dfgpar", help="the dfgpar program (build/dfgpar); `--self-test` alone checks the bound")
@@ -544,8 +552,11 @@ def main():
         ap.error("%s is not an executable dfgpar program" % a.dfgpar)
     if a.chart and not a.chart.endswith(".png"):
         ap.error("--chart writes a PNG: give a name ending in .png")
-    if not shutil.which("node") or not os.path.isdir(os.path.join(ROOT, "node_modules", "onnxruntime-node")):
-        ap.error("needs node and node_modules/onnxruntime-node in the repository root (npm install --ignore-scripts)")
+    if drivers.ort_binding() == "python":
+        import subprocess
+        if subprocess.run([drivers.ort_python(), "-c", "import onnxruntime"], capture_output=True).returncode != 0:
+            ap.error("needs node and node_modules/onnxruntime-node in the repository root (npm install "
+                     "--ignore-scripts), or a Python with onnxruntime (DFGPAR_ORT_PY)")
 
     rc, fetch_corpus = load_corpus_helpers()
     corpus_rows = {row["name"]: row for row in fetch_corpus.read_list()}
@@ -562,7 +573,7 @@ def main():
     load_before = os.getloadavg()
     meta = {"date": datetime.datetime.utcnow().strftime("%Y-%m-%d %H:%M UTC"), "cpu": cpu_name(),
             "cores_here": os.cpu_count(), "P": a.cores, "iters": a.iters, "rounds": a.rounds, "warmup": a.warmup,
-            "load_before": load_before[0]}
+            "load_before": load_before[0], "ort_binding": drivers.ort_binding()}
     quiet = "" if load_before[0] < 0.5 else " (NOT quiet)"
     print("headline: batch 1, P = %d cores (%s); medians of %d x %d runs per configuration, each process after %d "
           "warm-up; load average %.2f%s" % (a.cores, meta["cpu"], a.rounds, a.iters, a.warmup, load_before[0], quiet),
@@ -580,6 +591,8 @@ def main():
         print("%-20s %s" % (name, "  ".join("%s %s" % (c, cell(r, c)) for c in CONFIGS)), flush=True)
         for note in r["notes"]:
             print("    note: %s" % note, flush=True)
+        if a.json:  # after every model, so a run cut short keeps what it measured
+            write_json(a.json, meta, results)
     meta["load_after"] = os.getloadavg()[0]
     print("\nms (median); bound = max(CP, area/P) from the measured profile (t1: from 1-thread times only); "
           "ratios: best ORT / dfgpar auto (> 1: dfgpar faster), dfgpar auto / 1x1, dfgpar auto / bound")
@@ -588,9 +601,7 @@ def main():
         print()
         print(markdown_table(results, a.cores))
     if a.json:
-        with open(a.json + ".tmp", "w") as f:
-            json.dump({"meta": meta, "models": results}, f, indent=1)
-        os.replace(a.json + ".tmp", a.json)
+        write_json(a.json, meta, results)
     if a.chart and results:
         chart(results, a.cores, a.chart)
         print("chart: %s" % a.chart)
