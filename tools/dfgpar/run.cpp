@@ -144,7 +144,8 @@ spinning made a 2-thread run up to 25x slower (squeezenet1_1: 740 ms against
 31 ms); sleeping at once (OMP_WAIT_POLICY=PASSIVE) pays a wake-up per
 primitive. `run` spins a thread on every core for 100 ms, and starts itself
 again with GOMP_SPINCOUNT=10000 when they got the cores (less than a
-quarter of a core went to other processes), to catch the next primitive (googlenet 1 x 2: 25.7 ms, against 36.1
+quarter of a core went to other processes on 2 cores, half a core from 4
+cores on), to catch the next primitive (googlenet 1 x 2: 25.7 ms, against 36.1
 at 300), and GOMP_SPINCOUNT=300 when another process is running, to yield
 its core (googlenet 1 x 2 beside a busy loop: 46.4 ms, against 83.5 at
 10,000; two such processes started together see each other and both take
@@ -418,16 +419,24 @@ std::optional<double> busy_cores(int ms) {
 #endif
 }
 
+/// Whether `busy` cores of `n` taken by others leave them quiet enough for
+/// the long spin: less than a quarter of a core on 2 cores (a busy loop on
+/// one reads 0.5-1), less than half a core from 4 cores on. The probe's
+/// floor grows with the cores: 0.20-0.31 of 16 on an idle 16-core VM
+/// (2026-11-30), where the short spin made googlenet 1 x 16 4.75 ms against
+/// 3.29 with a long one.
+bool quiet_cores(double busy, long n) { return busy < std::min(0.5, 0.125 * static_cast<double>(n)); }
+
 /// libgomp reads its wait policy once, when it loads: to bound how long idle
 /// OpenMP threads spin (see the help text), the process has to start again
-/// with the variable set: a long spin when the cores are idle at start (less
-/// than a quarter of a core busy over 100 ms), a short one otherwise.
+/// with the variable set: a long spin when the cores are idle at start
+/// (`quiet_cores`, over 100 ms), a short one otherwise.
 /// Returns only when it did not restart.
 void restart_with_openmp_spin(const std::vector<std::string>& argv) {
 #if defined(__linux__)
   if (std::getenv("OMP_WAIT_POLICY") || std::getenv("GOMP_SPINCOUNT") || std::getenv("DFGPAR_RUN_RESTARTED")) return;
   const auto busy = busy_cores(100);
-  const bool quiet = busy && *busy < 0.25;
+  const bool quiet = busy && quiet_cores(*busy, ::sysconf(_SC_NPROCESSORS_ONLN));
   std::ostringstream why;
   why << std::fixed << std::setprecision(2);
   if (busy) why << *busy << " of " << ::sysconf(_SC_NPROCESSORS_ONLN) << " cores taken by others at start";
