@@ -369,6 +369,12 @@ class builder {
     bool two_step = false;
     float then_alpha = 0, then_beta = 0;
 
+    /// This linear followed by the linear `next`: a2 (a1 x + b1) + b2.
+    void then_linear(const eltwise_op& next) {
+      beta = next.alpha * beta + next.beta;
+      alpha *= next.alpha;
+    }
+
     /// Appends this operation to `po` (one or two eltwise post-ops).
     void append_to(dnnl::post_ops& po) const {
       po.append_eltwise(1.f, alg, alpha, beta);
@@ -428,8 +434,7 @@ class builder {
     c.last = n.output(0);
     while (auto st = chain_step(c.last)) {
       if (st->nodes.size() != 1 || !linear_of(*node_of_[st->nodes[0]], c.last)) break;
-      e->beta = st->op.alpha * e->beta + st->op.beta;  // a2 (a1 x + b1) + b2
-      e->alpha *= st->op.alpha;
+      e->then_linear(st->op);
       c.fused.push_back(st->nodes[0]);
       c.names += "+" + st->name;
       c.last = st->out;
@@ -470,18 +475,24 @@ class builder {
         return false;
       seen[static_cast<std::size_t>(perm[i])] = true;
     }
-    memory::dims x_strides(rank), strides(rank);
-    for (std::int64_t i = static_cast<std::int64_t>(rank) - 1, st = 1; i >= 0; --i) {
-      x_strides[static_cast<std::size_t>(i)] = st;
-      st *= xd[static_cast<std::size_t>(i)];
-    }
-    for (std::size_t i = 0; i < rank; ++i) strides[i] = x_strides[static_cast<std::size_t>(perm[i])];
-    const memory::desc permuted(to_dims(yd), memory::data_type::f32, strides), out = plain_md(yd);
-    arg_ref src = want(k, v, DNNL_ARG_FROM, x, plain_md(xd));
-    src.md = permuted;  // the same bytes, read in the output's order
-    const dnnl::reorder::primitive_desc pd(p_.engine, permuted, p_.engine, out);
-    add_primitive(k, dnnl::reorder(pd), pd, {src, produce(DNNL_ARG_TO, y, out)});
+    const auto x_strides = onnx::detail::strides_of(xd);
+    memory::dims strides(rank);
+    for (std::size_t i = 0; i < rank; ++i)
+      strides[i] = static_cast<memory::dim>(x_strides[static_cast<std::size_t>(perm[i])]);
+    reorder_through(v, k, x, xd, memory::desc(to_dims(yd), memory::data_type::f32, strides), y, yd);
     return true;
+  }
+
+  /// One reorder that reads the plain input `x` (dims `xd`) through `view`,
+  /// a descriptor of the same bytes (permuted strides, a sub-memory), into a
+  /// plain output `y` (dims `yd`): Transpose and Slice.
+  void reorder_through(std::size_t v, kernel& k, int x, const std::vector<std::int64_t>& xd, const memory::desc& view,
+                       int y, const std::vector<std::int64_t>& yd) {
+    const memory::desc out = plain_md(yd);
+    arg_ref src = want(k, v, DNNL_ARG_FROM, x, plain_md(xd));
+    src.md = view;
+    const dnnl::reorder::primitive_desc pd(p_.engine, view, p_.engine, out);
+    add_primitive(k, dnnl::reorder(pd), pd, {src, produce(DNNL_ARG_TO, y, out)});
   }
 
   /// Slice with steps of 1 as one oneDNN reorder from a sub-memory of the
@@ -526,11 +537,7 @@ class builder {
       size[static_cast<std::size_t>(a)] = std::max<std::int64_t>(e - b, 0);
     }
     if (size != to_dims(yd)) return false;  // what shape inference said: trust neither silently
-    const memory::desc part = plain_md(xd).submemory_desc(size, offsets), out = plain_md(yd);
-    arg_ref src = want(k, v, DNNL_ARG_FROM, x, plain_md(xd));
-    src.md = part;
-    const dnnl::reorder::primitive_desc pd(p_.engine, part, p_.engine, out);
-    add_primitive(k, dnnl::reorder(pd), pd, {src, produce(DNNL_ARG_TO, y, out)});
+    reorder_through(v, k, x, xd, plain_md(xd).submemory_desc(size, offsets), y, yd);
     return true;
   }
 
@@ -644,10 +651,8 @@ class builder {
       if (!merge && uses_algorithm(c.ops, st->op)) break;
       if (one_unary && (st->nodes.size() != 1 || !eltwise_of(*node_of_[st->nodes[0]]))) break;
       c.fused.insert(c.fused.end(), st->nodes.begin(), st->nodes.end());
-      if (merge) {  // a2 (a1 x + b1) + b2
-        eltwise_op& e = c.ops.back();
-        e.beta = st->op.alpha * e.beta + st->op.beta;
-        e.alpha *= st->op.alpha;
+      if (merge) {
+        c.ops.back().then_linear(st->op);
       } else {
         c.ops.push_back(st->op);
       }
