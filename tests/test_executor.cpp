@@ -359,6 +359,64 @@ TEST_CASE("[dfgpar] executor: 10,000 consecutive runs without deadlock") {
   }
 }
 
+TEST_CASE("[dfgpar] executor: release_threads joins the workers; the next run starts them again and is correct") {
+  using G = dfgpar_test::vec_graph;
+  for (std::size_t P = 2; P <= 4; ++P) {
+    CAPTURE(P);
+    const auto d = small_dag(40 + P, 60);
+    const G g = build<G>(d);
+    auto s = random_schedule(d.cost.size(), P, 7 + P, 6);
+    dfgpar::finalize(g, s);
+    REQUIRE(s.num_cross_worker_edges() > 0);
+    std::vector<std::uint64_t> val(d.cost.size());
+    std::uint64_t salt = 0;
+    dfgpar::cluster_executor ex(g, s, value_task<G>{&g, &val, &salt});
+    const std::size_t started = ex.threads_alive();
+    CHECK(started > 0);
+    CHECK(started <= P - 1);
+    int wrong = 0;
+    for (int r = 0; r < 200; ++r) {
+      // release before every other run, twice in a row now and then, and
+      // once before a run that throws
+      if (r % 2 == 0) ex.release_threads();
+      if (r % 17 == 0) ex.release_threads();
+      if (r % 2 == 0) CHECK(ex.threads_alive() == 0);
+      salt = mix(static_cast<std::uint64_t>(r) * 977 + P);
+      ex.run();
+      CHECK(ex.threads_alive() == started);
+      if (val != serial_values(d, salt)) ++wrong;
+    }
+    CHECK(wrong == 0);
+  }
+}
+
+TEST_CASE("[dfgpar] executor: a run that throws right after release_threads; the next runs are correct") {
+  using G = dfgpar_test::vec_graph;
+  const auto d = small_dag(3, 50);
+  const G g = build<G>(d);
+  auto s = random_schedule(d.cost.size(), 3, 5, 6);
+  dfgpar::finalize(g, s);
+  std::vector<std::uint64_t> val(d.cost.size());
+  std::uint64_t salt = 0;
+  bool fail = false;
+  value_task<G> task{&g, &val, &salt};
+  dfgpar::cluster_executor ex(g, s, [&](auto v) {
+    if (fail && dfgpar::detail::index_of(g, v) == 25) throw std::runtime_error("boom");
+    task(v);
+  });
+  for (int r = 0; r < 20; ++r) {
+    ex.release_threads();
+    fail = r % 3 == 0;
+    salt = mix(static_cast<std::uint64_t>(r) + 11);
+    if (fail) {
+      CHECK_THROWS_AS(ex.run(), std::runtime_error);
+    } else {
+      ex.run();
+      CHECK(val == serial_values(d, salt));
+    }
+  }
+}
+
 TEST_CASE("[dfgpar] executor: destruction mid-failure joins cleanly") {
   const auto d = dfgpar::random_dag({.vertices = 200, .out_degree = 3, .seed = 4});
   using G = dfgpar_test::list_graph;

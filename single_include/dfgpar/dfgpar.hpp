@@ -4108,6 +4108,12 @@ pruned<Graph> prune(const Graph& g, const std::vector<char>& keep, const std::ve
 ///   finished. That wait sleeps in `atomic::wait` at once, without spinning:
 ///   the core it would spin on belongs to the kernel's threads. The task
 ///   learns its core count from `task_info::threads`.
+/// * `release_threads()` joins the worker threads between runs and the next
+///   `run()` starts them again. Whatever a thread owns ends with it: with
+///   OpenMP kernels, the worker's own OpenMP team. libgomp shortens its spin
+///   to about 100 rounds once the threads of all teams in the process
+///   outnumber the cores, so a process holding several sessions (a tuner
+///   timing candidates round-robin) releases the idle ones.
 
 #include <algorithm>
 #include <atomic>
@@ -4226,16 +4232,21 @@ class cluster_executor {
 
   /// Runs every scheduled vertex copy once; blocks until all have run, or
   /// until the run is stopped by an exception, which is then rethrown. The
-  /// executor stays usable after a throw.
+  /// executor stays usable after a throw. After `release_threads()` it first
+  /// starts the worker threads again (throws what `std::jthread` throws).
   void run() {
+    if (released_) {
+      start_threads();
+      released_ = false;
+    }
     ++run_;
     // After a failed run the old stop source stays stopped: take a new one.
     if (run_stop_.stop_requested()) run_stop_ = std::stop_source{};
     remaining_.store(static_cast<std::uint32_t>(threads_.size()), std::memory_order_relaxed);
     if (!threads_.empty()) {
-      // start_ carries the run number (mod 2^32); the release publishes run_,
-      // run_stop_ and remaining_ to the workers.
-      start_.store(static_cast<std::uint32_t>(run_), std::memory_order_seq_cst);
+      // Every change of start_ is a new value (mod 2^32) that idle workers
+      // wait for; the release publishes run_, run_stop_ and remaining_ to them.
+      start_.fetch_add(1, std::memory_order_seq_cst);
       if (start_sleepers_.load(std::memory_order_seq_cst) != 0) start_.notify_all();
     }
     // This thread is worker 0 (a task exception is caught and recorded in
@@ -4251,6 +4262,18 @@ class cluster_executor {
       std::rethrow_exception(e);
     }
   }
+
+  /// Joins the worker threads (idle: `run()` has returned); the next `run()`
+  /// starts them again. What a thread owns is freed with it: with OpenMP
+  /// kernels its OpenMP team, whose idle threads count against libgomp's
+  /// spin budget while they exist (see the file comment).
+  void release_threads() noexcept {
+    shut_down();
+    released_ = true;
+  }
+
+  /// Worker threads alive now (0 after `release_threads()`, until the next run).
+  std::size_t threads_alive() const noexcept { return threads_.size(); }
 
   /// Number of workers (the calling thread and at most workers() - 1 threads).
   std::size_t workers() const noexcept { return workers_.size(); }
@@ -4363,11 +4386,13 @@ class cluster_executor {
 
   void start_threads() {
     threads_.reserve(workers_.size());
+    // a new thread waits for the next change of start_, not for one it missed
+    const std::uint32_t seen = start_.load(std::memory_order_relaxed);
     try {
       // Worker 0 is the caller of run(); a worker without steps needs no thread.
       for (std::size_t w = 1; w < workers_.size(); ++w)
         if (workers_[w].begin != workers_[w].end)
-          threads_.emplace_back([this, w](std::stop_token st) { worker_loop(st, w); });
+          threads_.emplace_back([this, w, seen](std::stop_token st) { worker_loop(st, w, seen); });
     } catch (...) {
       shut_down();
       throw;
@@ -4411,8 +4436,7 @@ class cluster_executor {
     if (sleepers.load(std::memory_order_seq_cst) != 0) flag.notify_all();
   }
 
-  void worker_loop(const std::stop_token& st, std::size_t w) noexcept {
-    std::uint32_t seen = 0;
+  void worker_loop(const std::stop_token& st, std::size_t w, std::uint32_t seen) noexcept {
     worker_state& me = workers_[w];
     for (;;) {
       wait_until([&] { return start_.load(std::memory_order_acquire) != seen; }, start_, start_sleepers_, spin_);
@@ -4477,6 +4501,7 @@ class cluster_executor {
   std::vector<worker_state> workers_;
   std::uint64_t stride_ = 2;
   std::size_t holds_ = 0;
+  bool released_ = false;  // release_threads() was called: run() starts the threads first
 
   // Per run; written by run() before the start signal, read by workers (and
   // worker 0 on the calling thread) after it.

@@ -4,18 +4,148 @@
 
 #include "model_builder.hpp"
 
+#include <dfgpar/onednn/openmp_spin.hpp>
 #include <dfgpar/onednn/tune.hpp>
 
 #include <doctest/doctest.h>
 
 #include <algorithm>
+#include <chrono>
 #include <cmath>
 #include <cstring>
+#include <filesystem>
+#include <thread>
 #include <vector>
 
 namespace {
 namespace onednn = dfgpar::onednn;
+
+// Threads of this process now (Linux: /proc/self/task; 0 where unknown).
+std::size_t threads_in_process() {
+  std::error_code ec;
+  std::size_t n = 0;
+  for (std::filesystem::directory_iterator it("/proc/self/task", ec), end; !ec && it != end; it.increment(ec)) ++n;
+  return ec ? 0 : n;
+}
+
+// The thread count once `done(count)` holds, or after 2 s: a joined thread
+// can stay listed in /proc/self/task for a moment after pthread_join returns
+// (2 of 20 runs read one thread too many without the wait).
+template <class Done>
+std::size_t threads_when(Done done) {
+  std::size_t n = threads_in_process();
+  for (int i = 0; i < 2000 && !done(n); ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    n = threads_in_process();
+  }
+  return n;
+}
+
+// Conv 3x3 on two branches, big enough that oneDNN runs it on every thread it is given.
+std::filesystem::path two_branch_model(const char* name) {
+  onednn_test::model m;
+  m.input("x", {1, 16, 28, 28});
+  m.weight("w1", {16, 16, 3, 3});
+  m.weight("w2", {16, 16, 3, 3});
+  m.node("Conv", {"x", "w1"}, {"a"}).ints("pads", {1, 1, 1, 1});
+  m.node("Conv", {"x", "w2"}, {"b"}).ints("pads", {1, 1, 1, 1});
+  m.node("Add", {"a", "b"}, {"y"});
+  m.output("y");
+  return m.save(name);
+}
+
+std::vector<float> output_of(const onednn::session& s) {
+  const auto bytes = s.output(0);
+  std::vector<float> v(bytes.size() / sizeof(float));
+  std::memcpy(v.data(), bytes.data(), bytes.size());
+  return v;
+}
 }  // namespace
+
+TEST_CASE("[dfgpar] onednn: quiet_cores: under a quarter core on 2 cores, under half a core from 4 on") {
+  CHECK(onednn::quiet_cores(0.0, 2));
+  CHECK(onednn::quiet_cores(0.24, 2));
+  CHECK_FALSE(onednn::quiet_cores(0.25, 2));  // a busy loop on one of 2 cores reads 0.5-1
+  CHECK_FALSE(onednn::quiet_cores(0.6, 2));
+  CHECK(onednn::quiet_cores(0.49, 4));
+  CHECK_FALSE(onednn::quiet_cores(0.5, 4));
+  CHECK(onednn::quiet_cores(0.31, 16));  // the idle 16-core VM read 0.20-0.31
+  CHECK_FALSE(onednn::quiet_cores(0.5, 16));
+  CHECK_FALSE(onednn::quiet_cores(1.0, 16));
+  CHECK(onednn::quiet_cores(0.1, 1));
+  CHECK_FALSE(onednn::quiet_cores(0.125, 1));
+}
+
+TEST_CASE("[dfgpar] onednn: busy_cores reads a share of the cores between 0 and n") {
+  const auto busy = onednn::busy_cores(20, 2);
+#if defined(__linux__)
+  REQUIRE(busy);
+  CHECK(*busy >= 0.0);
+  CHECK(*busy <= 2.0);
+#else
+  CHECK_FALSE(busy);
+#endif
+}
+
+TEST_CASE("[dfgpar] onednn: release_threads frees a session's threads and OpenMP teams; the next run starts them again") {
+  if (threads_in_process() == 0) return;  // no /proc here
+  const auto path = two_branch_model("release");
+  const auto x = onednn_test::random_tensor({1, 16, 28, 28}, 3);
+  onednn::session serial(path, {.workers = 1, .threads = 1, .cores = 4});
+  const auto want = serial.run({x})[0].values<float>();
+  // each session below ends released: the count goes back to this (the
+  // release frees the calling thread's OpenMP team, one an earlier test
+  // left included)
+  serial.release_threads();
+  std::this_thread::sleep_for(std::chrono::milliseconds(50));  // its threads leave /proc
+  const std::size_t base = threads_in_process();
+  for (auto [workers, threads] : {std::pair<std::size_t, std::size_t>{2, 1}, {1, 2}, {2, 2}}) {
+    CAPTURE(workers);
+    CAPTURE(threads);
+    onednn::session s(path, {.workers = workers, .threads = threads, .cores = 4});
+    CHECK(s.openmp_threads() == 1 + workers * (threads - 1));  // the calling thread, and each worker's team less itself
+    s.run({x});
+    // worker 1's thread, or the calling thread's OpenMP team, or both
+    const std::size_t running = threads_in_process();
+    CHECK(running > base);
+    s.release_threads();
+    CHECK(threads_when([&](std::size_t n) { return n == base; }) == base);
+    for (int r = 0; r < 3; ++r) {
+      const auto got = s.run({x})[0].values<float>();
+      REQUIRE(got.size() == want.size());
+      for (std::size_t i = 0; i < got.size(); ++i) CHECK(std::fabs(got[i] - want[i]) <= 1e-4f * (1 + std::fabs(want[i])));
+      CHECK(threads_in_process() == running);
+      s.release_threads();
+      CHECK(threads_when([&](std::size_t n) { return n == base; }) == base);
+    }
+  }
+}
+
+TEST_CASE("[dfgpar] onednn: tune leaves no candidate's threads behind; the chosen session starts its own at its next run") {
+  if (threads_in_process() == 0) return;
+  const auto path = two_branch_model("tune_release");
+  const auto x = onednn_test::random_tensor({1, 16, 28, 28}, 5);
+  const std::size_t before = threads_in_process();
+  // 4 cores asked for on this machine: 1 x 1, 1 x 4, 4 x 1, 2 x 2 and the
+  // moldable session all hold threads of their own while they run
+  auto t = onednn::tune(path, {},
+                        {.cores = 4, .warmup = 1, .runs = 2, .profile_runs = 1,
+                         .inputs = [&](const std::vector<onednn::io_info>&) { return std::vector<dfgpar::onnx::tensor>{x}; }});
+  REQUIRE(t.best);
+  CHECK(t.tried.size() >= 4);
+  // every candidate released its threads after its turns, and the calling
+  // thread's OpenMP team too: nothing is left over from the timing
+  const std::size_t after = threads_when([&](std::size_t n) { return n <= before; });
+  CHECK(after <= before);
+  const auto& c = t.tried[t.chosen];
+  t.best->run();
+  if (c.workers > 1 || c.threads > 1 || c.moldable) CHECK(threads_in_process() > after);
+  onednn::session serial(path, {.workers = 1, .threads = 1, .cores = 4});
+  const auto want = serial.run({x})[0].values<float>();
+  const auto got = output_of(*t.best);
+  REQUIRE(got.size() == want.size());
+  for (std::size_t i = 0; i < got.size(); ++i) CHECK(std::fabs(got[i] - want[i]) <= 1e-4f * (1 + std::fabs(want[i])));
+}
 
 TEST_CASE("[dfgpar] onednn: tune_candidates covers 1 x 1, P x 1, 1 x P and, from 4 cores, 2 x P/2") {
   auto has = [](const std::vector<onednn::tune_candidate>& c, std::size_t w, std::size_t t) {

@@ -13,6 +13,7 @@
 #include <dfgpar/detail/json.hpp>
 #include <dfgpar/error.hpp>
 #include <dfgpar/onednn/npy.hpp>
+#include <dfgpar/onednn/openmp_spin.hpp>
 #include <dfgpar/onednn/session.hpp>
 #include <dfgpar/onednn/tune.hpp>
 
@@ -365,68 +366,6 @@ std::size_t resident_kib() {
   return 0;
 }
 
-/// The spin of idle OpenMP threads before they sleep (GOMP_SPINCOUNT),
-/// chosen by the load on the cores when `run` starts. Measured on 2 cores
-/// (`dfgpar run --workers 1 --threads 2 --iters 30`, medians of two rounds,
-/// 2026-11-30), quiet / beside a busy loop on one core:
-///   googlenet      300: 36.1 / 46.4 ms   3,000: 28.5 / 58.7   10,000: 25.7 / 83.5   30,000: 24.7 / 123
-///   squeezenet1_1  300:  8.3 / 11.4 ms   3,000:  6.3 / 17.0   10,000:  6.3 / 26.9   30,000:  5.9 / 36.5
-/// (1 x 1: googlenet 43.4 / 45.2 ms, squeezenet1_1 9.1 / 10.3 ms). A long
-/// spin catches the next primitive on idle cores, and starves the other
-/// process's thread on a busy one.
-constexpr const char* openmp_spin_quiet = "10000";
-constexpr const char* openmp_spin_busy = "300";
-
-/// How many cores other processes took while this one tried to use all of
-/// them for `ms` milliseconds: one spinning thread per core, each timing the
-/// CPU it got (CLOCK_THREAD_CPUTIME_ID) against the wall clock. About 0 on
-/// idle cores, 0.5-1 beside a busy loop, about 1 of 2 when another process
-/// starts at the same moment and probes too (a passive look at /proc/stat
-/// could not see that one: both would find the cores idle, both would spin,
-/// and two 1 x 2 processes side by side ran 2.7x slower than alone).
-/// nullopt where it cannot be measured.
-std::optional<double> busy_cores(int ms) {
-#if defined(__linux__)
-  const long online = ::sysconf(_SC_NPROCESSORS_ONLN);
-  const std::size_t n = online > 0 ? static_cast<std::size_t>(online) : 1;
-  std::vector<double> got(n, -1);  // CPU seconds each spinner got
-  const auto start = std::chrono::steady_clock::now(), end = start + std::chrono::milliseconds(ms);
-  {
-    std::vector<std::jthread> spinners;
-    for (std::size_t i = 0; i < n; ++i)
-      spinners.emplace_back([&got, i, end] {
-        auto cpu = [] {
-          timespec t{};
-          return ::clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t) == 0 ? t.tv_sec + t.tv_nsec * 1e-9 : -1.0;
-        };
-        const double c0 = cpu();
-        while (std::chrono::steady_clock::now() < end) {
-        }
-        const double c1 = cpu();
-        if (c0 >= 0 && c1 >= 0) got[i] = c1 - c0;
-      });
-  }
-  const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  double sum = 0;
-  for (double g : got) {
-    if (g < 0) return std::nullopt;
-    sum += g;
-  }
-  return wall > 0 ? std::max(0.0, static_cast<double>(n) - sum / wall) : 0.0;
-#else
-  (void)ms;
-  return std::nullopt;
-#endif
-}
-
-/// Whether `busy` cores of `n` taken by others leave them quiet enough for
-/// the long spin: less than a quarter of a core on 2 cores (a busy loop on
-/// one reads 0.5-1), less than half a core from 4 cores on. The probe's
-/// floor grows with the cores: 0.20-0.31 of 16 on an idle 16-core VM
-/// (2026-11-30), where the short spin made googlenet 1 x 16 4.75 ms against
-/// 3.29 with a long one.
-bool quiet_cores(double busy, long n) { return busy < std::min(0.5, 0.125 * static_cast<double>(n)); }
-
 /// libgomp reads its wait policy once, when it loads: to bound how long idle
 /// OpenMP threads spin (see the help text), the process has to start again
 /// with the variable set: a long spin when the cores are idle at start
@@ -435,15 +374,20 @@ bool quiet_cores(double busy, long n) { return busy < std::min(0.5, 0.125 * stat
 void restart_with_openmp_spin(const std::vector<std::string>& argv) {
 #if defined(__linux__)
   if (std::getenv("OMP_WAIT_POLICY") || std::getenv("GOMP_SPINCOUNT") || std::getenv("DFGPAR_RUN_RESTARTED")) return;
-  const auto busy = busy_cores(100);
-  const bool quiet = busy && quiet_cores(*busy, ::sysconf(_SC_NPROCESSORS_ONLN));
+  const long online = ::sysconf(_SC_NPROCESSORS_ONLN);
+  const std::size_t cores = online > 0 ? static_cast<std::size_t>(online) : 1;
+  const auto busy = onednn::busy_cores(100, cores);
+  const bool quiet = busy && onednn::quiet_cores(*busy, cores);
   std::ostringstream why;
   why << std::fixed << std::setprecision(2);
-  if (busy) why << *busy << " of " << ::sysconf(_SC_NPROCESSORS_ONLN) << " cores taken by others at start";
+  if (busy) why << *busy << " of " << cores << " cores taken by others at start";
   else why << "the load at start could not be read";
-  if (::setenv("GOMP_SPINCOUNT", quiet ? openmp_spin_quiet : openmp_spin_busy, 1) != 0 ||
+  if (::setenv("GOMP_SPINCOUNT", quiet ? onednn::openmp_spin_quiet : onednn::openmp_spin_busy, 1) != 0 ||
       ::setenv("DFGPAR_RUN_RESTARTED", why.str().c_str(), 1) != 0)
     return;
+  // dfgpar offloads nothing: libgomp need not look for offload plugins when
+  // a session frees its OpenMP team (session::release_threads)
+  if (!std::getenv("OMP_TARGET_OFFLOAD")) ::setenv("OMP_TARGET_OFFLOAD", "DISABLED", 1);
   std::vector<std::string> all{"dfgpar", "run"};
   all.insert(all.end(), argv.begin(), argv.end());
   std::vector<char*> cargv;
@@ -747,7 +691,13 @@ int run_run(const std::vector<std::string>& argv) {
     }
   }
   std::cout << "\n";
-  if (threads > 1) std::cout << "openmp              " << openmp_policy() << "\n";
+  if (threads > 1 || r.moldable) {
+    const std::size_t omp = s->openmp_threads();
+    std::cout << "openmp              " << openmp_policy() << "; teams hold up to " << omp << " threads on " << cores
+              << " cores";
+    if (omp > cores) std::cout << " (more than the cores: libgomp spins about 100 rounds, then sleeps)";
+    std::cout << "\n";
+  }
   std::cout << "kernels             " << st.primitives << " oneDNN primitives (" << st.reorders << " reorders), " << st.fused
             << " nodes fused, " << st.views << " views, " << st.evaluator << " on the evaluator\n";
   std::cout << "memory              " << mib(st.arena_bytes) << " of buffers (" << mib(st.unplanned_bytes)

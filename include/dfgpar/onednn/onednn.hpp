@@ -5,6 +5,7 @@
 /// oneDNN kernels. See session.hpp.
 
 #include <dfgpar/onednn/kernels.hpp>
+#include <dfgpar/onednn/openmp_spin.hpp>
 #include <dfgpar/onednn/program.hpp>
 #include <dfgpar/onednn/session.hpp>
 #include <dfgpar/onednn/tune.hpp>

@@ -216,9 +216,7 @@ class session {
       if (ko.threads.empty() && !s.reservations.empty()) {
         // allotments: each vertex's primitives are created for the threads it will run on
         ko.threads.assign(num_vertices(m.g), o.threads);
-        for (std::size_t c = 0; c < s.clusters.size(); ++c)
-          for (std::size_t i = 0; i < s.clusters[c].vertices.size(); ++i)
-            ko.threads[s.clusters[c].vertices[i]] = o.threads * s.threads_of(c, i);
+        for_each_copy([&](std::size_t, std::size_t v, std::size_t k) { ko.threads[v] = k; });
       }
       detail::builder(*prog_, m, ko).build();
     }
@@ -256,6 +254,35 @@ class session {
   /// One inference on the input buffers. \throws whatever a kernel threw
   /// (the session stays usable).
   void run() { executor_->run(); }
+
+  /// Frees the threads the session holds between runs: the executor's
+  /// worker threads, with the OpenMP team each owns, and the calling
+  /// thread's OpenMP team (shared with whatever else that thread runs). The
+  /// next run starts them again, tens of microseconds per thread. For a
+  /// process that keeps several sessions and runs one at a time (tune.hpp):
+  /// libgomp spins only about 100 rounds before sleeping at a barrier once
+  /// the threads of all OpenMP teams in the process outnumber the cores,
+  /// idle teams included. Set OMP_TARGET_OFFLOAD=DISABLED (`dfgpar run`
+  /// does) or libgomp looks for offload plugins the first time.
+  void release_threads() noexcept {
+    executor_->release_threads();
+    (void)omp_pause_resource(omp_pause_soft, omp_get_initial_device());
+  }
+
+  /// The most OpenMP threads this session's teams can hold at once, counted
+  /// the way libgomp counts them against the cores before it shortens its
+  /// spin: the calling thread, plus each worker's widest team less that
+  /// worker (a team's threads stay, idle, after its kernel). P x T: 1 + P
+  /// (T - 1), within the cores. A moldable session whose multi-core nodes
+  /// lead teams on several workers can go above the cores, and then every
+  /// OpenMP barrier of the run spins about 100 rounds and sleeps.
+  std::size_t openmp_threads() const {
+    std::vector<std::size_t> widest(o_.workers, o_.threads);
+    for_each_copy([&](std::size_t w, std::size_t, std::size_t k) { widest[w] = std::max(widest[w], k); });
+    std::size_t n = 1;
+    for (std::size_t w : widest) n += w - 1;
+    return n;
+  }
 
   /// One inference: `in` holds one tensor per graph input, in order, of the
   /// input's type and shape. Returns the outputs (a copy).
@@ -367,6 +394,16 @@ class session {
   std::vector<double> node_us_;  ///< set_profiling: per-vertex µs of the last run
   double* times_ = nullptr;      ///< node_us_.data() while profiling (the kernel runner reads it)
   std::optional<cluster_executor<onnx::graph, detail::kernel_runner>> executor_;
+
+  /// Calls f(worker, vertex, OpenMP threads) for every scheduled vertex copy:
+  /// the session's threads times the copy's allotment.
+  template <class F>
+  void for_each_copy(F&& f) const {
+    const auto& s = compiled_->schedule;
+    for (std::size_t c = 0; c < s.clusters.size(); ++c)
+      for (std::size_t i = 0; i < s.clusters[c].vertices.size(); ++i)
+        f(s.clusters[c].worker, s.clusters[c].vertices[i], o_.threads * s.threads_of(c, i));
+  }
 
   std::string input_names() const {
     std::string s;

@@ -137,8 +137,19 @@ inline double median_of(std::vector<double> v) {
 inline std::vector<double> time_round_robin(const std::vector<session*>& s, std::size_t warmup, std::size_t runs,
                                             std::size_t min_runs, double budget_ms, std::size_t* rounds = nullptr) {
   if (s.empty()) return {};
-  for (auto* x : s)
+  // Only the session that runs holds threads: the others' idle OpenMP teams
+  // would make libgomp spin short in it (session::release_threads). Without
+  // the release, on 16 cores, inception_v3's 1 x 16 candidate timed beside a
+  // 2 x 8 and a moldable session measured 73.2 ms in one process and 18.0 ms
+  // in another (README, Measured); that the idle teams caused it is read
+  // from libgomp's source, not yet measured.
+  const auto release = [&](session* x) {
+    if (s.size() > 1) x->release_threads();
+  };
+  for (auto* x : s) {
     for (std::size_t k = 0; k < warmup; ++k) x->run();
+    release(x);
+  }
   // A turn is one untimed run (the session warms up again after another
   // ran: caches, its OpenMP threads), then up to two timed ones. Timed
   // right after a switch, googlenet's 1 x 2 session measured 28-32 ms in
@@ -164,6 +175,7 @@ inline std::vector<double> time_round_robin(const std::vector<session*>& s, std:
         ms[i].push_back(t);
         spent += t;
       }
+      release(s[i]);
     }
   }
   if (rounds) *rounds = ms.empty() ? 0 : ms[0].size();
