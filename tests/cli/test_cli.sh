@@ -373,6 +373,21 @@ else
     fi
     expect_error "run --workers auto --threads" 2 "--workers auto chooses the threads too: drop --threads" \
       run "$SQ" --workers auto --threads 1
+    # --workers moldable: the moldable session runs, untimed against the other forms
+    if [ "$(nproc)" -ge 2 ]; then
+      run run "$SQ" --workers moldable --iters 3 --warmup 1
+      cores=$(nproc)
+      if expect_rc "run --workers moldable" 0 &&
+        contains "run --workers moldable" "$out" "chose ${cores}x1 moldable (--workers moldable" \
+          "schedule            $cores workers x 1 thread" "; moldable: " "moldable plan"; then
+        if grep -qE "^  [0-9]+x[0-9]+ (intra|inter)-op " <<<"$out"; then fail "run --workers moldable" "other forms timed: $out"
+        else pass "run --workers moldable"; fi
+      fi
+      expect_error "run --workers moldable --threads" 2 "--workers moldable chooses the threads too: drop --threads" \
+        run "$SQ" --workers moldable --threads 1
+    else
+      skip "run --workers moldable" "one core"
+    fi
     # auto is the default: t(v, k) measured, the moldable plan explained, the prediction beside the latency
     run run "$SQ" --iters 3 --warmup 1
     if expect_rc "run (auto by default)" 0 && contains "run (auto by default)" "$out" "auto                chose " "candidate" \

@@ -88,7 +88,8 @@ std::string with_cores(std::string_view help) {
 bool pipeline_args::parse(const std::string& opt, arg_scanner& args) {
   if (opt == "-p" || opt == "--workers") {
     const std::string v = args.value();
-    workers_auto = workers_auto_allowed && v == "auto";
+    workers_moldable = workers_auto_allowed && v == "moldable";
+    workers_auto = workers_auto_allowed && (v == "auto" || workers_moldable);
     if (!workers_auto) workers = parse_count(opt, v, 1, max_workers);
   }
   else if (opt == "--effort") effort = parse_number(opt, args.value(), 0, 1000);

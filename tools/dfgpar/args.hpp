@@ -76,7 +76,8 @@ struct pipeline_args {
   bool optimize = true;
   bool default_batch = true;  ///< false: --dynamic-batch (a symbolic batch stays symbolic)
   bool workers_auto_allowed = false;  ///< the command accepts `--workers auto`
-  bool workers_auto = false;          ///< `--workers auto` was given
+  bool workers_auto = false;          ///< `--workers auto` (or `moldable`) was given
+  bool workers_moldable = false;      ///< `--workers moldable`: auto's moldable session, not timed against others
   /// `--input-shape NAME=d0,d1,...` as given (repeatable); parsed by
   /// compile_model with the library's parse_input_shape.
   std::vector<std::string> input_shapes;

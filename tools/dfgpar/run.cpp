@@ -48,7 +48,7 @@ namespace fs = std::filesystem;
 namespace onnx = dfgpar::onnx;
 namespace onednn = dfgpar::onednn;
 
-constexpr std::string_view run_help = R"(Usage: dfgpar run MODEL.onnx [--workers auto|P] [--threads T] [options]
+constexpr std::string_view run_help = R"(Usage: dfgpar run MODEL.onnx [--workers auto|moldable|P] [--threads T] [options]
 
 Runs an ONNX model on dfgpar's native runtime: the model is folded and
 scheduled as `dfgpar analyze` does, every node is prepared once (oneDNN
@@ -77,13 +77,16 @@ Operators or attributes the runtime cannot run are refused with a message
 naming the node (exit status 1), before any run.
 
 Options:
-  -p, --workers auto|P auto (the default): measure t(v, k), and time the
+  -p, --workers auto|moldable|P
+                       auto (the default): measure t(v, k), and time the
                        moldable schedule, P x 1, 1 x P and 1 x 1 (and 2 x P/2
                        from 4 cores) for all the cores here, round-robin, up
                        to 15 timed runs each; keep the fastest median (it
                        prints what it measured and why). P: workers running
                        clusters side by side, every node on its worker's T
-                       threads
+                       threads. moldable: measure t(v, k) and run the
+                       moldable schedule whatever the other forms would
+                       measure (needs 2 cores; not timed against them)
   -t, --threads T      intra-op (OpenMP) threads of each worker with --workers
                        P (default: the cores divided by P); P x T may not
                        exceed the cores. --threads without --workers: 1 worker
@@ -220,7 +223,10 @@ std::optional<run_args> parse_run(std::vector<std::string> argv) {
   a.take_model(positional, "run", "dfgpar run MODEL.onnx [--workers P] [--threads T]");
   if (a.workers_auto && a.threads_given && !a.workers_given) a.workers_auto = false;  // --threads T alone: 1 worker x T
   if (a.workers_auto) {
-    if (a.threads_given) throw usage_error("--workers auto chooses the threads too: drop --threads");
+    const char* form = a.workers_moldable ? "moldable" : "auto";
+    if (a.threads_given) throw usage_error(std::string("--workers ") + form + " chooses the threads too: drop --threads");
+    if (a.workers_moldable && hardware_threads() < 2)
+      throw usage_error("--workers moldable needs at least 2 cores; this machine has 1");
     a.workers = 1;
     a.threads = hardware_threads();  // the most any candidate uses (OpenMP is set up for it)
   }
@@ -509,6 +515,7 @@ std::string explain_auto(const onednn::tune_result& t, const onnx::graph& g, std
   tab.print(os);
   const auto& c = t.tried[t.chosen];
   os << "auto                chose " << c.workers << "x" << c.threads << (c.moldable ? " moldable" : "");
+  if (t.tried.size() == 1 && c.moldable) os << " (--workers moldable: the other forms are not timed)";
   if (second != t.chosen && t.tried[second].median_ms >= c.median_ms)  // else the margin chose (said below)
     os << ", " << std::setprecision(1) << 100 * (t.tried[second].median_ms / c.median_ms - 1) << "% faster than the next ("
        << t.tried[second].workers << "x" << t.tried[second].threads << (t.tried[second].moldable ? " moldable" : "") << ")";
@@ -615,7 +622,9 @@ int run_run(const std::vector<std::string>& argv) {
   try {
     if (a.workers_auto) {
       auto t = onednn::tune(a.model, so,
-                            {.cores = cores, .profile_runs = a.profile.empty() ? std::size_t{5} : a.iters,
+                            {.cores = cores,
+                             .moldable_only = a.workers_moldable,
+                             .profile_runs = a.profile.empty() ? std::size_t{5} : a.iters,
                              .inputs = make_inputs});
       s = std::move(t.best);
       predicted_ms = t.tried[t.chosen].predicted_ms;

@@ -72,6 +72,10 @@ struct tune_options {
   /// (round-robin medians), the run that followed took 28-45 ms, where the
   /// processes that chose 1 x 2 ran at 21.5-25.6 ms (2026-11-30).
   double moldable_margin = 0.05;
+  /// Keep the moldable session whatever the other forms would measure:
+  /// measure t(v, k), prepare the moldable session (a pure plan too) and
+  /// time only it (`dfgpar run --workers moldable`). Needs 2 cores.
+  bool moldable_only = false;
   std::size_t profile_runs = 5;  ///< profiled runs per thread count for t(v, k) (node medians)
   /// Scale each count's node medians so that they add up to the median
   /// latency measured at that count (see measure_thread_times).
@@ -324,16 +328,19 @@ inline tune_result tune(const std::filesystem::path& model, const session_option
     r.tried.push_back(c);
     sessions.push_back(std::move(s));
   };
-  const bool moldable = o.moldable && cores > 1;
+  if (o.moldable_only && cores < 2) throw graph_error("dfgpar: the moldable schedule needs at least 2 cores");
+  const bool moldable = (o.moldable || o.moldable_only) && cores > 1;
   if (moldable) {
     // 1 x k for every count; the narrowest and the widest are candidates
-    r.times = measure_thread_times(model, base, o, {}, true);
+    r.times = measure_thread_times(model, base, o, {}, !o.moldable_only);
     inputs = r.times.inputs;  // the two sessions kept hold them already
-    add({1, 1}, std::move(r.times.single));
-    add({1, cores}, std::move(r.times.widest));
+    if (!o.moldable_only) {
+      add({1, 1}, std::move(r.times.single));
+      add({1, cores}, std::move(r.times.widest));
+    }
   }
   for (auto c : tune_candidates(cores)) {
-    if (moldable && c.workers == 1) continue;  // measured above
+    if (o.moldable_only || (moldable && c.workers == 1)) continue;  // measured above (or not wanted)
     session_options so = base;
     so.workers = c.workers;
     so.threads = c.threads;
@@ -353,7 +360,7 @@ inline tune_result tune(const std::filesystem::path& model, const session_option
     // candidate already timed: run as a moldable session it only adds the
     // reserved workers' hand-offs (mobilenet_v2, every node on 2 cores:
     // 9.5-9.7 ms against 7.4-8.9 ms for 1 x 2), so it is not a candidate.
-    if (!r.plan || (r.plan->method != "intra-op" && r.plan->method != "inter-op")) {
+    if (o.moldable_only || !r.plan || (r.plan->method != "intra-op" && r.plan->method != "inter-op")) {
       tune_candidate c{cores, 1, 0, true};
       c.predicted_ms = r.plan ? r.plan->makespan / 1000 : 0.0;
       add(c, std::move(s));
