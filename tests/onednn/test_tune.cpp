@@ -147,6 +147,29 @@ TEST_CASE("[dfgpar] onednn: tune leaves no candidate's threads behind; the chose
   for (std::size_t i = 0; i < got.size(); ++i) CHECK(std::fabs(got[i] - want[i]) <= 1e-4f * (1 + std::fabs(want[i])));
 }
 
+TEST_CASE("[dfgpar] onednn: tune with moldable_only prepares and times only the moldable session") {
+  const auto path = two_branch_model("moldable_only");
+  const auto x = onednn_test::random_tensor({1, 16, 28, 28}, 7);
+  const auto feed = [&](const std::vector<onednn::io_info>&) { return std::vector<dfgpar::onnx::tensor>{x}; };
+  auto t = onednn::tune(path, {},
+                        {.cores = 2, .warmup = 1, .runs = 2, .moldable_only = true, .profile_runs = 1, .inputs = feed});
+  REQUIRE(t.best);
+  REQUIRE(t.tried.size() == 1);
+  CHECK(t.tried[0].moldable);
+  CHECK(t.tried[0].workers == 2);
+  CHECK(t.best->schedule().workers == 2);
+  CHECK(t.plan);
+  CHECK(t.times.counts == std::vector<std::size_t>{1, 2});
+  CHECK_FALSE(t.times.single);  // the 1 x k sessions are not kept as candidates
+  onednn::session serial(path, {.workers = 1, .threads = 1, .cores = 2});
+  const auto want = serial.run({x})[0].values<float>();
+  const auto got = output_of(*t.best);
+  REQUIRE(got.size() == want.size());
+  for (std::size_t i = 0; i < got.size(); ++i) CHECK(std::fabs(got[i] - want[i]) <= 1e-4f * (1 + std::fabs(want[i])));
+  CHECK_THROWS_WITH_AS(onednn::tune(path, {}, {.cores = 1, .moldable_only = true}),
+                       "dfgpar: the moldable schedule needs at least 2 cores", dfgpar::graph_error);
+}
+
 TEST_CASE("[dfgpar] onednn: tune_candidates covers 1 x 1, P x 1, 1 x P and, from 4 cores, 2 x P/2") {
   auto has = [](const std::vector<onednn::tune_candidate>& c, std::size_t w, std::size_t t) {
     return std::any_of(c.begin(), c.end(), [&](const auto& x) { return x.workers == w && x.threads == t; });
