@@ -37,7 +37,7 @@ inline void builder::concat(std::size_t v, const ::onnx::NodeProto& n, kernel& k
 /// input, where oneDNN's generic concat of blocked tensors ("simple:any")
 /// copied element by element (measured up to several ms per GoogLeNet Concat).
 inline bool builder::concat_by_copies(std::size_t v, const ::onnx::NodeProto& n, kernel& k, std::int64_t axis,
-                                    const std::vector<arg_ref>& args, const memory::desc& dst) {
+                                      const std::vector<arg_ref>& args, const memory::desc& dst) {
   const int y = index_of(n.output(0));
   const auto& yd = val(y).dims;
   for (std::int64_t i = 0; i < axis; ++i)

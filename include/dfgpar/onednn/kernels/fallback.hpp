@@ -10,8 +10,9 @@ namespace dfgpar::onednn::detail {
 
 /// The fallback's second trial: the node on ones where its inputs are not
 /// constants. True when the evaluator computed it (`out` set).
-inline bool builder::retry_on_ones(const ::onnx::NodeProto& n, const std::vector<int>& ins, std::vector<onnx::tensor> trial,
-                                 const std::vector<const onnx::tensor*>& ptrs, std::optional<std::vector<onnx::tensor>>& out) {
+inline bool builder::retry_on_ones(const ::onnx::NodeProto& n, const std::vector<int>& ins,
+                                   std::vector<onnx::tensor> trial, const std::vector<const onnx::tensor*>& ptrs,
+                                   std::optional<std::vector<onnx::tensor>>& out) {
   bool changed = false;
   for (std::size_t i = 0, t = 0; i < ins.size(); ++i) {
     if (ins[i] < 0) continue;

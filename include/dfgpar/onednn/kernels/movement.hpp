@@ -46,8 +46,8 @@ inline bool builder::transpose(std::size_t v, const ::onnx::NodeProto& n, kernel
 /// One reorder that reads the plain input `x` (dims `xd`) through `view`,
 /// a descriptor of the same bytes (permuted strides, a sub-memory), into a
 /// plain output `y` (dims `yd`): Transpose and Slice.
-inline void builder::reorder_through(std::size_t v, kernel& k, int x, const std::vector<std::int64_t>& xd, const memory::desc& view,
-                                   int y, const std::vector<std::int64_t>& yd) {
+inline void builder::reorder_through(std::size_t v, kernel& k, int x, const std::vector<std::int64_t>& xd,
+                                     const memory::desc& view, int y, const std::vector<std::int64_t>& yd) {
   const memory::desc out = plain_md(yd);
   arg_ref src = want(k, v, DNNL_ARG_FROM, x, plain_md(xd));
   src.md = view;

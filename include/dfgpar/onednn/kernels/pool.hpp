@@ -51,8 +51,8 @@ inline void builder::pool(std::size_t v, const ::onnx::NodeProto& n, kernel& k) 
 
 /// 2-D pooling of a batch-1 tensor in the 8-channel-blocked layout as
 /// vector loops on the node's OpenMP threads (pool_loops.hpp says why).
-inline bool builder::pool_by_loops(const ::onnx::NodeProto& n, kernel& k, int x, int y, const arg_ref& src, const memory::desc& dst,
-                                 const window& w, bool is_max, bool include) {
+inline bool builder::pool_by_loops(const ::onnx::NodeProto& n, kernel& k, int x, int y, const arg_ref& src,
+                                   const memory::desc& dst, const window& w, bool is_max, bool include) {
   const auto& xd = val(x).dims;
   const auto& yd = val(y).dims;
   using ft = memory::format_tag;
