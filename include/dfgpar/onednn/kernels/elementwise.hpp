@@ -10,6 +10,36 @@
 
 namespace dfgpar::onednn::detail {
 
+// binary's rules for a per-channel second source on a blocked layout
+
+/// The dimensions [1, C, 1, ...] of a second source of dimensions `bd`
+/// (padded to the output's rank) that is per channel on `yd` (or one
+/// element, when only a constant can be repeated), or nullopt.
+inline std::optional<std::vector<std::int64_t>> per_channel(const std::vector<std::int64_t>& yd,
+                                                           const std::vector<std::int64_t>& bd) {
+  if (yd.size() < 3 || bd.size() != yd.size()) return std::nullopt;
+  for (std::size_t i = 0; i < bd.size(); ++i)
+    if (i != 1 && bd[i] != 1) return std::nullopt;
+  if (bd[1] != 1 && bd[1] != yd[1]) return std::nullopt;
+  auto pc = std::vector<std::int64_t>(yd.size(), 1);
+  pc[1] = yd[1];
+  return pc;
+}
+
+/// The channel-blocked format tag `md` has (aBcd8b, aBcd16b, ... for ranks
+/// 3 to 5), or nullopt for any other layout.
+inline std::optional<memory::format_tag> tag_of(const memory::desc& md) {
+  using ft = memory::format_tag;
+  const auto dims = md.dims();
+  const std::vector<ft> tags = dims.size() == 3   ? std::vector<ft>{ft::aBc8b, ft::aBc16b, ft::aBc4b}
+                               : dims.size() == 4 ? std::vector<ft>{ft::aBcd8b, ft::aBcd16b, ft::aBcd4b}
+                               : dims.size() == 5 ? std::vector<ft>{ft::aBcde8b, ft::aBcde16b, ft::aBcde4b}
+                                                  : std::vector<ft>{};
+  for (ft t : tags)
+    if (memory::desc(dims, md.data_type(), t) == md) return t;
+  return std::nullopt;
+}
+
 /// Two or more Add / Sub / Mul / Div by one-element constants in a row (the
 /// x c + d after each hardswish in PP-LCNet) as one eltwise_linear
 /// primitive: one pass over the tensor, not one per node. False when `n`
