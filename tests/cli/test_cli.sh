@@ -374,9 +374,10 @@ else
     expect_error "run --workers auto --threads" 2 "--workers auto chooses the threads too: drop --threads" \
       run "$SQ" --workers auto --threads 1
     # --workers moldable: the moldable session runs, untimed against the other forms
-    if [ "$(nproc)" -ge 2 ]; then
+    # the online processors, as dfgpar counts them (nproc would follow OMP_NUM_THREADS)
+    cores=$(getconf _NPROCESSORS_ONLN)
+    if [ "$cores" -ge 2 ]; then
       run run "$SQ" --workers moldable --iters 3 --warmup 1
-      cores=$(nproc)
       if expect_rc "run --workers moldable" 0 &&
         contains "run --workers moldable" "$out" "chose ${cores}x1 moldable (--workers moldable" \
           "schedule            $cores workers x 1 thread" "; moldable: " "moldable plan"; then
