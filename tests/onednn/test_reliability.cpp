@@ -275,7 +275,8 @@ TEST_CASE("[dfgpar] onednn: a moldable session on 2 cores keeps one OpenMP team 
 #endif
   const auto path = three_branches().save("rely_one_team");
   const std::size_t P = 2;
-  const auto& g = dfgpar::onnx::compile(path).scheduled().g;
+  const dfgpar::onnx::compile_result compiled = dfgpar::onnx::compile(path);  // g refers into it
+  const auto& g = compiled.scheduled().g;
   auto threads_now = [] {
     return static_cast<std::size_t>(std::distance(std::filesystem::directory_iterator("/proc/self/task"),
                                                   std::filesystem::directory_iterator{}));
