@@ -400,6 +400,26 @@ else
         if [[ "$out" == *"auto    "* ]]; then fail "run $args" "measured as auto: $out"; else pass "run $args"; fi
       fi
     done
+    # --check with a float64 reference: a result outside the tolerance passes when it is as accurate as
+    # the reference (within 1.5x its error against float64; 3x with Winograd convolutions), else fails
+    IB="$MODELS/inception_v3"
+    if [ -f "$IB.output64.pb" ]; then
+      run run "$IB.onnx" --workers 1 --threads 1 --iters 1 --warmup 1 --check --input "$IB.input.pb" --reference "$IB.output.pb" \
+        --reference64 "$IB.output64.pb"
+      if expect_rc "run --reference64 accepted" 0 && contains "run --reference64 accepted" "$out" \
+        "vs float64: max abs diff" ": accepted (at most " "check               passed"; then
+        pass "run --reference64 accepted"
+      fi
+      # the float32 reference given as the float64 one: its own error is 0, ours is not
+      run run "$IB.onnx" --workers 1 --threads 1 --iters 1 --warmup 1 --check --input "$IB.input.pb" --reference "$IB.output.pb" \
+        --reference64 "$IB.output.pb"
+      if expect_rc "run --reference64 refused" 1 && contains "run --reference64 refused" "$out" \
+        "the reference's own 0: more than " "check               FAILED"; then
+        pass "run --reference64 refused"
+      fi
+    else
+      skip "run --reference64" "no $IB.output64.pb"
+    fi
     expect_error "analyze --workers auto" 2 "--workers must be an integer from 1 to 1024, not 'auto'" \
       analyze "$SQ" --workers auto
     # bad inputs: one line, exit 1, before any run

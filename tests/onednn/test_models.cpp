@@ -93,12 +93,14 @@ TEST_CASE("[dfgpar] onednn: the six torchvision models, serial and on 2 workers,
       MESSAGE(name << " on " << workers << " worker(s): max abs diff to torchvision " << d.max_abs << ", " << d.outside
                    << " outside abs 1e-4 / rel 1e-3");
       if (d.outside > 0 && fs::exists(ref64_file)) {
-        // against the float64 output: within 1.5x torchvision's own float32 error (inception_v3: 2.8e-4
-        // against 2.5e-4; the emitter's rule, at most torchvision's error, is not met by oneDNN's float32 sums)
+        // against the float64 output: within 1.5x torchvision's own float32 error (inception_v3 by direct
+        // convolution: 2.2e-4 against 2.0e-4; the emitter's rule, at most torchvision's error, is not met by
+        // oneDNN's float32 sums), 3x where convolutions ran by Winograd (inception_v3: 4.5e-4 on one thread)
         const tensor ref64 = onednn::read_tensor_file(ref64_file);
         const double ours = compare(out[0], ref64).max_abs, theirs = compare(ref, ref64).max_abs;
-        MESSAGE("  against float64: ours " << ours << ", torchvision's float32 " << theirs);
-        CHECK(ours <= 1.5 * theirs);
+        MESSAGE("  against float64: ours " << ours << ", torchvision's float32 " << theirs << ", "
+                                           << s.statistics().winograd << " Winograd convolutions");
+        CHECK(ours <= (s.statistics().winograd ? 3.0 : 1.5) * theirs);
       } else {
         CHECK(d.outside == 0);
       }
@@ -128,8 +130,11 @@ TEST_CASE("[dfgpar] onednn: allocations per run do not grow, and the session sur
     MESSAGE("squeezenet1_1 on " << workers << " worker(s): " << one << " allocations per run, "
                                 << s.statistics().primitives << " primitives");
     CHECK(twenty == 20 * one);  // no growth
-    // what is counted is oneDNN's (its execution context keeps the arguments in a hash map): ~6 per primitive
-    CHECK(one <= 8 * s.statistics().primitives);
+    // what is counted is oneDNN's (its execution context keeps the arguments in a hash map): ~6 per
+    // primitive, and a Winograd convolution's execution about 22 more (squeezenet1_1: 283 a run for 39
+    // primitives by direct convolution, 342 for 31 with 8 by Winograd)
+    const auto& st = s.statistics();
+    CHECK(one <= 8 * (st.primitives - st.winograd) + 24 * st.winograd);
   }
 }
 

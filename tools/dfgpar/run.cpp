@@ -118,6 +118,9 @@ Options:
                        (default 256; 0 sleeps at once)
       --plain          plain row-major layouts only (no blocked layouts)
       --no-fuse        no post-op fusion or BatchNormalization folding
+      --no-winograd    direct convolution only (by default 3x3 stride-1
+                       convolutions run with oneDNN's Winograd kernels where
+                       it has them: AVX-512; results differ by rounding)
       --no-optimize    skip constant folding and dead-code elimination
       --kernels        list how every node runs
       --input-shape NAME=d0,d1,...  fix an input's dimensions (repeatable; a
@@ -175,7 +178,7 @@ struct run_args : pipeline_args {
   double atol = 1e-4, rtol = 1e-3;
   std::size_t threads = 0, iters = 30, warmup = 5;
   std::uint32_t spin = 256;
-  bool check = false, plain = false, fuse = true, kernels = false, rss = false;
+  bool check = false, plain = false, fuse = true, winograd = true, kernels = false, rss = false;
 
   bool threads_given = false, workers_given = false;
 
@@ -216,6 +219,7 @@ std::optional<run_args> parse_run(std::vector<std::string> argv) {
     else if (opt == "--check") args.no_value(), a.check = true;
     else if (opt == "--plain") args.no_value(), a.plain = true;
     else if (opt == "--no-fuse") args.no_value(), a.fuse = false;
+    else if (opt == "--no-winograd") args.no_value(), a.winograd = false;
     else if (opt == "--kernels") args.no_value(), a.kernels = true;
     else if (opt == "--rss") args.no_value(), a.rss = true;
     else args.unknown();
@@ -584,7 +588,7 @@ int run_run(const std::vector<std::string>& argv) {
   const std::size_t rss_start = a.rss ? resident_kib() : 0;
 
   onednn::session_options so{.workers = a.workers, .threads = a.threads, .spin = a.spin,
-                             .kernels = {.blocked = !a.plain, .fuse = a.fuse}};
+                             .kernels = {.blocked = !a.plain, .fuse = a.fuse, .winograd = a.winograd}};
   so.compile = compile_options_of(a);
   so.compile.profile.clear();  // run's --profile is what it writes, not a cost source
   auto fail_model = [&](const std::exception& e) -> dfgpar::graph_error {
@@ -710,8 +714,9 @@ int run_run(const std::vector<std::string>& argv) {
     if (omp > cores) std::cout << " (more than the cores: libgomp spins about 100 rounds, then sleeps)";
     std::cout << "\n";
   }
-  std::cout << "kernels             " << st.primitives << " oneDNN primitives (" << st.reorders << " reorders), " << st.fused
-            << " nodes fused, " << st.views << " views, " << st.evaluator << " on the evaluator\n";
+  std::cout << "kernels             " << st.primitives << " oneDNN primitives (" << st.reorders << " reorders";
+  if (st.winograd) std::cout << ", " << st.winograd << " Winograd convolutions";
+  std::cout << "), " << st.fused << " nodes fused, " << st.views << " views, " << st.evaluator << " on the evaluator\n";
   std::cout << "memory              " << mib(st.arena_bytes) << " of buffers (" << mib(st.unplanned_bytes)
             << " without reuse, " << st.tensors << " tensors in " << st.buffers << " buffers), " << mib(st.weight_bytes)
             << " of weights\n";
@@ -786,13 +791,18 @@ int run_run(const std::vector<std::string>& argv) {
         const auto c = compare(*t, ref, a.atol, rtol);
         std::cout << "check               " << s->outputs()[i].name << ": " << name << " vs reference: " << describe(c) << "\n";
         if (c.bad && !a.reference64.empty()) {
-          // as accurate as the reference itself, against the float64 result (within 1.5x)
+          // as accurate as the reference itself, against the float64 result: within 1.5x, or 3x
+          // where convolutions ran by Winograd, whose transforms round more (inception_v3 on one
+          // thread: 4.5e-4 against float64 where torchvision's float32 is off by 2.0e-4)
           const onnx::tensor ref64 = onednn::read_tensor_file(a.reference64);
           const double ours = compare(*t, ref64, 0, 0, true).max_abs, theirs = compare(ref, ref64, 0, 0, true).max_abs;
-          const bool ok = std::isfinite(ours) && ours <= 1.5 * theirs;
+          const bool winograd = (name == std::string("serial") ? ser : *s).statistics().winograd > 0;
+          const double factor = winograd ? 3.0 : 1.5;
+          const bool ok = std::isfinite(ours) && ours <= factor * theirs;
           std::cout << std::defaultfloat << "check               " << name << " vs float64: max abs diff "
-                    << std::setprecision(3) << ours << ", the reference's own " << theirs
-                    << (ok ? ": accepted (at most 1.5x)" : ": more than 1.5x") << "\n"
+                    << std::setprecision(3) << ours << ", the reference's own " << theirs << (ok ? ": accepted (at most " : ": more than ")
+                    << factor << "x" << (ok ? "" : " (the bound") << (winograd ? " with Winograd convolutions" : "")
+                    << (ok || winograd ? ")" : "") << "\n"
                     << std::fixed << std::setprecision(3);
           if (ok) continue;
         }

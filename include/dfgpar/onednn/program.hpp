@@ -62,6 +62,7 @@ struct step {
   std::vector<dnnl::memory> mems;   ///< built after planning, one per arg
   std::vector<dnnl_exec_arg_t> c_args;
   bool reorder = false;             ///< a layout conversion (counted for the report)
+  bool winograd = false;            ///< a convolution by the Winograd algorithm (counted for the report)
   bool evaluator = false;           ///< `fn` runs the folding evaluator (allocates per run)
 };
 

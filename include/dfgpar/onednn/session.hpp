@@ -122,6 +122,7 @@ struct session_statistics {
   std::size_t reorders = 0;         ///< layout conversions run per inference
   std::size_t fused = 0;            ///< nodes absorbed into another node's primitive
   std::size_t views = 0;            ///< nodes that run nothing (views of a plain tensor)
+  std::size_t winograd = 0;         ///< convolutions run by the Winograd algorithm (kernel_options::winograd)
   std::size_t evaluator = 0;        ///< nodes that run on the folding evaluator (they allocate per run)
   std::size_t tensors = 0;          ///< tensors that have a buffer
   std::size_t buffers = 0;          ///< buffers after reuse
@@ -612,6 +613,7 @@ class session {
         }
         ++stats_.primitives;
         if (st.reorder) ++stats_.reorders;
+        if (st.winograd) ++stats_.winograd;
       }
       detail::bind_kernel(p, k, scratch_[worker_of_[v]].get());
     }

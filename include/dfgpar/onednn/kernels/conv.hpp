@@ -71,9 +71,14 @@ inline void builder::conv(std::size_t v, const ::onnx::NodeProto& n, kernel& k) 
   }
   const memory::desc w_plain(wdims, f32, wtag);
   const memory::desc w_any(wdims, f32, ft::any), b_md({oc}, f32, ft::a);
-  const memory::desc src_any = o_.blocked ? memory::desc(to_dims(xd), f32, ft::any) : plain_md(xd);
-  const memory::desc dst_any = o_.blocked ? memory::desc(to_dims(yd), f32, ft::any) : plain_md(yd);
-  auto make_pd = [&](bool with_residual) {
+  // the activations' layout: the model's (choose_conv_layout) where asked, else oneDNN's choice
+  auto activation = [&](const std::vector<std::int64_t>& d, bool forced) {
+    if (!o_.blocked) return plain_md(d);
+    const bool whole = forced && conv_tag_ && d.size() == 4 && d[1] % 16 == 0;
+    return memory::desc(to_dims(d), f32, whole ? *conv_tag_ : ft::any);
+  };
+  using alg = dnnl::algorithm;
+  auto make_pd = [&](bool with_residual, alg a, bool forced) {
     dnnl::primitive_attr attr = scratch_attr();
     dnnl::post_ops po;
     c.append_to(po);
@@ -83,28 +88,41 @@ inline void builder::conv(std::size_t v, const ::onnx::NodeProto& n, kernel& k) 
     }
     attr.set_post_ops(po);
     return dnnl::convolution_forward::primitive_desc(
-        {dnnl::prop_kind::forward_inference, dnnl::algorithm::convolution_direct, src_any, w_any, b_md,
-         with_residual ? val(p_.root(res->operand)).md : dst_any, w.strides, w.dilation, w.pad_l, w.pad_r},
+        {dnnl::prop_kind::forward_inference, a, activation(xd, forced), w_any, b_md,
+         with_residual ? val(p_.root(res->operand)).md : activation(yd, forced), w.strides, w.dilation, w.pad_l,
+         w.pad_r},
         attr, p_.engine);
   };
-  std::optional<dnnl::convolution_forward::primitive_desc> pd_or;
-  if (res) {
-    try {
-      pd_or.emplace(make_pd(true));
-    } catch (const dnnl::error&) {  // no implementation writes the operand's layout: an Add of its own
-      res.reset();
+  // in the model's layout if it has one, else (or where no implementation takes it) oneDNN's
+  auto try_pd = [&](bool with_residual, alg a) -> std::optional<dnnl::convolution_forward::primitive_desc> {
+    for (const bool forced : {true, false}) {
+      if (forced && !conv_tag_) continue;
+      try {
+        return make_pd(with_residual, a, forced);
+      } catch (const dnnl::error&) {
+      }
     }
+    return std::nullopt;
+  };
+  std::optional<dnnl::convolution_forward::primitive_desc> pd_or;
+  // Winograd with every fusion the direct form tries first; where oneDNN has
+  // no Winograd kernel for it (the shape, the ISA, the post-ops), direct
+  if (o_.winograd && o_.blocked && winograd_shape(n)) pd_or = try_pd(res.has_value(), alg::convolution_winograd);
+  const bool winograd = pd_or.has_value();
+  if (!pd_or && res) {
+    pd_or = try_pd(true, alg::convolution_direct);
+    if (!pd_or) res.reset();  // no implementation writes the operand's layout: an Add of its own
   }
   if (!pd_or && !c.ops.empty()) {
-    try {
-      pd_or.emplace(make_pd(false));
-    } catch (const dnnl::error&) {  // no implementation takes these post-ops: they run as nodes of their own
+    pd_or = try_pd(false, alg::convolution_direct);
+    if (!pd_or) {  // no implementation takes these post-ops: they run as nodes of their own
       c.fused.clear();
       c.ops.clear();
       c.names.clear();
     }
   }
-  if (!pd_or) pd_or.emplace(make_pd(false));
+  if (!pd_or) pd_or = try_pd(false, alg::convolution_direct);
+  if (!pd_or) pd_or.emplace(make_pd(false, alg::convolution_direct, false));  // oneDNN's own error
   const auto& pd = *pd_or;
   const auto wdesc = pd.weights_desc();
   const std::size_t wi = make_weight(weights, w_plain, &wdesc);
@@ -116,6 +134,7 @@ inline void builder::conv(std::size_t v, const ::onnx::NodeProto& n, kernel& k) 
   add_primitive(k, dnnl::convolution_forward(pd), pd,
                 {want(k, v, DNNL_ARG_SRC, x, pd.src_desc()), {DNNL_ARG_WEIGHTS, ref_kind::weight, wi, wdesc},
                  {DNNL_ARG_BIAS, ref_kind::weight, bi, b_md}, produce(DNNL_ARG_DST, y, pd.dst_desc())});
+  k.steps.back().winograd = winograd;
   if (res) {  // the Conv writes into the operand's buffer, which the Add and its consumer share
     const int root = p_.root(res->operand);
     read_by_[v].push_back(res->operand);
@@ -130,6 +149,51 @@ inline void builder::conv(std::size_t v, const ::onnx::NodeProto& n, kernel& k) 
       }
   }
   absorb(c, y);
+}
+
+/// A 2-D Conv oneDNN may run with its Winograd algorithm: 3 x 3 weights
+/// (a constant), stride 1, no dilation, one group. Whether it does depends
+/// on the ISA and the post-ops too: `conv` tries.
+inline bool builder::winograd_shape(const ::onnx::NodeProto& n) const {
+  if (n.op_type() != "Conv" || n.input_size() < 2) return false;
+  const auto it = initializer_.find(n.input(1));
+  if (it == initializer_.end() || it->second->dims_size() != 4 || it->second->dims(2) != 3 || it->second->dims(3) != 3)
+    return false;
+  for (const auto& a : n.attribute()) {
+    if (a.name() == "group" && a.i() != 1) return false;
+    if (a.name() == "strides" || a.name() == "dilations")
+      for (auto x : a.ints())
+        if (x != 1) return false;
+  }
+  return true;
+}
+
+/// Every 4-D convolution activation whose channels fill whole blocks in
+/// nChw16c when the model has a convolution that runs with Winograd: its
+/// AVX-512 kernels take only nChw16c, oneDNN's direct kernels on AVX-512
+/// choose nhwc (brgconv) and are as fast in nChw16c (jit), and one layout
+/// throughout keeps the reorders out and the Concats in place (GoogLeNet:
+/// 57 reorders and a reference Concat with each convolution choosing, 1
+/// with this; bench/README.md, *Winograd*). Otherwise each convolution
+/// chooses, as before.
+inline void builder::choose_conv_layout() {
+  if (!o_.winograd || !o_.blocked) return;
+  const auto& gp = m_.proto.graph();
+  if (std::none_of(gp.node().begin(), gp.node().end(), [&](const auto& n) { return winograd_shape(n); })) return;
+  static const bool available = [] {  // an AVX-512 CPU: oneDNN 2.x has Winograd kernels for no other
+    try {
+      const dnnl::engine e(dnnl::engine::kind::cpu, 0);
+      const memory::desc x({1, 16, 8, 8}, memory::data_type::f32, memory::format_tag::any);
+      const memory::desc w({16, 16, 3, 3}, memory::data_type::f32, memory::format_tag::any);
+      dnnl::convolution_forward::primitive_desc({dnnl::prop_kind::forward_inference,
+                                                 dnnl::algorithm::convolution_winograd, x, w, x, {1, 1}, {1, 1}, {1, 1}},
+                                                e);
+      return true;
+    } catch (const dnnl::error&) {
+      return false;
+    }
+  }();
+  if (available) conv_tag_ = memory::format_tag::nChw16c;
 }
 
 /// ConvTranspose as a oneDNN deconvolution (groups, strides, dilations,
