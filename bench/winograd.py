@@ -7,7 +7,8 @@ where oneDNN has them (AVX-512), every 4-D activation in nChw16c;
 runtime before). This script times both, 1 worker x T threads for T = 1
 and T = P, every configuration in its own process, round-robin over
 `--rounds` rounds (`--iters` timed runs each, after warm-up), and prints
-the medians and the ratio direct / Winograd (> 1: Winograd faster). For
+the medians and the ratio direct / Winograd (> 1: Winograd faster);
+models with no convolution by Winograd are named and not timed. For
 the six torchvision models it also prints each form's largest error
 against the float64 output (scripts/export_models.py), beside
 torchvision's own float32 error.
@@ -108,6 +109,9 @@ def main():
                 n = winograd_count(a, case)
             except drivers.child_error as e:
                 print("%-20s refused or failed: %s" % (case.name, e), flush=True)
+                continue
+            if n == 0:
+                print("%-20s no convolution by Winograd: not timed" % case.name, flush=True)
                 continue
             samples = {}
             for _ in range(a.rounds):

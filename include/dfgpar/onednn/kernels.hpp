@@ -85,7 +85,7 @@ struct kernel_options {
   /// Run 3 x 3 stride-1 convolutions with oneDNN's Winograd algorithm where
   /// oneDNN has an implementation for the shape and the fused post-ops (its
   /// AVX-512 kernels; none on AVX2, where they stay direct), and then every
-  /// 4-D convolution activation in nChw16c (`choose_conv_layout`). 1.4-3.4x
+  /// 4-D convolution activation in nChw16c (`choose_conv_layout`). Up to 3.4x
   /// faster than direct per convolution on one thread, 1.2-3.1x on two;
   /// GoogLeNet 27.2 -> 20.1 ms on one thread (bench/README.md, *Winograd*).
   /// Its transforms round more: inception_v3's logits are off by 4.5e-4
