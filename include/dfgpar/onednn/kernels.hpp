@@ -3,7 +3,8 @@
 /// The kernel policy of the native runtime: every ONNX node of a model is
 /// prepared once into a `detail::kernel` (see program.hpp).
 ///
-/// * oneDNN primitives for Conv (grouped and depthwise too; a following
+/// * oneDNN primitives for Conv (grouped and depthwise too; 3x3 stride-1
+///   ones by Winograd where oneDNN has kernels for them, AVX-512; a following
 ///   BatchNormalization folded into its weights, a following Relu / Clip /
 ///   LeakyRelu / ... fused as a post-op, each only when it is the tensor's
 ///   only reader), Gemm (inner product), MatMul, MaxPool / AveragePool /
@@ -17,7 +18,9 @@
 /// * Plain C++ on the argument layer's rules: Pad (constant, edge, reflect;
 ///   a zero Pad before a Conv or AveragePool is folded into its padding).
 /// * Layouts: with `blocked` (the default) Conv chooses its own layouts
-///   (`format_tag::any`), and the ops after it keep the layout they are
+///   (`format_tag::any`; in a model with a Winograd convolution nChw16c
+///   wherever the channels fill whole blocks: `choose_conv_layout`,
+///   kernels/conv.hpp), and the ops after it keep the layout they are
 ///   given, so chains of oneDNN ops run in oneDNN's blocked layouts; a reorder
 ///   is added only where a consumer needs another layout (a view, plain C++,
 ///   a graph output). Weights are reordered once, here.
