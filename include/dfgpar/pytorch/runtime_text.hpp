@@ -275,6 +275,10 @@ def main():
                 print('%s: forked %.3f ms, inline %.3f ms -> %s'
                       % (flag, forked, inline, 'fork' if getattr(
                           scripted, flag) else 'inline'))
+            if any(forked < 0.95 * inline and not getattr(scripted, flag)
+                   for flag, (forked, inline) in report.items()):
+                print('the whole forward with those regions forked was '
+                      'slower than forward_serial: every region inline')
             if report:
                 save_fork_flags(scripted, report)
                 print('wrote the flags to %s, which the model reads'
