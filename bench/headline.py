@@ -116,6 +116,18 @@ def corpus_case(row, cache, work, rc):
     return model_case(row["name"], path, pbs, npys, shapes, input_names=names)
 
 
+def model_names(spec, corpus_rows):
+    """The model names `--models SPEC` asks for (all, torchvision, corpus, or
+    a comma-separated list), torchvision's first; ValueError names an unknown one."""
+    if spec in ("all", "torchvision", "corpus"):
+        return (TORCHVISION if spec != "corpus" else []) + (list(corpus_rows) if spec != "torchvision" else [])
+    names = [n.strip() for n in spec.split(",") if n.strip()]
+    bad = [n for n in names if n not in TORCHVISION and n not in corpus_rows]
+    if bad:
+        raise ValueError("unknown model %s (the six torchvision models or a name in tests/corpus/models.tsv)" % bad[0])
+    return names
+
+
 def shape_args(shapes):
     out = []
     for name, dims in shapes.items():
@@ -560,13 +572,10 @@ def main():
 
     rc, fetch_corpus = load_corpus_helpers()
     corpus_rows = {row["name"]: row for row in fetch_corpus.read_list()}
-    if a.models in ("all", "torchvision", "corpus"):
-        names = (TORCHVISION if a.models != "corpus" else []) + (list(corpus_rows) if a.models != "torchvision" else [])
-    else:
-        names = [n.strip() for n in a.models.split(",") if n.strip()]
-        bad = [n for n in names if n not in TORCHVISION and n not in corpus_rows]
-        if bad:
-            ap.error("unknown model %s (the six torchvision models or a name in tests/corpus/models.tsv)" % bad[0])
+    try:
+        names = model_names(a.models, corpus_rows)
+    except ValueError as e:
+        ap.error(str(e))
 
     work = a.work or tempfile.mkdtemp(prefix="dfgpar_headline_")
     os.makedirs(work, exist_ok=True)

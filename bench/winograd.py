@@ -36,19 +36,11 @@ def cases(a, work):
     """The models asked for, as headline.py's model cases (exits on an unknown name)."""
     rc, fetch_corpus = headline.load_corpus_helpers()
     corpus_rows = {row["name"]: row for row in fetch_corpus.read_list()}
-    tv = headline.TORCHVISION
-    if a.models in ("all", "torchvision", "corpus"):
-        names = (tv if a.models != "corpus" else []) + (list(corpus_rows) if a.models != "torchvision" else [])
-    else:
-        names = [n.strip() for n in a.models.split(",") if n.strip()]
-        bad = [n for n in names if n not in tv and n not in corpus_rows]
-        if bad:
-            sys.exit("bench/winograd.py: unknown model %s (the six torchvision models or a name in "
-                     "tests/corpus/models.tsv)" % bad[0])
     try:
-        return [headline.torchvision_case(n, a.models_dir) if n in tv else
-                headline.corpus_case(corpus_rows[n], a.cache, work, rc) for n in names]
-    except FileNotFoundError as e:
+        return [headline.torchvision_case(n, a.models_dir) if n in headline.TORCHVISION else
+                headline.corpus_case(corpus_rows[n], a.cache, work, rc)
+                for n in headline.model_names(a.models, corpus_rows)]
+    except (ValueError, FileNotFoundError) as e:
         sys.exit("bench/winograd.py: %s" % e)
 
 
